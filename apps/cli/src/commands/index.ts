@@ -1,0 +1,6 @@
+import type { Command } from '../command.js';
+
+/** Every CLI command, loaded lazily so `cliphub models` never pays for onnxruntime or sharp. */
+export const commands: Array<{ name: string; summary: string; load: () => Promise<Command> }> = [
+  { name: 'convert', summary: 'convert a checkpoint to safetensors (and ONNX)', load: async () => (await import('./convert.js')).default },
+];

@@ -1,0 +1,37 @@
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { repoRoot } from './paths.js';
+
+/** The oracle venv's Python: real torch, open_clip, onnx, onnxruntime, safetensors, huggingface_hub. */
+export const oraclePython = path.join(repoRoot, '.oracle/venv/bin/python');
+export const hasOracle = process.env.CLIPHUB_ORACLE !== 'off' && existsSync(oraclePython);
+
+export interface PyResult {
+  stdout: string;
+  stderr: string;
+  status: number | null;
+}
+
+/** Runs Python code in the oracle venv; throws with its stderr when it fails. */
+export function runPython(code: string, args: string[] = [], env: Record<string, string> = {}): string {
+  const r = runPythonRaw(code, args, env);
+  if (r.status !== 0) throw new Error(`oracle python failed (exit ${r.status}):\n${r.stderr}`);
+  return r.stdout;
+}
+
+export function runPythonRaw(code: string, args: string[] = [], env: Record<string, string> = {}): PyResult {
+  const r: SpawnSyncReturns<string> = spawnSync(oraclePython, ['-W', 'ignore', '-c', code, ...args], {
+    encoding: 'utf8',
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  return { stdout: r.stdout, stderr: r.stderr, status: r.status };
+}
+
+/** Runs a Python code snippet that prints one JSON value, and parses it. */
+export function pythonJson<T>(code: string, args: string[] = [], env: Record<string, string> = {}): T {
+  const out = runPython(code, args, env).trim().split('\n');
+  return JSON.parse(out[out.length - 1] ?? 'null') as T;
+}

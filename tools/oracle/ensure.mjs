@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// Builds the Python oracle (real open_clip, torch, onnxruntime) and the generated test fixtures once.
+// Both are cached under .oracle/ and .cache/ and rebuilt only when their recipe changes.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const venv = path.join(root, '.oracle/venv');
+const python = path.join(venv, 'bin/python');
+
+function run(cmd, args, env = {}) {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, env: { ...process.env, ...env } });
+  if (r.status !== 0) {
+    console.error(`oracle: '${cmd} ${args.join(' ')}' failed (exit ${r.status})`);
+    process.exit(1);
+  }
+}
+
+function digest(files) {
+  const h = createHash('sha256');
+  for (const f of files) h.update(readFileSync(path.join(root, f)));
+  return h.digest('hex');
+}
+
+function stamped(stampFile, hash, build) {
+  if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === hash) return;
+  build();
+  mkdirSync(path.dirname(stampFile), { recursive: true });
+  writeFileSync(stampFile, hash);
+}
+
+if (process.env.CLIPHUB_ORACLE === 'off') {
+  console.log('oracle: CLIPHUB_ORACLE=off, oracle-backed tests will be skipped');
+  process.exit(0);
+}
+
+stamped(path.join(root, '.oracle/venv.stamp'), digest(['tools/oracle/setup.sh']), () => {
+  rmSync(venv, { recursive: true, force: true });
+  console.log('oracle: building the Python venv (about a minute)…');
+  run('bash', ['tools/oracle/setup.sh', venv]);
+});
+
+// Every tools/fixtures/make_*.py writes its fixtures under .cache/fixtures/; any change there rebuilds all.
+const fixtureDir = 'tools/fixtures';
+const fixtureFiles = readdirSync(path.join(root, fixtureDir)).filter((f) => f.endsWith('.py')).sort();
+stamped(path.join(root, '.cache/fixtures/.stamp'), digest(fixtureFiles.map((f) => `${fixtureDir}/${f}`)), () => {
+  console.log('oracle: generating tiny checkpoints and CPU references with real open_clip…');
+  rmSync(path.join(root, '.cache/fixtures'), { recursive: true, force: true });
+  for (const f of fixtureFiles.filter((f) => f.startsWith('make_'))) {
+    run(python, ['-W', 'ignore', `${fixtureDir}/${f}`, path.join(root, '.cache/fixtures')]);
+  }
+});
+console.log('oracle: ready');
