@@ -32,6 +32,17 @@ function stamped(stampFile, hash, build) {
   writeFileSync(stampFile, hash);
 }
 
+// Serialize concurrent runs (parallel test workers or shells): the second waits, then finds the stamps.
+if (!process.env.CLIPHUB_ENSURE_LOCKED) {
+  mkdirSync(path.join(root, '.oracle'), { recursive: true });
+  const r = spawnSync('flock', [path.join(root, '.oracle/.lock'), process.execPath, fileURLToPath(import.meta.url)], {
+    stdio: 'inherit',
+    env: { ...process.env, CLIPHUB_ENSURE_LOCKED: '1' },
+  });
+  if (!r.error) process.exit(r.status ?? 1);
+  // no flock on this system: run unlocked
+}
+
 if (process.env.CLIPHUB_ORACLE === 'off') {
   console.log('oracle: CLIPHUB_ORACLE=off, oracle-backed tests will be skipped');
   process.exit(0);
