@@ -1,0 +1,75 @@
+import { open as openFile, type FileHandle } from 'node:fs/promises';
+import { DTYPE_BYTES } from './dtype.js';
+import { SafetensorsError, ioError } from './errors.js';
+import type { SafetensorsHeader, TensorInfo } from './header.js';
+import { readExactly, readHeaderFrom } from './read-header.js';
+
+export const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
+
+export interface SafetensorsFile {
+  path: string;
+  header: SafetensorsHeader;
+  /** The whole tensor's bytes (row-major, little-endian), in a fresh, aligned buffer. */
+  readTensor(name: string): Promise<Uint8Array>;
+  /** The tensor's bytes in fresh chunks of at most `chunkBytes`, each a whole number of elements. */
+  tensorChunks(name: string, chunkBytes?: number): AsyncIterable<Uint8Array>;
+  close(): Promise<void>;
+}
+
+/** Opens and validates a safetensors file; tensors are read lazily, on demand. */
+export async function openSafetensors(path: string): Promise<SafetensorsFile> {
+  let handle: FileHandle;
+  try {
+    handle = await openFile(path, 'r');
+  } catch (err) {
+    throw ioError(err, path, 'opening');
+  }
+  let header: SafetensorsHeader;
+  try {
+    header = await readHeaderFrom(handle, path);
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+  let closed = false;
+
+  const info = (name: string): TensorInfo => {
+    if (closed) throw new SafetensorsError('IO_ERROR', `${path} was already closed; open it again to read ${JSON.stringify(name)}`);
+    const t = header.tensors.get(name);
+    if (!t) {
+      throw new SafetensorsError('TENSOR_NOT_FOUND', `${path} has no tensor named ${JSON.stringify(name)}; list header.tensors for the names it has`);
+    }
+    return t;
+  };
+
+  return {
+    path,
+    header,
+    async readTensor(name) {
+      const [b, e] = info(name).dataOffsets;
+      return readExactly(handle, path, header.dataStart + b, e - b);
+    },
+    tensorChunks(name, chunkBytes = DEFAULT_CHUNK_BYTES) {
+      const t = info(name);
+      const elem = DTYPE_BYTES[t.dtype];
+      if (!Number.isSafeInteger(chunkBytes) || chunkBytes <= 0) {
+        throw new SafetensorsError('BAD_OPTIONS', `chunkBytes must be a positive integer, got ${chunkBytes}`);
+      }
+      // Whole elements per chunk, so a consumer can view or cast each chunk on its own.
+      const step = Math.max(elem, chunkBytes - (chunkBytes % elem));
+      const [b, e] = t.dataOffsets;
+      return {
+        async *[Symbol.asyncIterator]() {
+          for (let at = b; at < e; at += step) {
+            yield await readExactly(handle, path, header.dataStart + at, Math.min(step, e - at));
+          }
+        },
+      };
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await handle.close();
+    },
+  };
+}

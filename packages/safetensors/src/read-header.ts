@@ -1,0 +1,60 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import { SafetensorsError, ioError } from './errors.js';
+import { headerLengthOf, parseSafetensorsHeader, type SafetensorsHeader } from './header.js';
+
+/** Reads exactly `length` bytes at `position`, or fails: a short read means the file shrank underneath us. */
+export async function readExactly(handle: FileHandle, path: string, position: number, length: number): Promise<Uint8Array> {
+  const buf = new Uint8Array(length);
+  let done = 0;
+  while (done < length) {
+    let bytesRead: number;
+    try {
+      ({ bytesRead } = await handle.read(buf, done, length - done, position + done));
+    } catch (err) {
+      throw ioError(err, path, 'reading');
+    }
+    if (bytesRead === 0) {
+      throw new SafetensorsError('FILE_CHANGED', `${path} ended at byte ${position + done}, earlier than when it was opened; do not modify files while cliphub reads them`);
+    }
+    done += bytesRead;
+  }
+  return buf;
+}
+
+/** Reads and validates the header of an open file; allocates at most the header's size (bounded by the file). */
+export async function readHeaderFrom(handle: FileHandle, path: string): Promise<SafetensorsHeader> {
+  let fileSize: number;
+  try {
+    fileSize = (await handle.stat()).size;
+  } catch (err) {
+    throw ioError(err, path, 'stat');
+  }
+  try {
+    const prefix = await readExactly(handle, path, 0, Math.min(8, fileSize));
+    const n = headerLengthOf(prefix, fileSize);
+    const bytes = new Uint8Array(8 + n);
+    bytes.set(prefix);
+    bytes.set(await readExactly(handle, path, 8, n), 8);
+    return parseSafetensorsHeader(bytes, fileSize);
+  } catch (err) {
+    if (err instanceof SafetensorsError && !err.message.startsWith(path)) {
+      throw new SafetensorsError(err.code, `${path}: ${err.message}`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+/** Validates a safetensors file's header, reading only the header bytes. */
+export async function readSafetensorsHeader(path: string): Promise<SafetensorsHeader> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch (err) {
+    throw ioError(err, path, 'opening');
+  }
+  try {
+    return await readHeaderFrom(handle, path);
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,235 @@
+import { randomBytes } from 'node:crypto';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { castFloats } from './cast.js';
+import { DTYPE_BYTES, isDType, isFloatDType, type DType } from './dtype.js';
+import { SafetensorsError, ioError } from './errors.js';
+import { MAX_HEADER_BYTES } from './header.js';
+
+/** What the writer consumes: any tensor whose bytes can be streamed (row-major, little-endian). */
+export interface TensorSource {
+  name: string;
+  dtype: DType;
+  shape: number[];
+  chunks(): AsyncIterable<Uint8Array>;
+}
+
+export interface WriteOptions {
+  metadata?: Record<string, string>;
+  /** Cast every floating tensor (F64/F32/F16/BF16) to this dtype; integer and bool tensors pass through. */
+  castTo?: 'F32' | 'F16' | 'BF16';
+  onProgress?: (bytesWritten: number, totalBytes: number) => void;
+}
+
+export interface WriteResult {
+  path: string;
+  /** The file's total size. */
+  bytes: number;
+  tensors: number;
+}
+
+/** Small chunks are gathered into a buffer this big, so the disk sees large sequential writes. */
+const STAGING_BYTES = 8 * 1024 * 1024;
+
+interface Planned {
+  src: TensorSource;
+  outDtype: DType;
+  inBytes: number;
+  outBytes: number;
+  begin: number;
+}
+
+function plan(tensors: TensorSource[], castTo: WriteOptions['castTo']): Planned[] {
+  const seen = new Set<string>();
+  let offset = 0;
+  return tensors.map((src) => {
+    const label = JSON.stringify(src.name);
+    if (typeof src.name !== 'string' || src.name === '') {
+      throw new SafetensorsError('BAD_NAME', 'a tensor has an empty name; give every tensor a non-empty name');
+    }
+    if (src.name === '__metadata__') {
+      throw new SafetensorsError('BAD_NAME', 'a tensor is named "__metadata__", which safetensors reserves; rename it');
+    }
+    if (seen.has(src.name)) throw new SafetensorsError('DUPLICATE_NAME', `tensor name ${label} appears twice; names must be unique`);
+    seen.add(src.name);
+    if (!isDType(src.dtype)) throw new SafetensorsError('BAD_DTYPE', `tensor ${label} has unknown dtype ${String(src.dtype)}`);
+    if (!Array.isArray(src.shape) || !src.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      throw new SafetensorsError('BAD_SHAPE', `tensor ${label} has shape ${JSON.stringify(src.shape)}; dimensions must be non-negative integers`);
+    }
+    const numel = src.shape.reduce((a, d) => a * d, 1);
+    const outDtype = castTo && isFloatDType(src.dtype) ? castTo : src.dtype;
+    const inBytes = numel * DTYPE_BYTES[src.dtype];
+    const outBytes = numel * DTYPE_BYTES[outDtype];
+    if (!Number.isSafeInteger(inBytes) || !Number.isSafeInteger(offset + outBytes)) {
+      throw new SafetensorsError('BAD_SHAPE', `tensor ${label} of shape [${src.shape.join(', ')}] is too large to write`);
+    }
+    const p: Planned = { src, outDtype, inBytes, outBytes, begin: offset };
+    offset += outBytes;
+    return p;
+  });
+}
+
+/** The JSON header, space-padded to a multiple of 8 so the data (and every tensor start) stays 8-aligned. */
+function headerBytes(planned: Planned[], metadata: Record<string, string>): Uint8Array {
+  // fromEntries defines own properties, so even a tensor named "__proto__" is kept.
+  const entries: [string, unknown][] = [['__metadata__', metadata]];
+  for (const p of planned) {
+    entries.push([p.src.name, { dtype: p.outDtype, shape: p.src.shape, data_offsets: [p.begin, p.begin + p.outBytes] }]);
+  }
+  const json = JSON.stringify(Object.fromEntries(entries));
+  const raw = new TextEncoder().encode(json);
+  const padded = Math.ceil(raw.length / 8) * 8;
+  if (padded > MAX_HEADER_BYTES) {
+    throw new SafetensorsError('HEADER_TOO_LARGE', `the header would be ${padded} bytes, over the ${MAX_HEADER_BYTES}-byte limit readers accept; write fewer tensors per file`);
+  }
+  const out = new Uint8Array(8 + padded).fill(0x20, 8);
+  new DataView(out.buffer).setBigUint64(0, BigInt(padded), true);
+  out.set(raw, 8);
+  return out;
+}
+
+/** Sequential writer that coalesces small chunks and hands large ones straight to the OS. */
+class Sink {
+  private staging = new Uint8Array(STAGING_BYTES);
+  private fill = 0;
+  written = 0;
+  constructor(
+    private readonly handle: FileHandle,
+    private readonly where: string,
+    private readonly onWrite: (bytes: number) => void,
+  ) {}
+
+  async write(chunk: Uint8Array): Promise<void> {
+    if (chunk.length >= STAGING_BYTES / 2) {
+      await this.flush();
+      await this.raw(chunk);
+      return;
+    }
+    if (this.fill + chunk.length > STAGING_BYTES) await this.flush();
+    this.staging.set(chunk, this.fill);
+    this.fill += chunk.length;
+  }
+
+  async flush(): Promise<void> {
+    if (this.fill === 0) return;
+    const n = this.fill;
+    this.fill = 0;
+    await this.raw(this.staging.subarray(0, n));
+  }
+
+  private async raw(buf: Uint8Array): Promise<void> {
+    let done = 0;
+    while (done < buf.length) {
+      const { bytesWritten } = await this.handle.write(buf, done, buf.length - done).catch((err: unknown) => {
+        throw ioError(err, this.where, 'writing');
+      });
+      done += bytesWritten;
+    }
+    this.written += buf.length;
+    this.onWrite(this.written);
+  }
+}
+
+async function writeTensor(sink: Sink, p: Planned): Promise<void> {
+  const { src, outDtype, inBytes } = p;
+  const elem = DTYPE_BYTES[src.dtype];
+  const casting = outDtype !== src.dtype;
+  // Bytes of an element split across two chunks wait here (fewer than `elem`).
+  let carry = new Uint8Array(0);
+  let seen = 0;
+  for await (const chunk of src.chunks()) {
+    if (!(chunk instanceof Uint8Array)) {
+      throw new SafetensorsError('SOURCE_LENGTH', `tensor ${JSON.stringify(src.name)} yielded a ${typeof chunk}, not a Uint8Array; fix its source`);
+    }
+    seen += chunk.length;
+    if (seen > inBytes) {
+      throw new SafetensorsError('SOURCE_LENGTH', `tensor ${JSON.stringify(src.name)} yielded more than the ${inBytes} bytes its ${src.dtype} [${src.shape.join(', ')}] holds; its source disagrees with its shape`);
+    }
+    if (!casting) {
+      if (chunk.length > 0) await sink.write(chunk);
+      continue;
+    }
+    let body = chunk;
+    if (carry.length > 0) {
+      const joined = new Uint8Array(carry.length + chunk.length);
+      joined.set(carry);
+      joined.set(chunk, carry.length);
+      body = joined;
+    }
+    const whole = body.length - (body.length % elem);
+    carry = body.slice(whole);
+    if (whole > 0) await sink.write(castFloats(body.subarray(0, whole), src.dtype, outDtype));
+  }
+  if (seen !== inBytes) {
+    throw new SafetensorsError('SOURCE_LENGTH', `tensor ${JSON.stringify(src.name)} yielded ${seen} bytes but its ${src.dtype} [${src.shape.join(', ')}] needs ${inBytes}; its source disagrees with its shape`);
+  }
+}
+
+/**
+ * Streams tensors into a safetensors file, in the order given (data offsets ascend in that order), via a
+ * temp file in the destination folder that is fsynced and renamed into place. On any failure the temp
+ * file is removed and the destination is left untouched.
+ */
+export async function writeSafetensors(dest: string, tensors: TensorSource[], options: WriteOptions = {}): Promise<WriteResult> {
+  const { castTo, onProgress } = options;
+  if (castTo !== undefined && castTo !== 'F32' && castTo !== 'F16' && castTo !== 'BF16') {
+    throw new SafetensorsError('BAD_OPTIONS', `castTo must be F32, F16 or BF16, got ${String(castTo)}`);
+  }
+  const metadata: Record<string, string> = { format: 'pt' };
+  for (const [k, v] of Object.entries(options.metadata ?? {})) {
+    if (typeof v !== 'string') throw new SafetensorsError('BAD_METADATA', `metadata ${JSON.stringify(k)} is a ${typeof v}; metadata values must be strings`);
+    if (k === 'format' && v !== 'pt') {
+      throw new SafetensorsError('BAD_METADATA', `metadata format must be "pt" (loaders check it), got ${JSON.stringify(v)}`);
+    }
+    metadata[k] = v;
+  }
+  const planned = plan(tensors, castTo);
+  const header = headerBytes(planned, metadata);
+  const last = planned[planned.length - 1];
+  const totalBytes = header.length + (last ? last.begin + last.outBytes : 0);
+
+  const dir = path.dirname(path.resolve(dest));
+  const tmp = path.join(dir, `.${path.basename(dest)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  let handle: FileHandle | null = null;
+  try {
+    try {
+      handle = await open(tmp, 'wx');
+    } catch (err) {
+      throw ioError(err, dir, 'creating a file in');
+    }
+    const sink = new Sink(handle, dest, (n) => onProgress?.(n, totalBytes));
+    await sink.write(header);
+    for (const p of planned) await writeTensor(sink, p);
+    await sink.flush();
+    if (sink.written !== totalBytes) throw new SafetensorsError('IO_ERROR', `${tmp}: wrote ${sink.written} bytes, expected ${totalBytes}`);
+    await handle.sync().catch((err: unknown) => {
+      throw ioError(err, dest, 'fsync');
+    });
+    await handle.close();
+    handle = null;
+    await rename(tmp, dest).catch((err: unknown) => {
+      throw ioError(err, dest, 'renaming the finished file into place');
+    });
+  } catch (err) {
+    if (handle) await handle.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    // A source's own error (e.g. a corrupt checkpoint) reaches the caller unchanged.
+    throw err;
+  }
+  await syncDir(dir);
+  return { path: dest, bytes: totalBytes, tensors: planned.length };
+}
+
+/** Makes the rename itself durable; some platforms cannot fsync a directory, which is harmless. */
+async function syncDir(dir: string): Promise<void> {
+  try {
+    const h = await open(dir, 'r');
+    try {
+      await h.sync();
+    } finally {
+      await h.close();
+    }
+  } catch {
+    // Best effort only.
+  }
+}
