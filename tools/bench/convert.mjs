@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+// `npm run bench:convert`: a benchmark, not a test. Generates a >= 4 GB ZIP64 checkpoint with the
+// oracle (ViT-bigG-14 key names, fp16) and measures, in one run and on the same warm page cache:
+// `cp` of the file (the baseline), `cliphub convert`, and the Python path (torch.load + save_file).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const python = path.join(root, '.oracle/venv/bin/python');
+const work = path.join(root, 'bench-out/convert');
+const src = path.join(work, 'src');
+const ckpt = path.join(src, 'open_clip_pytorch_model.bin');
+const arch = process.env.BENCH_ARCH ?? 'ViT-bigG-14';
+mkdirSync(work, { recursive: true });
+
+if (!existsSync(python)) {
+  console.error('bench:convert needs the oracle venv: run `npm test` once or `node tools/oracle/ensure.mjs`');
+  process.exit(2);
+}
+if (!existsSync(ckpt)) {
+  console.log(`generating a ${arch} checkpoint with the oracle (one-time, a few minutes)…`);
+  const r = spawnSync(python, ['-W', 'ignore', path.join(root, 'tools/bench/make_big_checkpoint.py'), src, arch, 'fp16'], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(1);
+}
+const size = statSync(ckpt).size;
+
+/** Runs a command under GNU time; returns wall seconds and peak RSS in MB. */
+function measure(label, cmd, args) {
+  const r = spawnSync('/usr/bin/time', ['-v', cmd, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) {
+    console.error(`${label} failed:\n${r.stderr.slice(-2000)}`);
+    process.exit(1);
+  }
+  const wall = /Elapsed \(wall clock\) time[^:]*: (?:(\d+):)?(\d+):([\d.]+)/.exec(r.stderr);
+  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr);
+  const seconds = Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3]);
+  return { label, seconds, peakRssMB: Number(rss[1]) / 1024 };
+}
+
+// Warm the page cache so every contender reads from memory alike.
+spawnSync('cat', [ckpt], { stdio: ['ignore', 'ignore', 'inherit'] });
+const outs = ['cp.bin', 'cliphub', 'python.safetensors'].map((f) => path.join(work, f));
+for (const o of outs) rmSync(o, { recursive: true, force: true });
+
+const cp = measure('cp', 'cp', [ckpt, outs[0]]);
+rmSync(outs[0], { force: true });
+const ours = measure('cliphub convert', process.execPath, [path.join(root, 'apps/cli/dist/bin.js'), 'convert', src, '--to', 'safetensors', '--out', outs[1], '--json']);
+rmSync(outs[1], { recursive: true, force: true });
+const py = measure('python torch.load+save_file', python, ['-W', 'ignore', path.join(root, 'tools/bench/python_convert.py'), ckpt, outs[2]]);
+rmSync(outs[2], { force: true });
+
+const gb = size / 1e9;
+const rows = [cp, ours, py].map((m) => ({ ...m, throughputGBs: gb / m.seconds }));
+console.log(`\ncheckpoint: ${arch} fp16, ${gb.toFixed(2)} GB (ZIP64), warm page cache, ${process.env.BENCH_NOTE ?? ''}`);
+console.log('contender                      wall s   GB/s   peak RSS MB');
+for (const r of rows) console.log(`${r.label.padEnd(30)} ${r.seconds.toFixed(2).padStart(6)} ${r.throughputGBs.toFixed(2).padStart(6)} ${r.peakRssMB.toFixed(0).padStart(12)}`);
+console.log(`\ncliphub throughput vs cp: ${(cp.seconds / ours.seconds).toFixed(2)}x (target >= 0.8x)`);
+console.log(`cliphub vs python path: ${(py.seconds / ours.seconds).toFixed(2)}x faster, ${(py.peakRssMB / ours.peakRssMB).toFixed(1)}x less memory`);
+console.log(`cliphub peak RSS: ${ours.peakRssMB.toFixed(0)} MB (target <= 256 MB)`);
+writeFileSync(path.join(work, 'result.json'), JSON.stringify({ arch, bytes: size, rows }, null, 2));
