@@ -7,7 +7,6 @@ export type SafetensorsErrorCode =
   | 'HEADER_PAST_EOF'
   | 'HEADER_INCOMPLETE'
   | 'INVALID_UTF8'
-  | 'HEADER_START'
   | 'INVALID_JSON'
   | 'JSON_TOO_DEEP'
   | 'DUPLICATE_KEY'

@@ -130,9 +130,7 @@ export function parseSafetensorsHeader(bytes: Uint8Array, fileSize: number): Saf
   } catch {
     bad('INVALID_UTF8', 'safetensors header is not valid UTF-8; the file is corrupt or not safetensors');
   }
-  if (text.charCodeAt(0) !== 0x7b) {
-    bad('HEADER_START', `safetensors header must start with '{' but starts with ${JSON.stringify(text.slice(0, 8))}; the file is corrupt or not safetensors`);
-  }
+  // Leading JSON whitespace is allowed: the reference declares but does not enforce a '{' start.
   const root = parseStrictJson(text);
   if (!(root instanceof Map)) bad('HEADER_NOT_OBJECT', `safetensors header is ${describe(root)}, not a JSON object; the file is corrupt`);
 
