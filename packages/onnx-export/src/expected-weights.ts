@@ -1,0 +1,110 @@
+import type { ResNetSpec, TextSpec, VitSpec } from './resolve-config.js';
+
+/** name -> shape; `null` shape means "any shape and dtype" (bookkeeping tensors like num_batches_tracked). */
+export type WeightShapes = Map<string, number[] | null>;
+
+function blocks(out: WeightShapes, p: string, layers: number, width: number, mlp: number, layerScale: boolean): void {
+  for (let i = 0; i < layers; i++) {
+    const b = `${p}transformer.resblocks.${i}.`;
+    out.set(`${b}ln_1.weight`, [width]).set(`${b}ln_1.bias`, [width]);
+    out.set(`${b}attn.in_proj_weight`, [3 * width, width]).set(`${b}attn.in_proj_bias`, [3 * width]);
+    out.set(`${b}attn.out_proj.weight`, [width, width]).set(`${b}attn.out_proj.bias`, [width]);
+    out.set(`${b}ln_2.weight`, [width]).set(`${b}ln_2.bias`, [width]);
+    out.set(`${b}mlp.c_fc.weight`, [mlp, width]).set(`${b}mlp.c_fc.bias`, [mlp]);
+    out.set(`${b}mlp.c_proj.weight`, [width, mlp]).set(`${b}mlp.c_proj.bias`, [width]);
+    if (layerScale) out.set(`${b}ls_1.gamma`, [width]).set(`${b}ls_2.gamma`, [width]);
+  }
+}
+
+export function vitWeights(s: VitSpec): WeightShapes {
+  const out: WeightShapes = new Map();
+  const w = s.width;
+  out.set('visual.conv1.weight', [w, 3, s.patch[0], s.patch[1]]);
+  out.set('visual.class_embedding', [w]);
+  out.set('visual.positional_embedding', [s.grid[0] * s.grid[1] + 1, w]);
+  if (s.lnPre) out.set('visual.ln_pre.weight', [w]).set('visual.ln_pre.bias', [w]);
+  blocks(out, 'visual.', s.layers, w, s.mlpWidth, s.layerScale);
+  let poolDim = w;
+  if (s.attnPool) {
+    const e = s.outputDim;
+    poolDim = e;
+    out.set('visual.attn_pool.query', [s.attnPool.queries, e]);
+    if (w === e) out.set('visual.attn_pool.attn.in_proj_weight', [3 * e, e]);
+    else {
+      out.set('visual.attn_pool.attn.q_proj_weight', [e, e]);
+      out.set('visual.attn_pool.attn.k_proj_weight', [e, w]);
+      out.set('visual.attn_pool.attn.v_proj_weight', [e, w]);
+    }
+    out.set('visual.attn_pool.attn.in_proj_bias', [3 * e]);
+    out.set('visual.attn_pool.attn.out_proj.weight', [e, e]).set('visual.attn_pool.attn.out_proj.bias', [e]);
+    out.set('visual.attn_pool.ln_q.weight', [e]).set('visual.attn_pool.ln_q.bias', [e]);
+    out.set('visual.attn_pool.ln_k.weight', [w]).set('visual.attn_pool.ln_k.bias', [w]);
+  }
+  out.set('visual.ln_post.weight', [poolDim]).set('visual.ln_post.bias', [poolDim]);
+  out.set('visual.proj', [poolDim, s.outputDim]);
+  return out;
+}
+
+function bn(out: WeightShapes, p: string, c: number): void {
+  for (const k of ['weight', 'bias', 'running_mean', 'running_var']) out.set(`${p}.${k}`, [c]);
+  out.set(`${p}.num_batches_tracked`, null);
+}
+
+/** The ModifiedResNet bottleneck layout: [stage][block] -> {inplanes, planes, stride, downsample}. */
+export function resnetBlocks(s: ResNetSpec): Array<Array<{ inplanes: number; planes: number; stride: number; downsample: boolean }>> {
+  let inplanes = s.width;
+  return s.layers.map((n, stage) => {
+    const planes = s.width * 2 ** stage;
+    const stride = stage === 0 ? 1 : 2;
+    return Array.from({ length: n }, (_, j) => {
+      const st = j === 0 ? stride : 1;
+      const blk = { inplanes, planes, stride: st, downsample: st > 1 || inplanes !== planes * 4 };
+      inplanes = planes * 4;
+      return blk;
+    });
+  });
+}
+
+export function resnetWeights(s: ResNetSpec): WeightShapes {
+  const out: WeightShapes = new Map();
+  const h = s.width / 2;
+  out.set('visual.conv1.weight', [h, 3, 3, 3]);
+  bn(out, 'visual.bn1', h);
+  out.set('visual.conv2.weight', [h, h, 3, 3]);
+  bn(out, 'visual.bn2', h);
+  out.set('visual.conv3.weight', [s.width, h, 3, 3]);
+  bn(out, 'visual.bn3', s.width);
+  resnetBlocks(s).forEach((stage, i) =>
+    stage.forEach((b, j) => {
+      const p = `visual.layer${i + 1}.${j}`;
+      out.set(`${p}.conv1.weight`, [b.planes, b.inplanes, 1, 1]);
+      bn(out, `${p}.bn1`, b.planes);
+      out.set(`${p}.conv2.weight`, [b.planes, b.planes, 3, 3]);
+      bn(out, `${p}.bn2`, b.planes);
+      out.set(`${p}.conv3.weight`, [b.planes * 4, b.planes, 1, 1]);
+      bn(out, `${p}.bn3`, b.planes * 4);
+      if (b.downsample) {
+        out.set(`${p}.downsample.0.weight`, [b.planes * 4, b.inplanes, 1, 1]);
+        bn(out, `${p}.downsample.1`, b.planes * 4);
+      }
+    }),
+  );
+  const c = s.width * 32;
+  const sp = Math.floor(s.image / 32);
+  out.set('visual.attnpool.positional_embedding', [sp * sp + 1, c]);
+  for (const k of ['q', 'k', 'v']) out.set(`visual.attnpool.${k}_proj.weight`, [c, c]).set(`visual.attnpool.${k}_proj.bias`, [c]);
+  out.set('visual.attnpool.c_proj.weight', [s.outputDim, c]).set('visual.attnpool.c_proj.bias', [s.outputDim]);
+  return out;
+}
+
+export function textWeights(s: TextSpec): WeightShapes {
+  const out: WeightShapes = new Map();
+  const p = s.prefix;
+  out.set(`${p}token_embedding.weight`, [s.vocab, s.width]);
+  out.set(`${p}positional_embedding`, [s.context, s.width]);
+  blocks(out, p, s.layers, s.width, s.mlpWidth, s.layerScale);
+  out.set(`${p}ln_final.weight`, [s.width]).set(`${p}ln_final.bias`, [s.width]);
+  if (s.proj === 'matrix') out.set(`${p}text_projection`, [s.width, s.outputDim]);
+  if (s.proj === 'linear') out.set(`${p}text_projection.weight`, [s.outputDim, s.width]).set(`${p}text_projection.bias`, [s.outputDim]);
+  return out;
+}

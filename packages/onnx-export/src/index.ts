@@ -1,0 +1,16 @@
+export { exportOnnx, SUPPORTED_OPSETS, DEFAULT_EXTERNAL_THRESHOLD } from './export-onnx.js';
+export { towerSupport } from './tower-support.js';
+export { weightSourceFromSafetensors, type SafetensorsLike } from './weight-source.js';
+export { OnnxExportError } from './errors.js';
+export type {
+  Activation,
+  DType,
+  ExportDType,
+  ExportOptions,
+  ExportResult,
+  IoSpec,
+  ModelCfg,
+  Tower,
+  TowerExport,
+  WeightSource,
+} from './types.js';

@@ -1,0 +1,170 @@
+import { OnnxExportError } from './errors.js';
+import type { Activation, ModelCfg } from './types.js';
+
+export type VitPool = 'tok' | 'avg';
+
+export interface VitSpec {
+  kind: 'vit';
+  width: number;
+  layers: number;
+  heads: number;
+  mlpWidth: number;
+  patch: [number, number];
+  image: [number, number];
+  grid: [number, number];
+  lnPre: boolean;
+  layerScale: boolean;
+  pool: VitPool;
+  finalLnAfterPool: boolean;
+  attnPool: { queries: number; heads: number } | null;
+  outputDim: number;
+  eps: number;
+  activation: Activation;
+}
+
+export interface ResNetSpec {
+  kind: 'resnet';
+  layers: [number, number, number, number];
+  width: number;
+  heads: number;
+  image: number;
+  outputDim: number;
+  activation: 'relu';
+}
+
+export interface TextSpec {
+  prefix: string;
+  width: number;
+  heads: number;
+  layers: number;
+  mlpWidth: number;
+  context: number;
+  vocab: number;
+  causal: boolean;
+  pool: 'argmax' | 'last' | 'first' | 'eos';
+  eosId: number;
+  proj: 'matrix' | 'linear' | 'none';
+  outputDim: number;
+  eps: number;
+  layerScale: boolean;
+  activation: Activation;
+}
+
+/** A reason string when the config uses something the exporter does not build. */
+export class Unsupported extends Error {}
+
+const num = (v: unknown, d: number): number => (typeof v === 'number' ? v : d);
+const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [Number(v[0]), Number(v[1])] : [Number(v), Number(v)]);
+
+function obj(v: unknown): Record<string, unknown> {
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+const CUSTOM_BLOCK_KEYS = ['qk_norm', 'scaled_cosine_attn', 'scale_heads', 'scale_attn_inner', 'scale_attn', 'scale_fc'];
+
+function checkCommon(cfg: Record<string, unknown>, tower: string): void {
+  const custom = CUSTOM_BLOCK_KEYS.filter((k) => cfg[k] === true);
+  if (cfg.block_type === 'custom' || custom.length) {
+    throw new Unsupported(`${tower} uses open_clip's CustomResidualAttentionBlock (${custom.join(', ') || 'block_type=custom'})`);
+  }
+  const nk = Object.keys(obj(cfg.norm_kwargs)).filter((k) => k !== 'eps');
+  if (nk.length) throw new Unsupported(`${tower} norm_kwargs ${nk.join(', ')} are not supported (only eps)`);
+}
+
+/** The activation open_clip builds for a native tower (model.py _build_*_tower). */
+function activationOf(quickGelu: boolean, actKwargs: unknown, tower: string): Activation {
+  const kw = obj(actKwargs);
+  const keys = Object.keys(kw);
+  if (quickGelu) {
+    // open_clip would call QuickGELU(**act_kwargs), which takes no arguments
+    if (keys.length) throw new Unsupported(`${tower} act_kwargs ${keys.join(', ')} cannot apply to QuickGELU`);
+    return 'quick_gelu';
+  }
+  if (keys.some((k) => k !== 'approximate')) throw new Unsupported(`${tower} act_kwargs ${keys.join(', ')} are not supported`);
+  const approx = kw.approximate ?? 'none';
+  if (approx === 'tanh') return 'gelu_tanh';
+  if (approx === 'none') return 'gelu';
+  throw new Unsupported(`${tower} act_kwargs.approximate=${String(approx)} is not a GELU mode`);
+}
+
+function checkModel(model: ModelCfg): void {
+  if (model.multimodal_cfg) throw new Unsupported('CoCa models (multimodal_cfg) are not supported');
+  if (typeof model.embed_dim !== 'number') throw new OnnxExportError('bad_config', 'model_cfg.embed_dim is missing; pass the model_cfg object from open_clip_config.json');
+}
+
+export function resolveVision(model: ModelCfg): VitSpec | ResNetSpec {
+  checkModel(model);
+  const v = obj(model.vision_cfg);
+  if (v.timm_model_name) throw new Unsupported(`timm vision towers (timm_model_name=${String(v.timm_model_name)}) are not supported yet`);
+  if (Array.isArray(v.layers)) {
+    if (v.layers.length !== 4) throw new Unsupported('ModifiedResNet needs 4 stage depths in vision_cfg.layers');
+    const width = num(v.width, 64);
+    return {
+      kind: 'resnet',
+      layers: v.layers.map(Number) as [number, number, number, number],
+      width,
+      heads: Math.floor((width * 32) / num(v.head_width, 64)),
+      image: pair(v.image_size ?? 224)[0],
+      outputDim: model.embed_dim,
+      activation: 'relu',
+    };
+  }
+  checkCommon(v, 'vision_cfg');
+  const pos = v.pos_embed_type ?? 'learnable';
+  if (pos !== 'learnable' && pos !== 'sin_cos_2d') throw new Unsupported(`vision pos_embed_type=${String(pos)} is not supported`);
+  if (typeof v.attentional_pool === 'string') throw new Unsupported(`vision attentional_pool='${v.attentional_pool}' (parallel/cascade) is not supported`);
+  const pool = v.pool_type ?? 'tok';
+  if (pool !== 'tok' && pool !== 'avg') throw new Unsupported(`vision pool_type=${String(pool)} returns tokens, not an embedding`);
+  const width = num(v.width, 768);
+  const image = pair(v.image_size ?? 224);
+  const patch = pair(v.patch_size ?? 16);
+  return {
+    kind: 'vit',
+    width,
+    layers: num(v.layers, 12),
+    heads: Math.floor(width / num(v.head_width, 64)),
+    mlpWidth: Math.floor(width * num(v.mlp_ratio, 4)),
+    patch,
+    image,
+    grid: [Math.floor(image[0] / patch[0]), Math.floor(image[1] / patch[1])],
+    lnPre: v.no_ln_pre !== true,
+    layerScale: v.ls_init_value != null,
+    pool,
+    finalLnAfterPool: v.final_ln_after_pool === true,
+    attnPool: v.attentional_pool ? { queries: num(v.attn_pooler_queries, 256), heads: num(v.attn_pooler_heads, 8) } : null,
+    outputDim: model.embed_dim,
+    eps: num(obj(v.norm_kwargs).eps, 1e-5),
+    activation: activationOf(model.quick_gelu === true, v.act_kwargs, 'vision_cfg'),
+  };
+}
+
+export function resolveText(model: ModelCfg): TextSpec {
+  checkModel(model);
+  const t = obj(model.text_cfg);
+  if (t.hf_model_name) throw new Unsupported(`HuggingFace text towers (hf_model_name=${String(t.hf_model_name)}) are not supported`);
+  checkCommon(t, 'text_cfg');
+  if (t.embed_cls) throw new Unsupported('text embed_cls (CoCa-style class token) is not supported');
+  const pool = t.pool_type ?? 'argmax';
+  if (pool !== 'argmax' && pool !== 'last' && pool !== 'first' && pool !== 'eos') {
+    throw new Unsupported(`text pool_type=${String(pool)} returns tokens, not an embedding`);
+  }
+  const width = num(t.width, 512);
+  const none = t.proj_type === 'none' || !model.embed_dim;
+  return {
+    prefix: model.custom_text ? 'text.' : '',
+    width,
+    heads: num(t.heads, 8),
+    layers: num(t.layers, 12),
+    mlpWidth: Math.floor(width * num(t.mlp_ratio, 4)),
+    context: num(t.context_length, 77),
+    vocab: num(t.vocab_size, 49408),
+    causal: t.no_causal_mask !== true,
+    pool,
+    eosId: num(t.eos_id, 2),
+    proj: none ? 'none' : t.proj_bias ? 'linear' : 'matrix',
+    outputDim: none ? width : model.embed_dim,
+    eps: num(obj(t.norm_kwargs).eps, 1e-5),
+    layerScale: t.ls_init_value != null,
+    activation: activationOf(model.quick_gelu === true, t.act_kwargs, 'text_cfg'),
+  };
+}

@@ -1,0 +1,16 @@
+import { Unsupported, resolveText, resolveVision } from './resolve-config.js';
+import type { ModelCfg, Tower } from './types.js';
+
+/** Which towers exportOnnx can build for this model_cfg, and why not when it cannot. */
+export function towerSupport(modelCfg: ModelCfg): Record<Tower, { supported: boolean; reason?: string }> {
+  const probe = (resolve: () => unknown) => {
+    try {
+      resolve();
+      return { supported: true };
+    } catch (err) {
+      if (err instanceof Unsupported) return { supported: false, reason: err.message };
+      throw err;
+    }
+  };
+  return { vision: probe(() => resolveVision(modelCfg)), text: probe(() => resolveText(modelCfg)) };
+}

@@ -1,0 +1,61 @@
+/** Element types of safetensors tensors (the same names @cliphub/safetensors uses). */
+export type DType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
+
+/** Weights addressed by open_clip state_dict names; bytes are little-endian in `info(name).dtype`. */
+export interface WeightSource {
+  names(): string[];
+  info(name: string): { dtype: DType; shape: number[] } | undefined;
+  read(name: string): Promise<Uint8Array>;
+  chunks?(name: string): AsyncIterable<Uint8Array>;
+}
+
+export type Tower = 'vision' | 'text';
+export type Activation = 'quick_gelu' | 'gelu' | 'gelu_tanh' | 'relu';
+export type ExportDType = 'fp32' | 'fp16' | 'int8';
+
+/** open_clip's model_cfg, as found in open_clip_config.json; unknown keys are kept and checked by towerSupport. */
+export interface ModelCfg {
+  embed_dim: number;
+  vision_cfg: Record<string, unknown>;
+  text_cfg: Record<string, unknown>;
+  quick_gelu?: boolean;
+  custom_text?: boolean;
+  init_logit_bias?: number | null;
+  [key: string]: unknown;
+}
+
+export interface ExportOptions {
+  towers?: Tower[];
+  dtype?: ExportDType;
+  /** ONNX default-domain opset, 17 to 21 (default 17). */
+  opset?: number;
+  /** Append L2 normalization (like encode_*(normalize=True)). */
+  normalize?: boolean;
+  /** Override the activation open_clip would build; a contradicting value breaks fidelity on purpose. */
+  activation?: Partial<Record<Tower, Activation>>;
+  /** Total initializer bytes above which weights go to an external `<tower>.onnx_data` file (default 1.9 GB). */
+  externalDataThreshold?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface IoSpec {
+  name: string;
+  dtype: string;
+  shape: (number | string)[];
+}
+
+export interface TowerExport {
+  tower: Tower;
+  path: string;
+  externalData: string | null;
+  inputs: IoSpec[];
+  outputs: IoSpec[];
+  activation: Activation;
+  nodeCounts: Record<string, number>;
+}
+
+export interface ExportResult {
+  towers: TowerExport[];
+  logitScale: number;
+  logitBias: number | null;
+}

@@ -1,0 +1,172 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import type { GraphBuilder, Initializer, ValueSpec } from './graph.js';
+import { GraphProto, ModelProto, TensorProto, irVersionFor } from './proto.js';
+
+// Field tags (field number << 3 | wire type 2) of the length-delimited fields streamed by hand.
+const TAG_MODEL_GRAPH = 0x3a; // ModelProto.graph = 7
+const TAG_GRAPH_INITIALIZER = 0x2a; // GraphProto.initializer = 5
+const TAG_TENSOR_RAW_DATA = 0x4a; // TensorProto.raw_data = 9
+
+/** Alignment of tensors in the external data file, so onnxruntime can memory-map them. */
+const EXTERNAL_ALIGN = 4096;
+/** Tensors smaller than this stay inline even in external-data mode (as onnx's own converter does). */
+const EXTERNAL_MIN_BYTES = 1024;
+
+export interface WriteOptions {
+  /** Where ModelProto goes (a temp name; the caller renames). */
+  modelPath: string;
+  /** Set when weights go to an external file: its temp path and the final basename recorded in the model. */
+  external: { tempPath: string; location: string } | null;
+  producerVersion: string;
+  onBytes?: (n: number) => void;
+}
+
+function varint(n: number): number[] {
+  const out: number[] = [];
+  while (n >= 0x80) {
+    out.push((n % 0x80) | 0x80);
+    n = Math.floor(n / 0x80);
+  }
+  out.push(n);
+  return out;
+}
+
+function valueInfo(v: ValueSpec): Record<string, unknown> {
+  return {
+    name: v.name,
+    type: {
+      tensor_type: {
+        elem_type: v.dataType,
+        shape: { dim: v.shape.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) },
+      },
+    },
+  };
+}
+
+/** Buffers small writes; large tensor payloads go straight to the file. */
+class Sink {
+  private parts: Uint8Array[] = [];
+  private pending = 0;
+  written = 0;
+  constructor(private readonly fh: FileHandle) {}
+  async write(b: Uint8Array): Promise<void> {
+    this.written += b.byteLength;
+    if (b.byteLength >= 1 << 20) {
+      await this.flush();
+      await this.fh.write(b);
+      return;
+    }
+    this.parts.push(b);
+    this.pending += b.byteLength;
+    if (this.pending >= 4 << 20) await this.flush();
+  }
+  async flush(): Promise<void> {
+    if (!this.pending) return;
+    await this.fh.write(Buffer.concat(this.parts));
+    this.parts = [];
+    this.pending = 0;
+  }
+}
+
+async function streamData(init: Initializer, sink: Sink, onBytes?: (n: number) => void): Promise<void> {
+  const produced = await Promise.resolve(init.data());
+  let n = 0;
+  const chunks: AsyncIterable<Uint8Array> | Uint8Array[] = produced instanceof Uint8Array ? [produced] : produced;
+  for await (const c of chunks) {
+    n += c.byteLength;
+    if (n > init.byteLength) break;
+    await sink.write(c);
+    onBytes?.(c.byteLength);
+  }
+  if (n !== init.byteLength) {
+    throw new Error(`internal: tensor ${init.name} produced ${n} bytes, expected ${init.byteLength}`);
+  }
+}
+
+/**
+ * Writes a ModelProto without ever holding the weights: the protobuf framing around each initializer's
+ * raw_data is computed from its known size, and the bytes are streamed in after it (or into the
+ * external data file, recorded with location/offset/length entries).
+ */
+export async function writeModel(g: GraphBuilder, opts: WriteOptions): Promise<void> {
+  const externalSet = new Set<Initializer>();
+  const offsets = new Map<Initializer, number>();
+  if (opts.external) {
+    let off = 0;
+    for (const init of g.initializers) {
+      if (init.byteLength < EXTERNAL_MIN_BYTES) continue;
+      off = Math.ceil(off / EXTERNAL_ALIGN) * EXTERNAL_ALIGN;
+      offsets.set(init, off);
+      externalSet.add(init);
+      off += init.byteLength;
+    }
+  }
+
+  const headers = g.initializers.map((init) => {
+    const base: Record<string, unknown> = { dims: init.dims, data_type: init.dataType, name: init.name };
+    if (externalSet.has(init) && opts.external) {
+      base.data_location = 1; // EXTERNAL
+      base.external_data = [
+        { key: 'location', value: opts.external.location },
+        { key: 'offset', value: String(offsets.get(init)) },
+        { key: 'length', value: String(init.byteLength) },
+      ];
+      return { init, header: TensorProto.encode(base).finish(), inline: 0, ext: true };
+    }
+    return { init, header: TensorProto.encode(base).finish(), inline: init.byteLength, ext: false };
+  });
+
+  const graphHead = GraphProto.encode({
+    node: g.nodes,
+    name: 'main',
+    input: g.inputs.map(valueInfo),
+    output: g.outputs.map(valueInfo),
+  }).finish();
+  const opsetImport = [{ domain: '', version: g.opset }, ...[...g.domains].map(([domain, version]) => ({ domain, version }))];
+  const modelHead = ModelProto.encode({
+    ir_version: irVersionFor(g.opset),
+    opset_import: opsetImport,
+    producer_name: 'cliphub',
+    producer_version: opts.producerVersion,
+  }).finish();
+
+  const frames = headers.map((h) => {
+    const rawPrefix = !h.ext ? Uint8Array.of(TAG_TENSOR_RAW_DATA, ...varint(h.inline)) : new Uint8Array(0);
+    const msgLen = h.header.byteLength + rawPrefix.byteLength + h.inline;
+    const prefix = Uint8Array.of(TAG_GRAPH_INITIALIZER, ...varint(msgLen));
+    return { ...h, rawPrefix, prefix, total: prefix.byteLength + msgLen };
+  });
+  const graphLen = graphHead.byteLength + frames.reduce((a, f) => a + f.total, 0);
+
+  const fh = await open(opts.modelPath, 'w');
+  const dh = opts.external ? await open(opts.external.tempPath, 'w') : null;
+  try {
+    const sink = new Sink(fh);
+    await sink.write(modelHead);
+    await sink.write(Uint8Array.of(TAG_MODEL_GRAPH, ...varint(graphLen)));
+    await sink.write(graphHead);
+    const dataSink = dh ? new Sink(dh) : null;
+    for (const f of frames) {
+      await sink.write(f.prefix);
+      await sink.write(f.header);
+      if (!f.ext || !dataSink) {
+        await sink.write(f.rawPrefix);
+        await streamData(f.init, sink, opts.onBytes);
+      } else {
+        const off = offsets.get(f.init) as number;
+        if (off > dataSink.written) await dataSink.write(new Uint8Array(off - dataSink.written));
+        await streamData(f.init, dataSink, opts.onBytes);
+      }
+    }
+    await sink.flush();
+    await dataSink?.flush();
+  } finally {
+    await fh.close();
+    await dh?.close();
+  }
+}
+
+export function externalDataName(modelFile: string): string {
+  return `${path.basename(modelFile)}_data`;
+}
