@@ -1,0 +1,30 @@
+/** Why a checkpoint could not be read; `code` is stable for callers, `exitCode` 2 marks bad input. */
+export type TorchReaderErrorCode =
+  | 'E_FORMAT' // not a checkpoint we recognise (magic, signatures)
+  | 'E_TRUNCATED' // a record points past the end of the file
+  | 'E_ZIP' // malformed or unsupported zip structure
+  | 'E_PICKLE' // malformed pickle stream
+  | 'E_UNSAFE' // a global outside the allow-list
+  | 'E_LIMIT' // memo, depth, or allocation bound exceeded
+  | 'E_TENSOR' // a tensor record that does not fit its storage or dtype
+  | 'E_IO'; // the file could not be opened or read
+
+export class TorchReaderError extends Error {
+  readonly code: TorchReaderErrorCode;
+  readonly exitCode = 2 as const;
+  constructor(code: TorchReaderErrorCode, message: string) {
+    super(message);
+    this.name = 'TorchReaderError';
+    this.code = code;
+  }
+}
+
+/** A pickle ran past the bytes it was given; `needBytes` says how many it needs, when known. */
+export class PickleTruncatedError extends TorchReaderError {
+  constructor(
+    message: string,
+    readonly needBytes: number | null,
+  ) {
+    super('E_TRUNCATED', message);
+  }
+}

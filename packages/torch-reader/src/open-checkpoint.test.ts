@@ -1,0 +1,71 @@
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { generatedFixtures, hasOracle } from '#test-support';
+import { openCheckpoint } from './open-checkpoint.js';
+import { digestTensor, oracleDigests, type OracleMode, type OracleView } from './test-utils/oracle.js';
+
+const models = path.join(generatedFixtures, 'models');
+const cases = path.join(generatedFixtures, 'torch-reader');
+const zoo = path.join(generatedFixtures, 'torch-cases');
+
+interface Case {
+  path: string;
+  mode: OracleMode;
+  format: 'zip' | 'legacy' | 'torchscript';
+}
+
+function allCases(): Case[] {
+  const out: Case[] = [];
+  const modelNames = existsSync(models) ? readdirSync(models).sort() : [];
+  for (const m of modelNames) {
+    const d = path.join(models, m);
+    out.push({ path: path.join(d, 'open_clip_pytorch_model.bin'), mode: 'load', format: 'zip' });
+    out.push({ path: path.join(d, 'legacy.bin'), mode: 'load', format: 'legacy' });
+    out.push({ path: path.join(d, 'epoch_1.pt'), mode: 'load', format: 'zip' });
+    if (existsSync(path.join(d, 'torchscript.pt'))) out.push({ path: path.join(d, 'torchscript.pt'), mode: 'jit', format: 'torchscript' });
+  }
+  out.push({ path: path.join(zoo, 'zoo.zip.pt'), mode: 'load', format: 'zip' });
+  out.push({ path: path.join(zoo, 'zoo.legacy.pt'), mode: 'load', format: 'legacy' });
+  for (const f of ['proto2.zip.pt', 'prefix.zip.pt', 'bigendian.zip.pt', 'zip64.zip.pt']) out.push({ path: path.join(cases, f), mode: 'load', format: 'zip' });
+  out.push({ path: path.join(cases, 'proto2.legacy.pt'), mode: 'load', format: 'legacy' });
+  // weights_only lacks FRAME (protocol >= 4) and argparse.Namespace: the full unpickler is the reference
+  for (const f of ['proto4.zip.pt', 'proto5.zip.pt', 'with_args.pt']) out.push({ path: path.join(cases, f), mode: 'load-unsafe', format: 'zip' });
+  out.push({ path: path.join(cases, 'proto4.legacy.pt'), mode: 'load-unsafe', format: 'legacy' });
+  return out;
+}
+
+describe.skipIf(!hasOracle)('openCheckpoint matches torch.load / torch.jit.load', () => {
+  const list = allCases();
+  let oracle: Map<string, OracleView>;
+  beforeAll(() => {
+    oracle = oracleDigests(list);
+  });
+
+  it('covers every tiny model in every format', () => {
+    expect(list.filter((c) => c.format === 'torchscript').length).toBeGreaterThanOrEqual(4);
+    expect(list.length).toBeGreaterThanOrEqual(30);
+  });
+
+  it.each(list.map((c) => [path.relative(generatedFixtures, c.path), c] as const))('%s', async (_name, c) => {
+    const want = oracle.get(`${c.path}|${c.mode}`) as OracleView;
+    const ck = await openCheckpoint(c.path);
+    try {
+      expect(ck.format).toBe(c.format);
+      const got = [];
+      for (const t of ck.tensors) got.push(await digestTensor(t));
+      if (c.format === 'torchscript') {
+        // torch.jit state_dict also holds the non-persistent attn_mask buffers, which we report apart
+        const extra = new Set(ck.extraBuffers);
+        expect(want.tensors.map((t) => t.name).filter((n) => extra.has(n))).toEqual(ck.extraBuffers);
+        expect(got).toEqual(want.tensors.filter((t) => !extra.has(t.name)));
+      } else {
+        expect(got).toEqual(want.tensors);
+        expect(ck.dropped).toEqual(want.dropped);
+        expect(ck.strippedPrefix).toBe(want.prefix);
+      }
+    } finally {
+      await ck.close();
+    }
+  });
+});

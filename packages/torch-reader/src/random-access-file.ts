@@ -1,0 +1,48 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import { TorchReaderError } from './errors.js';
+
+/** Positional reads from one file handle, each checked against the file size. */
+export class RandomAccessFile {
+  private constructor(
+    readonly path: string,
+    private readonly handle: FileHandle,
+    readonly size: number,
+  ) {}
+
+  static async open(path: string): Promise<RandomAccessFile> {
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+      throw new TorchReaderError('E_IO', `cannot open ${path} (${code}); check the path and permissions`);
+    }
+    const st = await handle.stat();
+    if (!st.isFile()) {
+      await handle.close();
+      throw new TorchReaderError('E_IO', `${path} is not a regular file; pass a checkpoint file`);
+    }
+    return new RandomAccessFile(path, handle, st.size);
+  }
+
+  /** Reads exactly `length` bytes at `offset`; `what` names the record for the error message. */
+  async read(offset: number, length: number, what = 'data'): Promise<Uint8Array> {
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > this.size) {
+      throw new TorchReaderError('E_TRUNCATED', `${this.path}: ${what} at byte ${offset} (${length} bytes) lies past the end of the ${this.size}-byte file; the file is truncated or corrupt`);
+    }
+    const buf = Buffer.allocUnsafe(length);
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await this.handle.read(buf, done, length - done, offset + done);
+      if (bytesRead === 0) {
+        throw new TorchReaderError('E_TRUNCATED', `${this.path}: the file ended while reading ${what} at byte ${offset + done}; it was truncated while open`);
+      }
+      done += bytesRead;
+    }
+    return new Uint8Array(buf.buffer, buf.byteOffset, length);
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close();
+  }
+}

@@ -1,0 +1,148 @@
+import { dtypeFromTorchName, dtypeSize } from './dtypes.js';
+import { TorchReaderError } from './errors.js';
+import type { PyTensor } from './pyvalue.js';
+import type { RandomAccessFile } from './random-access-file.js';
+import type { DType, TensorSource } from './types.js';
+
+export interface TorchTensor extends TensorSource {
+  strides: number[];
+  storageOffset: number;
+  storageKey: string;
+  byteLength: number;
+  contiguous: boolean;
+  read(): Promise<Uint8Array>;
+}
+
+/** Where a storage's bytes lie in the file. */
+export interface StorageLocation {
+  /** File offset of the storage's element 0. */
+  fileOffset: number;
+  /** Bytes of storage available from fileOffset. */
+  byteLength: number;
+  /** Storage bytes are big-endian and must be swapped to little-endian on read. */
+  swap: boolean;
+}
+
+/** Chunk size for streaming contiguous tensors: big enough for cp-like throughput, small for RSS. */
+export const CHUNK_BYTES = 8 * 1024 * 1024;
+
+function isContiguous(shape: number[], strides: number[]): boolean {
+  let expected = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    const n = shape[i] as number;
+    if (n === 0) return true;
+    if (n !== 1 && strides[i] !== expected) return false;
+    expected *= n;
+  }
+  return true;
+}
+
+/** Reverses each `size`-byte element in place (big-endian storages). */
+export function swapBytes(b: Uint8Array, size: number): void {
+  if (size === 1) return;
+  for (let i = 0; i + size <= b.length; i += size) {
+    for (let l = i, r = i + size - 1; l < r; l++, r--) {
+      const t = b[l] as number;
+      b[l] = b[r] as number;
+      b[r] = t;
+    }
+  }
+}
+
+/** Copies a strided view out of its storage span into row-major order. */
+function gather(span: Uint8Array, shape: number[], strides: number[], itemsize: number, numel: number): Uint8Array {
+  const out = new Uint8Array(numel * itemsize);
+  // Work in 16/32-bit words so each element is one or two typed-array moves, not per-byte copies.
+  const word = itemsize % 4 === 0 ? 4 : itemsize % 2 === 0 ? 2 : 1;
+  const per = itemsize / word;
+  const aligned = new Uint8Array(span.length);
+  aligned.set(span);
+  const W = word === 4 ? Uint32Array : word === 2 ? Uint16Array : Uint8Array;
+  const src = new W(aligned.buffer, 0, aligned.length / word);
+  const dst = new W(out.buffer, 0, out.length / word);
+  const nd = shape.length;
+  const idx = new Array<number>(nd).fill(0);
+  let s = 0;
+  for (let k = 0; k < numel; k++) {
+    const base = s * per;
+    const o = k * per;
+    for (let j = 0; j < per; j++) dst[o + j] = src[base + j] as number;
+    for (let d = nd - 1; d >= 0; d--) {
+      idx[d] = (idx[d] as number) + 1;
+      s += strides[d] as number;
+      if ((idx[d] as number) < (shape[d] as number)) break;
+      s -= (idx[d] as number) * (strides[d] as number);
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+/**
+ * A tensor of a checkpoint as a streaming source. Contiguous tensors stream straight from the file in
+ * CHUNK_BYTES pieces; strided views read their storage span once and are copied into row-major order.
+ */
+export function makeTorchTensor(name: string, t: PyTensor, loc: StorageLocation, file: RandomAccessFile): TorchTensor {
+  const typeName = t.dtypeName ?? t.storage.storageType;
+  const dtype: DType | null = dtypeFromTorchName(typeName);
+  const fail = (what: string): never => {
+    throw new TorchReaderError('E_TENSOR', `${file.path}: tensor ${name} ${what}`);
+  };
+  if (!dtype) fail(`has dtype ${typeName}, which cliphub cannot convert (supported: f64, f32, f16, bf16, i64, i32, i16, i8, u8, bool)`);
+  const itemsize = dtypeSize(dtype as DType);
+  const { shape, strides, storageOffset } = t;
+  let numel = 1;
+  for (const n of shape) {
+    if (!Number.isSafeInteger(n) || n < 0) fail(`has an invalid size ${JSON.stringify(shape)}`);
+    numel *= n;
+  }
+  if (!Number.isSafeInteger(numel * itemsize)) fail(`is too large (${JSON.stringify(shape)})`);
+  for (const s of strides) if (!Number.isSafeInteger(s) || s < 0) fail(`has an invalid stride ${JSON.stringify(strides)}`);
+  if (!Number.isSafeInteger(storageOffset) || storageOffset < 0) fail(`has an invalid storage offset ${storageOffset}`);
+  let last = storageOffset;
+  for (let i = 0; i < shape.length; i++) last += ((shape[i] as number) - 1) * (strides[i] as number);
+  const spanBytes = numel === 0 ? 0 : (last - storageOffset + 1) * itemsize;
+  if (numel > 0 && (last + 1) * itemsize > loc.byteLength) {
+    throw new TorchReaderError('E_TRUNCATED', `${file.path}: tensor ${name} needs ${(last + 1) * itemsize} bytes of storage ${t.storage.key} but it holds ${loc.byteLength}; the file is truncated or corrupt`);
+  }
+  const contiguous = isContiguous(shape, strides);
+  const byteLength = numel * itemsize;
+  const start = loc.fileOffset + storageOffset * itemsize;
+
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    if (byteLength === 0) return;
+    if (contiguous) {
+      for (let off = 0; off < byteLength; off += CHUNK_BYTES) {
+        const b = await file.read(start + off, Math.min(CHUNK_BYTES, byteLength - off), `tensor ${name}`);
+        if (loc.swap) swapBytes(b, itemsize);
+        yield b;
+      }
+      return;
+    }
+    const span = await file.read(start, spanBytes, `tensor ${name}`);
+    const out = gather(span, shape, strides, itemsize, numel);
+    if (loc.swap) swapBytes(out, itemsize);
+    for (let off = 0; off < out.length; off += CHUNK_BYTES) yield out.subarray(off, Math.min(out.length, off + CHUNK_BYTES));
+  }
+
+  return {
+    name,
+    dtype: dtype as DType,
+    shape: [...shape],
+    strides: [...strides],
+    storageOffset,
+    storageKey: t.storage.key,
+    byteLength,
+    contiguous,
+    chunks,
+    async read() {
+      const out = new Uint8Array(byteLength);
+      let o = 0;
+      for await (const c of chunks()) {
+        out.set(c, o);
+        o += c.length;
+      }
+      return out;
+    },
+  };
+}
