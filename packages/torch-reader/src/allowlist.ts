@@ -25,6 +25,7 @@ const CALLABLES = new Set([
   'builtins.set',
   'builtins.frozenset',
   'builtins.bytearray',
+  'builtins.bytes',
   'builtins.complex',
   'builtins.slice',
   'builtins.range',
@@ -224,6 +225,7 @@ export function callGlobal(fn: PyValue, args: PyValue[], opcode: string, ctx: Ca
     case 'builtins.set':
     case 'builtins.frozenset':
       return { kind: 'set', frozen: fn.name === 'frozenset', items: args.length ? [...items(args[0], 'set()')] : [] };
+    case 'builtins.bytes':
     case 'builtins.bytearray': {
       const a = args[0];
       if (a === undefined) return new Uint8Array(0);

@@ -271,8 +271,8 @@ export function unpickleAt(bytes: Uint8Array, options: UnpickleOptions = {}): Un
       case 0x58: push(text(take(u32()))); break; // BINUNICODE
       case 0x8c: push(text(take(u8()))); break; // SHORT_BINUNICODE
       case 0x8d: push(text(take(u64()))); break; // BINUNICODE8
-      case 0x42: { const n = u32(); ctx.charge(n); push(take(n).slice()); break; } // BINBYTES
-      case 0x43: { const n = u8(); ctx.charge(n); push(take(n).slice()); break; } // SHORT_BINBYTES
+      case 0x42: { const n = u32(); need(n); ctx.charge(n); push(take(n).slice()); break; } // BINBYTES
+      case 0x43: { const n = u8(); need(n); ctx.charge(n); push(take(n).slice()); break; } // SHORT_BINBYTES
       case 0x8e: { const n = u64(); need(n); ctx.charge(n); push(take(n).slice()); break; } // BINBYTES8
       case 0x96: { const n = u64(); need(n); ctx.charge(n); push(take(n).slice()); break; } // BYTEARRAY8
       case 0x97: err('E_PICKLE', 'NEXT_BUFFER (out-of-band buffers) is not supported'); break;
