@@ -1,0 +1,97 @@
+import type { TowerMetrics } from './metrics.js';
+import type { Precision, Profile } from './profiles.js';
+import type { SimilarityMetrics } from './similarity.js';
+
+export type DiagnosisKind = 'non-finite' | 'activation-mismatch' | 'weights-mismatch' | 'reduced-precision' | 'similarity-only';
+
+export interface Diagnosis {
+  kind: DiagnosisKind;
+  tower: 'image' | 'text' | null;
+  message: string;
+}
+
+/*
+ * The activation-swap band, measured with the oracle by evaluating the tiny fixtures with the other
+ * activation (QuickGELU models as GELU and GELU models as QuickGELU, torch CPU fp32): every sample of
+ * every affected tower deviated by cosine 0.99981-0.999996 and relL2 0.2%-2%, with the worst sample
+ * within ~10x of the best; an untouched tower stays exact. fp16 output stays above cosine 0.9999987,
+ * and a grossly wrong weight (a perturbed projection) drops cosine below 0.99. A slightly perturbed weight
+ * can land in this band too, which is why the report says "suspected".
+ */
+const SWAP_COS_MIN = 0.99;
+const SWAP_COS_MAX = 0.999998;
+const SWAP_REL_MIN = 1e-3;
+const SWAP_REL_MAX = 0.1;
+const SWAP_SPREAD = 25;
+
+const towerName = (t: 'image' | 'text'): string => (t === 'image' ? 'image (vision)' : 'text');
+const pct = (x: number): string => `${(x * 100).toPrecision(2)}%`;
+
+function towerFails(m: TowerMetrics, p: Profile): boolean {
+  return m.nonFinite > 0 || !(m.minCosine >= p.minCosine) || !(m.maxRelL2 <= p.maxRelL2) || !(m.maxAbsRel <= p.maxAbsRel);
+}
+
+function looksLikeActivationSwap(m: TowerMetrics): boolean {
+  const cos = m.samples.map((s) => s.cosine);
+  const err = cos.map((c) => 1 - c);
+  const rel = m.samples.map((s) => s.relL2);
+  const lo = Math.min(...err);
+  return (
+    cos.every((c) => c >= SWAP_COS_MIN && c <= SWAP_COS_MAX) &&
+    rel.every((r) => r >= SWAP_REL_MIN && r <= SWAP_REL_MAX) &&
+    lo > 0 &&
+    Math.max(...err) / lo <= SWAP_SPREAD
+  );
+}
+
+/** Explains a failed comparison by the pattern of its deviations; empty when nothing failed. */
+export function diagnose(towers: TowerMetrics[], sim: SimilarityMetrics | null, profile: Profile, artifactPrecision: Precision): Diagnosis[] {
+  const out: Diagnosis[] = [];
+  const failing = towers.filter((m) => towerFails(m, profile));
+  const exact = towers.filter((m) => !towerFails(m, profile)).map((m) => m.tower);
+  const otherExact = (t: string): string => (exact.length && !exact.includes(t as 'image') ? ` while the ${exact.join(' and ')} tower matches` : '');
+  for (const m of failing) {
+    const range = `cosine ${Math.min(...m.samples.map((s) => s.cosine)).toFixed(6)}-${Math.max(...m.samples.map((s) => s.cosine)).toFixed(6)}, relL2 up to ${pct(m.maxRelL2)}`;
+    if (m.nonFinite > 0) {
+      out.push({ kind: 'non-finite', tower: m.tower, message: `${towerName(m.tower)} tower outputs ${m.nonFinite} NaN/Inf values: overflow in reduced precision or a broken graph` });
+    } else if (artifactPrecision !== 'fp32' && profile.precision === 'fp32' && m.maxRelL2 < SWAP_REL_MAX) {
+      out.push({
+        kind: 'reduced-precision',
+        tower: m.tower,
+        message: `${towerName(m.tower)} tower deviates like ${artifactPrecision} arithmetic (${range}); judge a ${artifactPrecision} artifact with --profile ${artifactPrecision}`,
+      });
+    } else if (looksLikeActivationSwap(m)) {
+      out.push({
+        kind: 'activation-mismatch',
+        tower: m.tower,
+        message: `QuickGELU/GELU mismatch suspected in the ${towerName(m.tower)} tower: every sample deviates by a similar, moderate amount (${range})${otherExact(m.tower)}; check quick_gelu in the model config and the export's activation`,
+      });
+    } else if (m.samples.every((s) => s.cosine > SWAP_COS_MAX && s.relL2 < 3e-3)) {
+      out.push({
+        kind: 'reduced-precision',
+        tower: m.tower,
+        message: `${towerName(m.tower)} tower deviates by the size of fp16 rounding (${range}); was it computed in reduced precision? then use --profile fp16`,
+      });
+    } else {
+      out.push({
+        kind: 'weights-mismatch',
+        tower: m.tower,
+        message: `${towerName(m.tower)} tower computes a different function (${range})${otherExact(m.tower)}: wrong or perturbed weights, a missing layer, or different pooling suspected`,
+      });
+    }
+  }
+  if (!failing.length && sim) {
+    const bad =
+      !(sim.argmaxImageToText >= profile.minArgmaxAgreement && sim.argmaxTextToImage >= profile.minArgmaxAgreement) ||
+      !(sim.spearman >= profile.minSpearman) ||
+      !(sim.maxCosSimDiff <= profile.maxCosSimDiff);
+    if (bad) {
+      out.push({
+        kind: 'similarity-only',
+        tower: null,
+        message: 'every tower is within tolerance but the similarity matrix changed: near-tied image-text scores flipped; add samples or relax the similarity limits',
+      });
+    }
+  }
+  return out;
+}

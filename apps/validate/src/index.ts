@@ -1,0 +1,21 @@
+export { ValidateError, type ValidateErrorCode } from './errors.js';
+export { readReference, embeddingSet, TOWERS, type Reference, type EmbeddingSet, type ReferenceMetadata, type Tower } from './reference.js';
+export { compareTower, type TowerMetrics, type SampleMetrics } from './metrics.js';
+export { compareSimilarity, clipLogits, type SimilarityMetrics } from './similarity.js';
+export { spearman } from './spearman.js';
+export {
+  DEFAULT_PROFILES,
+  PRECISIONS,
+  THRESHOLD_KEYS,
+  loadProfileOverrides,
+  parseProfileOverrides,
+  resolveProfile,
+  type Precision,
+  type Profile,
+  type ProfileOverrides,
+  type Thresholds,
+} from './profiles.js';
+export { runChecks, type Check } from './checks.js';
+export { diagnose, type Diagnosis, type DiagnosisKind } from './diagnose.js';
+export { loadArtifact, precisionOf, type Candidate, type ArtifactKind, type CheckpointExporter, type LoadArtifactOptions } from './artifact.js';
+export { validateArtifact, type ValidateOptions, type ValidationResult } from './validate.js';

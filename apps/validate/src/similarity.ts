@@ -1,0 +1,94 @@
+import { spearman } from './spearman.js';
+
+export interface SimilarityMetrics {
+  /** exp(logit_scale) as applied, and the bias (0 when the model has none). */
+  scale: number;
+  bias: number;
+  /** [image][text] logits: scale * cos(image_i, text_j) + bias. */
+  reference: number[][];
+  candidate: number[][];
+  /** candidate - reference. */
+  difference: number[][];
+  /** Fraction of images whose best text is the same, and of texts whose best image is the same. */
+  argmaxImageToText: number;
+  argmaxTextToImage: number;
+  /** Spearman's rho between the flattened reference and candidate matrices. */
+  spearman: number;
+  maxLogitDiff: number;
+  /** maxLogitDiff / scale: the worst change in cosine similarity, comparable across models. */
+  maxCosSimDiff: number;
+}
+
+function normalizedRows(x: Float32Array, n: number, dim: number): Float64Array {
+  const out = new Float64Array(n * dim);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let j = 0; j < dim; j++) s += (x[i * dim + j] as number) ** 2;
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let j = 0; j < dim; j++) out[i * dim + j] = (x[i * dim + j] as number) * inv;
+  }
+  return out;
+}
+
+/** CLIP logits for every (image, text) pair, as open_clip computes them from normalized features. */
+export function clipLogits(image: Float32Array, text: Float32Array, n: number, dim: number, scale: number, bias: number): number[][] {
+  const a = normalizedRows(image, n, dim);
+  const b = normalizedRows(text, n, dim);
+  const out: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    const row: number[] = [];
+    for (let j = 0; j < n; j++) {
+      let dot = 0;
+      for (let k = 0; k < dim; k++) dot += (a[i * dim + k] as number) * (b[j * dim + k] as number);
+      row.push(scale * dot + bias);
+    }
+    out.push(row);
+  }
+  return out;
+}
+
+function argmax(xs: readonly number[]): number {
+  let best = 0;
+  for (let i = 1; i < xs.length; i++) if ((xs[i] as number) > (xs[best] as number) || Number.isNaN(xs[i])) best = i;
+  return best;
+}
+
+function agreement(ref: number[][], cand: number[][], byColumn: boolean): number {
+  const n = ref.length;
+  if (!n) return 1;
+  const pick = (m: number[][], k: number): number[] => (byColumn ? m.map((r) => r[k] as number) : (m[k] as number[]));
+  let same = 0;
+  for (let k = 0; k < n; k++) if (argmax(pick(ref, k)) === argmax(pick(cand, k))) same++;
+  return same / n;
+}
+
+/** The image-text similarity matrices of reference and candidate, and how far they agree. */
+export function compareSimilarity(
+  ref: { image: Float32Array; text: Float32Array },
+  cand: { image: Float32Array; text: Float32Array },
+  n: number,
+  dim: number,
+  rawLogitScale: number | null,
+  logitBias: number | null,
+): SimilarityMetrics {
+  // A file without logit_scale still gets a comparable matrix: plain cosine similarity.
+  const scale = rawLogitScale === null ? 1 : Math.exp(rawLogitScale);
+  const bias = logitBias ?? 0;
+  const reference = clipLogits(ref.image, ref.text, n, dim, scale, bias);
+  const candidate = clipLogits(cand.image, cand.text, n, dim, scale, bias);
+  const difference = candidate.map((row, i) => row.map((v, j) => v - (reference[i]![j] as number)));
+  let maxLogitDiff = 0;
+  for (const row of difference) for (const v of row) if (!(Math.abs(v) <= maxLogitDiff)) maxLogitDiff = Math.abs(v);
+  return {
+    scale,
+    bias,
+    reference,
+    candidate,
+    difference,
+    argmaxImageToText: agreement(reference, candidate, false),
+    argmaxTextToImage: agreement(reference, candidate, true),
+    spearman: spearman(reference.flat(), candidate.flat()),
+    maxLogitDiff,
+    maxCosSimDiff: maxLogitDiff / scale,
+  };
+}

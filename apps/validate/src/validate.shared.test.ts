@@ -1,0 +1,42 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { needsShared, sharedFixtures } from '#test-support';
+import { validateArtifact } from './validate.js';
+
+// Every reference the shared (H100-made) fixtures hold: tiny models and the full ViT-B-32.
+function sharedReferences(): Array<[string, string]> {
+  if (!sharedFixtures) return [];
+  const tiny = readdirSync(path.join(sharedFixtures, 'tiny')).map((m) => [m, path.join(sharedFixtures as string, 'tiny', m, 'reference.safetensors')] as [string, string]);
+  return [...tiny, ['ViT-B-32', path.join(sharedFixtures, 'full/ViT-B-32/reference.safetensors')]];
+}
+
+const GPU_MODES = [
+  ['cuda_fp16-autocast', 'fp16'],
+  ['cuda_bf16-autocast', 'bf16'],
+  ['cuda_fp16-weights', 'fp16'],
+] as const;
+
+describe.skipIf(!needsShared('GPU-made candidates vs their profiles'))('GPU embeddings as candidates', () => {
+  for (const [model, ref] of sharedReferences()) {
+    for (const [mode, precision] of GPU_MODES) {
+      it(`${model} ${mode} passes --profile auto (${precision}) and fails fp32`, async () => {
+        const auto = await validateArtifact({ artifact: `${ref}#${mode}`, reference: ref });
+        expect(auto.profile.name).toBe(precision);
+        expect(auto.checks.filter((c) => !c.pass)).toEqual([]);
+        expect(auto.verdict).toBe('pass');
+        const strict = await validateArtifact({ artifact: `${ref}#${mode}`, reference: ref, profile: 'fp32' });
+        expect(strict.verdict).toBe('fail');
+        expect(strict.diagnosis.map((d) => d.kind)).toContain('reduced-precision');
+      });
+    }
+    it(`${model} cuda_fp32 passes fp32`, async () => {
+      const r = await validateArtifact({ artifact: `${ref}#cuda_fp32`, reference: ref, profile: 'fp32' });
+      expect(r.checks.filter((c) => !c.pass)).toEqual([]);
+    });
+    it(`${model} bf16 output fails the fp16 profile`, async () => {
+      const r = await validateArtifact({ artifact: `${ref}#cuda_bf16-autocast`, reference: ref, profile: 'fp16' });
+      expect(r.verdict).toBe('fail');
+    });
+  }
+});
