@@ -7,6 +7,9 @@ const SLOPPY_1252_ENCODE = new Map<number, number>();
 for (let b = 0; b < 256; b++) SLOPPY_1252_ENCODE.set(b >= 0x80 && b < 0xa0 ? CP1252_HIGH.charCodeAt(b - 0x80) : b, b);
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const C1_RE = /[\x80-\x9f]/g;
+const c1Fix = (c: string): string => CP1252_HIGH[c.charCodeAt(0) - 0x80] ?? c;
+
 
 function encodeOneByte(text: string, table: ReadonlyMap<number, number> | null): Uint8Array | null {
   const out = new Uint8Array(text.length);
@@ -24,9 +27,7 @@ const CONT = '\\u0080-\\u00bf\\u20ac\\u201a\\u0192\\u201e\\u2026\\u2020\\u2021\\
   '\\u2018\\u2019\\u201c\\u201d\\u2022\\u2013\\u2014\\u02dc\\u2122\\u0161\\u203a\\u0153\\u017e\\u0178';
 const LOOKS_LIKE_MOJIBAKE = new RegExp(`[\\u00c2-\\u00f4][${CONT}]|[\\u0080-\\u009f]`);
 
-/** One round of ftfy's `fix_encoding`, for UTF-8 read as latin-1 or Windows-1252 (the common cases). */
-function fixEncodingOnce(text: string): string {
-  if (!LOOKS_LIKE_MOJIBAKE.test(text)) return text;
+function decodeUtf8(text: string): string | null {
   for (const table of [null, SLOPPY_1252_ENCODE]) {
     const bytes = encodeOneByte(text, table);
     if (!bytes) continue;
@@ -36,10 +37,29 @@ function fixEncodingOnce(text: string): string {
       // not UTF-8 underneath in this encoding; try the next one
     }
   }
-  return text;
+  return null;
 }
 
-function fixEncoding(text: string): string {
+// Well-formed UTF-8 sequences as cp1252/latin-1 shows their bytes, in runs: mojibake embedded in good text.
+const C = `[${CONT}]`;
+const EMBEDDED_UTF8 = new RegExp(
+  `(?:[\\u00c2-\\u00df]${C}|[\\u00e0-\\u00ef]${C}{2}|[\\u00f0-\\u00f4]${C}{3})+`, 'g');
+
+/** One round of ftfy's `fix_encoding`, for UTF-8 read as latin-1 or Windows-1252 (the common cases). */
+function fixEncodingOnce(text: string): string {
+  if (!LOOKS_LIKE_MOJIBAKE.test(text)) return text;
+  const whole = decodeUtf8(text);
+  if (whole !== null) return whole;
+  // ftfy's decode_inconsistent_utf8: fix the runs that decode, leave the rest.
+  const fixed = text.replace(EMBEDDED_UTF8, (run) => (run.length < text.length ? decodeUtf8(run) ?? run : run));
+  if (fixed !== text) return fixed;
+  // Like ftfy, read leftover C1 controls as Windows-1252 inside this loop, so a run that mixed latin-1 and
+  // cp1252 mojibake decodes on the next round (before quote uncurling would break it).
+  return text.replace(C1_RE, c1Fix);
+}
+
+/** ftfy's mojibake step alone (UTF-8 read as latin-1/Windows-1252, whole or embedded), repeated until stable. */
+export function fixEncoding(text: string): string {
   for (;;) {
     const next = fixEncodingOnce(text);
     if (next === text) return text;
@@ -57,9 +77,9 @@ const LIGATURE_RE = /[\u0132\u0133\u0149\u01c4-\u01cc\u01f1-\u01f3\ufb00-\ufb06]
 // Fullwidth and halfwidth forms, plus the ideographic space, become their NFKC equivalents.
 const WIDTH_RE = /[\u3000\uff01-\uffef]/g;
 const widthFix = (c: string): string => (c === '\u3000' ? ' ' : c.normalize('NFKC'));
-const C1_RE = /[\x80-\x9f]/g;
-const c1Fix = (c: string): string => CP1252_HIGH[c.charCodeAt(0) - 0x80] ?? c;
+// eslint-disable-next-line no-control-regex -- these are the control characters ftfy removes
 const ANSI_RE = /\x1b\[((?:\d|;)*)([a-zA-Z])/g;
+// eslint-disable-next-line no-control-regex -- as above
 const CONTROL_RE = /[\x00-\x08\x0b\x0e-\x1f\x7f\u206a-\u206f\ufeff\ufff9-\ufffc]/g;
 const LONE_SURROGATE_RE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 

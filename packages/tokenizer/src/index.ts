@@ -1,7 +1,7 @@
 export { TokenizerError } from './errors.js';
 export { bytesToUnicode, parseBpeVocab, type BpeVocab } from './bpe-vocab.js';
 export { BPE_VOCAB_FILE, findBpeVocab } from './find-bpe-vocab.js';
-export { fixText } from './fix-text.js';
+export { fixEncoding, fixText } from './fix-text.js';
 export { htmlUnescape, ftfyUnescapeHtml } from './html-unescape.js';
 export { basicClean, canonicalizeText, cleanText, type CleanMode } from './clean.js';
 export { SimpleTokenizer, type SimpleTokenizerOptions, type TokenizedBatch } from './simple-tokenizer.js';
