@@ -1,15 +1,35 @@
 import { TorchReaderError } from './errors.js';
-import { isDict, isObject, isTensor, type PyObject, type PyTensor, type PyValue } from './pyvalue.js';
+import { isDict, isObject, isTensor, isTuple, type PyObject, type PyTensor, type PyValue } from './pyvalue.js';
+
+export type Attribute = number | string | boolean | number[];
 
 export interface ModuleLists {
   parameters: string[];
   buffers: string[];
+  /** `Final` attributes, which TorchScript compiles into the class source instead of pickling. */
+  constants: Record<string, Attribute>;
+}
+
+/** A Python literal from a `name : Final[T] = literal` line: bools, numbers, strings, tuples of numbers. */
+function literal(src: string): Attribute | undefined {
+  const s = src.trim();
+  if (s === 'True' || s === 'False') return s === 'True';
+  if (/^[-+]?(\d+\.?\d*(e[-+]?\d+)?|inf)$/i.test(s)) return Number(s.replace(/inf/i, 'Infinity'));
+  const q = /^(["'])(.*)\1$/.exec(s);
+  if (q) return q[2] ?? '';
+  const seq = /^[([](.*)[)\]]$/.exec(s);
+  if (seq) {
+    const parts = (seq[1] ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
+    const nums = parts.map((x) => literal(x));
+    if (nums.every((x) => typeof x === 'number')) return nums as number[];
+  }
+  return undefined;
 }
 
 export interface TorchScriptState {
   /** Parameters and buffers in `torch.jit.load(f).state_dict()` order. */
   entries: Array<{ name: string; tensor: PyTensor; buffer: boolean }>;
-  attributes: Record<string, number | string | boolean | number[]>;
+  attributes: Record<string, Attribute>;
 }
 
 const MAX_DEPTH = 1000;
@@ -25,19 +45,26 @@ export function parseModuleLists(code: Map<string, string>): Map<string, ModuleL
     const module = file.replace(/^code\//, '').replace(/\.py$/, '').split('/').join('.');
     for (const m of src.matchAll(/^class (\w+)\([^)]*\):\n((?:[ \t]+.*\n?|\n)*)/gm)) {
       const body = m[2] ?? '';
+      const constants: Record<string, Attribute> = {};
+      for (const c of body.matchAll(/^[ \t]+(\w+) : Final\[.*?\] = (.*)$/gm)) {
+        const v = literal(c[2] ?? '');
+        if (v !== undefined) constants[c[1] as string] = v;
+      }
       out.set(`${module}.${m[1]}`, {
         parameters: list(/^\s+__parameters__ = \[(.*)\]/m.exec(body)?.[1]),
         buffers: list(/^\s+__buffers__ = \[(.*)\]/m.exec(body)?.[1]),
+        constants,
       });
     }
   }
   return out;
 }
 
-function attribute(v: PyValue): number | string | boolean | number[] | undefined {
+function attribute(v: PyValue): Attribute | undefined {
   if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return v;
   if (typeof v === 'bigint') return Number(v);
-  if (Array.isArray(v) && v.every((x) => typeof x === 'number')) return v as number[];
+  const list = Array.isArray(v) ? v : isTuple(v) ? v.items : null;
+  if (list && list.every((x) => typeof x === 'number')) return list as number[];
   return undefined;
 }
 
@@ -75,6 +102,7 @@ export function torchscriptState(root: PyValue, lists: Map<string, ModuleLists>,
         if (a !== undefined) attributes[prefix + k] = a;
       }
     }
+    for (const [k, v] of Object.entries(info?.constants ?? {})) if (!(prefix + k in attributes)) attributes[prefix + k] = v;
   };
   visit(root, '', 0);
   return { entries, attributes };

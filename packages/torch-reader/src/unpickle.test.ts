@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { hasOracle, pythonJson } from '#test-support';
 import { TorchReaderError } from './errors.js';
 import { isObject, type PyValue } from './pyvalue.js';
@@ -16,7 +16,10 @@ function refused(p: Uint8Array, opts = {}): TorchReaderError {
 }
 
 describe.skipIf(!hasOracle)('unpickle agrees with Python pickle, protocols 0-5', () => {
-  const rows = pythonJson<Array<{ proto: number; hex: string; want: unknown }>>(`${PY_CANON}
+  type Row = { proto: number; hex: string; want: unknown };
+  let rows: Row[] = [];
+  beforeAll(() => {
+    rows = pythonJson<Row[]>(`${PY_CANON}
 import json, pickle
 shared = [1, 2]
 values = [None, True, False, 0, 1, -1, 255, 256, 65535, 65536, -2**31, 2**31, 2**63, -2**70, 2**200,
@@ -30,6 +33,7 @@ for proto in range(6):
         rows.append(dict(proto=proto, hex=pickle.dumps(v, protocol=proto).hex(), want=canon(v)))
 print(json.dumps(rows))
 `);
+  });
 
   it('decodes every value at every protocol', () => {
     expect(rows.length).toBeGreaterThan(200);
