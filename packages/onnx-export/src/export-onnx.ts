@@ -124,7 +124,7 @@ export async function exportOnnx(modelCfg: ModelCfg, weights: WeightSource, outD
   for (const t of ['vision', 'text'] as const) for (const k of shapes(t).keys()) known.add(k);
   const foreign: string[] = [];
   if (!vision) foreign.push('visual.');
-  if (!text) foreign.push(modelCfg.custom_text ? 'text.' : 'transformer.', 'token_embedding.', 'positional_embedding', 'ln_final.', 'text_projection');
+  if (!text) foreign.push('text.', 'transformer.', 'token_embedding.', 'positional_embedding', 'ln_final.', 'text_projection');
   validateWeights(weights, required, known, foreign);
 
   const planned = towers.map((t) =>

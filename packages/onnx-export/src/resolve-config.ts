@@ -151,7 +151,7 @@ export function resolveText(model: ModelCfg): TextSpec {
   const width = num(t.width, 512);
   const none = t.proj_type === 'none' || !model.embed_dim;
   return {
-    prefix: model.custom_text ? 'text.' : '',
+    prefix: model.custom_text === true ? 'text.' : '',
     width,
     heads: num(t.heads, 8),
     layers: num(t.layers, 12),

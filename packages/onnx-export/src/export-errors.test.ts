@@ -1,0 +1,95 @@
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '#test-support';
+import { exportOnnx, OnnxExportError, type ExportOptions, type ModelCfg } from './index.js';
+import { memorySource, syntheticWeights, TINY_CFG } from './test-utils/memory-source.js';
+
+async function failure(cfg: ModelCfg, tensors = syntheticWeights(cfg), options: ExportOptions = {}, failOn?: string) {
+  const { dir, cleanup } = tempDir();
+  try {
+    const out = path.join(dir, 'out');
+    const err = await exportOnnx(cfg, memorySource(tensors, failOn), out, options).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    return { err, files: existsSync(out) ? readdirSync(out) : [] };
+  } finally {
+    cleanup();
+  }
+}
+
+describe('exportOnnx bad input: typed errors (exit 2) and no files', () => {
+  it('refuses a tower it cannot build, naming the tower and the architecture', async () => {
+    const cfg: ModelCfg = { ...TINY_CFG, vision_cfg: { timm_model_name: 'vit_base_patch16_siglip_224', image_size: 224 } };
+    const { err, files } = await failure(cfg);
+    expect(err).toBeInstanceOf(OnnxExportError);
+    expect((err as OnnxExportError).code).toBe('unsupported_tower');
+    expect((err as OnnxExportError).exitCode).toBe(2);
+    expect((err as Error).message).toMatch(/vision tower.*vit_base_patch16_siglip_224/);
+    expect(files).toEqual([]);
+  });
+
+  it('lists missing, unexpected and wrongly shaped weights together', async () => {
+    const t = syntheticWeights(TINY_CFG);
+    t.delete('visual.ln_pre.bias');
+    t.delete('transformer.resblocks.0.mlp.c_fc.bias');
+    t.set('visual.surprise', { dtype: 'F32', shape: [1], data: new Uint8Array(4) });
+    t.set('visual.proj', { dtype: 'F32', shape: [32, 8], data: new Uint8Array(32 * 8 * 4) });
+    const { err, files } = await failure(TINY_CFG, t);
+    expect((err as OnnxExportError).code).toBe('weights_mismatch');
+    const msg = (err as Error).message;
+    expect(msg).toContain('missing visual.ln_pre.bias, transformer.resblocks.0.mlp.c_fc.bias');
+    expect(msg).toContain('unexpected visual.surprise');
+    expect(msg).toContain('visual.proj [32,8] (config implies [32,16])');
+    expect(msg.split('\n')).toHaveLength(1);
+    expect(files).toEqual([]);
+  });
+
+  it('rejects weights of another model (text keys where custom_text expects text.*)', async () => {
+    const { err } = await failure({ ...TINY_CFG, custom_text: true }, syntheticWeights(TINY_CFG));
+    expect((err as OnnxExportError).code).toBe('weights_mismatch');
+    expect((err as Error).message).toMatch(/missing text\.token_embedding\.weight.*unexpected token_embedding\.weight/);
+  });
+
+  it('rejects an unknown dtype and unknown opsets', async () => {
+    for (const [options, code] of [
+      [{ dtype: 'bf16' }, 'bad_dtype'],
+      [{ opset: 16 }, 'bad_opset'],
+      [{ opset: 99 }, 'bad_opset'],
+      [{ towers: [] }, 'bad_option'],
+      [{ activation: { text: 'swish' } }, 'bad_option'],
+    ] as const) {
+      const { err, files } = await failure(TINY_CFG, undefined, options as unknown as ExportOptions);
+      expect(err, JSON.stringify(options)).toBeInstanceOf(OnnxExportError);
+      expect((err as OnnxExportError).code).toBe(code);
+      expect(files).toEqual([]);
+    }
+  });
+
+  it('leaves no partial files when a weight read fails half way, and keeps what was there', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      writeFileSync(path.join(dir, 'keep.txt'), 'x');
+      const src = memorySource(syntheticWeights(TINY_CFG), 'transformer.resblocks.0.mlp.c_proj.weight');
+      await expect(exportOnnx(TINY_CFG, src, dir)).rejects.toThrow(/simulated read failure/);
+      expect(readdirSync(dir)).toEqual(['keep.txt']);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('exports the supported tower alone when the other is unsupported', async () => {
+    const cfg: ModelCfg = { ...TINY_CFG, text_cfg: { hf_model_name: 'roberta-base' } };
+    const t = syntheticWeights(cfg);
+    t.set('text.transformer.embeddings.word_embeddings.weight', { dtype: 'F32', shape: [2, 2], data: new Uint8Array(16) });
+    const { dir, cleanup } = tempDir();
+    try {
+      const r = await exportOnnx(cfg, memorySource(t), dir, { towers: ['vision'] });
+      expect(r.towers.map((x) => x.tower)).toEqual(['vision']);
+      expect(readdirSync(dir)).toEqual(['vision.onnx']);
+    } finally {
+      cleanup();
+    }
+  });
+});

@@ -1,0 +1,65 @@
+import { resnetWeights, textWeights, vitWeights } from '../expected-weights.js';
+import { resolveText, resolveVision } from '../resolve-config.js';
+import type { DType, ModelCfg, WeightSource } from '../types.js';
+
+export interface MemTensor {
+  dtype: DType;
+  shape: number[];
+  data: Uint8Array;
+}
+
+/** An in-memory WeightSource (tests only). */
+export function memorySource(tensors: Map<string, MemTensor>, failOn?: string): WeightSource {
+  return {
+    names: () => [...tensors.keys()],
+    info: (n) => {
+      const t = tensors.get(n);
+      return t ? { dtype: t.dtype, shape: t.shape } : undefined;
+    },
+    read: async (n) => {
+      if (n === failOn) throw new Error(`simulated read failure on ${n}`);
+      const t = tensors.get(n);
+      if (!t) throw new Error(`no ${n}`);
+      return t.data;
+    },
+  };
+}
+
+/** Deterministic small random weights with every shape the config implies (towers that resolve). */
+export function syntheticWeights(cfg: ModelCfg, seed = 1): Map<string, MemTensor> {
+  let s = seed;
+  const rand = () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return s / 2147483648 - 0.5;
+  };
+  const out = new Map<string, MemTensor>();
+  const shapes = new Map<string, number[] | null>();
+  try {
+    const v = resolveVision(cfg);
+    for (const [k, sh] of v.kind === 'vit' ? vitWeights(v) : resnetWeights(v)) shapes.set(k, sh);
+  } catch {
+    /* unsupported vision: no weights */
+  }
+  try {
+    for (const [k, sh] of textWeights(resolveText(cfg))) shapes.set(k, sh);
+  } catch {
+    /* unsupported text */
+  }
+  shapes.set('logit_scale', []);
+  for (const [k, sh] of shapes) {
+    if (!sh) {
+      out.set(k, { dtype: 'I64', shape: [], data: new Uint8Array(8) });
+      continue;
+    }
+    const n = sh.reduce((a, b) => a * b, 1);
+    const f = Float32Array.from({ length: n }, () => (k.endsWith('running_var') ? 1 + Math.abs(rand()) : rand() * 0.2));
+    out.set(k, { dtype: 'F32', shape: sh, data: new Uint8Array(f.buffer) });
+  }
+  return out;
+}
+
+export const TINY_CFG: ModelCfg = {
+  embed_dim: 16,
+  vision_cfg: { image_size: 32, layers: 1, width: 32, head_width: 16, patch_size: 8 },
+  text_cfg: { context_length: 8, vocab_size: 100, width: 16, heads: 2, layers: 1 },
+};

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { towerSupport } from './tower-support.js';
+import { TINY_CFG } from './test-utils/memory-source.js';
+import type { ModelCfg } from './types.js';
+
+describe('towerSupport', () => {
+  it('supports native ViT, ModifiedResNet and text towers', () => {
+    expect(towerSupport(TINY_CFG)).toEqual({ vision: { supported: true }, text: { supported: true } });
+    const rn: ModelCfg = { ...TINY_CFG, vision_cfg: { layers: [3, 4, 6, 3], width: 64, image_size: 224 } };
+    expect(towerSupport(rn).vision.supported).toBe(true);
+  });
+
+  it('names what it cannot build', () => {
+    const cases: Array<[ModelCfg, 'vision' | 'text', RegExp]> = [
+      [{ ...TINY_CFG, vision_cfg: { timm_model_name: 'vit_so400m_patch14_siglip_384' } }, 'vision', /timm.*vit_so400m_patch14_siglip_384/],
+      [{ ...TINY_CFG, text_cfg: { hf_model_name: 'xlm-roberta-base' } }, 'text', /HuggingFace.*xlm-roberta-base/],
+      [{ ...TINY_CFG, multimodal_cfg: { width: 512 } }, 'text', /CoCa/],
+      [{ ...TINY_CFG, vision_cfg: { ...TINY_CFG.vision_cfg, qk_norm: true } }, 'vision', /CustomResidualAttentionBlock \(qk_norm\)/],
+      [{ ...TINY_CFG, text_cfg: { ...TINY_CFG.text_cfg, embed_cls: true } }, 'text', /embed_cls/],
+      [{ ...TINY_CFG, vision_cfg: { ...TINY_CFG.vision_cfg, pool_type: 'none' } }, 'vision', /pool_type=none/],
+      [{ ...TINY_CFG, quick_gelu: true, text_cfg: { ...TINY_CFG.text_cfg, act_kwargs: { approximate: 'tanh' } } }, 'text', /QuickGELU/],
+    ];
+    for (const [cfg, tower, reason] of cases) {
+      const s = towerSupport(cfg)[tower];
+      expect(s.supported, JSON.stringify(cfg)).toBe(false);
+      expect(s.reason).toMatch(reason);
+    }
+  });
+});
