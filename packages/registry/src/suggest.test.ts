@@ -12,3 +12,10 @@ describe('closestNames', () => {
     expect(closestNames('zzzzzzzz', ['ViT-B-32'])).toEqual([]);
   });
 });
+
+describe('closestNames on parts of names', () => {
+  it('matches a misspelt part of a longer name', () => {
+    expect(closestNames('convnxt', ['timm-convnext', 'timm-eva', 'coca'])).toEqual(['timm-convnext']);
+    expect(closestNames('laion2b_s34b_b97k', ['openai', 'laion2b_s34b_b79k', 'laion2b_e16'])[0]).toBe('laion2b_s34b_b79k');
+  });
+});

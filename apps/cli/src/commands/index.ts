@@ -3,4 +3,5 @@ import type { Command } from '../command.js';
 /** Every CLI command, loaded lazily so `cliphub models` never pays for onnxruntime or sharp. */
 export const commands: Array<{ name: string; summary: string; load: () => Promise<Command> }> = [
   { name: 'convert', summary: 'convert a checkpoint to safetensors (and ONNX)', load: async () => (await import('./convert.js')).default },
+  { name: 'models', summary: 'list, search and describe pretrained models; register local ones', load: async () => (await import('./models.js')).default },
 ];

@@ -1,0 +1,115 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { tempDir } from '#test-support';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main } from '../main.js';
+
+function sink(): Writable & { text: () => string } {
+  const chunks: string[] = [];
+  const w = new Writable({
+    write(chunk: Buffer | string, _enc, cb) {
+      chunks.push(chunk.toString());
+      cb();
+    },
+  }) as Writable & { text: () => string };
+  w.text = () => chunks.join('');
+  return w;
+}
+
+const home = tempDir();
+afterAll(home.cleanup);
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const stdout = sink();
+  const stderr = sink();
+  const code = await main(argv, { stdout, stderr, env: { CLIPHUB_HOME: home.dir }, cwd: home.dir });
+  return { code, out: stdout.text(), err: stderr.text() };
+}
+
+interface Entry { name: string; family: string; visionTower: string; mparams: number | null; imagenet1k: number | null; quickGelu: boolean; source: string }
+const json = (s: string): Entry[] => JSON.parse(s) as Entry[];
+
+describe('cliphub models', () => {
+  it('--json lists exactly the 196 open_clip pairs when no user models exist', async () => {
+    const r = await cli('models', '--json');
+    expect(r.code).toBe(0);
+    const all = json(r.out);
+    expect(all).toHaveLength(196);
+    expect(new Set(all.map((e) => e.name)).size).toBe(196);
+    expect(all[0]!.name).toBe('RN50:openai');
+  });
+
+  it('filters by family, ImageNet accuracy and params, and sorts', async () => {
+    const conv = json((await cli('models', '--family', 'timm-convnext', '--json')).out);
+    expect(conv.length).toBe(12);
+    expect(conv.every((e) => e.family === 'timm-convnext')).toBe(true);
+    const good = json((await cli('models', '--min-imagenet', '80', '--sort', 'imagenet', '--json')).out);
+    expect(good.length).toBeGreaterThan(3);
+    expect(good.every((e) => e.imagenet1k! >= 0.8)).toBe(true);
+    expect(good.map((e) => e.imagenet1k)).toEqual([...good.map((e) => e.imagenet1k)].sort((a, b) => b! - a!));
+    const small = json((await cli('models', '--max-params', '0.11B', '--quickgelu', '--json')).out);
+    expect(small.length).toBeGreaterThan(0);
+    expect(small.every((e) => e.mparams! <= 110 && e.quickGelu)).toBe(true);
+  });
+
+  it('prints a readable table', async () => {
+    const r = await cli('models', '--search', 'ViT-B-32 laion2b', '--sort', 'imagenet');
+    expect(r.code).toBe(0);
+    const lines = r.out.trim().split('\n');
+    expect(lines[0]).toMatch(/^NAME\s+FAMILY\s+PARAMS\(M\)\s+GFLOPS\s+IMAGE\s+ACT\(V\/T\)\s+IMAGENET\s+AVG38$/);
+    expect(r.out).toMatch(/ViT-B-32:laion2b_s34b_b79k\s+native-vit\s+151\.3\s+14\.78\s+224\s+gelu\/gelu\s+66\.6/);
+    expect(lines.at(-1)).toMatch(/^\d+ models$/);
+  });
+
+  it('show describes the resolved model, QuickGELU decision included', async () => {
+    const r = await cli('models', 'show', 'ViT-B-32:openai');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^ViT-B-32:openai\n/);
+    expect(r.out).toMatch(/quick_gelu\s+yes \(pretrained tag ViT-B-32:openai/);
+    expect(r.out).toMatch(/activation\s+vision quick_gelu, text quick_gelu/);
+    expect(r.out).toMatch(/weights\s+hf-hub timm\/vit_base_patch32_clip_224\.openai \(default file\)/);
+    expect(r.out).toMatch(/zero-shot\s+ImageNet-1k 63\.3%/);
+    const j = JSON.parse((await cli('models', 'show', 'RN50:openai', '--json')).out) as { activation: { vision: string }; preprocessCfg: { size: number } };
+    expect(j.activation.vision).toBe('relu');
+    expect(j.preprocessCfg.size).toBe(224);
+  });
+
+  it.each([
+    [['models', 'show', 'ViT-B-23'], /unknown model 'ViT-B-23'.*Did you mean: ViT-B-32/],
+    [['models', 'show', 'ViT-B-32:laion2b_s34b_b97k'], /unknown tag 'laion2b_s34b_b97k'.*Did you mean: ViT-B-32:laion2b_s34b_b79k/],
+    [['models', 'show', 'hf-hub:nope'], /not a valid Hub spec/],
+    [['models', 'show', `local-dir:${path.sep}nonexistent-cliphub-dir`], /does not exist/],
+    [['models', '--family', 'convnxt'], /no family matches 'convnxt'.*Did you mean: timm-convnext/],
+    [['models', '--sort', 'speed'], /--sort must be one of/],
+    [['models', '--min-imagenet', 'lots'], /--min-imagenet takes a number/],
+    [['models', 'ViT-B-32'], /use 'cliphub models show ViT-B-32'/],
+    [['models', '--bogus'], /see --help/],
+  ])('exits 2 on bad input: %j', async (argv, message) => {
+    const r = await cli(...argv);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(message);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('add registers a local model: listed after the 196 and resolvable by name', async () => {
+    const dir = path.join(home.dir, 'tiny-model');
+    mkdirSync(dir);
+    expect((await cli('models', 'add', dir)).err).toMatch(/has no open_clip_config\.json/);
+    writeFileSync(path.join(dir, 'open_clip_config.json'), JSON.stringify({ model_cfg: { embed_dim: 16, vision_cfg: { image_size: 32, layers: 2, width: 32, patch_size: 8 }, text_cfg: { width: 16, heads: 2, layers: 2 } } }));
+    const bad = path.join(home.dir, 'bad-model');
+    mkdirSync(bad);
+    writeFileSync(path.join(bad, 'open_clip_config.json'), JSON.stringify({ model_cfg: { vision_cfg: {} } }));
+    const rb = await cli('models', 'add', bad);
+    expect(rb.code).toBe(2);
+    expect(rb.err).toMatch(/not a valid open_clip config/);
+    const r = await cli('models', 'add', 'tiny-model');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/registered tiny-model ->/);
+    const all = json((await cli('models', '--json')).out);
+    expect(all).toHaveLength(197);
+    expect(all[196]).toMatchObject({ name: 'tiny-model', source: 'user' });
+    const shown = await cli('models', 'show', 'tiny-model');
+    expect(shown.out).toMatch(/^tiny-model\n\s+family\s+native-vit/);
+  });
+});
