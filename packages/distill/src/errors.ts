@@ -1,0 +1,22 @@
+/** Stable codes for scripts; the message says what is wrong and what to do. */
+export type DistillErrorCode =
+  | 'BAD_RECIPE'
+  | 'UNKNOWN_RECIPE'
+  | 'UNKNOWN_FLAG'
+  | 'BAD_FLAG_VALUE'
+  | 'CHECKS_FAILED'
+  | 'NO_CHECKPOINT'
+  | 'BAD_RUN_DIR'
+  | 'OUT_EXISTS';
+
+/** A distill error. exitCode 2 = bad input (fix the recipe or the arguments); 1 = a check failed. */
+export class DistillError extends Error {
+  override name = 'DistillError';
+  constructor(
+    readonly code: DistillErrorCode,
+    message: string,
+    readonly exitCode: 1 | 2 = 2,
+  ) {
+    super(message);
+  }
+}
