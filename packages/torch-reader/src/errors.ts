@@ -9,11 +9,18 @@ export type TorchReaderErrorCode =
   | 'E_TENSOR' // a tensor record that does not fit its storage or dtype
   | 'E_IO'; // the file could not be opened or read
 
+/** Messages quote names taken from hostile files: keep them to one printable line of bounded length. */
+function oneLine(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = s.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return clean.length > 2000 ? `${clean.slice(0, 2000)}…` : clean;
+}
+
 export class TorchReaderError extends Error {
   readonly code: TorchReaderErrorCode;
   readonly exitCode = 2 as const;
   constructor(code: TorchReaderErrorCode, message: string) {
-    super(message);
+    super(oneLine(message));
     this.name = 'TorchReaderError';
     this.code = code;
   }

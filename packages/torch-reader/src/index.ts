@@ -9,8 +9,10 @@ export { CHUNK_BYTES, type TorchTensor } from './torch-tensor.js';
 export { unwrapStateDict, type UnwrappedStateDict } from './unwrap.js';
 export {
   openCheckpoint,
+  openCheckpointSource,
   loadPickleTree,
   type Checkpoint,
   type CheckpointFormat,
   type OpenCheckpointOptions,
 } from './open-checkpoint.js';
+export { memorySource, type ByteSource } from './byte-source.js';

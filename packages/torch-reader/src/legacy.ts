@@ -2,7 +2,7 @@ import { storageItemSize } from './dtypes.js';
 import { TorchReaderError } from './errors.js';
 import { storageFromPersistentId } from './persistent-id.js';
 import type { PyStorage, PyValue } from './pyvalue.js';
-import type { RandomAccessFile } from './random-access-file.js';
+import type { ByteSource } from './byte-source.js';
 import { readPickleAt } from './read-pickle.js';
 import type { StorageLocation } from './torch-tensor.js';
 
@@ -20,7 +20,7 @@ export interface LegacyCheckpoint {
  * version, sys_info, the object pickle, the storage key list, then each storage as an 8-byte
  * little-endian element count and raw bytes. Storage headers are located by seeking; data is not read.
  */
-export async function readLegacyCheckpoint(file: RandomAccessFile, maxPickleBytes: number): Promise<LegacyCheckpoint> {
+export async function readLegacyCheckpoint(file: ByteSource, maxPickleBytes: number): Promise<LegacyCheckpoint> {
   const small = (offset: number, label: string) => readPickleAt(file, offset, Math.min(maxPickleBytes, 1 << 20), () => ({ label: `${file.path} (${label})` }));
   const bad = (what: string): never => {
     throw new TorchReaderError('E_FORMAT', `${file.path}: ${what}; it is not a PyTorch checkpoint or it is corrupt`);

@@ -2,6 +2,7 @@ import { storageItemSize } from './dtypes.js';
 import { TorchReaderError } from './errors.js';
 import { readLegacyCheckpoint } from './legacy.js';
 import type { PyTensor, PyValue } from './pyvalue.js';
+import type { ByteSource } from './byte-source.js';
 import { RandomAccessFile } from './random-access-file.js';
 import { makeTorchTensor, type StorageLocation, type TorchTensor } from './torch-tensor.js';
 import { parseModuleLists, torchscriptState } from './torchscript.js';
@@ -43,7 +44,7 @@ interface Parsed {
   code: Map<string, string>;
 }
 
-async function parse(file: RandomAccessFile, maxPickleBytes: number): Promise<Parsed> {
+async function parse(file: ByteSource, maxPickleBytes: number): Promise<Parsed> {
   const head = await file.read(0, Math.min(4, file.size), 'the file header');
   const isZipHead = head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04;
   const eocd = await findEndOfCentralDirectory(file);
@@ -61,7 +62,7 @@ async function parse(file: RandomAccessFile, maxPickleBytes: number): Promise<Pa
   throw new TorchReaderError('E_FORMAT', `${file.path}: neither a torch zip archive nor a legacy torch.save pickle (wrong magic number); pass a PyTorch checkpoint`);
 }
 
-function locate(file: RandomAccessFile, parsed: Parsed, name: string, t: PyTensor): StorageLocation {
+function locate(file: ByteSource, parsed: Parsed, name: string, t: PyTensor): StorageLocation {
   const base = parsed.storages.get(t.storage.key);
   if (!base) throw new TorchReaderError('E_TRUNCATED', `${file.path}: tensor ${name} uses storage ${t.storage.key}, which the file does not contain`);
   if (t.storage.elementOffset === 0) return base;
@@ -75,7 +76,12 @@ function locate(file: RandomAccessFile, parsed: Parsed, name: string, t: PyTenso
  * Only the pickles are read up front; tensor bytes are streamed on demand from the file.
  */
 export async function openCheckpoint(path: string, options: OpenCheckpointOptions = {}): Promise<Checkpoint> {
-  const file = await RandomAccessFile.open(path);
+  return openCheckpointSource(await RandomAccessFile.open(path), options);
+}
+
+/** `openCheckpoint` over any ByteSource (memory, for example); the checkpoint owns and closes it. */
+export async function openCheckpointSource(file: ByteSource, options: OpenCheckpointOptions = {}): Promise<Checkpoint> {
+  const path = file.path;
   try {
     const parsed = await parse(file, options.maxPickleBytes ?? DEFAULT_MAX_PICKLE);
     const make = (name: string, t: PyTensor): TorchTensor => makeTorchTensor(name, t, locate(file, parsed, name, t), file);

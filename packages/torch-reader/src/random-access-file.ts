@@ -1,8 +1,9 @@
 import { open, type FileHandle } from 'node:fs/promises';
+import { checkRange, type ByteSource } from './byte-source.js';
 import { TorchReaderError } from './errors.js';
 
 /** Positional reads from one file handle, each checked against the file size. */
-export class RandomAccessFile {
+export class RandomAccessFile implements ByteSource {
   private constructor(
     readonly path: string,
     private readonly handle: FileHandle,
@@ -27,9 +28,7 @@ export class RandomAccessFile {
 
   /** Reads exactly `length` bytes at `offset`; `what` names the record for the error message. */
   async read(offset: number, length: number, what = 'data'): Promise<Uint8Array> {
-    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > this.size) {
-      throw new TorchReaderError('E_TRUNCATED', `${this.path}: ${what} at byte ${offset} (${length} bytes) lies past the end of the ${this.size}-byte file; the file is truncated or corrupt`);
-    }
+    checkRange(this, offset, length, what);
     const buf = Buffer.allocUnsafe(length);
     let done = 0;
     while (done < length) {

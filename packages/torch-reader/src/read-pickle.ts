@@ -1,5 +1,5 @@
 import { PickleTruncatedError, TorchReaderError } from './errors.js';
-import type { RandomAccessFile } from './random-access-file.js';
+import type { ByteSource } from './byte-source.js';
 import { unpickleAt, type UnpickleOptions, type UnpickleResult } from './unpickle.js';
 
 /**
@@ -8,7 +8,7 @@ import { unpickleAt, type UnpickleOptions, type UnpickleResult } from './unpickl
  * `makeOptions` is called per attempt so side effects (recorded storages) start fresh.
  */
 export async function readPickleAt(
-  file: RandomAccessFile,
+  file: ByteSource,
   offset: number,
   maxBytes: number,
   makeOptions: () => UnpickleOptions,

@@ -1,7 +1,7 @@
 import { dtypeFromTorchName, dtypeSize } from './dtypes.js';
 import { TorchReaderError } from './errors.js';
 import type { PyTensor } from './pyvalue.js';
-import type { RandomAccessFile } from './random-access-file.js';
+import type { ByteSource } from './byte-source.js';
 import type { DType, TensorSource } from './types.js';
 
 export interface TorchTensor extends TensorSource {
@@ -82,7 +82,7 @@ function gather(span: Uint8Array, shape: number[], strides: number[], itemsize: 
  * A tensor of a checkpoint as a streaming source. Contiguous tensors stream straight from the file in
  * CHUNK_BYTES pieces; strided views read their storage span once and are copied into row-major order.
  */
-export function makeTorchTensor(name: string, t: PyTensor, loc: StorageLocation, file: RandomAccessFile): TorchTensor {
+export function makeTorchTensor(name: string, t: PyTensor, loc: StorageLocation, file: ByteSource): TorchTensor {
   const typeName = t.dtypeName ?? t.storage.storageType;
   const dtype: DType | null = dtypeFromTorchName(typeName);
   const fail = (what: string): never => {

@@ -3,7 +3,7 @@ import { storageItemSize } from './dtypes.js';
 import { TorchReaderError } from './errors.js';
 import { storageFromPersistentId } from './persistent-id.js';
 import type { PyStorage, PyValue } from './pyvalue.js';
-import type { RandomAccessFile } from './random-access-file.js';
+import type { ByteSource } from './byte-source.js';
 import type { StorageLocation } from './torch-tensor.js';
 import { unpickle } from './unpickle.js';
 import { entryDataOffset, readZipDirectory, type ZipEntry } from './zip.js';
@@ -24,7 +24,7 @@ const MAX_CODE_BYTES = 64 * 1024 * 1024;
  * Reads a torch zip archive (torch.save since 1.6, and torch.jit.save): finds `<prefix>/data.pkl`,
  * unpickles it with storages resolved to `<prefix>/data/<key>` entries, honouring `byteorder`.
  */
-export async function readZipCheckpoint(file: RandomAccessFile, maxPickleBytes: number, eocdAt?: number): Promise<ZipCheckpoint> {
+export async function readZipCheckpoint(file: ByteSource, maxPickleBytes: number, eocdAt?: number): Promise<ZipCheckpoint> {
   const entries = await readZipDirectory(file, eocdAt);
   const first = entries[0];
   const slash = first ? first.name.indexOf('/') : -1;
@@ -91,7 +91,7 @@ export async function readZipCheckpoint(file: RandomAccessFile, maxPickleBytes: 
 }
 
 /** TorchScript sources are the one thing torch.jit.save deflates; inflate them with a size bound. */
-async function readSource(file: RandomAccessFile, e: ZipEntry, limit: number): Promise<Buffer> {
+async function readSource(file: ByteSource, e: ZipEntry, limit: number): Promise<Buffer> {
   if (e.size > limit) throw new TorchReaderError('E_LIMIT', `${file.path}: TorchScript sources exceed ${MAX_CODE_BYTES} bytes`);
   if (e.method === 0) return Buffer.from(await file.read(await entryDataOffset(file, e), e.size, e.name));
   if (e.method !== 8) throw new TorchReaderError('E_ZIP', `${file.path}: entry ${e.name} uses compression method ${e.method}; only stored and deflated entries are supported`);

@@ -1,5 +1,5 @@
 import { TorchReaderError } from './errors.js';
-import type { RandomAccessFile } from './random-access-file.js';
+import type { ByteSource } from './byte-source.js';
 
 export interface ZipEntry {
   name: string;
@@ -20,7 +20,7 @@ const LOCAL = 0x04034b50;
 const MAX_COMMENT = 0xffff;
 const MAX_CENTRAL_BYTES = 256 * 1024 * 1024;
 
-function bad(file: RandomAccessFile, what: string): never {
+function bad(file: ByteSource, what: string): never {
   throw new TorchReaderError('E_ZIP', `${file.path}: ${what}; the zip archive is truncated or corrupt (re-download or re-save it)`);
 }
 
@@ -30,7 +30,7 @@ function u64(dv: DataView, at: number): number {
 }
 
 /** Whether the file ends like a zip archive (an end-of-central-directory record in its tail). */
-export async function findEndOfCentralDirectory(file: RandomAccessFile): Promise<number | null> {
+export async function findEndOfCentralDirectory(file: ByteSource): Promise<number | null> {
   const tailLen = Math.min(file.size, 22 + MAX_COMMENT);
   if (tailLen < 22) return null;
   const tail = await file.read(file.size - tailLen, tailLen, 'the zip end record');
@@ -46,7 +46,7 @@ export async function findEndOfCentralDirectory(file: RandomAccessFile): Promise
  * Reads the central directory from the end of the file (ZIP64 aware). Reads only the directory,
  * never the entries' data.
  */
-export async function readZipDirectory(file: RandomAccessFile, eocdAt?: number): Promise<ZipEntry[]> {
+export async function readZipDirectory(file: ByteSource, eocdAt?: number): Promise<ZipEntry[]> {
   const at = eocdAt ?? (await findEndOfCentralDirectory(file));
   if (at === null) bad(file, 'no end-of-central-directory record');
   const e = await file.read(at, 22, 'the zip end record');
@@ -119,7 +119,7 @@ export async function readZipDirectory(file: RandomAccessFile, eocdAt?: number):
 }
 
 /** The offset of an entry's data, read from its local header; refuses compressed or encrypted entries. */
-export async function entryDataOffset(file: RandomAccessFile, entry: ZipEntry): Promise<number> {
+export async function entryDataOffset(file: ByteSource, entry: ZipEntry): Promise<number> {
   if (entry.method !== 0) {
     throw new TorchReaderError('E_ZIP', `${file.path}: entry ${entry.name} is compressed (method ${entry.method}); torch writes checkpoints uncompressed, so re-save it with torch.save or re-zip with no compression`);
   }
