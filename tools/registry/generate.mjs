@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Regenerates registry/*.json from open_clip v3.3.0's published data in ../shared/upstream.
-// Usage: node tools/registry/generate.mjs [UPSTREAM_DIR]
+// Usage: node tools/registry/generate.mjs [UPSTREAM_DIR] [--out DIR] [--skip-towers]
 // The output is deterministic (sorted, fixed formatting), so a re-run with the same input is a no-op diff.
 // Tower activations of timm / Hugging Face towers need the oracle venv: see tower_activations.py.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -9,8 +9,16 @@ import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const upstream = path.resolve(process.argv[2] ?? path.join(root, '../shared/upstream/open_clip-v3.3.0'));
-const out = path.join(root, 'registry');
+const args = process.argv.slice(2);
+const flag = (name) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args.splice(i, 2)[1] : undefined;
+};
+const skipTowers = args.includes('--skip-towers');
+const outArg = flag('--out');
+const positional = args.filter((a) => !a.startsWith('--'));
+const upstream = path.resolve(positional[0] ?? path.join(root, '../shared/upstream/open_clip-v3.3.0'));
+const out = path.resolve(outArg ?? path.join(root, 'registry'));
 if (!existsSync(path.join(upstream, 'pretrained.json'))) {
   console.error(`registry: ${upstream} has no pretrained.json; pass the open_clip-v3.3.0 upstream folder as the first argument`);
   process.exit(2);
@@ -143,14 +151,16 @@ function write(file, head, key, items) {
   const open = Array.isArray(items) ? '[' : '{';
   const close = Array.isArray(items) ? ']' : '}';
   writeFileSync(path.join(out, file), `${headText},\n "${key}": ${open}\n${lines.join(',\n')}\n ${close}\n}\n`);
-  console.log(`registry: wrote registry/${file} (${Array.isArray(items) ? items.length : Object.keys(items).length} ${key})`);
+  console.log(`registry: wrote ${path.join(out, file)} (${Array.isArray(items) ? items.length : Object.keys(items).length} ${key})`);
 }
 write('architectures.json', { schemaVersion: 1, source: source(['model_configs/*.json', 'model_profile.csv']) }, 'architectures', architectures);
 write('pretrained.json', { schemaVersion: 1, source: source(['pretrained.json', 'openclip_results.csv']) }, 'entries', entries);
 
 // Tower activations need timm and the oracle's open_clip; refresh them when the oracle is there.
 const oracle = path.join(root, '.oracle/venv/bin/python');
-if (existsSync(oracle) && process.env.CLIPHUB_ORACLE !== 'off') {
+if (skipTowers) {
+  console.log('registry: --skip-towers; towers.json left as it is');
+} else if (existsSync(oracle) && process.env.CLIPHUB_ORACLE !== 'off') {
   const r = spawnSync(oracle, ['-W', 'ignore', path.join(root, 'tools/registry/tower_activations.py'), path.join(out, 'architectures.json'), path.join(out, 'towers.json')], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 } else {
