@@ -26,7 +26,8 @@ export async function decodeImage(input: string | Buffer): Promise<DecodedImage>
     const meta = await sharp(input, { failOn: 'error' }).metadata();
     const img = sharp(input, { failOn: 'error' });
     if (meta.space === 'cmyk') {
-      const { data, info } = await img.toColourspace('cmyk').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+      // Keep the stored CMYK bands: without pipelineColourspace, libvips round-trips them through an ICC profile.
+      const { data, info } = await img.pipelineColourspace('cmyk').toColourspace('cmyk').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
       return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 4, mode: 'cmyk' };
     }
     const pipeline = meta.hasAlpha ? img.toColourspace('srgb').ensureAlpha() : img.toColourspace('srgb').removeAlpha();

@@ -47,36 +47,46 @@ function resizeTarget(img: RawImage, [th, tw]: [number, number], mode: Preproces
   return [pyRound(h / ratio), pyRound(w / ratio)];
 }
 
-/** open_clip's center_crop_or_pad: pad (fill) to at least the target, then center crop. */
-function cropOrPad(img: RawImage, th: number, tw: number, fill: number): RawImage {
-  let { width: w, height: h } = img;
+/** open_clip's center_crop_or_pad: pad with the fill pixel to at least the target, then center crop. */
+function cropOrPad(img: RawImage, th: number, tw: number, fill: readonly number[]): RawImage {
+  const c = img.channels;
   let src = img;
-  if (tw > w || th > h) {
-    const left = tw > w ? Math.floor((tw - w) / 2) : 0;
-    const top = th > h ? Math.floor((th - h) / 2) : 0;
-    const pw = Math.max(w, tw);
-    const ph = Math.max(h, th);
-    const data = new Uint8Array(pw * ph * 3).fill(fill);
-    for (let y = 0; y < h; y++) data.set(img.data.subarray(y * w * 3, (y + 1) * w * 3), ((y + top) * pw + left) * 3);
-    src = { data, width: pw, height: ph, channels: 3 };
-    w = pw;
-    h = ph;
-    if (w === tw && h === th) return src;
+  if (tw > img.width || th > img.height) {
+    const left = tw > img.width ? Math.floor((tw - img.width) / 2) : 0;
+    const top = th > img.height ? Math.floor((th - img.height) / 2) : 0;
+    const pw = Math.max(img.width, tw);
+    const ph = Math.max(img.height, th);
+    const data = new Uint8Array(pw * ph * c);
+    for (let p = 0; p < pw * ph; p++) data.set(fill, p * c);
+    const row = img.width * c;
+    for (let y = 0; y < img.height; y++) data.set(img.data.subarray(y * row, (y + 1) * row), ((y + top) * pw + left) * c);
+    src = { data, width: pw, height: ph, channels: c };
+    if (pw === tw && ph === th) return src;
   }
-  const top = Math.trunc(pyRound((h - th) / 2));
-  const left = Math.trunc(pyRound((w - tw) / 2));
-  const out = new Uint8Array(tw * th * 3);
-  for (let y = 0; y < th; y++) out.set(src.data.subarray(((y + top) * w + left) * 3, ((y + top) * w + left + tw) * 3), y * tw * 3);
-  return { data: out, width: tw, height: th, channels: 3 };
+  const top = pyRound((src.height - th) / 2);
+  const left = pyRound((src.width - tw) / 2);
+  const out = new Uint8Array(tw * th * c);
+  for (let y = 0; y < th; y++) {
+    const from = ((y + top) * src.width + left) * c;
+    out.set(src.data.subarray(from, from + tw * c), y * tw * c);
+  }
+  return { data: out, width: tw, height: th, channels: c };
 }
 
 /** Resize, crop or pad, RGB conversion: open_clip's eval transform up to ToTensor, on 8-bit pixels. */
 export function transformPixels(decoded: DecodedImage, cfg: PreprocessCfg): RawImage {
   const [th, tw] = checkCfg(cfg);
   const [rh, rw] = resizeTarget(decoded, [th, tw], cfg.resize_mode);
-  const resized = resample(decoded, rw, rh, cfg.interpolation);
-  const rgb = toRgb({ ...resized, mode: decoded.mode });
-  return cfg.resize_mode === 'squash' ? rgb : cropOrPad(rgb, th, tw, cfg.fill_color ?? 0);
+  // open_clip quirk: 'shortest' with a non-square size builds ResizeKeepRatio without the interpolation,
+  // so it is always bicubic there.
+  const interp = cfg.resize_mode === 'shortest' && th !== tw ? 'bicubic' : cfg.interpolation;
+  const resized = resample(decoded, rw, rh, interp);
+  if (cfg.resize_mode === 'squash') return toRgb({ ...resized, mode: decoded.mode });
+  // Pillow pads in the image's own mode: an int fill is every band (so CMYK fill converts like any CMYK
+  // pixel), and for RGBA the alpha is dropped later, so pad opaque here where pixels are premultiplied.
+  const v = cfg.fill_color ?? 0;
+  const fill = decoded.mode === 'rgb' ? [v, v, v] : decoded.mode === 'cmyk' ? [v, v, v, v] : [v, v, v, 255];
+  return toRgb({ ...cropOrPad(resized, th, tw, fill), mode: decoded.mode });
 }
 
 /** ToTensor + Normalize: float32 [3, H, W], (v / 255 - mean) / std in float32 like torch. */
