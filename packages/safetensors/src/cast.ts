@@ -77,13 +77,11 @@ function view<T>(src: Uint8Array, elem: number, make: (b: ArrayBuffer, off: numb
   return make(buf, off, src.length / elem);
 }
 
-/** Any float dtype -> f32 bits (exact for f16/bf16; RNE for f64). */
-function toF32(src: Uint8Array, from: FloatDType): Uint32Array {
+/** F64/F16/BF16 -> f32 bits (exact for f16/bf16; RNE for f64). */
+function toF32(src: Uint8Array, from: Exclude<FloatDType, 'F32'>): Uint32Array {
   const n = src.length / DTYPE_BYTES[from];
   const out = new Uint32Array(n);
-  if (from === 'F32') {
-    out.set(view(src, 4, (b, o, l) => new Uint32Array(b, o, l)));
-  } else if (from === 'F16') {
+  if (from === 'F16') {
     const s = view(src, 2, (b, o, l) => new Uint16Array(b, o, l));
     const t = halfToFloatTable();
     for (let i = 0; i < n; i++) out[i] = t[s[i]!]!;
@@ -145,6 +143,7 @@ export function castFloats(src: Uint8Array, from: DType, to: DType): Uint8Array 
     throw new SafetensorsError('BAD_CAST', `cannot cast ${src.length} bytes as ${from}: not a whole number of ${DTYPE_BYTES[from]}-byte elements`);
   }
   if (from === to) return src;
-  if (from === 'F32' && to === 'F64') return fromF32(view(src, 4, (b, o, l) => new Uint32Array(b, o, l)), 'F64');
+  // F32 input is already in the pivot format: view it (no copy unless misaligned).
+  if (from === 'F32') return fromF32(view(src, 4, (b, o, l) => new Uint32Array(b, o, l)), to);
   return fromF32(toF32(src, from), to);
 }

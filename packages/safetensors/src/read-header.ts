@@ -2,6 +2,9 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { SafetensorsError, ioError } from './errors.js';
 import { headerLengthOf, parseSafetensorsHeader, type SafetensorsHeader } from './header.js';
 
+/** Node refuses single reads and writes over 2 GiB; larger spans go in pieces of this size. */
+export const MAX_IO = 1 << 30;
+
 /** Reads exactly `length` bytes at `position`, or fails: a short read means the file shrank underneath us. */
 export async function readExactly(handle: FileHandle, path: string, position: number, length: number): Promise<Uint8Array> {
   const buf = new Uint8Array(length);
@@ -9,7 +12,7 @@ export async function readExactly(handle: FileHandle, path: string, position: nu
   while (done < length) {
     let bytesRead: number;
     try {
-      ({ bytesRead } = await handle.read(buf, done, length - done, position + done));
+      ({ bytesRead } = await handle.read(buf, done, Math.min(length - done, MAX_IO), position + done));
     } catch (err) {
       throw ioError(err, path, 'reading');
     }

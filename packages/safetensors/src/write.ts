@@ -5,6 +5,7 @@ import { castFloats } from './cast.js';
 import { DTYPE_BYTES, isDType, isFloatDType, type DType } from './dtype.js';
 import { SafetensorsError, ioError } from './errors.js';
 import { MAX_HEADER_BYTES } from './header.js';
+import { MAX_IO } from './read-header.js';
 
 /** What the writer consumes: any tensor whose bytes can be streamed (row-major, little-endian). */
 export interface TensorSource {
@@ -120,7 +121,7 @@ class Sink {
   private async raw(buf: Uint8Array): Promise<void> {
     let done = 0;
     while (done < buf.length) {
-      const { bytesWritten } = await this.handle.write(buf, done, buf.length - done).catch((err: unknown) => {
+      const { bytesWritten } = await this.handle.write(buf, done, Math.min(buf.length - done, MAX_IO)).catch((err: unknown) => {
         throw ioError(err, this.where, 'writing');
       });
       done += bytesWritten;
