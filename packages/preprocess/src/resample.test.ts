@@ -24,9 +24,11 @@ describe('resample (Pillow fixed-point antialiasing)', () => {
     expect(Math.max(...up.data)).toBe(255);
   });
 
-  it('averages 2x2 blocks when halving with bilinear', () => {
-    const checker = img(4, 2, (x) => (x % 2 ? 100 : 50));
-    expect([...resample(checker, 2, 1, 'bilinear').data]).toEqual([75, 75, 75, 75, 75, 75]);
+  it('widens the kernel by the scale when shrinking (antialiasing), as Pillow does', () => {
+    // Halving with bilinear: support 2 input pixels, so output 0 weighs inputs 0,1,2 by 3:3:1 and
+    // output 1 weighs inputs 1,2,3 by 1:3:3 -> (150+300+50)/7 = 71.4 and (100+150+300)/7 = 78.6.
+    const stripes = img(4, 2, (x) => (x % 2 ? 100 : 50));
+    expect([...resample(stripes, 2, 1, 'bilinear').data]).toEqual([71, 71, 71, 79, 79, 79]);
   });
 
   it('rejects bad configs with a typed error', () => {
