@@ -1,0 +1,26 @@
+/** A push/pull failure; `exitCode` 2 for bad input (repo id, folder, token), 1 when the Hub refused or failed. */
+export class HubClientError extends Error {
+  override name = 'HubClientError';
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly exitCode: number = 2,
+  ) {
+    super(message);
+  }
+}
+
+/** Replaces every occurrence of the token so it can never leak through an error message. */
+export function redact(text: string, token: string | undefined): string {
+  return token ? text.split(token).join('hf_***') : text;
+}
+
+/** Rethrows any error as a HubClientError whose message cannot contain the token. */
+export function wrapHubError(e: unknown, what: string, token: string | undefined): HubClientError {
+  if (e instanceof HubClientError) return new HubClientError(e.code, redact(e.message, token), e.exitCode);
+  const msg = redact(((e as Error)?.message ?? String(e)).split('\n')[0] ?? '', token);
+  const status = (e as { statusCode?: number }).statusCode;
+  const code = status === 401 || status === 403 ? 'HubAuth' : status === 404 ? 'HubNotFound' : status === 412 ? 'HubConflict' : 'HubRequestFailed';
+  const hint = code === 'HubAuth' ? ' (check HF_TOKEN: writes need a write token for the namespace)' : code === 'HubConflict' ? ' (the branch moved meanwhile: re-run to push on top of it)' : '';
+  return new HubClientError(code, `${what} failed: ${msg}${hint}`, 1);
+}

@@ -1,0 +1,8 @@
+export { pushFolder, type PushFolderOptions, type PushResult, type PushProgress, type PlannedFile } from './push-folder.js';
+export { pullRepo, type PullRepoOptions, type PullResult } from './pull-repo.js';
+export { buildModelCard, type ModelCardFacts } from './model-card.js';
+export { discoverToken, defaultCacheDir } from './token.js';
+export { parseRepoId } from './repo-id.js';
+export { hashFile, gitBlobOid, type FileHashes } from './file-hashes.js';
+export { listFolder } from './list-folder.js';
+export { HubClientError, redact } from './errors.js';
