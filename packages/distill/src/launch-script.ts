@@ -62,7 +62,7 @@ export function renderLaunchScript(plan: DistillPlan, launcher: Launcher, outDir
       lines.push(`exec "$TORCHRUN" --standalone --nnodes 1 --nproc-per-node ${h.gpusPerNode} ${entry}`);
     } else {
       lines.push(
-        `: "\${MASTER_ADDR:?set MASTER_ADDR to the first node's address, then run this script on each of the ${h.nodes} nodes}"`,
+        `: "\${MASTER_ADDR:?set MASTER_ADDR to the address of the first node, then run this script on each of the ${h.nodes} nodes}"`,
         `MASTER_PORT="\${MASTER_PORT:-${r.launcher.rdzvPort}}"`,
         `RUN_ID="\${RUN_ID:-${r.logging.name}}"`,
         `exec "$TORCHRUN" --nnodes ${h.nodes} --nproc-per-node ${h.gpusPerNode} --rdzv-backend c10d --rdzv-endpoint "$MASTER_ADDR:$MASTER_PORT" --rdzv-id "$RUN_ID" ${entry}`,
