@@ -4,5 +4,6 @@ export { MAX_HEADER_BYTES, parseSafetensorsHeader, type SafetensorsHeader, type 
 export { readSafetensorsHeader } from './read-header.js';
 export { DEFAULT_CHUNK_BYTES, openSafetensors, type SafetensorsFile } from './open.js';
 export { castFloats } from './cast.js';
+export { castChunks } from './cast-stream.js';
 export { writeSafetensors, type TensorSource, type WriteOptions, type WriteResult } from './write.js';
 export { bytesSource, fileSources } from './sources.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { castFloats } from './cast.js';
+import { castChunks } from './cast-stream.js';
 import { DTYPE_BYTES, isDType, isFloatDType, type DType } from './dtype.js';
 import { SafetensorsError, ioError } from './errors.js';
 import { MAX_HEADER_BYTES } from './header.js';
@@ -131,39 +131,28 @@ class Sink {
   }
 }
 
-async function writeTensor(sink: Sink, p: Planned): Promise<void> {
-  const { src, outDtype, inBytes } = p;
-  const elem = DTYPE_BYTES[src.dtype];
-  const casting = outDtype !== src.dtype;
-  // Bytes of an element split across two chunks wait here (fewer than `elem`).
-  let carry = new Uint8Array(0);
-  let seen = 0;
+/** Counts a source's bytes, refusing the first one past its declared size (so a runaway source stops early). */
+async function* counted(p: Planned, total: { seen: number }): AsyncGenerator<Uint8Array> {
+  const { src, inBytes } = p;
   for await (const chunk of src.chunks()) {
     if (!(chunk instanceof Uint8Array)) {
       throw new SafetensorsError('SOURCE_LENGTH', `tensor ${JSON.stringify(src.name)} yielded a ${typeof chunk}, not a Uint8Array; fix its source`);
     }
-    seen += chunk.length;
-    if (seen > inBytes) {
+    total.seen += chunk.length;
+    if (total.seen > inBytes) {
       throw new SafetensorsError('SOURCE_LENGTH', `tensor ${JSON.stringify(src.name)} yielded more than the ${inBytes} bytes its ${src.dtype} [${src.shape.join(', ')}] holds; its source disagrees with its shape`);
     }
-    if (!casting) {
-      if (chunk.length > 0) await sink.write(chunk);
-      continue;
-    }
-    let body = chunk;
-    if (carry.length > 0) {
-      const joined = new Uint8Array(carry.length + chunk.length);
-      joined.set(carry);
-      joined.set(chunk, carry.length);
-      body = joined;
-    }
-    const whole = body.length - (body.length % elem);
-    carry = body.slice(whole);
-    if (whole > 0) await sink.write(castFloats(body.subarray(0, whole), src.dtype, outDtype));
+    if (chunk.length > 0) yield chunk;
   }
-  if (seen !== inBytes) {
-    throw new SafetensorsError('SOURCE_LENGTH', `tensor ${JSON.stringify(src.name)} yielded ${seen} bytes but its ${src.dtype} [${src.shape.join(', ')}] needs ${inBytes}; its source disagrees with its shape`);
+  if (total.seen !== inBytes) {
+    throw new SafetensorsError('SOURCE_LENGTH', `tensor ${JSON.stringify(src.name)} yielded ${total.seen} bytes but its ${src.dtype} [${src.shape.join(', ')}] needs ${inBytes}; its source disagrees with its shape`);
   }
+}
+
+async function writeTensor(sink: Sink, p: Planned): Promise<void> {
+  const raw = counted(p, { seen: 0 });
+  const out = p.outDtype === p.src.dtype ? raw : castChunks(raw, p.src.dtype, p.outDtype);
+  for await (const chunk of out) await sink.write(chunk);
 }
 
 /**
