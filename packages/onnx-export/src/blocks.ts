@@ -1,7 +1,6 @@
 import type { GraphBuilder } from './graph.js';
 import { DataType, type DataTypeId } from './proto.js';
 import { quantizePerChannel } from './quantize.js';
-import { transpose2d } from './tensor-math.js';
 import type { Activation, ExportDType } from './types.js';
 import type { WeightLoader } from './weight-loader.js';
 
@@ -14,7 +13,25 @@ export interface BuildCtx {
   cdt: DataTypeId;
 }
 
-export type FloatProducer = () => Promise<Float32Array>;
+/**
+ * A linear layer's weight: a torch nn.Linear weight [out, in] (optionally rows [r0, r1) of it, as q/k/v
+ * of in_proj_weight), or a plain [in, out] matrix (open_clip's `proj`, `text_projection`). `scale` and
+ * `gamma` (a layer-scale vector) multiply the outputs and are folded into weight and bias.
+ */
+export interface WeightRef {
+  name: string;
+  layout: 'torch' | 'matrix';
+  rows?: [number, number];
+  scale?: number;
+  gamma?: string;
+}
+
+export interface BiasRef {
+  name: string;
+  range?: [number, number];
+  scale?: number;
+  gamma?: string;
+}
 
 /** A scalar or vector constant in the compute dtype. */
 export function cconst(c: BuildCtx, values: number[], dims: number[] = []): string {
@@ -25,71 +42,72 @@ export function i64(c: BuildCtx, values: number[], dims: number[] = [values.leng
   return c.g.constant(values, dims, DataType.INT64);
 }
 
-/**
- * A torch nn.Linear weight [out, in] (optionally rows [r0, r1) of it, e.g. q/k/v of in_proj_weight) as a
- * [in, out] matrix for MatMul, with a per-output scale folded in (attention 1/sqrt(d), layer scale gamma).
- */
-export function torchLinear(c: BuildCtx, name: string, rows?: [number, number], scale?: number, gamma?: string): FloatProducer {
-  return async () => {
-    const [out0, inDim] = c.w.shape(name) as [number, number];
-    const [r0, r1] = rows ?? [0, out0];
-    const full = await c.w.f32(name);
-    const t = transpose2d(full.subarray(r0 * inDim, r1 * inDim), r1 - r0, inDim);
-    const outDim = r1 - r0;
-    const g = gamma ? await gammaOf(c, gamma) : null;
-    if (scale !== undefined || g) {
-      for (let i = 0; i < inDim; i++) {
-        for (let j = 0; j < outDim; j++) t[i * outDim + j] = (t[i * outDim + j] as number) * (scale ?? 1) * (g ? (g[j] as number) : 1);
-      }
+/** Output-channel multipliers (scale × gamma), or null when there are none. */
+async function outScale(c: BuildCtx, scale: number | undefined, gamma: string | undefined, n: number): Promise<Float32Array | null> {
+  if (scale === undefined && !gamma) return null;
+  const g = gamma ? await c.w.f32(gamma) : null;
+  return Float32Array.from({ length: n }, (_, j) => (scale ?? 1) * (g ? (g[j] as number) : 1));
+}
+
+/** The weight as float32 in its own layout with output scales folded in. */
+async function weightValues(c: BuildCtx, r: WeightRef, inDim: number, outDim: number): Promise<Float32Array> {
+  const all = await c.w.f32(r.name);
+  const base = r.rows ? all.subarray(r.rows[0] * inDim, r.rows[1] * inDim) : all;
+  const s = await outScale(c, r.scale, r.gamma, outDim);
+  if (!s) return base;
+  const out = new Float32Array(base.length);
+  if (r.layout === 'torch') {
+    for (let j = 0; j < outDim; j++) {
+      const f = s[j] as number;
+      for (let i = j * inDim; i < (j + 1) * inDim; i++) out[i] = (base[i] as number) * f;
     }
-    return t;
-  };
+  } else {
+    for (let i = 0; i < inDim; i++) for (let j = 0; j < outDim; j++) out[i * outDim + j] = (base[i * outDim + j] as number) * (s[j] as number);
+  }
+  return out;
 }
 
-function gammaOf(c: BuildCtx, name: string): Promise<Float32Array> {
-  return c.w.f32(name);
+function biasInit(c: BuildCtx, hint: string, b: BiasRef, outDim: number, dataType: DataTypeId): string {
+  if (b.scale === undefined && !b.gamma) return c.w.direct(c.g, b.name, dataType, b.range, `${hint}.bias`);
+  return c.w.computed(c.g, `${hint}.bias`, [outDim], dataType, async () => {
+    const all = await c.w.f32(b.name);
+    const v = b.range ? all.subarray(b.range[0], b.range[1]) : all;
+    const s = (await outScale(c, b.scale, b.gamma, outDim)) as Float32Array;
+    return Float32Array.from(v, (x, j) => x * (s[j] as number));
+  });
 }
 
-/** A bias vector (optionally a slice, scaled as its weight was). */
-export function vector(c: BuildCtx, name: string, range?: [number, number], scale?: number, gamma?: string): FloatProducer {
-  return async () => {
-    const full = await c.w.f32(name);
-    const v = Float32Array.from(range ? full.subarray(range[0], range[1]) : full);
-    const g = gamma ? await gammaOf(c, gamma) : null;
-    for (let j = 0; j < v.length; j++) v[j] = (v[j] as number) * (scale ?? 1) * (g ? (g[j] as number) : 1);
-    return v;
-  };
-}
-
-/** x @ W + b for x [..., in]; int8 mode uses the dynamic-quantization pattern onnxruntime fuses. */
-export function linear(c: BuildCtx, x: string, hint: string, inDim: number, outDim: number, weight: FloatProducer, bias: FloatProducer | null): string {
+/**
+ * y = x·W (+ b) for a 2-D x [M, in]. Float exports use Gemm with transB for torch weights, so weights
+ * are written exactly as stored (no transposes at export time, bias fused). int8 uses the
+ * DynamicQuantizeLinear → MatMulInteger → Cast → Mul pattern onnxruntime fuses into DynamicQuantizeMatMul.
+ */
+export function linear(c: BuildCtx, x: string, hint: string, inDim: number, outDim: number, w: WeightRef, b: BiasRef | null): string {
   const { g } = c;
-  let y: string;
   if (c.mode === 'int8') {
-    // Quantize once, lazily; both initializers read from the same result.
     let q: Promise<{ q: Int8Array; scale: Float32Array }> | null = null;
-    const quant = () => (q ??= weight().then((w) => quantizePerChannel(w, inDim, outDim)));
+    const quant = () => (q ??= weightValues(c, w, inDim, outDim).then((v) => quantizePerChannel(v, inDim, outDim, w.layout === 'torch')));
     const wq = g.initializer(`${hint}.weight_q`, [inDim, outDim], DataType.INT8, async () => {
       const r = (await quant()).q;
       return new Uint8Array(r.buffer, r.byteOffset, r.byteLength);
     });
     const ws = c.w.computed(g, `${hint}.weight_scale`, [outDim], DataType.FLOAT, async () => {
       const scale = (await quant()).scale;
-      q = null; // written after weight_q: release the quantized copy
+      q = null; // written right after weight_q: release the quantized copy
       return scale;
     });
     const [xq, xs, xz] = g.nodeN('DynamicQuantizeLinear', [x], 3) as [string, string, string];
-    const acc = g.node('MatMulInteger', [xq, wq, xz]);
-    const accF = g.node('Cast', [acc], { to: DataType.FLOAT });
-    const s = g.node('Mul', [xs, ws]);
-    y = g.node('Mul', [accF, s]);
-  } else {
-    const w = c.w.computed(g, `${hint}.weight`, [inDim, outDim], c.cdt, weight);
-    y = g.node('MatMul', [x, w]);
+    const acc = g.node('Cast', [g.node('MatMulInteger', [xq, wq, xz])], { to: DataType.FLOAT });
+    const y = g.node('Mul', [acc, g.node('Mul', [xs, ws])]);
+    return b ? g.node('Add', [y, biasInit(c, hint, b, outDim, DataType.FLOAT)]) : y;
   }
-  if (!bias) return y;
-  const b = c.w.computed(g, `${hint}.bias`, [outDim], c.cdt, bias);
-  return g.node('Add', [y, b]);
+  const dims = w.layout === 'torch' ? [outDim, inDim] : [inDim, outDim];
+  const plain = w.scale === undefined && !w.gamma;
+  const weight = plain
+    ? c.w.direct(g, w.name, c.cdt, w.rows, `${hint}.weight`)
+    : c.w.computed(g, `${hint}.weight`, dims, c.cdt, () => weightValues(c, w, inDim, outDim));
+  const inputs = [x, weight, ...(b ? [biasInit(c, hint, b, outDim, c.cdt)] : [])];
+  return g.node('Gemm', inputs, w.layout === 'torch' ? { transB: 1 } : {});
 }
 
 /** LayerNormalization over the last axis; in fp16 exports it runs in float32 (open_clip's LayerNormFp32). */
@@ -136,81 +154,92 @@ export function softmax(c: BuildCtx, x: string): string {
 }
 
 export interface AttnWeights {
-  q: { weight: FloatProducer; bias: FloatProducer };
-  k: { weight: FloatProducer; bias: FloatProducer };
-  v: { weight: FloatProducer; bias: FloatProducer };
-  out: { weight: FloatProducer; bias: FloatProducer };
+  q: [WeightRef, BiasRef];
+  k: [WeightRef, BiasRef];
+  v: [WeightRef, BiasRef];
+  out: [WeightRef, BiasRef];
 }
 
 /**
- * Multi-head attention, batch first. `q` is [N, Lq, Dq] (or [Lq, Dq] for learned queries shared by the
- * batch), `kv` is [N, Lk, Dk]. The 1/sqrt(head_dim) scale is folded into the q projection; the key is
- * transposed once so Q·Kᵀ is one MatMul; `mask` is an additive [Lq, Lk] constant.
+ * Multi-head attention on row-flattened sequences: q is [N·Lq, qIn] (or [Lq, qIn] for learned queries
+ * shared by the batch), kv is [N·Lk, kvIn]; returns [N·Lq, outDim]. The 1/√head_dim scale must already
+ * be folded into the q weights; the key is transposed once so Q·Kᵀ is one MatMul; `mask` is an additive
+ * [Lq, Lk] constant. With `sharedQuery`, q must be float32.
  */
 export function attention(
   c: BuildCtx,
   q: string,
   kv: string,
-  o: { hint: string; dim: number; outDim?: number; qIn: number; kvIn: number; heads: number; mask: string | null; sharedQuery: boolean; weights: AttnWeights },
+  o: { hint: string; dim: number; outDim: number; qIn: number; kvIn: number; heads: number; lq: number; lk: number; mask: string | null; sharedQuery: boolean; weights: AttnWeights },
 ): string {
   const { g } = c;
   const hd = o.dim / o.heads;
-  const lin = (x: string, name: string, inDim: number, p: { weight: FloatProducer; bias: FloatProducer }) =>
-    linear(c, x, `${o.hint}.${name}`, inDim, o.dim, p.weight, p.bias);
-  const split = i64(c, [0, 0, o.heads, hd]);
+  const lin = (x: string, name: keyof AttnWeights, inDim: number) => linear(c, x, `${o.hint}.${name}`, inDim, o.dim, ...o.weights[name]);
   let qh: string;
   if (o.sharedQuery) {
-    const qp = g.node('Reshape', [lin(q, 'q', o.qIn, o.weights.q), i64(c, [0, o.heads, hd])]);
-    qh = g.node('Transpose', [qp], { perm: [1, 0, 2] }); // [H, Lq, hd], broadcast over the batch
+    // Learned queries are constants: their projection is computed in float32 (onnxruntime constant-folds
+    // it; its CPU folding of float16 Gemm crashes), then cast to the compute dtype.
+    const c32 = { ...c, cdt: DataType.FLOAT };
+    let qp = linear(c32, q, `${o.hint}.q`, o.qIn, o.dim, ...o.weights.q);
+    if (c.cdt !== DataType.FLOAT) qp = g.node('Cast', [qp], { to: c.cdt });
+    qh = g.node('Transpose', [g.node('Reshape', [qp, i64(c, [o.lq, o.heads, hd])])], { perm: [1, 0, 2] }); // [H, Lq, hd]
   } else {
-    qh = g.node('Transpose', [g.node('Reshape', [lin(q, 'q', o.qIn, o.weights.q), split])], { perm: [0, 2, 1, 3] });
+    qh = g.node('Transpose', [g.node('Reshape', [lin(q, 'q', o.qIn), i64(c, [-1, o.lq, o.heads, hd])])], { perm: [0, 2, 1, 3] });
   }
-  const kt = g.node('Transpose', [g.node('Reshape', [lin(kv, 'k', o.kvIn, o.weights.k), split])], { perm: [0, 2, 3, 1] });
-  const vh = g.node('Transpose', [g.node('Reshape', [lin(kv, 'v', o.kvIn, o.weights.v), split])], { perm: [0, 2, 1, 3] });
+  const kvShape = i64(c, [-1, o.lk, o.heads, hd]);
+  const kt = g.node('Transpose', [g.node('Reshape', [lin(kv, 'k', o.kvIn), kvShape])], { perm: [0, 2, 3, 1] });
+  const vh = g.node('Transpose', [g.node('Reshape', [lin(kv, 'v', o.kvIn), kvShape])], { perm: [0, 2, 1, 3] });
   let scores = g.node('MatMul', [qh, kt]);
   if (o.mask) scores = g.node('Add', [scores, o.mask]);
   const ctx = g.node('MatMul', [softmax(c, scores), vh]); // [N, H, Lq, hd]
-  const merged = g.node('Reshape', [g.node('Transpose', [ctx], { perm: [0, 2, 1, 3] }), i64(c, [0, 0, o.dim])]);
-  return linear(c, merged, `${o.hint}.out`, o.dim, o.outDim ?? o.dim, o.weights.out.weight, o.weights.out.bias);
+  const merged = g.node('Reshape', [g.node('Transpose', [ctx], { perm: [0, 2, 1, 3] }), i64(c, [-1, o.dim])]);
+  return linear(c, merged, `${o.hint}.out`, o.dim, o.outDim, ...o.weights.out);
 }
 
-/** open_clip ResidualAttentionBlock: x + ls1·attn(ln_1(x)); x + ls2·mlp(ln_2(x)). Layer scale is folded into weights. */
+/** q/k/v weight and bias refs for nn.MultiheadAttention's packed in_proj (q scaled by 1/√head_dim). */
+export function packedQkv(p: string, d: number, heads: number): Pick<AttnWeights, 'q' | 'k' | 'v'> {
+  const s = 1 / Math.sqrt(d / heads);
+  const part = (i: number, scale?: number): [WeightRef, BiasRef] => [
+    { name: `${p}in_proj_weight`, layout: 'torch', rows: [i * d, (i + 1) * d], ...(scale ? { scale } : {}) },
+    { name: `${p}in_proj_bias`, range: [i * d, (i + 1) * d], ...(scale ? { scale } : {}) },
+  ];
+  return { q: part(0, s), k: part(1), v: part(2) };
+}
+
+/**
+ * open_clip ResidualAttentionBlock on x [N·L, width]: x + ls1·attn(ln_1(x)); x + ls2·mlp(ln_2(x)).
+ * Layer scale is folded into out_proj and c_proj.
+ */
 export function residualBlock(
   c: BuildCtx,
   x: string,
   p: string,
-  o: { width: number; heads: number; mlp: number; eps: number; layerScale: boolean; act: Activation; mask: string | null },
+  o: { width: number; heads: number; mlp: number; seq: number; eps: number; layerScale: boolean; act: Activation; mask: string | null },
 ): string {
   const { g } = c;
   const d = o.width;
-  const s = 1 / Math.sqrt(d / o.heads);
-  const gamma1 = o.layerScale ? `${p}ls_1.gamma` : undefined;
-  const gamma2 = o.layerScale ? `${p}ls_2.gamma` : undefined;
-  const inW = `${p}attn.in_proj_weight`;
-  const inB = `${p}attn.in_proj_bias`;
+  const gamma = (i: number) => (o.layerScale ? { gamma: `${p}ls_${i}.gamma` } : {});
   const h = layerNorm(c, x, `${p}ln_1`, o.eps);
   const a = attention(c, h, h, {
     hint: `${p}attn`,
     dim: d,
+    outDim: d,
     qIn: d,
     kvIn: d,
     heads: o.heads,
+    lq: o.seq,
+    lk: o.seq,
     mask: o.mask,
     sharedQuery: false,
     weights: {
-      q: { weight: torchLinear(c, inW, [0, d], s), bias: vector(c, inB, [0, d], s) },
-      k: { weight: torchLinear(c, inW, [d, 2 * d]), bias: vector(c, inB, [d, 2 * d]) },
-      v: { weight: torchLinear(c, inW, [2 * d, 3 * d]), bias: vector(c, inB, [2 * d, 3 * d]) },
-      out: {
-        weight: torchLinear(c, `${p}attn.out_proj.weight`, undefined, undefined, gamma1),
-        bias: vector(c, `${p}attn.out_proj.bias`, undefined, undefined, gamma1),
-      },
+      ...packedQkv(`${p}attn.`, d, o.heads),
+      out: [{ name: `${p}attn.out_proj.weight`, layout: 'torch', ...gamma(1) }, { name: `${p}attn.out_proj.bias`, ...gamma(1) }],
     },
   });
   const x1 = g.node('Add', [x, a]);
   const h2 = layerNorm(c, x1, `${p}ln_2`, o.eps);
-  const f = activation(c, linear(c, h2, `${p}mlp.c_fc`, d, o.mlp, torchLinear(c, `${p}mlp.c_fc.weight`), vector(c, `${p}mlp.c_fc.bias`)), o.act);
-  const m = linear(c, f, `${p}mlp.c_proj`, o.mlp, d, torchLinear(c, `${p}mlp.c_proj.weight`, undefined, undefined, gamma2), vector(c, `${p}mlp.c_proj.bias`, undefined, undefined, gamma2));
+  const fc = linear(c, h2, `${p}mlp.c_fc`, d, o.mlp, { name: `${p}mlp.c_fc.weight`, layout: 'torch' }, { name: `${p}mlp.c_fc.bias` });
+  const m = linear(c, activation(c, fc, o.act), `${p}mlp.c_proj`, o.mlp, d, { name: `${p}mlp.c_proj.weight`, layout: 'torch', ...gamma(2) }, { name: `${p}mlp.c_proj.bias`, ...gamma(2) });
   return g.node('Add', [x1, m]);
 }
 

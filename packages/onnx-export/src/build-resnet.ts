@@ -1,4 +1,4 @@
-import { attention, type BuildCtx, i64, reduce, torchLinear, vector } from './blocks.js';
+import { attention, type BiasRef, type BuildCtx, i64, reduce, type WeightRef } from './blocks.js';
 import { resnetBlocks } from './expected-weights.js';
 import type { ResNetSpec } from './resolve-config.js';
 
@@ -74,28 +74,30 @@ export function buildResNet(c: BuildCtx, s: ResNetSpec, pixels: string): string 
 function attentionPool2d(c: BuildCtx, s: ResNetSpec, x: string): string {
   const { g, w } = c;
   const C = s.width * 32;
+  const side = Math.floor(s.image / 32);
+  const L = side * side + 1;
   const seq = g.node('Transpose', [g.node('Reshape', [x, i64(c, [0, C, -1])])], { perm: [0, 2, 1] });
   const mean = reduce(c, 'ReduceMean', seq, [1], true);
   const tokens = g.node('Add', [g.node('Concat', [mean, seq], { axis: 1 }), w.direct(g, 'visual.attnpool.positional_embedding', c.cdt)]);
   // Only token 0's output is used, so only its query is computed.
-  const q = g.node('Slice', [tokens, i64(c, [0]), i64(c, [1]), i64(c, [1])]);
+  const q = g.node('Gather', [tokens, i64(c, [0], [])], { axis: 1 });
+  const kv = g.node('Reshape', [tokens, i64(c, [-1, C])]);
   const p = 'visual.attnpool.';
-  const scale = 1 / Math.sqrt(C / s.heads);
-  const attn = attention(c, q, tokens, {
+  const proj = (k: string, scale?: number): [WeightRef, BiasRef] => [
+    { name: `${p}${k}_proj.weight`, layout: 'torch', ...(scale ? { scale } : {}) },
+    { name: `${p}${k}_proj.bias`, ...(scale ? { scale } : {}) },
+  ];
+  return attention(c, q, kv, {
     hint: 'visual.attnpool',
     dim: C,
     outDim: s.outputDim,
     qIn: C,
     kvIn: C,
     heads: s.heads,
+    lq: 1,
+    lk: L,
     mask: null,
     sharedQuery: false,
-    weights: {
-      q: { weight: torchLinear(c, `${p}q_proj.weight`, undefined, scale), bias: vector(c, `${p}q_proj.bias`, undefined, scale) },
-      k: { weight: torchLinear(c, `${p}k_proj.weight`), bias: vector(c, `${p}k_proj.bias`) },
-      v: { weight: torchLinear(c, `${p}v_proj.weight`), bias: vector(c, `${p}v_proj.bias`) },
-      out: { weight: torchLinear(c, `${p}c_proj.weight`), bias: vector(c, `${p}c_proj.bias`) },
-    },
+    weights: { q: proj('q', 1 / Math.sqrt(C / s.heads)), k: proj('k'), v: proj('v'), out: proj('c') },
   });
-  return g.node('Reshape', [attn, i64(c, [0, s.outputDim])]);
 }

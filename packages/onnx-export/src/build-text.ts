@@ -1,4 +1,4 @@
-import { type BuildCtx, i64, layerNorm, linear, residualBlock, torchLinear, vector } from './blocks.js';
+import { type BuildCtx, i64, layerNorm, linear, residualBlock } from './blocks.js';
 import { DataType } from './proto.js';
 import type { TextSpec } from './resolve-config.js';
 import type { Activation } from './types.js';
@@ -8,8 +8,11 @@ export function buildText(c: BuildCtx, s: TextSpec, ids: string, act: Activation
   const { g, w } = c;
   const p = s.prefix;
   const L = s.context;
+  const W = s.width;
   const tok = g.node('Gather', [w.direct(g, `${p}token_embedding.weight`, c.cdt), ids], { axis: 0 });
-  let x = g.node('Add', [tok, w.direct(g, `${p}positional_embedding`, c.cdt)]);
+  const emb = g.node('Add', [tok, w.direct(g, `${p}positional_embedding`, c.cdt)]);
+  // The transformer runs on [N·L, W] rows so every linear layer is a single Gemm.
+  let x = g.node('Reshape', [emb, i64(c, [-1, W])]);
   const mask = s.causal
     ? w.computed(g, 'causal_mask', [L, L], c.cdt, async () => {
         const m = new Float32Array(L * L);
@@ -19,9 +22,10 @@ export function buildText(c: BuildCtx, s: TextSpec, ids: string, act: Activation
     : null;
   for (let i = 0; i < s.layers; i++) {
     x = residualBlock(c, x, `${p}transformer.resblocks.${i}.`, {
-      width: s.width,
+      width: W,
       heads: s.heads,
       mlp: s.mlpWidth,
+      seq: L,
       eps: s.eps,
       layerScale: s.layerScale,
       act,
@@ -29,14 +33,15 @@ export function buildText(c: BuildCtx, s: TextSpec, ids: string, act: Activation
     });
   }
   // ln_final is per token, so pooling first gives the same vector and normalizes one token, not ctx
-  const pooled = layerNorm(c, pool(c, s, x, ids), `${p}ln_final`, s.eps);
-  if (s.proj === 'matrix') return linear(c, pooled, `${p}text_projection`, s.width, s.outputDim, () => w.f32(`${p}text_projection`), null);
+  const pooled = layerNorm(c, pool(c, s, g.node('Reshape', [x, i64(c, [-1, L, W])]), ids), `${p}ln_final`, s.eps);
+  if (s.proj === 'matrix') return linear(c, pooled, `${p}text_projection`, W, s.outputDim, { name: `${p}text_projection`, layout: 'matrix' }, null);
   if (s.proj === 'linear') {
-    return linear(c, pooled, `${p}text_projection`, s.width, s.outputDim, torchLinear(c, `${p}text_projection.weight`), vector(c, `${p}text_projection.bias`));
+    return linear(c, pooled, `${p}text_projection`, W, s.outputDim, { name: `${p}text_projection.weight`, layout: 'torch' }, { name: `${p}text_projection.bias` });
   }
   return pooled;
 }
 
+/** open_clip text_global_pool on [N, L, W] -> [N, W]. */
 function pool(c: BuildCtx, s: TextSpec, x: string, ids: string): string {
   const { g } = c;
   if (s.pool === 'first' || s.pool === 'last') {

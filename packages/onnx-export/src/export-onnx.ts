@@ -58,7 +58,7 @@ interface Planned {
 function plan(tower: Tower, spec: VitSpec | ResNetSpec | TextSpec, source: WeightSource, o: { dtype: 'fp32' | 'fp16' | 'int8'; opset: number; normalize: boolean; act?: Activation }): Planned {
   const g = new GraphBuilder(o.opset);
   const cdt = o.dtype === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT;
-  const c: BuildCtx = { g, w: new WeightLoader(source, ''), mode: o.dtype, cdt };
+  const c: BuildCtx = { g, w: new WeightLoader(source), mode: o.dtype, cdt };
   let out: string;
   let dim: number;
   let inputs: TowerExport['inputs'];

@@ -56,11 +56,11 @@ function halfToFloatTable(): Float32Array {
 /** Decodes little-endian tensor bytes of a float dtype into a fresh Float32Array. */
 export function toFloat32(bytes: Uint8Array, dtype: DType): Float32Array {
   const n = bytes.byteLength / dtypeSize(dtype);
-  // copy to an aligned buffer first: safetensors offsets need not be 4-byte aligned
+  // typed-array views need aligned offsets; safetensors readers usually hand out fresh aligned buffers
   const aligned = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
   switch (dtype) {
     case 'F32':
-      return new Float32Array(aligned.buffer.slice(aligned.byteOffset, aligned.byteOffset + aligned.byteLength));
+      return new Float32Array(aligned.buffer, aligned.byteOffset, n);
     case 'F64':
       return Float32Array.from(new Float64Array(aligned.buffer, aligned.byteOffset, n));
     case 'F16': {
@@ -83,23 +83,6 @@ export function toFloat32(bytes: Uint8Array, dtype: DType): Float32Array {
 
 export function dtypeSize(dtype: DType): number {
   return { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 }[dtype];
-}
-
-/** [rows, cols] -> [cols, rows], blocked for cache locality. */
-export function transpose2d(src: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(rows * cols);
-  const B = 32;
-  for (let r0 = 0; r0 < rows; r0 += B) {
-    const r1 = Math.min(rows, r0 + B);
-    for (let c0 = 0; c0 < cols; c0 += B) {
-      const c1 = Math.min(cols, c0 + B);
-      for (let r = r0; r < r1; r++) {
-        const base = r * cols;
-        for (let c = c0; c < c1; c++) out[c * rows + r] = src[base + c] as number;
-      }
-    }
-  }
-  return out;
 }
 
 export function asBytes(a: Float32Array | Uint16Array | Int8Array | Uint8Array): Uint8Array {

@@ -1,43 +1,42 @@
 import type { GraphBuilder } from './graph.js';
 import { DataType, type DataTypeId } from './proto.js';
-import { asBytes, float32ToFloat16, toFloat32 } from './tensor-math.js';
+import { asBytes, dtypeSize, float32ToFloat16, toFloat32 } from './tensor-math.js';
 import type { WeightSource } from './types.js';
 
 /**
  * Turns state_dict tensors into graph initializers. Nothing is read here: each initializer carries a
- * producer the writer calls in order, so at most one tensor (plus a one-entry cache for tensors that
- * feed several initializers, like in_proj_weight) is held at a time.
+ * producer the writer calls in order, so only the tensor being written is held, plus a small cache for
+ * tensors that feed several initializers (q, k and v rows of in_proj_weight, alternating with biases).
  */
 export class WeightLoader {
-  // A few recent tensors: q, k and v slices of in_proj_weight alternate with their bias reads.
-  private cache: Array<{ name: string; data: Float32Array }> = [];
+  private cache: Array<{ name: string; bytes: Uint8Array; f32?: Float32Array }> = [];
 
-  constructor(
-    readonly source: WeightSource,
-    readonly prefix: string,
-  ) {}
+  constructor(readonly source: WeightSource) {}
+
+  info(name: string): { dtype: string; shape: number[] } {
+    const info = this.source.info(name);
+    if (!info) throw new Error(`internal: weight ${name} vanished after validation`);
+    return info;
+  }
 
   shape(name: string): number[] {
-    const info = this.source.info(this.prefix + name);
-    if (!info) throw new Error(`internal: weight ${this.prefix + name} vanished after validation`);
-    return info.shape;
+    return this.info(name).shape;
   }
 
-  has(name: string): boolean {
-    return this.source.info(this.prefix + name) !== undefined;
-  }
-
-  /** The tensor as float32 (any float source dtype). */
-  async f32(name: string): Promise<Float32Array> {
-    const full = this.prefix + name;
-    const hit = this.cache.find((e) => e.name === full);
-    if (hit) return hit.data;
-    const info = this.source.info(full);
-    if (!info) throw new Error(`internal: weight ${full} vanished after validation`);
-    const data = toFloat32(await this.source.read(full), info.dtype);
-    this.cache.unshift({ name: full, data });
+  private async entry(name: string) {
+    const hit = this.cache.find((e) => e.name === name);
+    if (hit) return hit;
+    const e: { name: string; bytes: Uint8Array; f32?: Float32Array } = { name, bytes: await this.source.read(name) };
+    this.cache.unshift(e);
     if (this.cache.length > 3) this.cache.pop();
-    return data;
+    return e;
+  }
+
+  /** The tensor as float32 (any float source dtype). Shared: callers must not modify it. */
+  async f32(name: string): Promise<Float32Array> {
+    const e = await this.entry(name);
+    e.f32 ??= toFloat32(e.bytes, this.source.info(name)?.dtype ?? 'F32');
+    return e.f32;
   }
 
   /** An initializer whose float values come from `compute`, stored as `dataType` (float32 or float16). */
@@ -48,20 +47,23 @@ export class WeightLoader {
     });
   }
 
-  /** A tensor copied as is (streamed in chunks when already in the target dtype). */
-  direct(g: GraphBuilder, name: string, dataType: DataTypeId, dims?: number[]): string {
-    const full = this.prefix + name;
-    const info = this.source.info(full);
-    if (!info) throw new Error(`internal: weight ${full} vanished after validation`);
-    const shape = dims ?? info.shape;
+  /**
+   * Rows [r0, r1) of a tensor (all of it by default) copied as they are: streamed in chunks, or sliced
+   * from the raw bytes, when the source already has the target dtype; converted otherwise.
+   */
+  direct(g: GraphBuilder, name: string, dataType: DataTypeId, rows?: [number, number], hint = name): string {
+    const info = this.info(name);
+    const [n0, ...rest] = info.shape;
+    const rowElems = rest.reduce((a, b) => a * b, 1);
+    const [r0, r1] = rows ?? [0, n0 ?? 1];
+    const dims = info.shape.length ? [r1 - r0, ...rest] : [];
     const same = (info.dtype === 'F32' && dataType === DataType.FLOAT) || (info.dtype === 'F16' && dataType === DataType.FLOAT16);
     const chunks = this.source.chunks;
-    if (same && chunks) return g.initializer(hintOf(name), shape, dataType, () => chunks.call(this.source, full));
-    if (same) return g.initializer(hintOf(name), shape, dataType, () => this.source.read(full));
-    return this.computed(g, hintOf(name), shape, dataType, () => this.f32(name));
+    if (same && !rows && chunks) return g.initializer(hint, dims, dataType, () => chunks.call(this.source, name));
+    if (same) {
+      const size = dtypeSize(info.dtype as 'F32');
+      return g.initializer(hint, dims, dataType, async () => (await this.entry(name)).bytes.subarray(r0 * rowElems * size, r1 * rowElems * size));
+    }
+    return this.computed(g, hint, dims, dataType, async () => (await this.f32(name)).subarray(r0 * rowElems, r1 * rowElems));
   }
-}
-
-export function hintOf(name: string): string {
-  return name.replace(/[^A-Za-z0-9_.]/g, '_');
 }

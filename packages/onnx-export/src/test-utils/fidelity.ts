@@ -46,7 +46,7 @@ export function modelCfgOf(dir: string): ModelCfg {
 
 /** Exports a fixture model dir (open_clip_model.safetensors + open_clip_config.json). */
 export async function exportFixture(dir: string, out: string, options: ExportOptions = {}, weightsFile = 'open_clip_model.safetensors'): Promise<ExportResult> {
-  const f = await openSafetensors(path.join(dir, weightsFile));
+  const f = await openSafetensors(path.resolve(dir, weightsFile));
   try {
     return await exportOnnx(modelCfgOf(dir), weightSourceFromSafetensors(f), out, options);
   } finally {
