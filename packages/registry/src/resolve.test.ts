@@ -64,6 +64,14 @@ describe('resolve', () => {
     expect(r.preprocessCfg).toMatchObject({ size: [32, 32], mean: [0.5, 0.5, 0.5], interpolation: 'bilinear', resize_mode: 'squash' });
   });
 
+  it('recognises a Hub repo from the pretrained table and flags a QuickGELU disagreement', async () => {
+    const gelu = { ...tiny, model_cfg: { ...tiny.model_cfg, quick_gelu: undefined } };
+    const r = await resolve('hf-hub:timm/vit_base_patch32_clip_224.openai', { ...opts, hubConfigLoader: async () => gelu });
+    expect(r.quickGelu).toBe(false);
+    expect(r.notes).toContain("this repo holds the weights of open_clip's ViT-B-32:openai");
+    expect(r.notes.join(' ')).toMatch(/quick_gelu=false but ViT-B-32:openai resolves to quick_gelu=true/);
+  });
+
   it('rejects a Hub config that fails the schema (exit 2)', async () => {
     const e = await rejection(resolve('hf-hub:me/bad', { ...opts, hubConfigLoader: async () => ({ model_cfg: { embed_dim: 'big' } }) }));
     expect(e).toMatchObject({ code: 'BAD_CONFIG', exitCode: 2 });

@@ -116,6 +116,7 @@ export async function resolve(spec: string, options: ResolveOptions = {}): Promi
     out = resolveFromOpenClipConfig(config, `hf-hub:${parsed.repo}${rev}/${OPEN_CLIP_CONFIG}`, { spec });
     out.weights = parsed.revision ? { kind: 'hf-hub', repo: parsed.repo, file: null, revision: parsed.revision } : { kind: 'hf-hub', repo: parsed.repo, file: null };
     out.provenance.weights = `hf-hub:${parsed.repo}${rev} (default file: open_clip_model.safetensors, else open_clip_pytorch_model.bin)`;
+    noteKnownHubRepo(out, parsed.repo);
   } else if (parsed.kind === 'local-dir') {
     const dir = path.resolve(parsed.path);
     out = resolveFromOpenClipConfig(readOpenClipConfigDir(dir), path.join(dir, OPEN_CLIP_CONFIG), { spec, localDir: dir });
@@ -128,6 +129,21 @@ export async function resolve(spec: string, options: ResolveOptions = {}): Promi
   return out;
 }
 
+
+/**
+ * A Hub repo that open_clip's pretrained table points at holds that pair's weights: say so, and warn when
+ * the repo's config disagrees with the tag on QuickGELU. open_clip builds the repo config as-is, so
+ * cliphub does too; the note is the only place this mismatch would surface.
+ */
+function noteKnownHubRepo(out: ResolvedModel, repo: string): void {
+  const cat = catalog();
+  const match = cat.pretrained.find((e) => e.hfHub?.repo === repo && e.hfHub.file === null);
+  if (!match) return;
+  out.notes.push(`this repo holds the weights of open_clip's ${match.name}`);
+  if (match.quickGelu !== out.quickGelu) {
+    out.notes.push(`its config says quick_gelu=${out.quickGelu} but ${match.name} resolves to quick_gelu=${match.quickGelu}; open_clip builds the repo config as-is, consider '${match.name}' instead`);
+  }
+}
 
 function resolveName(spec: string, name: string, tag: string | null, options: ResolveOptions): ResolvedModel {
   const cat = catalog();

@@ -142,9 +142,9 @@ function printShow(io: CommandIO, r: ResolvedModel, entry: PretrainedEntry | und
     ['runtime', r.runtime.join(', ')],
     ['embed_dim', String(r.modelCfg.embed_dim)],
   ];
-  if (entry) {
-    lines.push(['size', `${fixed(entry.mparams)} M params, ${fixed(entry.gflops, 2)} GFLOPs`]);
-    lines.push(['zero-shot', `ImageNet-1k ${pct(entry.imagenet1k)}%, 38-dataset average ${pct(entry.avg38)}%`]);
+  if (entry && entry.source === 'open_clip') {
+    lines.push(['size', entry.mparams === null ? 'not published by open_clip 3.3.0' : `${fixed(entry.mparams)} M params, ${fixed(entry.gflops, 2)} GFLOPs`]);
+    lines.push(['zero-shot', entry.imagenet1k === null ? 'no result in openclip_results.csv' : `ImageNet-1k ${pct(entry.imagenet1k)}%, 38-dataset average ${pct(entry.avg38)}%`]);
   }
   if (r.support) lines.push(['onnx export', `vision ${r.support.vision.supported ? 'yes' : `no (${r.support.vision.reason ?? ''})`}, text ${r.support.text.supported ? 'yes' : `no (${r.support.text.reason ?? ''})`}`]);
   const title = r.arch ? `${r.arch}${r.tag ? `:${r.tag}` : ''}` : r.spec;
