@@ -5,3 +5,4 @@ export { fixEncoding, fixText } from './fix-text.js';
 export { htmlUnescape, ftfyUnescapeHtml } from './html-unescape.js';
 export { basicClean, canonicalizeText, cleanText, type CleanMode } from './clean.js';
 export { SimpleTokenizer, type SimpleTokenizerOptions, type TokenizedBatch } from './simple-tokenizer.js';
+export { HfTokenizer, type HfTokenizerOptions } from './hf-tokenizer.js';
