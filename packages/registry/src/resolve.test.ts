@@ -31,6 +31,13 @@ describe('resolve', () => {
     expect(r.notes.join(' ')).toMatch(/builds GELU and only warns \(use 'ViT-B-32-quickgelu'/);
   });
 
+  it('resolves the -quickgelu aliases without any mismatch note', async () => {
+    const r = await resolve('ViT-B-32-quickgelu:openai', opts);
+    expect(r).toMatchObject({ arch: 'ViT-B-32-quickgelu', quickGelu: true, activation: { vision: 'quick_gelu', text: 'quick_gelu' } });
+    expect(r.notes.filter((n) => n.includes('quick_gelu'))).toEqual([]);
+    expect(r.provenance.modelCfg).not.toMatch(/forced/);
+  });
+
   it('accepts ARCH/TAG, messy tag spelling and a bare ARCH', async () => {
     expect((await resolve('ViT-B-32/LAION2B-S34B-B79K', opts)).tag).toBe('laion2b_s34b_b79k');
     const bare = await resolve('ViT-B-32', opts);
