@@ -1,10 +1,12 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generatedFixtures, hasOracle } from '#test-support';
 import { openCheckpoint } from './open-checkpoint.js';
 import { digestTensor, oracleDigests, type OracleMode, type OracleView } from './test-utils/oracle.js';
 
+const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 const models = path.join(generatedFixtures, 'models');
 const cases = path.join(generatedFixtures, 'torch-reader');
 const zoo = path.join(generatedFixtures, 'torch-cases');
@@ -53,7 +55,14 @@ describe.skipIf(!hasOracle)('openCheckpoint matches torch.load / torch.jit.load'
     try {
       expect(ck.format).toBe(c.format);
       const got = [];
-      for (const t of ck.tensors) got.push(await digestTensor(t));
+      const raw = readFileSync(c.path);
+      for (const t of ck.tensors) {
+        const d = await digestTensor(t);
+        got.push(d);
+        // a verbatim file span must hold exactly the tensor's bytes
+        if (t.fileSpan) expect(sha256(raw.subarray(t.fileSpan.offset, t.fileSpan.offset + t.fileSpan.length))).toBe(d.sha256);
+        else expect(t.contiguous && c.path.includes('bigendian')).toBe(t.contiguous);
+      }
       if (c.format === 'torchscript') {
         // torch.jit state_dict also holds the non-persistent attn_mask buffers, which we report apart
         const extra = new Set(ck.extraBuffers);

@@ -10,6 +10,8 @@ export interface TorchTensor extends TensorSource {
   storageKey: string;
   byteLength: number;
   contiguous: boolean;
+  /** Where the bytes lie in the file when they can be copied verbatim (contiguous, little-endian); else null. */
+  fileSpan: { offset: number; length: number } | null;
   read(): Promise<Uint8Array>;
 }
 
@@ -134,6 +136,7 @@ export function makeTorchTensor(name: string, t: PyTensor, loc: StorageLocation,
     storageKey: t.storage.key,
     byteLength,
     contiguous,
+    fileSpan: contiguous && !loc.swap ? { offset: start, length: byteLength } : null,
     chunks,
     async read() {
       const out = new Uint8Array(byteLength);
