@@ -6,3 +6,4 @@ export { htmlUnescape, ftfyUnescapeHtml } from './html-unescape.js';
 export { basicClean, canonicalizeText, cleanText, type CleanMode } from './clean.js';
 export { SimpleTokenizer, type SimpleTokenizerOptions, type TokenizedBatch } from './simple-tokenizer.js';
 export { HfTokenizer, type HfTokenizerOptions } from './hf-tokenizer.js';
+export { tokenizerForModel, type TextCfgForTokenizer, type TokenizerForModelOptions } from './tokenizer-for-model.js';
