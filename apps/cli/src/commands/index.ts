@@ -7,4 +7,5 @@ export const commands: Array<{ name: string; summary: string; load: () => Promis
   { name: 'push', summary: 'publish a model folder to a Hub repo in one commit', load: async () => (await import('./push.js')).default },
   { name: 'pull', summary: 'download a Hub repo into the huggingface_hub cache', load: async () => (await import('./pull.js')).default },
   { name: 'models', summary: 'list, search and describe pretrained models; register local ones', load: async () => (await import('./models.js')).default },
+  { name: 'distill', summary: 'plan and emit open_clip_train distillation launches; finalize runs', load: async () => (await import('./distill.js')).default },
 ];
