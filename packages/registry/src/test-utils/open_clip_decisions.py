@@ -1,4 +1,4 @@
-"""For each ARCH:TAG on argv, what open_clip 3.3.0's create_model does with it, without weights.
+"""For each ARCH:TAG (or local-dir:PATH) on argv, what open_clip 3.3.0's create_model does with it, without weights.
 
 create_model runs for real; only I/O and heavy work are swapped out: download_pretrained returns no
 file, the model class records its kwargs and builds just the towers on the meta device (so the final
@@ -67,9 +67,24 @@ def build(arch, tag, force):
 factory.download_pretrained = lambda cfg, **kw: ''
 factory.CLIP = factory.CustomTextCLIP = factory.CoCa = FakeModel
 factory._set_model_device_and_precision = lambda *a, **k: None
+factory.load_checkpoint = lambda *a, **k: {}
 
 out = {}
 for pair in sys.argv[1:]:
+    if pair.startswith('local-dir:'):
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            model = factory.create_model(pair)
+        tok = open_clip.get_tokenizer(pair)
+        out[pair] = {
+            'model_cfg': open_clip.get_model_config(pair),
+            'quick_gelu': FakeModel.last['quick_gelu'],
+            'preprocess_cfg': {k: (list(v) if isinstance(v, tuple) else v) for k, v in model.visual.preprocess_cfg.items()},
+            'vision_acts': act_names(model.visual),
+            'text_acts': act_names(model.text),
+            'tokenizer': {'class': type(tok).__name__, 'context_length': tok.context_length},
+        }
+        continue
     arch, tag = pair.split(':')
     pcfg = open_clip.get_pretrained_cfg(arch, tag)
     tag_qg = bool(pcfg.get('quick_gelu', False))
