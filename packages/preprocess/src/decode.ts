@@ -18,13 +18,14 @@ const mulDiv255 = (a: number, b: number): number => {
 
 /**
  * Decodes a file or buffer with sharp into the pixels Pillow would hold: grey becomes RGB, alpha gets
- * premultiplied (Pillow resizes RGBA as RGBa), CMYK stays CMYK. EXIF orientation is ignored, as PIL does.
+ * premultiplied (Pillow resizes RGBA as RGBa), CMYK stays CMYK. EXIF orientation and embedded ICC profiles are
+ * ignored, as PIL's open + convert('RGB') ignores them.
  */
 export async function decodeImage(input: string | Buffer): Promise<DecodedImage> {
   const name = describe(input);
   try {
-    const meta = await sharp(input, { failOn: 'error' }).metadata();
-    const img = sharp(input, { failOn: 'error' });
+    const meta = await sharp(input, { failOn: 'error', ignoreIcc: true }).metadata();
+    const img = sharp(input, { failOn: 'error', ignoreIcc: true });
     if (meta.space === 'cmyk') {
       // Keep the stored CMYK bands: without pipelineColourspace, libvips round-trips them through an ICC profile.
       const { data, info } = await img.pipelineColourspace('cmyk').toColourspace('cmyk').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
