@@ -17,6 +17,11 @@ describe('preprocessCfgFor', () => {
     expect(preprocessCfgFor(cfg({ image_size: [256, 192], timm_model_name: 'x' })).size).toEqual([256, 192]);
   });
 
+  it('accepts a listing entry (resizeMode) as the pretrained overlay', () => {
+    const p = preprocessCfgFor(cfg({ image_size: 224, layers: 12 }), { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], interpolation: 'bicubic', resizeMode: 'squash' });
+    expect(p.resize_mode).toBe('squash');
+  });
+
   it('merges the overlay, skipping nulls, but size always comes from the tower', () => {
     const p = preprocessCfgFor(cfg({ image_size: 384, layers: 12 }), { mean: [0.5, 0.5, 0.5], std: null, interpolation: 'bilinear', resize_mode: 'squash', size: 999 });
     expect(p).toMatchObject({ mean: [0.5, 0.5, 0.5], std: [0.26862954, 0.26130258, 0.27577711], interpolation: 'bilinear', resize_mode: 'squash', size: [384, 384] });

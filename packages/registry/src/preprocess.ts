@@ -1,5 +1,5 @@
 import { visionTowerOf } from './towers.js';
-import type { ModelCfg, PreprocessCfg } from './types.js';
+import type { ModelCfg, PreprocessCfg, PretrainedEntry } from './types.js';
 
 /** open_clip's OPENAI_DATASET_MEAN / _STD, the PreprocessCfg defaults. */
 export const OPENAI_MEAN: [number, number, number] = [0.48145466, 0.4578275, 0.40821073];
@@ -24,7 +24,12 @@ const KEYS = ['size', 'mode', 'mean', 'std', 'interpolation', 'resize_mode', 'fi
  * values merged over them (merge_preprocess_dict skips None), then `size` replaced by the visual
  * tower's image_size: a 2-tuple for ViT and timm towers (to_2tuple), the raw value for ModifiedResNet.
  */
-export function preprocessCfgFor(modelCfg: ModelCfg, overlay: PreprocessOverlay = {}): PreprocessCfg {
+export function preprocessCfgFor(
+  modelCfg: ModelCfg,
+  pretrained: PreprocessOverlay | Pick<PretrainedEntry, 'mean' | 'std' | 'interpolation' | 'resizeMode'> = {},
+): PreprocessCfg {
+  // A listing entry spells it resizeMode; open_clip files spell it resize_mode.
+  const overlay: PreprocessOverlay = 'resizeMode' in pretrained ? { mean: pretrained.mean, std: pretrained.std, interpolation: pretrained.interpolation, resize_mode: pretrained.resizeMode } : pretrained;
   const cfg: PreprocessCfg = {
     size: 224,
     mode: 'RGB',
