@@ -37,6 +37,13 @@ describe('planRecipe', () => {
     });
   });
 
+  it('switches a student initialised from a QuickGELU tag too', async () => {
+    const p = await plan((r) => void (r.student = { model: 'ViT-B-32', pretrained: 'openai' }));
+    expect(errors(p)).toEqual([]);
+    expect(p.args.slice(0, 4)).toEqual(['--model', 'ViT-B-32-quickgelu', '--pretrained', 'openai']);
+    expect(p.args).not.toContain('--force-quick-gelu');
+  });
+
   it('rejects mismatched tokenizers', async () => {
     const p = await plan((r) => void (r.student = { model: 'ViT-B-16-SigLIP' }));
     const tok = errors(p).find((c) => c.id === 'tokenizer');
