@@ -51,33 +51,38 @@ export function swapBytes(b: Uint8Array, size: number): void {
   }
 }
 
-/** Copies a strided view out of its storage span into row-major order. */
-function gather(span: Uint8Array, shape: number[], strides: number[], itemsize: number, numel: number): Uint8Array {
-  const out = new Uint8Array(numel * itemsize);
+/**
+ * Copies a strided view out of its storage span into row-major order, `chunkElems` elements at a time,
+ * so only the span and one output chunk are in memory.
+ */
+export function* gather(span: Uint8Array, shape: number[], strides: number[], itemsize: number, numel: number, chunkElems: number): Generator<Uint8Array> {
   // Work in 16/32-bit words so each element is one or two typed-array moves, not per-byte copies.
   const word = itemsize % 4 === 0 ? 4 : itemsize % 2 === 0 ? 2 : 1;
   const per = itemsize / word;
-  const aligned = new Uint8Array(span.length);
-  aligned.set(span);
+  const src8 = span.byteOffset % word === 0 ? span : span.slice();
   const W = word === 4 ? Uint32Array : word === 2 ? Uint16Array : Uint8Array;
-  const src = new W(aligned.buffer, 0, aligned.length / word);
-  const dst = new W(out.buffer, 0, out.length / word);
+  const src = new W(src8.buffer, src8.byteOffset, src8.length / word);
   const nd = shape.length;
   const idx = new Array<number>(nd).fill(0);
   let s = 0;
-  for (let k = 0; k < numel; k++) {
-    const base = s * per;
-    const o = k * per;
-    for (let j = 0; j < per; j++) dst[o + j] = src[base + j] as number;
-    for (let d = nd - 1; d >= 0; d--) {
-      idx[d] = (idx[d] as number) + 1;
-      s += strides[d] as number;
-      if ((idx[d] as number) < (shape[d] as number)) break;
-      s -= (idx[d] as number) * (strides[d] as number);
-      idx[d] = 0;
+  for (let k0 = 0; k0 < numel; k0 += chunkElems) {
+    const n = Math.min(chunkElems, numel - k0);
+    const out = new Uint8Array(n * itemsize);
+    const dst = new W(out.buffer, 0, out.length / word);
+    for (let k = 0; k < n; k++) {
+      const base = s * per;
+      const o = k * per;
+      for (let j = 0; j < per; j++) dst[o + j] = src[base + j] as number;
+      for (let d = nd - 1; d >= 0; d--) {
+        idx[d] = (idx[d] as number) + 1;
+        s += strides[d] as number;
+        if ((idx[d] as number) < (shape[d] as number)) break;
+        s -= (idx[d] as number) * (strides[d] as number);
+        idx[d] = 0;
+      }
     }
+    yield out;
   }
-  return out;
 }
 
 /**
@@ -122,9 +127,10 @@ export function makeTorchTensor(name: string, t: PyTensor, loc: StorageLocation,
       return;
     }
     const span = await file.read(start, spanBytes, `tensor ${name}`);
-    const out = gather(span, shape, strides, itemsize, numel);
-    if (loc.swap) swapBytes(out, itemsize);
-    for (let off = 0; off < out.length; off += CHUNK_BYTES) yield out.subarray(off, Math.min(out.length, off + CHUNK_BYTES));
+    for (const out of gather(span, shape, strides, itemsize, numel, CHUNK_BYTES / itemsize)) {
+      if (loc.swap) swapBytes(out, itemsize);
+      yield out;
+    }
   }
 
   return {
