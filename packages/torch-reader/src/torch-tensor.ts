@@ -60,15 +60,16 @@ export function* gather(span: Uint8Array, shape: number[], strides: number[], it
   const word = itemsize % 4 === 0 ? 4 : itemsize % 2 === 0 ? 2 : 1;
   const per = itemsize / word;
   const src8 = span.byteOffset % word === 0 ? span : span.slice();
-  const W = word === 4 ? Uint32Array : word === 2 ? Uint16Array : Uint8Array;
-  const src = new W(src8.buffer, src8.byteOffset, src8.length / word);
+  const view = (b: Uint8Array): Uint8Array | Uint16Array | Uint32Array =>
+    word === 4 ? new Uint32Array(b.buffer, b.byteOffset, b.length / 4) : word === 2 ? new Uint16Array(b.buffer, b.byteOffset, b.length / 2) : b;
+  const src = view(src8);
   const nd = shape.length;
   const idx = new Array<number>(nd).fill(0);
   let s = 0;
   for (let k0 = 0; k0 < numel; k0 += chunkElems) {
     const n = Math.min(chunkElems, numel - k0);
     const out = new Uint8Array(n * itemsize);
-    const dst = new W(out.buffer, 0, out.length / word);
+    const dst = view(out);
     for (let k = 0; k < n; k++) {
       const base = s * per;
       const o = k * per;
