@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planRecipe, type DistillPlan } from './plan-recipe.js';
 import type { RecipeInput } from './recipe-schema.js';
-import { asLoaded, baseRecipe } from './test-recipe.js';
+import { asLoaded, baseRecipe } from './test-utils/recipe.js';
 
 async function plan(edit: (r: RecipeInput) => void): Promise<DistillPlan> {
   const r = baseRecipe();
@@ -67,6 +67,11 @@ describe('planRecipe', () => {
     expect(errors(fixed).map((c) => c.id)).toEqual(['logit-bias', 'logit-bias']);
     expect(arg(fixed, '--force-context-length')).toBe('16');
     expect(fixed.args.slice(fixed.args.indexOf('--image-std'), fixed.args.indexOf('--image-std') + 4)).toEqual(['--image-std', '0.5', '0.5', '0.5']);
+  });
+
+  it('rejects a teacher without weights', async () => {
+    const p = await plan((r) => void (r.teacher = { model: 'ViT-L-14' }));
+    expect(errors(p)).toEqual([{ id: 'teacher-weights', level: 'error', message: 'teacher ViT-L-14 has no weights: give a tag (ARCH:TAG) or a weights file in teacher.pretrained' }]);
   });
 
   it('rejects accum_freq > 1', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseRecipe } from './load-recipe.js';
 import { computeSchedule } from './schedule.js';
-import { baseRecipe } from './test-recipe.js';
+import { baseRecipe } from './test-utils/recipe.js';
 import type { RecipeInput } from './recipe-schema.js';
 
 const sched = (edit: (r: RecipeInput) => void) => {

@@ -1,7 +1,7 @@
 import path from 'node:path';
-import type { LoadedRecipe } from './load-recipe.js';
-import { parseRecipe } from './load-recipe.js';
-import type { RecipeInput } from './recipe-schema.js';
+import type { LoadedRecipe } from '../load-recipe.js';
+import { parseRecipe } from '../load-recipe.js';
+import type { RecipeInput } from '../recipe-schema.js';
 
 /** A valid single-node recipe (ViT-L-14 datacomp -> ViT-B-32) that tests change one field at a time. */
 export function baseRecipe(): RecipeInput {
