@@ -206,22 +206,58 @@ export function packedQkv(p: string, d: number, heads: number): Pick<AttnWeights
   return { q: part(0, s), k: part(1), v: part(2) };
 }
 
+/** State-dict names of one pre-LN transformer block (open_clip and timm name them differently). */
+export interface BlockNames {
+  ln1: string;
+  qkvWeight: string;
+  qkvBias: string;
+  outWeight: string;
+  outBias: string;
+  ln2: string;
+  fc1: string;
+  fc2: string;
+  ls1?: string;
+  ls2?: string;
+}
+
+/** open_clip ResidualAttentionBlock names under prefix `p` (…transformer.resblocks.i.). */
+export function openClipBlock(p: string, layerScale: boolean): BlockNames {
+  return {
+    ln1: `${p}ln_1`,
+    qkvWeight: `${p}attn.in_proj_weight`,
+    qkvBias: `${p}attn.in_proj_bias`,
+    outWeight: `${p}attn.out_proj.weight`,
+    outBias: `${p}attn.out_proj.bias`,
+    ln2: `${p}ln_2`,
+    fc1: `${p}mlp.c_fc`,
+    fc2: `${p}mlp.c_proj`,
+    ...(layerScale ? { ls1: `${p}ls_1.gamma`, ls2: `${p}ls_2.gamma` } : {}),
+  };
+}
+
 /**
- * open_clip ResidualAttentionBlock on x [N·L, width]: x + ls1·attn(ln_1(x)); x + ls2·mlp(ln_2(x)).
- * Layer scale is folded into out_proj and c_proj.
+ * A pre-LN transformer block on x [N·L, width]: x + ls1·attn(ln1(x)); x + ls2·mlp(ln2(x)), with packed
+ * qkv weights. Layer scale is folded into the attention output and second MLP projections.
  */
 export function residualBlock(
   c: BuildCtx,
   x: string,
-  p: string,
-  o: { width: number; heads: number; mlp: number; seq: number; eps: number; layerScale: boolean; act: Activation; mask: string | null },
+  n: BlockNames,
+  o: { width: number; heads: number; mlp: number; seq: number; eps: number; act: Activation; mask: string | null },
 ): string {
   const { g } = c;
   const d = o.width;
-  const gamma = (i: number) => (o.layerScale ? { gamma: `${p}ls_${i}.gamma` } : {});
-  const h = layerNorm(c, x, `${p}ln_1`, o.eps);
+  const hint = n.ln1.replace(/\.[^.]*$/, '');
+  const s = 1 / Math.sqrt(d / o.heads);
+  const part = (i: number, scale?: number): [WeightRef, BiasRef] => [
+    { name: n.qkvWeight, layout: 'torch', rows: [i * d, (i + 1) * d], ...(scale ? { scale } : {}) },
+    { name: n.qkvBias, range: [i * d, (i + 1) * d], ...(scale ? { scale } : {}) },
+  ];
+  const ls1 = n.ls1 ? { gamma: n.ls1 } : {};
+  const ls2 = n.ls2 ? { gamma: n.ls2 } : {};
+  const h = layerNorm(c, x, n.ln1, o.eps);
   const a = attention(c, h, h, {
-    hint: `${p}attn`,
+    hint: `${hint}.attn`,
     dim: d,
     outDim: d,
     qIn: d,
@@ -232,15 +268,20 @@ export function residualBlock(
     mask: o.mask,
     sharedQuery: false,
     weights: {
-      ...packedQkv(`${p}attn.`, d, o.heads),
-      out: [{ name: `${p}attn.out_proj.weight`, layout: 'torch', ...gamma(1) }, { name: `${p}attn.out_proj.bias`, ...gamma(1) }],
+      q: part(0, s),
+      k: part(1),
+      v: part(2),
+      out: [{ name: n.outWeight, layout: 'torch', ...ls1 }, { name: n.outBias, ...ls1 }],
     },
   });
   const x1 = g.node('Add', [x, a]);
-  const h2 = layerNorm(c, x1, `${p}ln_2`, o.eps);
-  const fc = linear(c, h2, `${p}mlp.c_fc`, d, o.mlp, { name: `${p}mlp.c_fc.weight`, layout: 'torch' }, { name: `${p}mlp.c_fc.bias` });
-  const m = linear(c, activation(c, fc, o.act), `${p}mlp.c_proj`, o.mlp, d, { name: `${p}mlp.c_proj.weight`, layout: 'torch', ...gamma(2) }, { name: `${p}mlp.c_proj.bias`, ...gamma(2) });
-  return g.node('Add', [x1, m]);
+  return g.node('Add', [x1, mlp(c, layerNorm(c, x1, n.ln2, o.eps), n.fc1, n.fc2, d, o.mlp, o.act, ls2)]);
+}
+
+/** Linear → activation → Linear with `<name>.weight` / `<name>.bias` torch layers. */
+export function mlp(c: BuildCtx, x: string, fc1: string, fc2: string, d: number, hidden: number, act: Activation, ls: { gamma?: string } = {}): string {
+  const h = linear(c, x, fc1, d, hidden, { name: `${fc1}.weight`, layout: 'torch' }, { name: `${fc1}.bias` });
+  return linear(c, activation(c, h, act), fc2, hidden, d, { name: `${fc2}.weight`, layout: 'torch', ...ls }, { name: `${fc2}.bias`, ...ls });
 }
 
 /** F.normalize(x, dim=-1): x / max(‖x‖₂, 1e-12). */

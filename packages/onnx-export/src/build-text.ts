@@ -1,4 +1,4 @@
-import { type BuildCtx, i64, layerNorm, linear, residualBlock } from './blocks.js';
+import { type BuildCtx, i64, layerNorm, linear, openClipBlock, residualBlock } from './blocks.js';
 import { DataType } from './proto.js';
 import type { TextSpec } from './resolve-config.js';
 import type { Activation } from './types.js';
@@ -21,13 +21,12 @@ export function buildText(c: BuildCtx, s: TextSpec, ids: string, act: Activation
       })
     : null;
   for (let i = 0; i < s.layers; i++) {
-    x = residualBlock(c, x, `${p}transformer.resblocks.${i}.`, {
+    x = residualBlock(c, x, openClipBlock(`${p}transformer.resblocks.${i}.`, s.layerScale), {
       width: W,
       heads: s.heads,
       mlp: s.mlpWidth,
       seq: L,
       eps: s.eps,
-      layerScale: s.layerScale,
       act,
       mask,
     });

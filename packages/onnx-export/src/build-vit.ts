@@ -1,4 +1,4 @@
-import { attention, type BuildCtx, i64, layerNorm, linear, packedQkv, reduce, residualBlock, type WeightRef } from './blocks.js';
+import { attention, type BuildCtx, i64, layerNorm, linear, openClipBlock, packedQkv, reduce, residualBlock, type WeightRef } from './blocks.js';
 import { DataType } from './proto.js';
 import type { VitSpec } from './resolve-config.js';
 import type { Activation } from './types.js';
@@ -23,13 +23,12 @@ export function buildVit(c: BuildCtx, s: VitSpec, pixels: string, act: Activatio
   let x = g.node('Reshape', [g.node('Add', [padded, embed]), i64(c, [-1, W])]);
   if (s.lnPre) x = layerNorm(c, x, 'visual.ln_pre', s.eps);
   for (let i = 0; i < s.layers; i++) {
-    x = residualBlock(c, x, `visual.transformer.resblocks.${i}.`, {
+    x = residualBlock(c, x, openClipBlock(`visual.transformer.resblocks.${i}.`, s.layerScale), {
       width: W,
       heads: s.heads,
       mlp: s.mlpWidth,
       seq: L,
       eps: s.eps,
-      layerScale: s.layerScale,
       act,
       mask: null,
     });

@@ -1,4 +1,4 @@
-import type { ResNetSpec, TextSpec, VitSpec } from './resolve-config.js';
+import type { ResNetSpec, TextSpec, TimmVitSpec, VitSpec } from './resolve-config.js';
 
 /** name -> shape; `null` shape means "any shape and dtype" (bookkeeping tensors like num_batches_tracked). */
 export type WeightShapes = Map<string, number[] | null>;
@@ -106,5 +106,39 @@ export function textWeights(s: TextSpec): WeightShapes {
   out.set(`${p}ln_final.weight`, [s.width]).set(`${p}ln_final.bias`, [s.width]);
   if (s.proj === 'matrix') out.set(`${p}text_projection`, [s.width, s.outputDim]);
   if (s.proj === 'linear') out.set(`${p}text_projection.weight`, [s.outputDim, s.width]).set(`${p}text_projection.bias`, [s.outputDim]);
+  return out;
+}
+
+export function timmVitWeights(s: TimmVitSpec): WeightShapes {
+  const out: WeightShapes = new Map();
+  const w = s.width;
+  const m = s.mlpWidth;
+  const t = 'visual.trunk.';
+  const ln = (n: string) => out.set(`${n}.weight`, [w]).set(`${n}.bias`, [w]);
+  const lin = (n: string, o: number, i: number) => out.set(`${n}.weight`, [o, i]).set(`${n}.bias`, [o]);
+  out.set(`${t}patch_embed.proj.weight`, [w, 3, s.patch, s.patch]).set(`${t}patch_embed.proj.bias`, [w]);
+  out.set(`${t}pos_embed`, [1, Math.floor(s.image / s.patch) ** 2, w]);
+  for (let i = 0; i < s.layers; i++) {
+    const b = `${t}blocks.${i}.`;
+    ln(`${b}norm1`);
+    lin(`${b}attn.qkv`, 3 * w, w);
+    lin(`${b}attn.proj`, w, w);
+    ln(`${b}norm2`);
+    lin(`${b}mlp.fc1`, m, w);
+    lin(`${b}mlp.fc2`, w, m);
+  }
+  ln(`${t}norm`);
+  const p = `${t}attn_pool.`;
+  out.set(`${p}latent`, [1, 1, w]);
+  lin(`${p}q`, w, w);
+  lin(`${p}kv`, 2 * w, w);
+  lin(`${p}proj`, w, w);
+  ln(`${p}norm`);
+  lin(`${p}mlp.fc1`, m, w);
+  lin(`${p}mlp.fc2`, w, m);
+  if (s.proj === 'linear') {
+    out.set('visual.head.proj.weight', [s.outputDim, w]);
+    if (s.projBias) out.set('visual.head.proj.bias', [s.outputDim]);
+  }
   return out;
 }

@@ -5,12 +5,13 @@ import type { BuildCtx } from './blocks.js';
 import { l2Normalize } from './blocks.js';
 import { buildResNet } from './build-resnet.js';
 import { buildText } from './build-text.js';
+import { buildTimmVit } from './build-timm-vit.js';
 import { buildVit } from './build-vit.js';
 import { OnnxExportError } from './errors.js';
-import { resnetWeights, textWeights, vitWeights, type WeightShapes } from './expected-weights.js';
+import { resnetWeights, textWeights, timmVitWeights, vitWeights, type WeightShapes } from './expected-weights.js';
 import { GraphBuilder } from './graph.js';
 import { DataType, dataTypeName } from './proto.js';
-import { resolveText, resolveVision, type ResNetSpec, type TextSpec, type VitSpec } from './resolve-config.js';
+import { resolveText, resolveVision, type ResNetSpec, type TextSpec, type TimmVitSpec, type VitSpec } from './resolve-config.js';
 import { toFloat32 } from './tensor-math.js';
 import { towerSupport } from './tower-support.js';
 import type { Activation, ExportOptions, ExportResult, ModelCfg, Tower, TowerExport, WeightSource } from './types.js';
@@ -55,7 +56,7 @@ interface Planned {
   outputs: TowerExport['outputs'];
 }
 
-function plan(tower: Tower, spec: VitSpec | ResNetSpec | TextSpec, source: WeightSource, o: { dtype: 'fp32' | 'fp16' | 'int8'; opset: number; normalize: boolean; act?: Activation }): Planned {
+function plan(tower: Tower, spec: VitSpec | ResNetSpec | TimmVitSpec | TextSpec, source: WeightSource, o: { dtype: 'fp32' | 'fp16' | 'int8'; opset: number; normalize: boolean; act?: Activation }): Planned {
   const g = new GraphBuilder(o.opset);
   const cdt = o.dtype === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT;
   const c: BuildCtx = { g, w: new WeightLoader(source), mode: o.dtype, cdt };
@@ -64,7 +65,7 @@ function plan(tower: Tower, spec: VitSpec | ResNetSpec | TextSpec, source: Weigh
   let inputs: TowerExport['inputs'];
   let activation: Activation;
   if (tower === 'vision') {
-    const s = spec as VitSpec | ResNetSpec;
+    const s = spec as VitSpec | ResNetSpec | TimmVitSpec;
     const [h, w] = s.kind === 'vit' ? s.image : [s.image, s.image];
     const pixels = g.input('pixel_values', DataType.FLOAT, ['batch', 3, h, w]);
     const x = cdt === DataType.FLOAT16 ? g.node('Cast', [pixels], { to: DataType.FLOAT16 }) : pixels;
@@ -72,7 +73,7 @@ function plan(tower: Tower, spec: VitSpec | ResNetSpec | TextSpec, source: Weigh
     if (s.kind === 'resnet' && activation !== 'relu') {
       throw new OnnxExportError('bad_option', `ModifiedResNet vision towers only use ReLU; drop the vision activation override '${activation}'`);
     }
-    out = s.kind === 'vit' ? buildVit(c, s, x, activation) : buildResNet(c, s, x);
+    out = s.kind === 'vit' ? buildVit(c, s, x, activation) : s.kind === 'timm-vit' ? buildTimmVit(c, s, x, activation) : buildResNet(c, s, x);
     dim = s.outputDim;
     inputs = [{ name: 'pixel_values', dtype: 'float32', shape: ['batch', 3, h, w] }];
   } else {
@@ -113,7 +114,13 @@ export async function exportOnnx(modelCfg: ModelCfg, weights: WeightSource, outD
   const vision = support.vision.supported ? resolveVision(modelCfg) : null;
   const text = support.text.supported ? resolveText(modelCfg) : null;
   const shapes = (t: Tower): WeightShapes =>
-    t === 'vision' && vision ? (vision.kind === 'vit' ? vitWeights(vision) : resnetWeights(vision)) : t === 'text' && text ? textWeights(text) : new Map();
+    t === 'vision' && vision
+      ? vision.kind === 'vit'
+        ? vitWeights(vision)
+        : vision.kind === 'timm-vit'
+          ? timmVitWeights(vision)
+          : resnetWeights(vision)
+       : t === 'text' && text ? textWeights(text) : new Map();
 
   const required: WeightShapes = new Map();
   for (const t of towers) for (const [k, v] of shapes(t)) required.set(k, v);
@@ -128,7 +135,7 @@ export async function exportOnnx(modelCfg: ModelCfg, weights: WeightSource, outD
   validateWeights(weights, required, known, foreign);
 
   const planned = towers.map((t) =>
-    plan(t, (t === 'vision' ? vision : text) as VitSpec | ResNetSpec | TextSpec, weights, {
+    plan(t, (t === 'vision' ? vision : text) as VitSpec | ResNetSpec | TimmVitSpec | TextSpec, weights, {
       dtype,
       opset,
       normalize: options.normalize === true,

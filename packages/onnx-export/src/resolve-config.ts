@@ -1,4 +1,5 @@
 import { OnnxExportError } from './errors.js';
+import { timmSiglipArch } from './timm-siglip.js';
 import type { Activation, ModelCfg } from './types.js';
 
 export type VitPool = 'tok' | 'avg';
@@ -30,6 +31,21 @@ export interface ResNetSpec {
   image: number;
   outputDim: number;
   activation: 'relu';
+}
+
+export interface TimmVitSpec {
+  kind: 'timm-vit';
+  width: number;
+  layers: number;
+  heads: number;
+  mlpWidth: number;
+  patch: number;
+  image: number;
+  /** open_clip's TimmModel head: 'none' passes the MAP-pooled features through; 'linear' adds head.proj. */
+  proj: 'none' | 'linear';
+  projBias: boolean;
+  outputDim: number;
+  activation: Activation;
 }
 
 export interface TextSpec {
@@ -92,10 +108,34 @@ function checkModel(model: ModelCfg): void {
   if (typeof model.embed_dim !== 'number') throw new OnnxExportError('bad_config', 'model_cfg.embed_dim is missing; pass the model_cfg object from open_clip_config.json');
 }
 
-export function resolveVision(model: ModelCfg): VitSpec | ResNetSpec {
+function resolveTimm(model: ModelCfg, v: Record<string, unknown>): TimmVitSpec {
+  const name = String(v.timm_model_name);
+  const arch = timmSiglipArch(name);
+  if (!arch) throw new Unsupported(`timm vision tower ${name} is not supported (only timm's vit_*_siglip_* MAP-head ViTs are)`);
+  const pool = v.timm_pool ?? 'avg';
+  if (pool !== 'map') throw new Unsupported(`timm vision tower ${name} with timm_pool=${String(pool)} is not supported (only 'map')`);
+  const proj = (v.timm_proj ?? 'linear') as string;
+  if (proj !== 'none' && proj !== 'linear') throw new Unsupported(`timm vision tower ${name} with timm_proj=${String(proj)} is not supported (only none or linear)`);
+  return {
+    kind: 'timm-vit',
+    width: arch.width,
+    layers: arch.depth,
+    heads: arch.heads,
+    mlpWidth: Math.floor(arch.width * arch.mlpRatio),
+    patch: arch.patch,
+    image: arch.image,
+    proj,
+    projBias: v.timm_proj_bias === true,
+    outputDim: proj === 'none' ? arch.width : model.embed_dim,
+    // timm towers ignore quick_gelu; the activation comes from the timm model definition
+    activation: arch.act,
+  };
+}
+
+export function resolveVision(model: ModelCfg): VitSpec | ResNetSpec | TimmVitSpec {
   checkModel(model);
   const v = obj(model.vision_cfg);
-  if (v.timm_model_name) throw new Unsupported(`timm vision towers (timm_model_name=${String(v.timm_model_name)}) are not supported yet`);
+  if (v.timm_model_name) return resolveTimm(model, v);
   if (Array.isArray(v.layers)) {
     if (v.layers.length !== 4) throw new Unsupported('ModifiedResNet needs 4 stage depths in vision_cfg.layers');
     const width = num(v.width, 64);

@@ -8,11 +8,18 @@ describe('towerSupport', () => {
     expect(towerSupport(TINY_CFG)).toEqual({ vision: { supported: true }, text: { supported: true } });
     const rn: ModelCfg = { ...TINY_CFG, vision_cfg: { layers: [3, 4, 6, 3], width: 64, image_size: 224 } };
     expect(towerSupport(rn).vision.supported).toBe(true);
+    const siglip: ModelCfg = {
+      ...TINY_CFG,
+      vision_cfg: { timm_model_name: 'vit_so400m_patch14_siglip_384', timm_pool: 'map', timm_proj: 'none', image_size: 384 },
+    };
+    expect(towerSupport(siglip).vision.supported).toBe(true);
   });
 
   it('names what it cannot build', () => {
     const cases: Array<[ModelCfg, 'vision' | 'text', RegExp]> = [
-      [{ ...TINY_CFG, vision_cfg: { timm_model_name: 'vit_so400m_patch14_siglip_384' } }, 'vision', /timm.*vit_so400m_patch14_siglip_384/],
+      [{ ...TINY_CFG, vision_cfg: { timm_model_name: 'eva02_large_patch14_clip_224' } }, 'vision', /timm vision tower eva02_large_patch14_clip_224/],
+      [{ ...TINY_CFG, vision_cfg: { timm_model_name: 'vit_so400m_patch14_siglip_384' } }, 'vision', /timm_pool=avg/],
+      [{ ...TINY_CFG, vision_cfg: { timm_model_name: 'vit_base_patch16_siglip_224', timm_pool: 'map', timm_proj: 'mlp' } }, 'vision', /timm_proj=mlp/],
       [{ ...TINY_CFG, text_cfg: { hf_model_name: 'xlm-roberta-base' } }, 'text', /HuggingFace.*xlm-roberta-base/],
       [{ ...TINY_CFG, multimodal_cfg: { width: 512 } }, 'text', /CoCa/],
       [{ ...TINY_CFG, vision_cfg: { ...TINY_CFG.vision_cfg, qk_norm: true } }, 'vision', /CustomResidualAttentionBlock \(qk_norm\)/],

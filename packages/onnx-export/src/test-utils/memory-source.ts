@@ -1,4 +1,4 @@
-import { resnetWeights, textWeights, vitWeights } from '../expected-weights.js';
+import { resnetWeights, textWeights, timmVitWeights, vitWeights } from '../expected-weights.js';
 import { resolveText, resolveVision } from '../resolve-config.js';
 import type { DType, ModelCfg, WeightSource } from '../types.js';
 
@@ -36,7 +36,7 @@ export function syntheticWeights(cfg: ModelCfg, seed = 1): Map<string, MemTensor
   const shapes = new Map<string, number[] | null>();
   try {
     const v = resolveVision(cfg);
-    for (const [k, sh] of v.kind === 'vit' ? vitWeights(v) : resnetWeights(v)) shapes.set(k, sh);
+    for (const [k, sh] of v.kind === 'vit' ? vitWeights(v) : v.kind === 'timm-vit' ? timmVitWeights(v) : resnetWeights(v)) shapes.set(k, sh);
   } catch {
     /* unsupported vision: no weights */
   }

@@ -1,0 +1,50 @@
+import type { Activation } from './types.js';
+
+/** A timm VisionTransformer as built by the vit_*_siglip_* entry points (class_token=False, global_pool='map'). */
+export interface TimmSiglipArch {
+  width: number;
+  depth: number;
+  heads: number;
+  mlpRatio: number;
+  patch: number;
+  image: number;
+  act: Activation;
+}
+
+// Architecture arguments of timm's siglip entry points (timm/models/vision_transformer.py); the
+// per-model act_layer differs, so it is listed per name rather than per family.
+const FAMILY: Record<string, { width: number; depth: number; heads: number; mlpRatio: number }> = {
+  base: { width: 768, depth: 12, heads: 12, mlpRatio: 4 },
+  large: { width: 1024, depth: 24, heads: 16, mlpRatio: 4 },
+  so400m: { width: 1152, depth: 27, heads: 16, mlpRatio: 3.7362 },
+  giantopt: { width: 1536, depth: 40, heads: 16, mlpRatio: 4 },
+};
+const TANH = new Set([
+  'vit_base_patch32_siglip_256',
+  'vit_large_patch16_siglip_512',
+  'vit_so400m_patch16_siglip_256',
+  'vit_so400m_patch16_siglip_384',
+  'vit_so400m_patch16_siglip_512',
+  'vit_giantopt_patch16_siglip_256',
+  'vit_giantopt_patch16_siglip_384',
+]);
+const KNOWN = new Set([
+  ...TANH,
+  'vit_base_patch16_siglip_224',
+  'vit_base_patch16_siglip_256',
+  'vit_base_patch16_siglip_384',
+  'vit_base_patch16_siglip_512',
+  'vit_large_patch16_siglip_256',
+  'vit_large_patch16_siglip_384',
+  'vit_so400m_patch14_siglip_224',
+  'vit_so400m_patch14_siglip_378',
+  'vit_so400m_patch14_siglip_384',
+]);
+
+/** The architecture behind a timm SigLIP model name, or null for names this exporter does not know. */
+export function timmSiglipArch(name: string): TimmSiglipArch | null {
+  const m = /^vit_([a-z0-9]+)_patch(\d+)_siglip_(\d+)$/.exec(name);
+  const fam = m ? FAMILY[m[1] as string] : undefined;
+  if (!m || !fam || !KNOWN.has(name)) return null;
+  return { ...fam, patch: Number(m[2]), image: Number(m[3]), act: TANH.has(name) ? 'gelu_tanh' : 'gelu' };
+}
