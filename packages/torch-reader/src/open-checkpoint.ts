@@ -5,7 +5,7 @@ import type { PyTensor, PyValue } from './pyvalue.js';
 import type { ByteSource } from './byte-source.js';
 import { RandomAccessFile } from './random-access-file.js';
 import { makeTorchTensor, type StorageLocation, type TorchTensor } from './torch-tensor.js';
-import { parseModuleLists, torchscriptState } from './torchscript.js';
+import { parseModuleLists, splitExtraBuffers, torchscriptState } from './torchscript.js';
 import { unwrapStateDict } from './unwrap.js';
 import { readZipCheckpoint } from './zip-checkpoint.js';
 import { findEndOfCentralDirectory } from './zip.js';
@@ -31,7 +31,7 @@ export interface Checkpoint {
 export interface OpenCheckpointOptions {
   /** Largest pickle (data.pkl or legacy object pickle) to accept; default 256 MiB. */
   maxPickleBytes?: number;
-  /** TorchScript buffer names that open_clip registers with persistent=False; default ['attn_mask']. */
+  /** Leaf names of TorchScript buffers that open_clip registers with persistent=False; default ['attn_mask']. */
   nonPersistentBuffers?: string[];
 }
 
@@ -89,12 +89,8 @@ export async function openCheckpointSource(file: ByteSource, options: OpenCheckp
     if (parsed.format === 'torchscript') {
       const nonPersistent = new Set(options.nonPersistentBuffers ?? ['attn_mask']);
       const ts = torchscriptState(parsed.root, parseModuleLists(parsed.code), path);
-      const tensors: TorchTensor[] = [];
-      const extraBuffers: string[] = [];
-      for (const e of ts.entries) {
-        if (e.buffer && nonPersistent.has(e.name.slice(e.name.lastIndexOf('.') + 1))) extraBuffers.push(e.name);
-        else tensors.push(make(e.name, e.tensor));
-      }
+      const { kept, extra: extraBuffers } = splitExtraBuffers(ts.entries, nonPersistent);
+      const tensors = kept.map((e) => make(e.name, e.tensor));
       return { path, format: 'torchscript', tensors, dropped: [], strippedPrefix: null, attributes: ts.attributes, extraBuffers, close };
     }
     const u = unwrapStateDict(parsed.root, path);

@@ -5,7 +5,7 @@ import { generatedFixtures, hasOracle, pythonJson } from '#test-support';
 import { TorchReaderError } from './errors.js';
 import { openCheckpoint } from './open-checkpoint.js';
 import type { PyObject } from './pyvalue.js';
-import { parseModuleLists, torchscriptState } from './torchscript.js';
+import { parseModuleLists, splitExtraBuffers, torchscriptState } from './torchscript.js';
 
 const models = path.join(generatedFixtures, 'models');
 const scripted = existsSync(models)
@@ -69,5 +69,17 @@ describe('torchscriptState', () => {
     const root = mod('R', new Map<unknown, unknown>([['a', shared], ['b', shared]]));
     (root.state as Map<unknown, unknown>).set('self', root);
     expect(torchscriptState(root, new Map(), 'x.pt').attributes).toEqual({ 'a.k': 3 });
+  });
+});
+
+describe('splitExtraBuffers', () => {
+  it('drops non-persistent buffers by leaf name and OpenAI metadata tensors at the top level only', () => {
+    const e = (name: string, buffer: boolean) => ({ name, buffer });
+    const { kept, extra } = splitExtraBuffers(
+      [e('attn_mask', true), e('a.attn_mask', true), e('b.attn_mask', false), e('input_resolution', true), e('vocab_size', false), e('x.context_length', true), e('w', false)],
+      ['attn_mask'],
+    );
+    expect(extra).toEqual(['attn_mask', 'a.attn_mask', 'input_resolution', 'vocab_size']);
+    expect(kept.map((k) => k.name)).toEqual(['b.attn_mask', 'x.context_length', 'w']);
   });
 });

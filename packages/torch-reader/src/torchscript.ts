@@ -107,3 +107,23 @@ export function torchscriptState(root: PyValue, lists: Map<string, ModuleLists>,
   visit(root, '', 0);
   return { entries, attributes };
 }
+
+/** Top-level tensors of OpenAI TorchScript archives that open_clip pops before loading the state dict. */
+const OPENAI_METADATA = new Set(['input_resolution', 'context_length', 'vocab_size']);
+
+/**
+ * Splits TorchScript state entries into what open_clip's state_dict holds and what it lacks: buffers
+ * registered with persistent=False (matched by leaf name, e.g. attn_mask) and OpenAI's top-level
+ * metadata tensors.
+ */
+export function splitExtraBuffers<T extends { name: string; buffer: boolean }>(entries: T[], nonPersistent: Iterable<string>): { kept: T[]; extra: string[] } {
+  const leafNames = new Set(nonPersistent);
+  const kept: T[] = [];
+  const extra: string[] = [];
+  for (const e of entries) {
+    const leaf = e.name.slice(e.name.lastIndexOf('.') + 1);
+    if ((e.buffer && leafNames.has(leaf)) || OPENAI_METADATA.has(e.name)) extra.push(e.name);
+    else kept.push(e);
+  }
+  return { kept, extra };
+}
