@@ -13,9 +13,9 @@ export interface Thresholds {
   maxRelL2: number;
   /** Highest max|Δ| / max|ref| over a tower. */
   maxAbsRel: number;
-  /** Lowest fraction of rows/columns of the similarity matrix whose argmax is unchanged. */
+  /** Lowest fraction of rows/columns of the similarity matrix whose argmax is unchanged (up to ties within maxCosSimDiff). */
   minArgmaxAgreement: number;
-  /** Lowest Spearman rho between reference and candidate similarity matrices. */
+  /** Lowest Spearman rho between reference and candidate similarity matrices (up to ties within maxCosSimDiff). */
   minSpearman: number;
   /** Highest |Δ cosine similarity| over all image-text pairs (= |Δ logit| / exp(logit_scale)). */
   maxCosSimDiff: number;

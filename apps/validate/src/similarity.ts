@@ -9,11 +9,17 @@ export interface SimilarityMetrics {
   candidate: number[][];
   /** candidate - reference. */
   difference: number[][];
-  /** Fraction of images whose best text is the same, and of texts whose best image is the same. */
+  /**
+   * Fraction of images whose best text is the same, and of texts whose best image is the same, and
+   * Spearman's rho between the flattened matrices: all up to ties (see `tieTolerance`).
+   */
   argmaxImageToText: number;
   argmaxTextToImage: number;
-  /** Spearman's rho between the flattened reference and candidate matrices. */
   spearman: number;
+  /** The same three with every deviation counted, however small (informative; near-tied models flip). */
+  raw: { argmaxImageToText: number; argmaxTextToImage: number; spearman: number };
+  /** Deviations up to this many cosine units do not count as reorderings. */
+  tieTolerance: number;
   maxLogitDiff: number;
   /** maxLogitDiff / scale: the worst change in cosine similarity, comparable across models. */
   maxCosSimDiff: number;
@@ -70,6 +76,7 @@ export function compareSimilarity(
   dim: number,
   rawLogitScale: number | null,
   logitBias: number | null,
+  tieTolerance = 0,
 ): SimilarityMetrics {
   // A file without logit_scale still gets a comparable matrix: plain cosine similarity.
   const scale = rawLogitScale === null ? 1 : Math.exp(rawLogitScale);
@@ -79,15 +86,25 @@ export function compareSimilarity(
   const difference = candidate.map((row, i) => row.map((v, j) => v - (reference[i]![j] as number)));
   let maxLogitDiff = 0;
   for (const row of difference) for (const v of row) if (!(Math.abs(v) <= maxLogitDiff)) maxLogitDiff = Math.abs(v);
+  // Random-weight models can have logits tied to 1e-4; rounding noise then reorders them without any
+  // real change. Snapping in-tolerance deviations back to the reference means only real moves reorder.
+  const tol = tieTolerance * scale;
+  const snapped = candidate.map((row, i) => row.map((v, j) => (Math.abs(v - (reference[i]![j] as number)) <= tol ? (reference[i]![j] as number) : v)));
   return {
     scale,
     bias,
     reference,
     candidate,
     difference,
-    argmaxImageToText: agreement(reference, candidate, false),
-    argmaxTextToImage: agreement(reference, candidate, true),
-    spearman: spearman(reference.flat(), candidate.flat()),
+    argmaxImageToText: agreement(reference, snapped, false),
+    argmaxTextToImage: agreement(reference, snapped, true),
+    spearman: spearman(reference.flat(), snapped.flat()),
+    raw: {
+      argmaxImageToText: agreement(reference, candidate, false),
+      argmaxTextToImage: agreement(reference, candidate, true),
+      spearman: spearman(reference.flat(), candidate.flat()),
+    },
+    tieTolerance,
     maxLogitDiff,
     maxCosSimDiff: maxLogitDiff / scale,
   };

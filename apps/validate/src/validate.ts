@@ -47,7 +47,7 @@ export async function validateArtifact(options: ValidateOptions): Promise<Valida
   if (cand.text) towers.push(compareTower('text', truth.text, cand.text, ref.n, ref.embedDim));
   if (!towers.length) throw new ValidateError('BAD_ARTIFACT', `${options.artifact} produced no embeddings to compare`);
   const similarity =
-    cand.image && cand.text ? compareSimilarity(truth, { image: cand.image, text: cand.text }, ref.n, ref.embedDim, ref.logitScale, ref.logitBias) : null;
+    cand.image && cand.text ? compareSimilarity(truth, { image: cand.image, text: cand.text }, ref.n, ref.embedDim, ref.logitScale, ref.logitBias, profile.maxCosSimDiff) : null;
   const checks = runChecks(towers, similarity, profile);
   const verdict = checks.every((c) => c.pass) ? 'pass' : 'fail';
   return {

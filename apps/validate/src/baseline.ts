@@ -1,0 +1,95 @@
+import { existsSync } from 'node:fs';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { ValidateError } from './errors.js';
+import type { ValidationResult } from './validate.js';
+
+export interface BaselineRow {
+  verdict: 'pass' | 'fail';
+  /** check id -> [value, higherIsBetter] */
+  metrics: Record<string, { value: number | null; higherIsBetter: boolean }>;
+}
+
+export interface Baseline {
+  version: 1;
+  created: string;
+  rows: Record<string, BaselineRow>;
+}
+
+export interface Regression {
+  row: string;
+  metric: string;
+  before: number | null;
+  after: number | null;
+  message: string;
+}
+
+/** How much worse than the baseline a metric may get before it counts: float noise, not real change. */
+export interface RegressionSlack {
+  /** Relative growth of the metric's error (1 - value for higher-is-better metrics). Default 0.1. */
+  relative: number;
+  /** Absolute growth allowed on top. Default 1e-9. */
+  absolute: number;
+}
+
+export const DEFAULT_SLACK: RegressionSlack = { relative: 0.1, absolute: 1e-9 };
+
+export function toBaseline(results: ValidationResult[]): Baseline {
+  const rows: Record<string, BaselineRow> = {};
+  for (const r of results) {
+    const metrics: BaselineRow['metrics'] = {};
+    // NaN is stored as null (JSON has no NaN) and treated as the worst value.
+    for (const c of r.checks) metrics[c.id] = { value: Number.isFinite(c.value) ? c.value : null, higherIsBetter: c.higherIsBetter };
+    rows[r.name] = { verdict: r.verdict, metrics };
+  }
+  return { version: 1, created: new Date().toISOString(), rows };
+}
+
+/** Turns a metric into an error that grows when the metric gets worse (null = worst). */
+const errorOf = (v: number | null, higherIsBetter: boolean): number => (v === null ? Infinity : higherIsBetter ? 1 - v : v);
+
+/** Every metric (and verdict) of `results` that got worse than in `baseline`; new rows are not regressions. */
+export function compareToBaseline(results: ValidationResult[], baseline: Baseline, slack: RegressionSlack = DEFAULT_SLACK): Regression[] {
+  const out: Regression[] = [];
+  for (const r of results) {
+    const before = baseline.rows[r.name];
+    if (!before) continue;
+    if (before.verdict === 'pass' && r.verdict === 'fail') {
+      out.push({ row: r.name, metric: 'verdict', before: null, after: null, message: `${r.name}: verdict went from pass to fail` });
+    }
+    for (const c of r.checks) {
+      const b = before.metrics[c.id];
+      if (!b) continue;
+      const after = Number.isFinite(c.value) ? c.value : null;
+      const eb = errorOf(b.value, c.higherIsBetter);
+      const ea = errorOf(after, c.higherIsBetter);
+      if (ea > eb * (1 + slack.relative) + slack.absolute) {
+        out.push({ row: r.name, metric: c.id, before: b.value, after, message: `${r.name}: ${c.id} got worse: ${fmt(b.value)} -> ${fmt(after)}` });
+      }
+    }
+  }
+  return out;
+}
+
+const fmt = (v: number | null): string => (v === null ? 'NaN/Inf' : v.toPrecision(6));
+
+export async function readBaseline(path: string): Promise<Baseline | null> {
+  if (!existsSync(path)) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(await readFile(path, 'utf8'));
+  } catch (err) {
+    throw new ValidateError('BAD_SUITE', `baseline ${path} is not valid JSON (${(err as Error).message}); delete it to start a new baseline`);
+  }
+  const b = value as Partial<Baseline> | null;
+  if (!b || b.version !== 1 || typeof b.rows !== 'object' || b.rows === null) {
+    throw new ValidateError('BAD_SUITE', `baseline ${path} is not a cliphub validate baseline (version 1); delete it to start a new one`);
+  }
+  return b as Baseline;
+}
+
+/** Written to a temp name and renamed, so a crash never leaves half a baseline. */
+export async function writeBaseline(path: string, baseline: Baseline): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, `${JSON.stringify(baseline, null, 2)}\n`);
+  await rename(tmp, path);
+}

@@ -1,0 +1,117 @@
+import type { TowerMetrics } from './metrics.js';
+
+/** Tiny SVG builders for the HTML report: no dependencies, no network, deterministic output. */
+
+export const escXml = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+
+const num = (v: number): string => (Number.isFinite(v) ? String(Number(v.toPrecision(4))) : String(v));
+const FLOOR = 1e-9;
+const log = (v: number): number => Math.log10(Math.max(FLOOR, v));
+
+/**
+ * Per-tower error bars: per-sample relative L2 error on a log axis, the mean as a dot, the min-max range
+ * as a whisker, and the profile's limit as a dashed line.
+ */
+export function errorBarChart(towers: TowerMetrics[], limit: number): string {
+  const w = 320;
+  const h = 200;
+  const left = 56;
+  const bottom = 30;
+  const top = 16;
+  const lo = -9;
+  const hi = 0;
+  const y = (v: number): number => top + ((hi - log(v)) / (hi - lo)) * (h - top - bottom);
+  const parts: string[] = [];
+  for (let e = lo; e <= hi; e += 3) {
+    parts.push(`<line x1="${left}" x2="${w - 8}" y1="${y(10 ** e)}" y2="${y(10 ** e)}" class="grid"/>`);
+    parts.push(`<text x="${left - 6}" y="${y(10 ** e) + 4}" text-anchor="end" class="tick">1e${e}</text>`);
+  }
+  const step = (w - left - 8) / Math.max(1, towers.length);
+  towers.forEach((t, i) => {
+    const cx = left + step * (i + 0.5);
+    const rel = t.samples.map((s) => s.relL2).filter(Number.isFinite);
+    const min = rel.length ? Math.min(...rel) : FLOOR;
+    const max = rel.length ? Math.max(...rel) : 1;
+    const mean = rel.length ? rel.reduce((a, b) => a + b, 0) / rel.length : 1;
+    const fail = !(t.maxRelL2 <= limit) || t.nonFinite > 0;
+    parts.push(
+      `<g class="bar ${fail ? 'fail' : 'pass'}" data-tower="${t.tower}"><title>${t.tower}: relL2 min ${num(min)}, mean ${num(mean)}, max ${num(max)}</title>` +
+        `<line x1="${cx}" x2="${cx}" y1="${y(max)}" y2="${y(min)}" class="whisker"/>` +
+        `<line x1="${cx - 10}" x2="${cx + 10}" y1="${y(max)}" y2="${y(max)}" class="whisker"/>` +
+        `<line x1="${cx - 10}" x2="${cx + 10}" y1="${y(min)}" y2="${y(min)}" class="whisker"/>` +
+        `<circle cx="${cx}" cy="${y(mean)}" r="5" class="dot"/></g>`,
+    );
+    parts.push(`<text x="${cx}" y="${h - 10}" text-anchor="middle" class="label">${t.tower}</text>`);
+  });
+  parts.push(`<line x1="${left}" x2="${w - 8}" y1="${y(limit)}" y2="${y(limit)}" class="limit"><title>limit ${num(limit)}</title></line>`);
+  return `<svg class="chart errorbars" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="relative L2 error per tower">${parts.join('')}<text x="8" y="12" class="axis">relative L2 error per sample (log)</text></svg>`;
+}
+
+/** Histogram of per-sample cosine similarity, binned by its number of nines: log10(1 - cosine). */
+export function cosineHistogram(t: TowerMetrics, minCosine: number): string {
+  const w = 320;
+  const h = 200;
+  const left = 36;
+  const bottom = 36;
+  const top = 20;
+  const bins = new Array<number>(10).fill(0);
+  let nonFinite = 0;
+  for (const s of t.samples) {
+    if (!Number.isFinite(s.cosine)) {
+      nonFinite++;
+      continue;
+    }
+    const b = Math.min(9, Math.max(0, Math.floor(-log(1 - s.cosine))));
+    bins[b] = (bins[b] as number) + 1;
+  }
+  const peak = Math.max(1, ...bins);
+  const bw = (w - left - 8) / bins.length;
+  const parts: string[] = [];
+  bins.forEach((c, i) => {
+    const bh = ((h - top - bottom) * c) / peak;
+    const x = left + i * bw;
+    const lo = 1 - 10 ** -i;
+    const cls = lo >= minCosine ? 'pass' : 'fail';
+    parts.push(`<rect x="${x + 1}" y="${h - bottom - bh}" width="${bw - 2}" height="${Math.max(bh, c ? 1 : 0)}" class="hist ${cls}"><title>${c} sample(s) with 1-cos in [1e-${i + 1}, 1e-${i}]</title></rect>`);
+    if (i % 3 === 0) parts.push(`<text x="${x + bw / 2}" y="${h - bottom + 14}" text-anchor="middle" class="tick">${i === 0 ? '0' : `1-1e-${i}`}</text>`);
+  });
+  const limitBin = Math.min(10, -log(1 - minCosine));
+  parts.push(`<line x1="${left + limitBin * bw}" x2="${left + limitBin * bw}" y1="${top}" y2="${h - bottom}" class="limit"><title>min cosine ${minCosine}</title></line>`);
+  parts.push(`<text x="${left}" y="${h - 8}" class="axis">cosine (bins by nines)${nonFinite ? `, ${nonFinite} NaN` : ''}</text>`);
+  parts.push(`<text x="${left - 6}" y="${top + 4}" text-anchor="end" class="tick">${peak}</text><text x="${left - 6}" y="${h - bottom}" text-anchor="end" class="tick">0</text>`);
+  return `<svg class="chart histogram" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="${t.tower} cosine histogram"><text x="8" y="12" class="axis">${t.tower}: per-sample cosine</text>${parts.join('')}</svg>`;
+}
+
+function color(v: number, lo: number, hi: number, diverging: boolean): string {
+  if (!Number.isFinite(v)) return '#ff00ff';
+  if (diverging) {
+    const m = Math.max(Math.abs(lo), Math.abs(hi)) || 1;
+    const a = Math.max(-1, Math.min(1, v / m));
+    const r = a > 0 ? 255 : Math.round(255 * (1 + a));
+    const b = a < 0 ? 255 : Math.round(255 * (1 - a));
+    const g = Math.round(255 * (1 - Math.abs(a)));
+    return `rgb(${r},${g},${b})`;
+  }
+  const a = hi > lo ? (v - lo) / (hi - lo) : 0.5;
+  // dark blue -> yellow, readable in print
+  return `rgb(${Math.round(30 + 220 * a)},${Math.round(40 + 190 * a)},${Math.round(120 - 80 * a)})`;
+}
+
+/** An N x N heatmap of a similarity matrix (rows: images, columns: texts). */
+export function heatmap(title: string, m: number[][], range: [number, number], diverging: boolean): string {
+  const n = m.length;
+  const size = 180;
+  const off = 24;
+  const cell = size / Math.max(1, n);
+  const parts: string[] = [];
+  m.forEach((row, i) =>
+    row.forEach((v, j) => {
+      parts.push(`<rect x="${off + j * cell}" y="${off + i * cell}" width="${cell}" height="${cell}" fill="${color(v, range[0], range[1], diverging)}" class="cell"><title>image ${i}, text ${j}: ${num(v)}</title></rect>`);
+    }),
+  );
+  return (
+    `<svg class="chart heatmap" viewBox="0 0 ${size + off + 8} ${size + off + 22}" width="${size + off + 8}" height="${size + off + 22}" role="img" aria-label="${escXml(title)}">` +
+    `<text x="${off}" y="14" class="axis">${escXml(title)}</text>${parts.join('')}` +
+    `<text x="${off}" y="${size + off + 16}" class="tick">${diverging ? `±${num(Math.max(Math.abs(range[0]), Math.abs(range[1])))}` : `${num(range[0])} .. ${num(range[1])}`}</text></svg>`
+  );
+}
