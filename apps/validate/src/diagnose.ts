@@ -1,5 +1,5 @@
 import type { TowerMetrics } from './metrics.js';
-import type { Precision, Profile } from './profiles.js';
+import { DEFAULT_PROFILES, type Precision, type Profile } from './profiles.js';
 import type { SimilarityMetrics } from './similarity.js';
 
 export type DiagnosisKind = 'non-finite' | 'activation-mismatch' | 'weights-mismatch' | 'reduced-precision' | 'similarity-only';
@@ -54,13 +54,13 @@ export function diagnose(towers: TowerMetrics[], sim: SimilarityMetrics | null, 
     const range = `cosine ${Math.min(...m.samples.map((s) => s.cosine)).toFixed(6)}-${Math.max(...m.samples.map((s) => s.cosine)).toFixed(6)}, relL2 up to ${pct(m.maxRelL2)}`;
     if (m.nonFinite > 0) {
       out.push({ kind: 'non-finite', tower: m.tower, message: `${towerName(m.tower)} tower outputs ${m.nonFinite} NaN/Inf values: overflow in reduced precision or a broken graph` });
-    } else if (artifactPrecision !== 'fp32' && profile.precision === 'fp32' && m.maxRelL2 < SWAP_REL_MAX) {
+    } else if (artifactPrecision !== profile.precision && !towerFails(m, DEFAULT_PROFILES[artifactPrecision])) {
       out.push({
         kind: 'reduced-precision',
         tower: m.tower,
         message: `${towerName(m.tower)} tower deviates like ${artifactPrecision} arithmetic (${range}); judge a ${artifactPrecision} artifact with --profile ${artifactPrecision}`,
       });
-    } else if (looksLikeActivationSwap(m)) {
+    } else if (artifactPrecision === 'fp32' && looksLikeActivationSwap(m)) {
       out.push({
         kind: 'activation-mismatch',
         tower: m.tower,
@@ -76,7 +76,7 @@ export function diagnose(towers: TowerMetrics[], sim: SimilarityMetrics | null, 
       out.push({
         kind: 'weights-mismatch',
         tower: m.tower,
-        message: `${towerName(m.tower)} tower computes a different function (${range})${otherExact(m.tower)}: wrong or perturbed weights, a missing layer, or different pooling suspected`,
+        message: `${towerName(m.tower)} tower computes a different function (${range})${otherExact(m.tower)}${artifactPrecision === 'fp32' ? '' : `, beyond ${artifactPrecision} rounding`}: wrong or perturbed weights, a missing layer, or different pooling suspected`,
       });
     }
   }

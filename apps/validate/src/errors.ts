@@ -35,6 +35,6 @@ export function asValidateError(err: unknown, code: ValidateErrorCode, context: 
   const e = err as { message?: unknown; code?: unknown } | null;
   const msg = typeof e?.message === 'string' ? e.message : String(err);
   const fsCode = typeof e?.code === 'string' ? e.code : '';
-  if (fsCode === 'ENOENT') return new ValidateError('NOT_FOUND', `${context}: no such file or directory; check the path`, { cause: err });
+  if (fsCode === 'ENOENT' || fsCode === 'NOT_FOUND') return new ValidateError('NOT_FOUND', `${context}: no such file or directory; check the path`, { cause: err });
   return new ValidateError(code, `${context}: ${msg}`, { cause: err });
 }

@@ -42,7 +42,7 @@ export function compareTower(tower: Tower, ref: Float32Array, cand: Float32Array
       cc += c * c;
       dd += (c - r) * (c - r);
       const a = Math.abs(c - r);
-      if (!(a <= maxAbs)) maxAbs = a; // keeps NaN, so it is never hidden
+      if (Number.isNaN(a) || a > maxAbs) maxAbs = Number.isNaN(maxAbs) ? maxAbs : a; // NaN sticks, so it is never hidden
       refMax = Math.max(refMax, Math.abs(r));
     }
     const cosine = rr === 0 && cc === 0 ? 1 : dot / Math.sqrt(rr * cc);

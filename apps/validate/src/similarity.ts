@@ -85,7 +85,7 @@ export function compareSimilarity(
   const candidate = clipLogits(cand.image, cand.text, n, dim, scale, bias);
   const difference = candidate.map((row, i) => row.map((v, j) => v - (reference[i]![j] as number)));
   let maxLogitDiff = 0;
-  for (const row of difference) for (const v of row) if (!(Math.abs(v) <= maxLogitDiff)) maxLogitDiff = Math.abs(v);
+  for (const row of difference) for (const v of row) if (!Number.isNaN(maxLogitDiff) && (Number.isNaN(v) || Math.abs(v) > maxLogitDiff)) maxLogitDiff = Math.abs(v);
   // Random-weight models can have logits tied to 1e-4; rounding noise then reorders them without any
   // real change. Snapping in-tolerance deviations back to the reference means only real moves reorder.
   const tol = tieTolerance * scale;
