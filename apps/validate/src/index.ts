@@ -26,3 +26,4 @@ export { toHtmlReport } from './html-report.js';
 export { toJson, type JsonReport } from './json-report.js';
 export { writeReports, type ReportInputs } from './write-reports.js';
 export { summaryTable } from './summary-table.js';
+export { checkpointExporter, type CheckpointExportOptions } from './checkpoint-export.js';
