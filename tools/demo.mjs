@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run demo`: every cliphub capability, end to end, on the bundled tiny model. No Python needed.
-import { spawnSync } from 'node:child_process';
-import { rmSync, mkdirSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -11,26 +11,63 @@ const model = path.join(root, 'examples/tiny-clip');
 const out = path.join(root, 'demo-out');
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
+const o = (p) => path.join(out, p);
+
+// A local Hub for the publishing steps; a throwaway token that exists only in demo-out/.
+const token = `hf_demo${Math.random().toString(36).slice(2)}`;
+writeFileSync(o('tokens.txt'), `${token} demo write\n`);
 
 const steps = [
+  { title: 'The registry: every open_clip 3.3.0 tag, filtered and sorted', args: ['models', '--min-imagenet', '0.8', '--sort', 'imagenet'] },
+  { title: 'One fully resolved model (config, preprocessing, activation per tower, weights)', args: ['models', 'show', 'ViT-B-32:openai'] },
   {
     title: 'Convert a torch.save checkpoint to safetensors (streamed, verified, no code executed)',
-    args: ['convert', model, '--to', 'safetensors', '--out', path.join(out, 'safetensors'), '--verify'],
+    args: ['convert', model, '--to', 'safetensors', '--out', o('safetensors'), '--verify'],
   },
-  {
-    title: 'The same, cast to fp16',
-    args: ['convert', model, '--to', 'safetensors', '--dtype', 'fp16', '--out', path.join(out, 'safetensors-fp16'), '--verify'],
-  },
+  { title: 'The same, cast to fp16', args: ['convert', model, '--to', 'safetensors', '--dtype', 'fp16', '--out', o('safetensors-fp16'), '--verify'] },
+  { title: 'Publish to a local Hub-compatible server (one commit, model card)', args: ['push', o('safetensors'), '--repo', 'demo/tiny-clip', '--hub-url', 'HUB'], env: { HF_TOKEN: token } },
+  { title: 'Push again: nothing changed, so no new commit', args: ['push', o('safetensors'), '--repo', 'demo/tiny-clip', '--hub-url', 'HUB'], env: { HF_TOKEN: token } },
+  { title: "Pull it into huggingface_hub's cache layout", args: ['pull', 'hf-hub:demo/tiny-clip', '--hub-url', 'HUB', '--cache-dir', o('hf-cache')], env: { HF_TOKEN: token } },
+  { title: 'Plan a distillation run (checks and estimates before any GPU hour)', args: ['distill', 'plan', 'vit-l-14-openai-to-vit-b-32'] },
+  { title: 'Emit its SLURM launch for open_clip_train', args: ['distill', 'emit', 'vit-l-14-openai-to-vit-b-32', '--launcher', 'slurm', '--out', o('distill')] },
 ];
 
+const server = await startHub();
 let failed = 0;
-for (const [i, step] of steps.entries()) {
-  console.log(`\n== ${i + 1}/${steps.length} ${step.title}\n$ cliphub ${step.args.map((a) => (a.startsWith(root) ? path.relative(root, a) : a)).join(' ')}`);
-  const r = spawnSync(process.execPath, [cli, ...step.args], { stdio: 'inherit', cwd: root });
-  if (r.status !== (step.expect ?? 0)) {
-    console.error(`demo step ${i + 1} exited ${r.status}`);
-    failed++;
+try {
+  for (const [i, step] of steps.entries()) {
+    const args = step.args.map((a) => (a === 'HUB' ? server.url : a));
+    console.log(`\n== ${i + 1}/${steps.length} ${step.title}\n$ cliphub ${args.map((a) => (a.startsWith(root) ? path.relative(root, a) : a)).join(' ')}`);
+    const r = spawnSync(process.execPath, [cli, ...args], { stdio: 'inherit', cwd: root, env: { ...process.env, ...step.env } });
+    if (r.status !== 0) {
+      console.error(`demo step ${i + 1} exited ${r.status}`);
+      failed++;
+    }
   }
+} finally {
+  server.stop();
 }
 console.log(failed ? `\ndemo: ${failed} step(s) failed` : `\ndemo: all ${steps.length} steps ok; outputs in ${path.relative(root, out)}/`);
 process.exit(failed ? 1 : 0);
+
+/** Starts `cliphub serve` on a free port and waits until it answers. */
+async function startHub() {
+  const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--data', o('hub-data'), '--tokens', o('tokens.txt')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  // The request log goes to a file so the demo output stays readable.
+  const log = createWriteStream(o('hub.log'));
+  child.stderr.pipe(log);
+  const url = await new Promise((resolve, reject) => {
+    let buf = '';
+    child.stdout.on('data', (d) => {
+      buf += d;
+      const m = /(http:\/\/127\.0\.0\.1:\d+)/.exec(buf);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`cliphub serve exited ${code}`)));
+    setTimeout(() => reject(new Error('cliphub serve did not start')), 15000);
+  });
+  console.log(`(local Hub at ${url}; data in demo-out/hub-data, request log in demo-out/hub.log)`);
+  return { url, stop: () => child.kill('SIGTERM') };
+}
