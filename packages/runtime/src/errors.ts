@@ -1,0 +1,22 @@
+export type RuntimeErrorCode =
+  | 'MANIFEST_MISSING'
+  | 'MANIFEST_INVALID'
+  | 'TOWER_MISSING'
+  | 'BAD_TENSOR'
+  | 'BAD_INPUT'
+  | 'TOKEN_OUT_OF_RANGE'
+  | 'CUDA_UNAVAILABLE'
+  | 'SESSION_FAILED';
+
+/** A runtime failure caused by its input (a model dir, a tensor, an option): exit code 2, with the file when one is to blame. */
+export class RuntimeError extends Error {
+  readonly exitCode = 2;
+  constructor(
+    readonly code: RuntimeErrorCode,
+    message: string,
+    readonly file?: string,
+  ) {
+    super(message);
+    this.name = 'RuntimeError';
+  }
+}

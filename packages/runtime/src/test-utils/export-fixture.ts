@@ -1,0 +1,67 @@
+// Test helper (excluded from the build): turns a fixture checkpoint into the export dir `cliphub convert --to onnx` makes.
+import { createHash } from 'node:crypto';
+import { copyFileSync, createReadStream, existsSync, readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { exportOnnx, weightSourceFromSafetensors, type ExportOptions } from '@cliphub/onnx-export';
+import { openSafetensors } from '@cliphub/safetensors';
+import { generatedFixtures, repoRoot, sharedUpstream } from '#test-support';
+import { manifestFromExport, writeManifest, type ManifestModelCfg } from '../index.js';
+
+export const tinyModels = (name: string): string => path.join(generatedFixtures, 'models', name);
+
+/** open_clip's BPE vocab: the shared upstream copy in CI, else the oracle venv's installed open_clip. */
+export function bpeVocab(): string | null {
+  if (sharedUpstream) {
+    const p = path.join(sharedUpstream, 'bpe_simple_vocab_16e6.txt.gz');
+    if (existsSync(p)) return p;
+  }
+  const lib = path.join(repoRoot, '.oracle/venv/lib');
+  if (!existsSync(lib)) return null;
+  for (const py of readdirSync(lib)) {
+    const p = path.join(lib, py, 'site-packages/open_clip/bpe_simple_vocab_16e6.txt.gz');
+    if (existsSync(p)) return p;
+  }
+  return null;
+}
+
+async function sha256(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/**
+ * Exports `<modelDir>/open_clip_model.safetensors` (or `weights`) into `outDir` with cliphub.json; copies the BPE
+ * vocab in when `withVocab` (a model dir may carry it).
+ */
+export async function exportModelDir(
+  modelDir: string,
+  outDir: string,
+  opts: ExportOptions & { withVocab?: boolean; weights?: string } = {},
+): Promise<void> {
+  const { withVocab = true, weights = path.join(modelDir, 'open_clip_model.safetensors'), ...exportOpts } = opts;
+  const config = JSON.parse(await readFile(path.join(modelDir, 'open_clip_config.json'), 'utf8')) as {
+    model_cfg: ManifestModelCfg;
+    preprocess_cfg?: Record<string, unknown>;
+  };
+  const file = await openSafetensors(weights);
+  try {
+    const opset = exportOpts.opset ?? 17;
+    const result = await exportOnnx(config.model_cfg, weightSourceFromSafetensors(file), outDir, { ...exportOpts, opset });
+    const manifest = manifestFromExport({
+      source: { path: weights, sha256: await sha256(weights) },
+      modelCfg: config.model_cfg,
+      preprocessCfg: config.preprocess_cfg,
+      result,
+      opset,
+      dtype: exportOpts.dtype ?? 'fp32',
+      normalize: exportOpts.normalize ?? false,
+    });
+    await writeManifest(outDir, manifest);
+  } finally {
+    await file.close();
+  }
+  const vocab = bpeVocab();
+  if (withVocab && vocab) copyFileSync(vocab, path.join(outDir, 'bpe_simple_vocab_16e6.txt.gz'));
+}
