@@ -15,7 +15,7 @@ dtype = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[s
 out.mkdir(parents=True, exist_ok=True)
 cfg = open_clip.get_model_config(arch)
 with torch.device("meta"):
-    model = open_clip.create_model(arch, pretrained=None)
+    model = open_clip.create_model(arch, pretrained=None, device="meta")
 g = torch.Generator().manual_seed(0)
 sd = {}
 for k, v in model.state_dict().items():
