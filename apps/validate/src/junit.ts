@@ -6,8 +6,10 @@ export interface JunitRowError {
   message: string;
 }
 
+/** XML 1.0 forbids most control characters even when escaped; drop them. */
+const xmlChars = (s: string): string => [...s].filter((c) => c === '\t' || c === '\n' || c === '\r' || c.charCodeAt(0) >= 0x20).join('');
 const esc = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string).replace(/[^\x09\x0a\x0d\x20-\uffff]/g, '');
+  xmlChars(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string);
 
 const fmt = (v: number): string => (Number.isFinite(v) ? String(Number(v.toPrecision(6))) : String(v));
 

@@ -38,7 +38,7 @@ afterAll(() => tmp.cleanup());
 
 // The CPU fp32 output of the generator must equal, bit for bit, what the fixtures hold.
 // Python startup dominates (seconds each), so the runs overlap.
-describe.concurrent.skipIf(!hasOracle)('make_reference.py (CPU, oracle venv)', () => {
+describe.skipIf(!hasOracle)('make_reference.py (CPU, oracle venv)', { concurrent: true }, () => {
   const models = ['tiny-rn-quickgelu'];
   it.each(models)('reproduces %s cpu_fp32 given its inputs (--inputs-from)', async (model) => {
     const dir = path.join(generatedFixtures, 'models', model);
@@ -77,7 +77,7 @@ describe.concurrent.skipIf(!hasOracle)('make_reference.py (CPU, oracle venv)', (
 // The shared references were made on another machine's CPU: their text embeddings differ from this
 // CPU's by one or two ulps (6.6e-7 absolute, measured also with plain open_clip.create_model), so
 // these compare to fp32 rounding, 1e-6 of the largest value, instead of bit for bit.
-describe.concurrent.skipIf(!hasOracle || !needsShared('generator vs the H100-made shared references'))('make_reference.py on ../shared tiny models', () => {
+describe.skipIf(!hasOracle || !needsShared('generator vs the H100-made shared references'))('make_reference.py on ../shared tiny models', { concurrent: true }, () => {
   it.each(['tiny-vit-gelu', 'tiny-vit-quickgelu'])('reproduces shared %s cpu_fp32 to fp32 rounding', async (model) => {
     const dir = path.join(sharedFixtures as string, 'tiny', model);
     const out = path.join(tmp.dir, `shared-${model}.safetensors`);
