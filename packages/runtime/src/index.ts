@@ -20,3 +20,4 @@ export { l2NormalizeRows } from './l2-normalize.js';
 export { embedImages, type EmbedOptions, type EmbedImagesOptions, type Embeddings, type ImageInput, type SkippedInput } from './embed-images.js';
 export { embedTexts, type TextEmbeddings } from './embed-texts.js';
 export { zeroShot, type ZeroShotOptions, type ZeroShotResult } from './zero-shot.js';
+export { npyBytes } from './npy.js';

@@ -9,4 +9,6 @@ export const commands: Array<{ name: string; summary: string; load: () => Promis
   { name: 'models', summary: 'list, search and describe pretrained models; register local ones', load: async () => (await import('./models.js')).default },
   { name: 'distill', summary: 'plan and emit open_clip_train distillation launches; finalize runs', load: async () => (await import('./distill.js')).default },
   { name: 'validate', summary: 'check a converted model against reference embeddings', load: async () => (await import('./validate.js')).default },
+  { name: 'embed', summary: 'embed images and texts with an exported model (ONNX)', load: async () => (await import('./embed.js')).default },
+  { name: 'zeroshot', summary: 'zero-shot classify an image with an exported model', load: async () => (await import('./zeroshot.js')).default },
 ];
