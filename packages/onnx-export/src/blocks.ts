@@ -23,6 +23,8 @@ export interface WeightRef {
   layout: 'torch' | 'matrix';
   rows?: [number, number];
   scale?: number;
+  /** Apply `scale` only to output channels [0, scaleUpTo) (the q part of a packed qkv projection). */
+  scaleUpTo?: number;
   gamma?: string;
 }
 
@@ -30,6 +32,7 @@ export interface BiasRef {
   name: string;
   range?: [number, number];
   scale?: number;
+  scaleUpTo?: number;
   gamma?: string;
 }
 
@@ -43,17 +46,18 @@ export function i64(c: BuildCtx, values: number[], dims: number[] = [values.leng
 }
 
 /** Output-channel multipliers (scale × gamma), or null when there are none. */
-async function outScale(c: BuildCtx, scale: number | undefined, gamma: string | undefined, n: number): Promise<Float32Array | null> {
-  if (scale === undefined && !gamma) return null;
-  const g = gamma ? await c.w.f32(gamma) : null;
-  return Float32Array.from({ length: n }, (_, j) => (scale ?? 1) * (g ? (g[j] as number) : 1));
+async function outScale(c: BuildCtx, r: { scale?: number; scaleUpTo?: number; gamma?: string }, n: number): Promise<Float32Array | null> {
+  if (r.scale === undefined && !r.gamma) return null;
+  const g = r.gamma ? await c.w.f32(r.gamma) : null;
+  const upTo = r.scaleUpTo ?? n;
+  return Float32Array.from({ length: n }, (_, j) => (j < upTo ? (r.scale ?? 1) : 1) * (g ? (g[j] as number) : 1));
 }
 
 /** The weight as float32 in its own layout with output scales folded in. */
 async function weightValues(c: BuildCtx, r: WeightRef, inDim: number, outDim: number): Promise<Float32Array> {
   const all = await c.w.f32(r.name);
   const base = r.rows ? all.subarray(r.rows[0] * inDim, r.rows[1] * inDim) : all;
-  const s = await outScale(c, r.scale, r.gamma, outDim);
+  const s = await outScale(c, r, outDim);
   if (!s) return base;
   const out = new Float32Array(base.length);
   if (r.layout === 'torch') {
@@ -72,7 +76,7 @@ function biasInit(c: BuildCtx, hint: string, b: BiasRef, outDim: number, dataTyp
   return c.w.computed(c.g, `${hint}.bias`, [outDim], dataType, async () => {
     const all = await c.w.f32(b.name);
     const v = b.range ? all.subarray(b.range[0], b.range[1]) : all;
-    const s = (await outScale(c, b.scale, b.gamma, outDim)) as Float32Array;
+    const s = (await outScale(c, b, outDim)) as Float32Array;
     return Float32Array.from(v, (x, j) => x * (s[j] as number));
   });
 }
@@ -160,6 +164,12 @@ export interface AttnWeights {
   out: [WeightRef, BiasRef];
 }
 
+/** Self-attention with one packed [3D, D] qkv projection (computed as one Gemm, then split). */
+export interface PackedAttnWeights {
+  qkv: [WeightRef, BiasRef];
+  out: [WeightRef, BiasRef];
+}
+
 /**
  * Multi-head attention on row-flattened sequences: q is [N·Lq, qIn] (or [Lq, qIn] for learned queries
  * shared by the batch), kv is [N·Lk, kvIn]; returns [N·Lq, outDim]. The 1/√head_dim scale must already
@@ -170,30 +180,53 @@ export function attention(
   c: BuildCtx,
   q: string,
   kv: string,
-  o: { hint: string; dim: number; outDim: number; qIn: number; kvIn: number; heads: number; lq: number; lk: number; mask: string | null; sharedQuery: boolean; weights: AttnWeights },
+  o: {
+    hint: string;
+    dim: number;
+    outDim: number;
+    qIn: number;
+    kvIn: number;
+    heads: number;
+    lq: number;
+    lk: number;
+    mask: string | null;
+    sharedQuery: boolean;
+    weights: AttnWeights | PackedAttnWeights;
+  },
 ): string {
   const { g } = c;
   const hd = o.dim / o.heads;
-  const lin = (x: string, name: keyof AttnWeights, inDim: number) => linear(c, x, `${o.hint}.${name}`, inDim, o.dim, ...o.weights[name]);
-  let qh: string;
-  if (o.sharedQuery) {
+  const w = o.weights;
+  let qp: string;
+  let kp: string;
+  let vp: string;
+  if ('qkv' in w) {
+    // One [N·L, 3D] Gemm is faster than three [N·L, D] ones; Split is a cheap copy.
+    const qkv = linear(c, q, `${o.hint}.qkv`, o.qIn, 3 * o.dim, ...w.qkv);
+    [qp, kp, vp] = g.nodeN('Split', [qkv, i64(c, [o.dim, o.dim, o.dim])], 3, { axis: -1 }) as [string, string, string];
+  } else if (o.sharedQuery) {
     // Learned queries are constants: their projection is computed in float32 (onnxruntime constant-folds
     // it; its CPU folding of float16 Gemm crashes), then cast to the compute dtype.
-    const c32 = { ...c, cdt: DataType.FLOAT };
-    let qp = linear(c32, q, `${o.hint}.q`, o.qIn, o.dim, ...o.weights.q);
+    qp = linear({ ...c, cdt: DataType.FLOAT }, q, `${o.hint}.q`, o.qIn, o.dim, ...w.q);
     if (c.cdt !== DataType.FLOAT) qp = g.node('Cast', [qp], { to: c.cdt });
-    qh = g.node('Transpose', [g.node('Reshape', [qp, i64(c, [o.lq, o.heads, hd])])], { perm: [1, 0, 2] }); // [H, Lq, hd]
+    kp = linear(c, kv, `${o.hint}.k`, o.kvIn, o.dim, ...w.k);
+    vp = linear(c, kv, `${o.hint}.v`, o.kvIn, o.dim, ...w.v);
   } else {
-    qh = g.node('Transpose', [g.node('Reshape', [lin(q, 'q', o.qIn), i64(c, [-1, o.lq, o.heads, hd])])], { perm: [0, 2, 1, 3] });
+    qp = linear(c, q, `${o.hint}.q`, o.qIn, o.dim, ...w.q);
+    kp = linear(c, kv, `${o.hint}.k`, o.kvIn, o.dim, ...w.k);
+    vp = linear(c, kv, `${o.hint}.v`, o.kvIn, o.dim, ...w.v);
   }
+  const qh = o.sharedQuery
+    ? g.node('Transpose', [g.node('Reshape', [qp, i64(c, [o.lq, o.heads, hd])])], { perm: [1, 0, 2] }) // [H, Lq, hd]
+    : g.node('Transpose', [g.node('Reshape', [qp, i64(c, [-1, o.lq, o.heads, hd])])], { perm: [0, 2, 1, 3] });
   const kvShape = i64(c, [-1, o.lk, o.heads, hd]);
-  const kt = g.node('Transpose', [g.node('Reshape', [lin(kv, 'k', o.kvIn), kvShape])], { perm: [0, 2, 3, 1] });
-  const vh = g.node('Transpose', [g.node('Reshape', [lin(kv, 'v', o.kvIn), kvShape])], { perm: [0, 2, 1, 3] });
+  const kt = g.node('Transpose', [g.node('Reshape', [kp, kvShape])], { perm: [0, 2, 3, 1] });
+  const vh = g.node('Transpose', [g.node('Reshape', [vp, kvShape])], { perm: [0, 2, 1, 3] });
   let scores = g.node('MatMul', [qh, kt]);
   if (o.mask) scores = g.node('Add', [scores, o.mask]);
   const ctx = g.node('MatMul', [softmax(c, scores), vh]); // [N, H, Lq, hd]
   const merged = g.node('Reshape', [g.node('Transpose', [ctx], { perm: [0, 2, 1, 3] }), i64(c, [-1, o.dim])]);
-  return linear(c, merged, `${o.hint}.out`, o.dim, o.outDim, ...o.weights.out);
+  return linear(c, merged, `${o.hint}.out`, o.dim, o.outDim, ...w.out);
 }
 
 /** q/k/v weight and bias refs for nn.MultiheadAttention's packed in_proj (q scaled by 1/√head_dim). */
@@ -249,10 +282,6 @@ export function residualBlock(
   const d = o.width;
   const hint = n.ln1.replace(/\.[^.]*$/, '');
   const s = 1 / Math.sqrt(d / o.heads);
-  const part = (i: number, scale?: number): [WeightRef, BiasRef] => [
-    { name: n.qkvWeight, layout: 'torch', rows: [i * d, (i + 1) * d], ...(scale ? { scale } : {}) },
-    { name: n.qkvBias, range: [i * d, (i + 1) * d], ...(scale ? { scale } : {}) },
-  ];
   const ls1 = n.ls1 ? { gamma: n.ls1 } : {};
   const ls2 = n.ls2 ? { gamma: n.ls2 } : {};
   const h = layerNorm(c, x, n.ln1, o.eps);
@@ -268,9 +297,10 @@ export function residualBlock(
     mask: o.mask,
     sharedQuery: false,
     weights: {
-      q: part(0, s),
-      k: part(1),
-      v: part(2),
+      qkv: [
+        { name: n.qkvWeight, layout: 'torch', scale: s, scaleUpTo: d },
+        { name: n.qkvBias, scale: s, scaleUpTo: d },
+      ],
       out: [{ name: n.outWeight, layout: 'torch', ...ls1 }, { name: n.outBias, ...ls1 }],
     },
   });
