@@ -5,12 +5,23 @@
  * fast U8S8 kernels expect.
  */
 export function quantizePerChannel(w: Float32Array, inDim: number, outDim: number, torchLayout: boolean): { q: Int8Array; scale: Float32Array } {
-  const at = torchLayout ? (i: number, j: number) => j * inDim + i : (i: number, j: number) => i * outDim + j;
   const amax = new Float32Array(outDim);
-  for (let j = 0; j < outDim; j++) {
-    let m = 0;
-    for (let i = 0; i < inDim; i++) m = Math.max(m, Math.abs(w[at(i, j)] as number));
-    amax[j] = m;
+  if (torchLayout) {
+    for (let j = 0; j < outDim; j++) {
+      let m = 0;
+      for (let k = j * inDim, e = k + inDim; k < e; k++) {
+        const a = Math.abs(w[k] as number);
+        if (a > m) m = a;
+      }
+      amax[j] = m;
+    }
+  } else {
+    for (let i = 0; i < inDim; i++) {
+      for (let j = 0, k = i * outDim; j < outDim; j++, k++) {
+        const a = Math.abs(w[k] as number);
+        if (a > (amax[j] as number)) amax[j] = a;
+      }
+    }
   }
   const scale = new Float32Array(outDim);
   const inv = new Float32Array(outDim);
@@ -20,12 +31,18 @@ export function quantizePerChannel(w: Float32Array, inDim: number, outDim: numbe
     inv[j] = 1 / s;
   }
   const q = new Int8Array(inDim * outDim);
-  for (let j = 0; j < outDim; j++) {
-    const r = inv[j] as number;
-    for (let i = 0; i < inDim; i++) {
-      const v = Math.round((w[at(i, j)] as number) * r);
-      q[i * outDim + j] = v > 127 ? 127 : v < -127 ? -127 : v;
+  const put = (k: number, v: number) => {
+    const r = Math.round(v);
+    q[k] = r > 127 ? 127 : r < -127 ? -127 : r;
+  };
+  if (torchLayout) {
+    // read rows of [out, in] in order, write column j of [in, out]
+    for (let j = 0; j < outDim; j++) {
+      const r = inv[j] as number;
+      for (let i = 0, k = j * inDim; i < inDim; i++, k++) put(i * outDim + j, (w[k] as number) * r);
     }
+  } else {
+    for (let i = 0; i < inDim; i++) for (let j = 0, k = i * outDim; j < outDim; j++, k++) put(k, (w[k] as number) * (inv[j] as number));
   }
   return { q, scale };
 }

@@ -60,10 +60,28 @@ export class WeightLoader {
     const same = (info.dtype === 'F32' && dataType === DataType.FLOAT) || (info.dtype === 'F16' && dataType === DataType.FLOAT16);
     const chunks = this.source.chunks;
     if (same && !rows && chunks) return g.initializer(hint, dims, dataType, () => chunks.call(this.source, name));
+    if (!rows && chunks && (dataType === DataType.FLOAT || dataType === DataType.FLOAT16)) {
+      // converted chunk by chunk, so large tensors (token embeddings) never sit in memory whole
+      return g.initializer(hint, dims, dataType, () => convertChunks(chunks.call(this.source, name), info.dtype as 'F32', dataType));
+    }
     if (same) {
       const size = dtypeSize(info.dtype as 'F32');
       return g.initializer(hint, dims, dataType, async () => (await this.entry(name)).bytes.subarray(r0 * rowElems * size, r1 * rowElems * size));
     }
     return this.computed(g, hint, dims, dataType, async () => (await this.f32(name)).subarray(r0 * rowElems, r1 * rowElems));
+  }
+}
+
+/** Re-encodes a float tensor's chunks to float32 or float16, carrying partial elements across chunks. */
+async function* convertChunks(src: AsyncIterable<Uint8Array>, from: 'F32' | 'F16' | 'BF16' | 'F64', to: DataTypeId): AsyncIterable<Uint8Array> {
+  const size = dtypeSize(from);
+  let carry = new Uint8Array(0);
+  for await (const chunk of src) {
+    const buf = carry.length ? Buffer.concat([carry, chunk]) : chunk;
+    const whole = buf.length - (buf.length % size);
+    carry = buf.slice(whole);
+    if (!whole) continue;
+    const f = toFloat32(buf.subarray(0, whole), from);
+    yield to === DataType.FLOAT16 ? asBytes(float32ToFloat16(f)) : asBytes(f);
   }
 }
