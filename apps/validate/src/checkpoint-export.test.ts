@@ -55,4 +55,13 @@ describe.skipIf(!models.length)('checkpoint dirs exported on the fly by cliphub'
       exitCode: 2,
     });
   });
+
+  it('an int8 export passes its own profile (auto) and fails fp16', async () => {
+    const ref = path.join(dir('tiny-vit-attnpool'), 'reference.safetensors');
+    const opts = { artifact: dir('tiny-vit-attnpool'), reference: ref, exportCheckpoint: checkpointExporter({ dtype: 'int8' }) };
+    const auto = await validateArtifact({ ...opts, workDir: path.join(tmp.dir, 'int8a') });
+    expect(auto.profile.name).toBe('int8');
+    expect(auto.checks.filter((c) => !c.pass)).toEqual([]);
+    expect((await validateArtifact({ ...opts, profile: 'fp16', workDir: path.join(tmp.dir, 'int8b') })).verdict).toBe('fail');
+  });
 });

@@ -38,13 +38,15 @@ export const THRESHOLD_KEYS: readonly (keyof Thresholds)[] = ['minCosine', 'maxR
  * Each limit sits a few times above the worst measured value of its precision (trained weights are
  * rougher than random ones) and below the best value of the next coarser precision, so fp16 output
  * fails fp32 (relL2 7e-4 > 1e-4) and bf16 output fails fp16 (relL2 6e-3 > 5e-3).
- * int8 has no GPU measurement; its limits follow weight-only per-channel int8 on these models.
+ * int8 has no GPU reference; measured instead with @cliphub/onnx-export's int8 (per-channel weights,
+ * dynamic activations) on onnxruntime CPU over the six generated tiny fixtures: cos >= 1-7.7e-4,
+ * relL2 <= 4.4e-2, absRel <= 3.2e-2, max Δcos-sim <= 2.6e-2; the limits give 3-6x room.
  */
 export const DEFAULT_PROFILES: Record<Precision, Profile> = {
   fp32: { name: 'fp32', precision: 'fp32', minCosine: 0.99999, maxRelL2: 1e-4, maxAbsRel: 1e-4, minArgmaxAgreement: 1, minSpearman: 0.999, maxCosSimDiff: 1e-5 },
   fp16: { name: 'fp16', precision: 'fp16', minCosine: 0.99999, maxRelL2: 5e-3, maxAbsRel: 5e-3, minArgmaxAgreement: 1, minSpearman: 0.99, maxCosSimDiff: 2e-3 },
   bf16: { name: 'bf16', precision: 'bf16', minCosine: 0.9995, maxRelL2: 3e-2, maxAbsRel: 3e-2, minArgmaxAgreement: 0.75, minSpearman: 0.95, maxCosSimDiff: 2e-2 },
-  int8: { name: 'int8', precision: 'int8', minCosine: 0.99, maxRelL2: 0.15, maxAbsRel: 0.2, minArgmaxAgreement: 0.5, minSpearman: 0.8, maxCosSimDiff: 0.1 },
+  int8: { name: 'int8', precision: 'int8', minCosine: 0.995, maxRelL2: 0.15, maxAbsRel: 0.1, minArgmaxAgreement: 0.75, minSpearman: 0.9, maxCosSimDiff: 0.08 },
 };
 
 /** Per-profile partial overrides, e.g. `{ fp16: { minCosine: 0.9999 } }`; a new name needs `precision`. */
