@@ -1,5 +1,5 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from './paths.js';
 
@@ -35,3 +35,14 @@ export function pythonJson<T>(code: string, args: string[] = [], env: Record<str
   const out = runPython(code, args, env).trim().split('\n');
   return JSON.parse(out[out.length - 1] ?? 'null') as T;
 }
+
+/** The CLIP BPE vocab shipped inside the oracle's open_clip package (data the tokenizer loads at run time). */
+export const oracleVocabPath: string | null = (() => {
+  const lib = path.join(repoRoot, '.oracle/venv/lib');
+  if (!existsSync(lib)) return null;
+  for (const py of readdirSync(lib)) {
+    const p = path.join(lib, py, 'site-packages/open_clip/bpe_simple_vocab_16e6.txt.gz');
+    if (existsSync(p)) return p;
+  }
+  return null;
+})();

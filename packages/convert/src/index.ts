@@ -11,3 +11,6 @@ export {
   type ConvertReport,
   type OutputDtype,
 } from './convert-to-safetensors.js';
+export { convertToOnnx, MANIFEST_FILE, type OnnxConvertOptions, type OnnxConvertReport } from './convert-to-onnx.js';
+export { weightSourceFromOpened } from './weight-source.js';
+export { sha256File } from './sha256-file.js';

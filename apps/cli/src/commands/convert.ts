@@ -1,24 +1,30 @@
-import { convertToSafetensors, type ConvertReport, type OutputDtype, type ActivationFlag } from '@cliphub/convert';
+import { convertToOnnx, convertToSafetensors, type ConvertReport, type OnnxConvertReport, type OutputDtype, type ActivationFlag } from '@cliphub/convert';
 import { parseCommandArgs, UsageError, writeJson, type Command, type CommandIO } from '../command.js';
 import { createProgress, formatBytes } from '../progress.js';
 
-const usage = `Usage: cliphub convert <input> --to safetensors --out DIR [options]
+const usage = `Usage: cliphub convert <input> --to safetensors|onnx --out DIR [options]
 
-Converts an OpenCLIP checkpoint into open_clip's Hub layout (open_clip_model.safetensors +
-open_clip_config.json). Nothing in the checkpoint is executed; tensors are streamed.
+--to safetensors  writes open_clip's Hub layout: open_clip_model.safetensors + open_clip_config.json
+--to onnx         writes vision.onnx (pixel_values -> image_embeds), text.onnx (input_ids ->
+                  text_embeds), open_clip_config.json and cliphub.json (the runtime's manifest)
+Nothing in the checkpoint is executed; tensors are streamed.
 
 <input>   a checkpoint file (.bin/.pt zip or legacy pickle, open_clip_train epoch_N.pt,
           OpenAI TorchScript, .safetensors) or a directory holding one; an
           open_clip_config.json beside it is used.
 
 Options:
-  --to FORMAT          safetensors (default)
+  --to FORMAT          safetensors (default) | onnx
   --out DIR            output directory (required)
   --model SPEC         architecture from the registry (ARCH, ARCH:TAG, hf-hub:ORG/NAME, local-dir:PATH)
-  --dtype D            fp32 | fp16 | bf16 (default: keep the source dtypes)
+  --dtype D            safetensors: fp32 | fp16 | bf16 (default: keep the source dtypes)
+                       onnx: fp32 (default) | fp16 | int8 (dynamic per-channel MatMul weights)
   --activation A       quickgelu | gelu (needed when neither --model nor a config says)
   --force              let --activation contradict the model's config
-  --verify             re-read the output and compare every tensor with the source
+  --verify             safetensors: re-read the output and compare every tensor with the source
+  --opset N            onnx: 17 (default) to 21
+  --towers LIST        onnx: vision,text (default both)
+  --normalize          onnx: end the graphs with L2 normalization
   --json               print a machine-readable report
   -h, --help           this help
 
@@ -26,6 +32,7 @@ Exit codes: 0 ok, 1 verification failed, 2 bad input.
 `;
 
 const DTYPES = ['fp32', 'fp16', 'bf16'];
+const ONNX_DTYPES = ['fp32', 'fp16', 'int8'];
 const ACTIVATIONS = ['quickgelu', 'gelu'];
 
 async function run(argv: string[], io: CommandIO): Promise<number> {
@@ -38,14 +45,21 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
     force: { type: 'boolean', default: false },
     verify: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
+    opset: { type: 'string' },
+    towers: { type: 'string' },
+    normalize: { type: 'boolean', default: false },
   });
   if (positionals.length !== 1) throw new UsageError('convert takes exactly one <input> (see --help)');
   if (!values.out) throw new UsageError('--out DIR is required');
-  if (values.to !== 'safetensors') throw new UsageError(`--to ${values.to} is not supported; use --to safetensors`);
-  if (values.dtype && !DTYPES.includes(values.dtype)) throw new UsageError(`--dtype must be one of ${DTYPES.join(', ')}, not '${values.dtype}'`);
+  if (values.to !== 'safetensors' && values.to !== 'onnx') throw new UsageError(`--to must be safetensors or onnx, not '${values.to}'`);
+  const dtypes = values.to === 'onnx' ? ONNX_DTYPES : DTYPES;
+  if (values.dtype && !dtypes.includes(values.dtype)) throw new UsageError(`--dtype for --to ${values.to} must be one of ${dtypes.join(', ')}, not '${values.dtype}'`);
   if (values.activation && !ACTIVATIONS.includes(values.activation)) {
     throw new UsageError(`--activation must be one of ${ACTIVATIONS.join(', ')}, not '${values.activation}'`);
   }
+
+  if (values.to === 'onnx') return runOnnx(positionals[0] as string, values, io);
+  if (values.opset || values.towers || values.normalize) throw new UsageError('--opset, --towers and --normalize apply to --to onnx only');
 
   let progress: ReturnType<typeof createProgress> | null = null;
   const report = await convertToSafetensors({
@@ -67,6 +81,65 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
   return 0;
 }
 
+interface OnnxFlags {
+  out?: string;
+  model?: string;
+  dtype?: string;
+  activation?: string;
+  force?: boolean;
+  json?: boolean;
+  opset?: string;
+  towers?: string;
+  normalize?: boolean;
+  verify?: boolean;
+}
+
+async function runOnnx(input: string, values: OnnxFlags, io: CommandIO): Promise<number> {
+  if (values.verify) throw new UsageError('--verify applies to --to safetensors; check an ONNX export with `cliphub validate`');
+  const opset = values.opset === undefined ? undefined : Number(values.opset);
+  if (opset !== undefined && !Number.isInteger(opset)) throw new UsageError(`--opset must be an integer, not '${values.opset}'`);
+  const towers = values.towers?.split(',').map((t) => t.trim());
+  if (towers && (towers.length === 0 || towers.some((t) => t !== 'vision' && t !== 'text'))) {
+    throw new UsageError(`--towers takes vision, text or vision,text, not '${values.towers}'`);
+  }
+  let progress: ReturnType<typeof createProgress> | null = null;
+  const report = await convertToOnnx({
+    input,
+    outDir: values.out as string,
+    model: values.model,
+    activation: values.activation as ActivationFlag | undefined,
+    force: values.force,
+    dtype: values.dtype as 'fp32' | 'fp16' | 'int8' | undefined,
+    opset,
+    towers: towers as Array<'vision' | 'text'> | undefined,
+    normalize: values.normalize,
+    onProgress: (done, total) => {
+      progress ??= createProgress(io.stderr, total, 'exporting', !values.json);
+      progress.update(done);
+    },
+  });
+  (progress as ReturnType<typeof createProgress> | null)?.finish();
+  if (values.json) writeJson(io, report);
+  else io.stdout.write(onnxSummary(report));
+  return 0;
+}
+
+function onnxSummary(r: OnnxConvertReport): string {
+  const lines = [`exported ${r.checkpoint} (${r.format}) -> ${r.outDir} in ${r.seconds.toFixed(2)} s (${r.dtype}, opset ${r.opset}${r.normalize ? ', normalized' : ''})`];
+  for (const t of r.towers) {
+    const nodes = Object.entries(t.nodeCounts)
+      .sort((a, b) => b[1] - a[1])
+      .map(([op, n]) => `${op} ${n}`)
+      .join(', ');
+    lines.push(`  ${t.file}${t.externalData ? ` + ${t.externalData}` : ''}: ${t.inputs.map((i) => `${i.name}[${i.shape.join(',')}]`).join(' ')} -> ${t.outputs.map((o) => `${o.name}[${o.shape.join(',')}]`).join(' ')}, ${t.activation}`);
+    lines.push(`    nodes: ${nodes}`);
+  }
+  lines.push(`  logit_scale ${r.logitScale.toFixed(4)} (exp ${Math.exp(r.logitScale).toFixed(2)})${r.logitBias !== null ? `, logit_bias ${r.logitBias.toFixed(4)}` : ''}`);
+  lines.push(`  config: ${r.config.source}${r.config.spec ? ` (${r.config.spec})` : ''}; activation: ${r.activation.value} (${r.activation.source})`);
+  for (const g of r.guesses) lines.push(`  note: ${g}`);
+  return `${lines.join('\n')}\n`;
+}
+
 function summary(r: ConvertReport): string {
   const lines = [
     `converted ${r.checkpoint} (${r.format}) -> ${r.outputs.safetensors}`,
@@ -81,5 +154,5 @@ function summary(r: ConvertReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-const command: Command = { name: 'convert', summary: 'convert a checkpoint to safetensors + open_clip_config.json', usage, run };
+const command: Command = { name: 'convert', summary: 'convert a checkpoint to safetensors or ONNX', usage, run };
 export default command;

@@ -2,7 +2,7 @@ import type { Command } from '../command.js';
 
 /** Every CLI command, loaded lazily so `cliphub models` never pays for onnxruntime or sharp. */
 export const commands: Array<{ name: string; summary: string; load: () => Promise<Command> }> = [
-  { name: 'convert', summary: 'convert a checkpoint to safetensors (and ONNX)', load: async () => (await import('./convert.js')).default },
+  { name: 'convert', summary: 'convert a checkpoint to safetensors or ONNX', load: async () => (await import('./convert.js')).default },
   { name: 'serve', summary: 'run a Hub-compatible model server', load: async () => (await import('./serve.js')).default },
   { name: 'push', summary: 'publish a model folder to a Hub repo in one commit', load: async () => (await import('./push.js')).default },
   { name: 'pull', summary: 'download a Hub repo into the huggingface_hub cache', load: async () => (await import('./pull.js')).default },

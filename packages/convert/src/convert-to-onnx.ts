@@ -1,0 +1,130 @@
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { exportOnnx, towerSupport, type ExportDType, type Tower, type TowerExport } from '@cliphub/onnx-export';
+import { manifestFromExport, writeManifest, MANIFEST_FILE } from '@cliphub/runtime';
+import { chooseConfig, type ActivationFlag, type ConfigChoice } from './choose-config.js';
+import { CONFIG_NAME } from './convert-to-safetensors.js';
+import { ConvertError } from './errors.js';
+import { locateCheckpoint } from './locate-checkpoint.js';
+import { openWeights, type WeightsFormat } from './open-weights.js';
+import { sha256File } from './sha256-file.js';
+import { weightSourceFromOpened } from './weight-source.js';
+
+export interface OnnxConvertOptions {
+  input: string;
+  outDir: string;
+  model?: string;
+  activation?: ActivationFlag;
+  force?: boolean;
+  dtype?: ExportDType;
+  opset?: number;
+  towers?: Tower[];
+  normalize?: boolean;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface OnnxConvertReport {
+  input: string;
+  checkpoint: string;
+  format: WeightsFormat;
+  outDir: string;
+  files: string[];
+  dtype: ExportDType;
+  opset: number;
+  normalize: boolean;
+  towers: Array<Pick<TowerExport, 'tower' | 'activation' | 'inputs' | 'outputs' | 'nodeCounts'> & { file: string; externalData: string | null }>;
+  logitScale: number;
+  logitBias: number | null;
+  config: { source: ConfigChoice['source']; spec: string | null };
+  activation: ConfigChoice['activation'];
+  guesses: string[];
+  seconds: number;
+}
+
+/**
+ * Exports a checkpoint's towers to ONNX with @cliphub/onnx-export and writes the model dir the
+ * runtime loads: vision.onnx, text.onnx, open_clip_config.json and cliphub.json. Everything is
+ * staged and moved into place at the end, so a failure leaves no partial export.
+ */
+export async function convertToOnnx(options: OnnxConvertOptions): Promise<OnnxConvertReport> {
+  const started = performance.now();
+  const located = locateCheckpoint(options.input);
+  const weights = await openWeights(located.checkpoint);
+  const stage = path.join(options.outDir, `.cliphub-staging-${process.pid}-${Date.now()}`);
+  try {
+    const choice = await chooseConfig({
+      tensors: weights.tensors,
+      attributes: weights.attributes,
+      isTorchScript: weights.format === 'torchscript',
+      configPath: located.config,
+      model: options.model,
+      activation: options.activation,
+      force: options.force,
+    });
+    const towers = options.towers ?? ['vision', 'text'];
+    const support = towerSupport(choice.modelCfg);
+    const unsupported = towers.filter((t) => !support[t].supported);
+    if (unsupported.length > 0) {
+      throw new ConvertError(
+        'UNSUPPORTED_TOWER',
+        `cannot export ${unsupported.map((t) => `the ${t} tower (${support[t].reason ?? 'unsupported'})`).join(' and ')}; export the other tower with --towers, or convert to safetensors instead`,
+      );
+    }
+    const dtype = options.dtype ?? 'fp32';
+    const opset = options.opset ?? 17;
+    const normalize = options.normalize ?? false;
+
+    mkdirSync(stage, { recursive: true });
+    const [result, sha256] = await Promise.all([
+      exportOnnx(choice.modelCfg, weightSourceFromOpened(weights), stage, { towers, dtype, opset, normalize, onProgress: options.onProgress }),
+      sha256File(located.checkpoint),
+    ]);
+    const modelCfg = choice.modelCfg as Parameters<typeof manifestFromExport>[0]['modelCfg'];
+    await writeManifest(
+      stage,
+      manifestFromExport({
+        source: { path: path.resolve(located.checkpoint), sha256 },
+        modelCfg,
+        preprocessCfg: { ...choice.preprocessCfg },
+        result,
+        opset,
+        dtype,
+        normalize,
+      }),
+    );
+    writeFileSync(path.join(stage, CONFIG_NAME), `${JSON.stringify({ model_cfg: choice.modelCfg, preprocess_cfg: choice.preprocessCfg }, null, 2)}\n`);
+
+    const files = readdirSync(stage).sort();
+    for (const f of files) renameSync(path.join(stage, f), path.join(options.outDir, f));
+    return {
+      input: options.input,
+      checkpoint: located.checkpoint,
+      format: weights.format,
+      outDir: options.outDir,
+      files,
+      dtype,
+      opset,
+      normalize,
+      towers: result.towers.map((t) => ({
+        tower: t.tower,
+        file: path.basename(t.path),
+        externalData: t.externalData ? path.basename(t.externalData) : null,
+        activation: t.activation,
+        inputs: t.inputs,
+        outputs: t.outputs,
+        nodeCounts: t.nodeCounts,
+      })),
+      logitScale: result.logitScale,
+      logitBias: result.logitBias,
+      config: { source: choice.source, spec: choice.spec },
+      activation: choice.activation,
+      guesses: choice.guesses,
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
+    await weights.close();
+  }
+}
+
+export { MANIFEST_FILE };
