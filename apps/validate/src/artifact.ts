@@ -137,7 +137,13 @@ export async function loadArtifact(spec: string, ref: Reference, options: LoadAr
       throw new ValidateError('EXPORT_UNAVAILABLE', `${plain} is a checkpoint dir, which needs the ONNX exporter; export it first (cliphub export) and pass the ONNX dir`);
     }
     const { precision } = await options.exportCheckpoint(plain, options.workDir);
-    return runOnnxDir(options.workDir, ref, 'checkpoint', precision).then((c) => ({ ...c, path: plain }));
+    try {
+      return { ...(await runOnnxDir(options.workDir, ref, 'checkpoint', precision)), path: plain };
+    } catch (err) {
+      // Name the user's checkpoint, not the scratch dir it was exported to.
+      if (err instanceof ValidateError) throw new ValidateError(err.code, err.message.split(`${options.workDir}${path.sep}`).join(`${plain}: exported `), { cause: err });
+      throw err;
+    }
   }
   throw new ValidateError('BAD_ARTIFACT', `${plain} holds no vision.onnx/text.onnx and no open_clip_config.json; pass an ONNX dir, a checkpoint dir or an embeddings file`);
 }

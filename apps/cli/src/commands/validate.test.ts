@@ -76,7 +76,7 @@ describe.skipIf(!built || models.length < 6)('cliphub validate', () => {
     await writeSafetensors(noKeys, [bytesSource('logit_scale', 'F32', [], new Uint8Array(4))]);
     const cases: Array<[string[], RegExp]> = [
       [[model('tiny-vit-gelu'), '--reference', noKeys], /missing tensor 'inputs.pixel_values'/],
-      [[model('tiny-siglip-like'), '--reference', ref('tiny-vit-gelu')], /image_embeds of shape \[4, 32\] but the reference has \[4, 16\]/],
+      [[model('tiny-siglip-like'), '--reference', ref('tiny-vit-gelu')], /tiny-siglip-like: exported vision.onnx gives image_embeds of shape \[4, 32\] but the reference has \[4, 16\]/],
       [[model('tiny-vit-gelu')], /--reference FILE is required/],
       [[model('tiny-vit-gelu'), '--reference', ref('tiny-vit-gelu'), '--profile', 'fp8'], /unknown profile 'fp8'/],
       [[model('tiny-vit-gelu'), '--reference', ref('tiny-vit-gelu'), '--against', 'cuda_fp32'], /has no 'cuda_fp32' embeddings; it has cpu_fp32/],

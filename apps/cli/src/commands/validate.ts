@@ -108,7 +108,7 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
       against: values.against,
       profile: values.profile,
       overrides,
-      name: positionals[0] as string,
+      name: path.basename(positionals[0] as string),
       exportCheckpoint: checkpointExporter(),
       workDir: work,
     });
