@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import type { ValidationSummary } from './validation-summary.js';
 
 /** Plain facts about a model, gathered by the caller (registry, converter, validator). */
 export interface ModelCardFacts {
@@ -6,6 +7,8 @@ export interface ModelCardFacts {
   repo: string;
   /** open_clip architecture name, e.g. ViT-B-32. */
   architecture?: string;
+  /** The open_clip pretrained pair the registry facts describe, e.g. ViT-B-32:laion2b_s34b_b79k. */
+  pretrained?: string;
   /** SPDX id; 'other' needs licenseName and licenseLink. */
   license?: string;
   licenseName?: string;
@@ -20,8 +23,12 @@ export interface ModelCardFacts {
   params?: { total?: number; image?: number; text?: number };
   gflops?: { image?: number; text?: number; total?: number };
   zeroShot?: Array<{ dataset: string; metric?: string; value: number }>;
-  /** A `cliphub validate` summary. */
-  validation?: { passed: boolean; summary?: string; checks?: Array<{ name: string; passed: boolean; detail?: string }> };
+  /** Where params, FLOPs and zero-shot results come from, e.g. "open_clip 3.3.0 registry, ViT-B-32:laion2b_s34b_b79k". */
+  factsSource?: string;
+  /** How the weights were produced from a checkpoint (file names only, never local paths). */
+  conversion?: { from: string; format: string; verified: boolean; dtype?: string; activation?: string };
+  /** A `cliphub validate` summary (see summarizeValidation). */
+  validation?: ValidationSummary;
 }
 
 const fmtCount = (n: number): string => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} B` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} M` : String(n));
@@ -47,6 +54,7 @@ export function buildModelCard(f: ModelCardFacts): string {
 
   const facts: string[] = [];
   if (f.architecture) facts.push(`| Architecture | ${f.architecture} |`);
+  if (f.pretrained) facts.push(`| open_clip pretrained tag | ${f.pretrained} |`);
   if (f.params?.total !== undefined) facts.push(`| Parameters | ${fmtCount(f.params.total)} |`);
   if (f.params?.image !== undefined) facts.push(`| Image tower parameters | ${fmtCount(f.params.image)} |`);
   if (f.params?.text !== undefined) facts.push(`| Text tower parameters | ${fmtCount(f.params.text)} |`);
@@ -54,10 +62,21 @@ export function buildModelCard(f: ModelCardFacts): string {
   if (f.gflops?.image !== undefined) facts.push(`| Image GFLOPs | ${f.gflops.image} |`);
   if (f.gflops?.text !== undefined) facts.push(`| Text GFLOPs | ${f.gflops.text} |`);
   if (facts.length) lines.push('## Model facts', '', '| | |', '| --- | --- |', ...facts, '');
+  if (f.factsSource && facts.length) lines.push(`Source: ${f.factsSource}.`, '');
   if (f.zeroShot?.length) {
     lines.push('## Zero-shot results', '', '| Dataset | Metric | Value |', '| --- | --- | --- |');
     for (const z of f.zeroShot) lines.push(`| ${z.dataset} | ${z.metric ?? 'top-1'} | ${z.value} |`);
     lines.push('');
+    if (f.factsSource) lines.push(`Published results (${f.factsSource}), not re-measured on this upload.`, '');
+  }
+  if (f.conversion) {
+    const c = f.conversion;
+    lines.push(
+      '## Conversion',
+      '',
+      `Converted with cliphub from \`${c.from}\` (${c.format}) to safetensors${c.dtype && c.dtype !== 'as-source' ? ` in ${c.dtype}` : ''}${c.activation ? `, activation ${c.activation}` : ''}.${c.verified ? ' Every tensor was re-read and compared with the source.' : ''}`,
+      '',
+    );
   }
   lines.push(
     '## Usage with open_clip',
@@ -75,14 +94,38 @@ export function buildModelCard(f: ModelCardFacts): string {
     '```',
     '',
   );
-  if (f.hasOnnx) lines.push('The `onnx/` folder holds an ONNX export (see `onnx/cliphub.json`) for runtimes without PyTorch.', '');
-  if (f.validation) {
-    lines.push('## Validation', '', `cliphub validate: **${f.validation.passed ? 'passed' : 'FAILED'}**${f.validation.summary ? `: ${f.validation.summary}` : ''}`, '');
-    if (f.validation.checks?.length) {
-      lines.push('| Check | Result | Detail |', '| --- | --- | --- |');
-      for (const c of f.validation.checks) lines.push(`| ${c.name} | ${c.passed ? 'pass' : 'fail'} | ${c.detail ?? ''} |`);
-      lines.push('');
-    }
-  }
+  if (f.hasOnnx)
+    lines.push(
+      'The `onnx/` folder holds an ONNX export (see `onnx/cliphub.json`) for runtimes without PyTorch, e.g. cliphub\'s runtime on onnxruntime:',
+      '',
+      '```ts',
+      "import { loadModel, zeroShot } from '@cliphub/runtime';",
+      "const model = await loadModel('<snapshot dir printed by cliphub pull>/onnx');",
+      "const { probs } = await zeroShot(model, 'photo.jpg', ['a dog', 'a cat']);",
+      '```',
+      '',
+    );
+  if (f.validation) lines.push(...validationSection(f.validation));
   return lines.join('\n');
+}
+
+const metric = (x: number | undefined, digits: number): string => (x === undefined ? 'n/a' : x === 0 ? '0' : Math.abs(x) < 1e-3 ? x.toExponential(2) : x.toFixed(digits));
+
+function validationSection(v: ValidationSummary): string[] {
+  const out = ['## Validation', '', `cliphub validate: **${v.passed ? 'passed' : 'FAILED'}**${v.summary ? ` (${v.summary})` : ''}`, ''];
+  const context = [v.reference ? `reference ${v.reference}` : '', v.profile ? `tolerance profile ${v.profile}` : ''].filter(Boolean);
+  if (context.length) out.push(`Compared with ${context.join(', under ')}.`, '');
+  if (v.rows?.length) {
+    const named = v.rows.some((r) => r.artifact);
+    out.push(`|${named ? ' Artifact |' : ''} Tower | Min cosine | Max abs diff | Max rel L2 | Result |`, `|${named ? ' --- |' : ''} --- | --- | --- | --- | --- |`);
+    for (const r of v.rows)
+      out.push(`|${named ? ` ${r.artifact ?? ''} |` : ''} ${r.tower} | ${metric(r.minCosine, 8)} | ${metric(r.maxAbsDiff, 6)} | ${metric(r.maxRelL2, 6)} | ${r.passed === undefined ? '' : r.passed ? 'pass' : 'fail'} |`);
+    out.push('');
+  }
+  if (v.checks?.length) {
+    out.push('| Check | Result | Detail |', '| --- | --- | --- |');
+    for (const c of v.checks) out.push(`| ${c.name} | ${c.passed ? 'pass' : 'fail'} | ${c.detail ?? ''} |`);
+    out.push('');
+  }
+  return out;
 }

@@ -9,8 +9,10 @@ import { parseRepoId } from './repo-id.js';
 export interface PushFolderOptions {
   /** ORG/NAME */
   repo: string;
-  /** A prepared folder (for an OpenCLIP model: open_clip_model.safetensors + open_clip_config.json). */
-  folder: string;
+  /** A prepared folder (for an OpenCLIP model: open_clip_model.safetensors + open_clip_config.json); every file in it is pushed. */
+  folder?: string;
+  /** Single files under chosen repo paths (e.g. a checkpoint named epoch_1.pt pushed as open_clip_pytorch_model.bin). */
+  files?: Array<{ file: string; path: string }>;
   hubUrl: string;
   /** Must start with `hf_` (the JS client insists); see discoverToken. */
   token?: string;
@@ -88,10 +90,12 @@ export async function pushFolder(o: PushFolderOptions): Promise<PushResult> {
     }
   };
 
-  const local = [...(await listFolder(o.folder))];
+  if (o.folder === undefined && !o.files?.length) throw new HubClientError('NothingToPush', 'Nothing to push: give a folder or files');
+  const local = o.folder === undefined ? [] : [...(await listFolder(o.folder))];
+  for (const f of o.files ?? []) local.push({ path: checkRepoPath(f.path), file: f.file });
   for (const x of o.extraFolders ?? []) local.push(...(await listFolder(x.dir, x.prefix.replace(/^\/+|\/+$/g, ''))));
   const dup = local.find((f, i) => local.findIndex((g) => g.path === f.path) !== i);
-  if (dup) throw new HubClientError('DuplicatePath', `'${dup.path}' comes from two folders; rename one`);
+  if (dup) throw new HubClientError('DuplicatePath', `'${dup.path}' is given twice (two folders or files map to it); rename one`);
 
   // What the target revision holds now (nothing when the repo or branch does not exist yet).
   const exists = await step('checking the repo', () => repoExists({ repo, ...common }));
@@ -191,6 +195,13 @@ export async function pushFolder(o: PushFolderOptions): Promise<PushResult> {
   result.commit = out?.commit.oid ?? null;
   if (out?.pullRequestUrl) result.pullRequestUrl = out.pullRequestUrl;
   return result;
+}
+
+/** A repo path as the Hub accepts it: relative, '/'-separated, no '..' (the server refuses those anyway). */
+function checkRepoPath(p: string): string {
+  if (!p || p.startsWith('/') || p.includes('\\') || p.split('/').some((s) => s === '' || s === '.' || s === '..'))
+    throw new HubClientError('BadRepoPath', `'${p}' is not a valid repo path; use a relative path like dir/file.json`);
+  return p;
 }
 
 /** The Hub's preupload rule, applied locally for planning: weights extension, >= 10 MiB, or a NUL byte early on. */

@@ -87,3 +87,23 @@ describe('@cliphub/hub helpers', () => {
     expect(plain).not.toContain('base_model');
   });
 });
+
+describe('findTokenizerFiles', () => {
+  it('finds the files save_pretrained writes, top level only, following symlinks', async () => {
+    const { findTokenizerFiles } = await import('./tokenizer-files.js');
+    const { symlinkSync } = await import('node:fs');
+    const { dir, cleanup } = tempDir();
+    try {
+      for (const f of ['tokenizer.json', 'special_tokens_map.json', 'vocab.txt', 'open_clip_config.json', 'README.md', 'vocabulary.json']) writeFileSync(path.join(dir, f), '{}');
+      mkdirSync(path.join(dir, 'sub'));
+      writeFileSync(path.join(dir, 'sub/tokenizer_config.json'), '{}');
+      writeFileSync(path.join(dir, 'blob'), '{}');
+      symlinkSync('blob', path.join(dir, 'spiece.model'));
+      mkdirSync(path.join(dir, 'merges.txt')); // a folder by that name is not a tokenizer file
+      expect((await findTokenizerFiles(dir)).map((f) => f.path)).toEqual(['special_tokens_map.json', 'spiece.model', 'tokenizer.json', 'vocab.txt']);
+      expect(await findTokenizerFiles(path.join(dir, 'missing'))).toEqual([]);
+    } finally {
+      cleanup();
+    }
+  });
+});
