@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import { openSafetensors } from '@cliphub/safetensors';
+// source import: the benchmark runs without a prior build
+import { openSafetensors } from '../../safetensors/src/index.js';
 import { exportOnnx, weightSourceFromSafetensors, type ExportOptions, type ModelCfg } from '../src/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
