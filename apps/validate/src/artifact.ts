@@ -16,6 +16,10 @@ export interface Candidate {
   precision: Precision;
   image: Float32Array | null;
   text: Float32Array | null;
+  /** The artifact's outputs end in L2 normalization (cliphub.json normalize: true). */
+  normalized: boolean;
+  /** Activations the artifact declares (cliphub.json), e.g. { vision: 'gelu', text: 'quick_gelu' }. */
+  activation: { vision?: string; text?: string } | null;
   notes: string[];
 }
 
@@ -69,25 +73,39 @@ async function loadEmbeddings(spec: string, ref: Reference): Promise<Candidate> 
   if (cand.embedDim !== ref.embedDim) {
     throw new ValidateError('DIM_MISMATCH', `${file} embeddings are ${cand.embedDim}-dimensional but the reference's are ${ref.embedDim}; they are different models`);
   }
-  return { kind: 'embeddings', path: file, label: `embeddings ${key}`, precision: precisionOf(key), image: set.image, text: set.text, notes: [] };
+  return { kind: 'embeddings', path: file, label: `embeddings ${key}`, precision: precisionOf(key), image: set.image, text: set.text, normalized: false, activation: null, notes: [] };
 }
 
-function onnxPrecision(dir: string, notes: string[]): Precision {
+interface ManifestFacts {
+  precision: Precision;
+  normalized: boolean;
+  activation: Candidate['activation'];
+}
+
+/** What cliphub.json (written by cliphub's ONNX export) says about the graphs; defaults when absent. */
+function readManifest(dir: string, notes: string[]): ManifestFacts {
+  const facts: ManifestFacts = { precision: 'fp32', normalized: false, activation: null };
   const meta = path.join(dir, 'cliphub.json');
   if (!existsSync(meta)) {
-    notes.push('no cliphub.json: precision assumed fp32');
-    return 'fp32';
+    notes.push('no cliphub.json: precision assumed fp32, outputs assumed unnormalized');
+    return facts;
   }
+  let j: Record<string, unknown>;
   try {
-    const j = JSON.parse(readFileSync(meta, 'utf8')) as Record<string, unknown>;
-    const d = j.dtype ?? j.precision ?? (j.export as Record<string, unknown> | undefined)?.dtype;
-    if (typeof d === 'string') return precisionOf(d);
+    j = JSON.parse(readFileSync(meta, 'utf8')) as Record<string, unknown>;
   } catch {
     notes.push('cliphub.json is not valid JSON: precision assumed fp32');
-    return 'fp32';
+    return facts;
   }
-  notes.push('cliphub.json names no dtype: precision assumed fp32');
-  return 'fp32';
+  if (typeof j.dtype === 'string') facts.precision = precisionOf(j.dtype);
+  else notes.push('cliphub.json names no dtype: precision assumed fp32');
+  facts.normalized = j.normalize === true;
+  const act = j.activation as Record<string, unknown> | undefined;
+  if (act && typeof act === 'object') {
+    facts.activation = {};
+    for (const t of ['vision', 'text'] as const) if (typeof act[t] === 'string') facts.activation[t] = act[t] as string;
+  }
+  return facts;
 }
 
 async function runOnnxDir(dir: string, ref: Reference, kind: ArtifactKind, precision?: Precision): Promise<Candidate> {
@@ -116,7 +134,8 @@ async function runOnnxDir(dir: string, ref: Reference, kind: ArtifactKind, preci
     out[t.tower] = r.data;
   }
   if (!out.image && !out.text) throw new ValidateError('BAD_ARTIFACT', `${dir} has neither vision.onnx nor text.onnx; pass an ONNX export dir`);
-  return { kind, path: dir, label: kind === 'onnx' ? 'onnx dir' : 'checkpoint (exported to ONNX)', precision: precision ?? onnxPrecision(dir, notes), ...out, notes };
+  const facts = kind === 'onnx' ? readManifest(dir, notes) : { precision: precision ?? 'fp32', normalized: false, activation: null };
+  return { kind, path: dir, label: kind === 'onnx' ? 'onnx dir' : 'checkpoint (exported to ONNX)', ...facts, ...out, notes };
 }
 
 /**

@@ -48,8 +48,27 @@ function looksLikeActivationSwap(m: TowerMetrics, damped = false): boolean {
   );
 }
 
+export interface DiagnosisContext {
+  /** Activations the artifact declares (cliphub.json), if it says. */
+  declared?: { vision?: string; text?: string } | null;
+  /** The reference's model_cfg, for the activation open_clip used. */
+  modelCfg?: Record<string, unknown> | null;
+}
+
+/** What the artifact's own metadata adds to an activation suspicion: a declared activation open_clip would not use. */
+function activationEvidence(tower: 'image' | 'text', ctx: DiagnosisContext): string {
+  const declared = ctx.declared?.[tower === 'image' ? 'vision' : 'text'];
+  if (!declared || !ctx.modelCfg) return '';
+  const quick = ctx.modelCfg.quick_gelu === true;
+  const gelu = /gelu/.test(declared) && declared !== 'relu';
+  if (gelu && quick !== (declared === 'quick_gelu')) {
+    return ` (the artifact declares ${declared} but the reference model has quick_gelu: ${quick})`;
+  }
+  return '';
+}
+
 /** Explains a failed comparison by the pattern of its deviations; empty when nothing failed. */
-export function diagnose(towers: TowerMetrics[], sim: SimilarityMetrics | null, profile: Profile, artifactPrecision: Precision): Diagnosis[] {
+export function diagnose(towers: TowerMetrics[], sim: SimilarityMetrics | null, profile: Profile, artifactPrecision: Precision, ctx: DiagnosisContext = {}): Diagnosis[] {
   const out: Diagnosis[] = [];
   const failing = towers.filter((m) => towerFails(m, profile));
   const exact = towers.filter((m) => !towerFails(m, profile)).map((m) => m.tower);
@@ -68,7 +87,7 @@ export function diagnose(towers: TowerMetrics[], sim: SimilarityMetrics | null, 
       out.push({
         kind: 'activation-mismatch',
         tower: m.tower,
-        message: `QuickGELU/GELU mismatch suspected in the ${towerName(m.tower)} tower: every sample deviates by a similar, moderate amount (${range})${otherExact(m.tower)}; check quick_gelu in the model config and the export's activation`,
+        message: `QuickGELU/GELU mismatch suspected in the ${towerName(m.tower)} tower: every sample deviates by a similar, moderate amount (${range})${otherExact(m.tower)}${activationEvidence(m.tower, ctx)}; check quick_gelu in the model config and the export's activation`,
       });
     } else if (m.samples.every((s) => s.cosine > SWAP_COS_MAX && s.relL2 < 3e-3)) {
       out.push({
@@ -93,7 +112,7 @@ export function diagnose(towers: TowerMetrics[], sim: SimilarityMetrics | null, 
         out[i] = {
           kind: 'activation-mismatch',
           tower: d.tower,
-          message: `QuickGELU/GELU mismatch suspected in the ${towerName(m.tower)} tower too: a smaller but equally consistent deviation (relL2 up to ${pct(m.maxRelL2)}; layer scale damps it)`,
+          message: `QuickGELU/GELU mismatch suspected in the ${towerName(m.tower)} tower too: a smaller but equally consistent deviation (relL2 up to ${pct(m.maxRelL2)}; layer scale damps it)${activationEvidence(m.tower, ctx)}`,
         };
       }
     }

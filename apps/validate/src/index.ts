@@ -16,7 +16,7 @@ export {
   type Thresholds,
 } from './profiles.js';
 export { runChecks, type Check } from './checks.js';
-export { diagnose, type Diagnosis, type DiagnosisKind } from './diagnose.js';
+export { diagnose, type Diagnosis, type DiagnosisContext, type DiagnosisKind } from './diagnose.js';
 export { loadArtifact, precisionOf, type Candidate, type ArtifactKind, type CheckpointExporter, type LoadArtifactOptions } from './artifact.js';
 export { validateArtifact, type ValidateOptions, type ValidationResult } from './validate.js';
 export { toBaseline, compareToBaseline, readBaseline, writeBaseline, DEFAULT_SLACK, type Baseline, type Regression, type RegressionSlack } from './baseline.js';

@@ -10,8 +10,4 @@ export function i64View(bytes: Uint8Array): BigInt64Array {
   return new BigInt64Array(bytes.slice().buffer);
 }
 
-export function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
 export const fmtShape = (s: readonly number[]): string => `[${s.join(', ')}]`;

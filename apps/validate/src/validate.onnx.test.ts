@@ -16,7 +16,8 @@ describe.skipIf(!hasOracle)('ONNX artifacts exported by torch (oracle)', () => {
       { dir: model('tiny-vit-gelu'), out: out('gelu') },
       { dir: model('tiny-vit-quickgelu'), out: out('quickgelu') },
       // the QuickGELU fixture exported with exact GELU: the activation-swap bug
-      { dir: model('tiny-vit-quickgelu'), out: out('quickgelu-as-gelu'), quickGelu: false },
+      { dir: model('tiny-vit-quickgelu'), out: out('quickgelu-as-gelu'), quickGelu: false, declare: { vision: 'gelu', text: 'gelu' } },
+      { dir: model('tiny-vit-gelu'), out: out('gelu-normalized'), normalize: true },
       // ResNet vision has no GELU, so only the text tower changes
       { dir: model('tiny-rn-quickgelu'), out: out('rn-as-gelu'), quickGelu: false },
       { dir: model('tiny-vit-gelu'), out: out('perturbed'), perturb: 'visual.proj' },
@@ -41,6 +42,14 @@ describe.skipIf(!hasOracle)('ONNX artifacts exported by torch (oracle)', () => {
       ['activation-mismatch', 'text'],
     ]);
     expect(r.diagnosis[0]?.message).toMatch(/^QuickGELU\/GELU mismatch suspected in the image \(vision\) tower/);
+    // cliphub.json's declared activation backs the suspicion up
+    expect(r.diagnosis[1]?.message).toMatch(/the artifact declares gelu but the reference model has quick_gelu: true/);
+  });
+
+  it('compares a graph that ends in L2 normalization with the normalized reference', async () => {
+    const r = await validateArtifact({ artifact: out('gelu-normalized'), reference: ref('tiny-vit-gelu') });
+    expect(r.checks.filter((c) => !c.pass)).toEqual([]);
+    expect(r.artifact.notes).toContain('outputs are L2-normalized: compared with the normalized reference');
   });
 
   it('names only the text tower when the vision tower (ResNet) is unaffected', async () => {

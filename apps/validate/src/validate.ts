@@ -34,13 +34,27 @@ export interface ValidationResult {
   seconds: number;
 }
 
+function l2Rows(x: Float32Array, n: number, dim: number): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let j = 0; j < dim; j++) s += (x[i * dim + j] as number) ** 2;
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let j = 0; j < dim; j++) out[i * dim + j] = (x[i * dim + j] as number) * inv;
+  }
+  return out;
+}
+
 /** Compares one artifact with a reference under a tolerance profile and explains any failure. */
 export async function validateArtifact(options: ValidateOptions): Promise<ValidationResult> {
   const t0 = performance.now();
   const ref = typeof options.reference === 'string' ? await readReference(options.reference) : options.reference;
   const against = options.against ?? 'cpu_fp32';
-  const truth = embeddingSet(ref, against);
+  const raw = embeddingSet(ref, against);
   const cand = await loadArtifact(options.artifact, ref, options);
+  // A graph that ends in L2 normalization is compared with the normalized reference.
+  const truth = cand.normalized ? { image: l2Rows(raw.image, ref.n, ref.embedDim), text: l2Rows(raw.text, ref.n, ref.embedDim) } : raw;
+  if (cand.normalized) cand.notes.push('outputs are L2-normalized: compared with the normalized reference');
   const profile = resolveProfile(options.profile ?? 'auto', cand.precision, options.overrides);
   const towers: TowerMetrics[] = [];
   if (cand.image) towers.push(compareTower('image', truth.image, cand.image, ref.n, ref.embedDim));
@@ -59,7 +73,7 @@ export async function validateArtifact(options: ValidateOptions): Promise<Valida
     similarity,
     checks,
     verdict,
-    diagnosis: verdict === 'fail' ? diagnose(towers, similarity, profile, cand.precision) : [],
+    diagnosis: verdict === 'fail' ? diagnose(towers, similarity, profile, cand.precision, { declared: cand.activation, modelCfg: ref.metadata.modelCfg }) : [],
     seconds: (performance.now() - t0) / 1000,
   };
 }

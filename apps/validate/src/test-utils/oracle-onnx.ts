@@ -11,6 +11,10 @@ export interface OracleOnnxJob {
   quickGelu?: boolean;
   perturb?: string;
   towers?: Array<'vision' | 'text'>;
+  /** End the graphs in L2 normalization (encode_*(normalize=True)) and say so in cliphub.json. */
+  normalize?: boolean;
+  /** Activations to declare in cliphub.json, as cliphub's exporter records them. */
+  declare?: { vision?: string; text?: string };
 }
 
 const CODE = String.raw`
@@ -44,21 +48,25 @@ for job in json.loads(sys.argv[1]):
     size = cfg["vision_cfg"]["image_size"]
     ctx = cfg["text_cfg"].get("context_length", 77)
     towers = job.get("towers") or ["vision", "text"]
+    norm = bool(job.get("normalize"))
     specs = {
-        "vision": (model.encode_image, torch.randn(2, 3, size, size), "pixel_values", "image_embeds"),
-        "text": (model.encode_text, torch.ones(2, ctx, dtype=torch.long), "input_ids", "text_embeds"),
+        "vision": (lambda x: model.encode_image(x, normalize=norm), torch.randn(2, 3, size, size), "pixel_values", "image_embeds"),
+        "text": (lambda x: model.encode_text(x, normalize=norm), torch.ones(2, ctx, dtype=torch.long), "input_ids", "text_embeds"),
     }
     for t in towers:
         fn, example, iname, oname = specs[t]
         torch.onnx.export(Tower(fn), (example,), os.path.join(job["out"], f"{t}.onnx"), input_names=[iname],
                           output_names=[oname], dynamic_axes={iname: {0: "batch"}, oname: {0: "batch"}},
                           opset_version=17, dynamo=False)
-    json.dump({"dtype": "fp32", "exporter": "torch.onnx.export (test oracle)"}, open(os.path.join(job["out"], "cliphub.json"), "w"))
+    manifest = {"dtype": "fp32", "normalize": norm, "exporter": "torch.onnx.export (test oracle)"}
+    if job.get("declare"):
+        manifest["activation"] = job["declare"]
+    json.dump(manifest, open(os.path.join(job["out"], "cliphub.json"), "w"))
 print("ok")
 `;
 
 /** Runs every job in one Python process (torch import dominates the cost). */
 export function exportWithOracle(jobs: OracleOnnxJob[]): void {
-  const payload = jobs.map((j) => ({ dir: j.dir, out: j.out, quick_gelu: j.quickGelu ?? null, perturb: j.perturb ?? null, towers: j.towers ?? null }));
+  const payload = jobs.map((j) => ({ dir: j.dir, out: j.out, quick_gelu: j.quickGelu ?? null, perturb: j.perturb ?? null, towers: j.towers ?? null, normalize: j.normalize ?? false, declare: j.declare ?? null }));
   runPython(CODE, [JSON.stringify(payload)]);
 }
