@@ -39,4 +39,13 @@ describe.skipIf(!needsShared('GPU-made candidates vs their profiles'))('GPU embe
       expect(r.verdict).toBe('fail');
     });
   }
+
+  it('tiny-vit-gelu with bf16-rounded weights (CPU) passes bf16 and fails fp32', async () => {
+    const dir = path.join(sharedFixtures as string, 'tiny/tiny-vit-gelu');
+    const opts = { artifact: path.join(dir, 'reference.bf16weights.safetensors'), reference: path.join(dir, 'reference.safetensors') };
+    const auto = await validateArtifact(opts);
+    expect(auto.artifact.label).toBe('embeddings cpu_fp32_bf16weights');
+    expect([auto.profile.name, auto.verdict]).toEqual(['bf16', 'pass']);
+    expect((await validateArtifact({ ...opts, profile: 'fp32' })).verdict).toBe('fail');
+  });
 });
