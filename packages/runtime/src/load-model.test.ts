@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PreprocessError } from '@cliphub/preprocess';
+import { findBpeVocab } from '@cliphub/tokenizer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasOracle, tempDir } from '#test-support';
 import { embedImages, embedTexts, loadModel, ortBinaryDir, RuntimeError, runText, runVision, zeroShot, type ClipModel } from './index.js';
@@ -84,6 +85,20 @@ describe.skipIf(!hasOracle)('loadModel and the tower runners on bad input', () =
     await exportModelDir(tinyModels('tiny-vit-gelu'), visionOnly, { towers: ['vision'] });
     await expect(loadModel(visionOnly, { towers: ['text'] })).rejects.toMatchObject({ code: 'TOWER_MISSING', message: expect.stringContaining('--towers text') });
     await expect(embedImages(model, images, { batch: 0 })).rejects.toMatchObject({ code: 'BAD_INPUT' });
+  });
+
+  // Only meaningful where no open_clip is installed system-wide (the oracle venv is not on the default search path).
+  it.skipIf(findBpeVocab() !== null)('a CLIP model dir without the BPE vocab fails saying how to provide it', async () => {
+    const saved = { VIRTUAL_ENV: process.env.VIRTUAL_ENV, CONDA_PREFIX: process.env.CONDA_PREFIX, PYTHONPATH: process.env.PYTHONPATH };
+    for (const k of Object.keys(saved)) delete process.env[k];
+    try {
+      await expect(loadModel(gelu)).rejects.toMatchObject({ code: 'VOCAB_NOT_FOUND', exitCode: 2, message: expect.stringContaining('pass its path') });
+      const m = await loadModel(gelu, { towers: ['text'], fetchVocab: async () => readFileSync(bpeVocab()!) });
+      expect((await embedTexts(m, ['a fetched vocab'])).count).toBe(1);
+      await m.dispose();
+    } finally {
+      for (const [k, v] of Object.entries(saved)) if (v !== undefined) process.env[k] = v;
+    }
   });
 
   it.skipIf(existsSync(path.join(ortBinaryDir(), 'libonnxruntime_providers_cuda.so')))('cuda without its libraries fails before any session starts', async () => {

@@ -157,6 +157,19 @@ describe.skipIf(!hasOracle)('cliphub embed / zeroshot vs open_clip', () => {
     expect(r.out).toContain('softmax, logit_scale');
   });
 
+  it('draws an items/s progress bar on a TTY and none under --json', async () => {
+    const run = async (...extra: string[]) => {
+      const stderr = Object.assign(sink(), { isTTY: true, columns: 100 });
+      const code = await main(['embed', '--model', models.vit, '--images', ...images, '--out', 'tty.npy', '--batch', '2', ...extra], { stdout: sink(), stderr, env: {}, cwd: tmp.dir });
+      return { code, err: stderr.text() };
+    };
+    const tty = await run();
+    expect(tty.code).toBe(0);
+    expect(tty.err).toMatch(/\rimages \[#+-*\] 2\/5 [\d.]+\/s/);
+    expect(tty.err).toMatch(/\rimages \[#+\] 5\/5 [\d.]+\/s\x1b\[K\n/);
+    expect((await run('--json')).err).not.toContain('\r');
+  });
+
   describe('bad input: exit 2 naming the culprit', () => {
     it('a model dir without cliphub.json', async () => {
       const empty = path.join(tmp.dir, 'no-manifest');
@@ -193,6 +206,16 @@ describe.skipIf(!hasOracle)('cliphub embed / zeroshot vs open_clip', () => {
       const both = await cli('embed', '--model', models.vit, '--images', images[0]!, '--text', 'x', '--out', 'both.npy');
       expect(both.code).toBe(2);
       expect(both.err).toContain('npy holds one array');
+    });
+
+    it('--vocab supplies the BPE vocab a model dir lacks', async () => {
+      const bare = path.join(tmp.dir, 'bare');
+      await exportModelDir(tinyModels('tiny-vit-quickgelu'), bare, { withVocab: false });
+      const r = await cli('embed', '--model', bare, '--text', TEXTS[0]!, '--out', 'v.npy', '--vocab', path.join(models.vit, 'bpe_simple_vocab_16e6.txt.gz'), '--json');
+      expect(r.code, r.err).toBe(0);
+      const npy = readFileSync(path.join(tmp.dir, 'v.npy'));
+      const row = Array.from(new Float32Array(npy.buffer.slice(npy.byteOffset + 128, npy.byteOffset + npy.length)));
+      expect(maxDiff([row], [oracle.vit!.text[0]!])).toBeLessThan(1e-4);
     });
 
     it('bad flags: no inputs, --batch 0, an unknown format, an empty label', async () => {
