@@ -21,3 +21,4 @@ export { embedImages, type EmbedOptions, type EmbedImagesOptions, type Embedding
 export { embedTexts, type TextEmbeddings } from './embed-texts.js';
 export { zeroShot, type ZeroShotOptions, type ZeroShotResult } from './zero-shot.js';
 export { npyBytes } from './npy.js';
+export { fileSha256 } from './file-sha256.js';

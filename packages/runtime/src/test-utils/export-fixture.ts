@@ -1,12 +1,11 @@
 // Test helper (excluded from the build): turns a fixture checkpoint into the export dir `cliphub convert --to onnx` makes.
-import { createHash } from 'node:crypto';
-import { copyFileSync, createReadStream, existsSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { exportOnnx, weightSourceFromSafetensors, type ExportOptions } from '@cliphub/onnx-export';
 import { openSafetensors } from '@cliphub/safetensors';
 import { generatedFixtures, repoRoot, sharedUpstream } from '#test-support';
-import { manifestFromExport, writeManifest, type ManifestModelCfg } from '../index.js';
+import { fileSha256, manifestFromExport, writeManifest, type ManifestModelCfg } from '../index.js';
 
 export const tinyModels = (name: string): string => path.join(generatedFixtures, 'models', name);
 
@@ -23,12 +22,6 @@ export function bpeVocab(): string | null {
     if (existsSync(p)) return p;
   }
   return null;
-}
-
-async function sha256(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-  return h.digest('hex');
 }
 
 /**
@@ -50,7 +43,7 @@ export async function exportModelDir(
     const opset = exportOpts.opset ?? 17;
     const result = await exportOnnx(config.model_cfg, weightSourceFromSafetensors(file), outDir, { ...exportOpts, opset });
     const manifest = manifestFromExport({
-      source: { path: weights, sha256: await sha256(weights) },
+      source: { path: weights, sha256: await fileSha256(weights) },
       modelCfg: config.model_cfg,
       preprocessCfg: config.preprocess_cfg,
       result,
