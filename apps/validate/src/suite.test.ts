@@ -58,6 +58,23 @@ describe.skipIf(models.length < 6)('suite mode', () => {
     expect(junit.match(/<testsuite /g)).toHaveLength(models.length);
     expect(junit).toMatch(/<testcase name="no regression against baseline"[^>]*>\s*<failure/);
     expect(readFileSync(files.html, 'utf8')).toMatch(/regression/);
+
+    // Accepting the new numbers makes them the bar.
+    const accepted = await runSuite(await loadSuite(suiteFile), { updateBaseline: true });
+    expect(accepted.baselineWritten).toBe(true);
+    expect((await runSuite(await loadSuite(suiteFile))).regressions).toEqual([]);
+  });
+
+  it('applies profiles defined in the suite', async () => {
+    const f = path.join(tmp.dir, 'profiles.yaml');
+    const m = models[0] as string;
+    const row = (profile: string): string => `  - name: ${profile}\n    artifact: cand/${m}.safetensors#cand_fp16\n    reference: ${path.join(generatedFixtures, 'models', m, 'reference.safetensors')}\n    profile: ${profile}`;
+    writeFileSync(f, `profiles:\n  tight-fp16:\n    precision: fp16\n    maxRelL2: 1.0e-4\nrows:\n${row('tight-fp16')}\n${row('fp16')}\n`);
+    const r = await runSuite(await loadSuite(f));
+    expect(r.results.map((x) => [x.name, x.profile.maxRelL2, x.verdict])).toEqual([
+      ['tight-fp16', 1e-4, 'fail'],
+      ['fp16', 5e-3, 'pass'],
+    ]);
   });
 
   it('refuses an empty suite and rows without a reference (exit 2)', async () => {
