@@ -157,6 +157,17 @@ describe.skipIf(!hasOracle)('cliphub embed / zeroshot vs open_clip', () => {
     expect(r.out).toContain('softmax, logit_scale');
   });
 
+  it('runs on the dir `cliphub convert --to onnx` writes, with the same embeddings', async () => {
+    // absolute --out: convert resolves relative paths against process.cwd(), not the CommandIO cwd
+    const conv = await cli('convert', tinyModels('tiny-vit-quickgelu'), '--to', 'onnx', '--out', path.join(tmp.dir, 'converted'));
+    expect(conv.code, conv.err).toBe(0);
+    const vocab = path.join(models.vit, 'bpe_simple_vocab_16e6.txt.gz');
+    const r = await cli('embed', '--model', 'converted', '--images', ...images, '--texts', 'texts.txt', '--out', 'conv.jsonl', '--vocab', vocab);
+    expect(r.code, r.err).toBe(0);
+    const rows = readFileSync(path.join(tmp.dir, 'conv.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { embedding: number[] }).embedding);
+    expect(maxDiff(rows, [...oracle.vit!.image, ...oracle.vit!.text])).toBeLessThan(1e-4);
+  });
+
   it('draws an items/s progress bar on a TTY and none under --json', async () => {
     const run = async (...extra: string[]) => {
       const stderr = Object.assign(sink(), { isTTY: true, columns: 100 });
