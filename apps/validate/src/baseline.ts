@@ -29,9 +29,14 @@ export interface RegressionSlack {
   relative: number;
   /** Absolute growth allowed on top. Default 1e-9. */
   absolute: number;
+  /**
+   * Growth allowed as a fraction of the profile's limit (as an error). Default 0.01: float noise far below
+   * the limit (fp32 relL2 1e-7 against a 1e-4 limit) never counts, while real drift does.
+   */
+  ofLimit: number;
 }
 
-export const DEFAULT_SLACK: RegressionSlack = { relative: 0.1, absolute: 1e-9 };
+export const DEFAULT_SLACK: RegressionSlack = { relative: 0.1, absolute: 1e-9, ofLimit: 0.01 };
 
 export function toBaseline(results: ValidationResult[]): Baseline {
   const rows: Record<string, BaselineRow> = {};
@@ -62,7 +67,8 @@ export function compareToBaseline(results: ValidationResult[], baseline: Baselin
       const after = Number.isFinite(c.value) ? c.value : null;
       const eb = errorOf(b.value, c.higherIsBetter);
       const ea = errorOf(after, c.higherIsBetter);
-      if (ea > eb * (1 + slack.relative) + slack.absolute) {
+      const room = Math.max(slack.absolute, slack.ofLimit * errorOf(c.limit, c.higherIsBetter));
+      if (ea > eb * (1 + slack.relative) + room) {
         out.push({ row: r.name, metric: c.id, before: b.value, after, message: `${r.name}: ${c.id} got worse: ${fmt(b.value)} -> ${fmt(after)}` });
       }
     }

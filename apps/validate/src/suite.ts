@@ -70,7 +70,7 @@ export async function loadSuite(file: string): Promise<Suite> {
   if (typeof concurrency !== 'number' || !Number.isInteger(concurrency) || concurrency < 1) bad('concurrency must be a positive integer');
   const slackRaw = (root.slack ?? {}) as Record<string, unknown>;
   const slack = { ...DEFAULT_SLACK, ...slackRaw } as RegressionSlack;
-  if (typeof slack.relative !== 'number' || typeof slack.absolute !== 'number') bad('slack takes {relative: number, absolute: number}');
+  if (![slack.relative, slack.absolute, slack.ofLimit].every((v) => typeof v === 'number' && v >= 0)) bad('slack takes {relative, absolute, ofLimit}: non-negative numbers');
   const baseline = typeof root.baseline === 'string' ? abs(root.baseline) : path.join(dir, `${path.basename(file).replace(/\.ya?ml$/i, '')}.baseline.json`);
   return { path: file, rows, concurrency: concurrency as number, baseline, slack, overrides: parseProfileOverrides(root.profiles, file) };
 }
