@@ -207,6 +207,14 @@ describe.skipIf(!hasOracle)('cliphub embed / zeroshot vs open_clip', () => {
       expect(rows).toEqual([images[0], images[1]]);
     });
 
+    it('zeroshot on a corrupt image names it', async () => {
+      const bad = path.join(tmp.dir, 'zs-bad.jpg');
+      writeFileSync(bad, 'GIF89a nope');
+      const r = await cli('zeroshot', '--model', models.vit, '--image', bad, '--labels', 'a,b');
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(bad);
+    });
+
     it('an empty text file, a missing one, and npy with both images and texts', async () => {
       writeFileSync(path.join(tmp.dir, 'empty.txt'), '\n\n');
       const e = await cli('embed', '--model', models.vit, '--texts', 'empty.txt', '--out', 'e.npy');
