@@ -71,6 +71,13 @@ describe.skipIf(!built || models.length < 6)('cliphub validate', () => {
     expect(j.results[0]?.diagnosis.map((d) => d.kind)).toContain('weights-mismatch');
   });
 
+  it('takes threshold overrides from --profiles (YAML)', async () => {
+    writeFileSync(path.join(tmp.dir, 'p.yaml'), 'profiles:\n  impossible:\n    precision: fp32\n    minCosine: 1.5\n');
+    const r = await cli(model('tiny-vit-gelu'), '--reference', ref('tiny-vit-gelu'), '--profiles', 'p.yaml', '--profile', 'impossible');
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/tiny-vit-gelu\s+FAIL\s+impossible/);
+  });
+
   it('exits 2 naming the problem for bad input', async () => {
     const noKeys = path.join(tmp.dir, 'nokeys.safetensors');
     await writeSafetensors(noKeys, [bytesSource('logit_scale', 'F32', [], new Uint8Array(4))]);
