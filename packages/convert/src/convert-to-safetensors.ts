@@ -75,7 +75,7 @@ export async function convertToSafetensors(options: ConvertOptions): Promise<Con
     const castTo = options.dtype ? CAST[options.dtype] : undefined;
     const result = await writeSafetensors(
       stPath,
-      weights.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, chunks: () => t.chunks() })),
+      weights.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, chunks: () => t.chunks(), copyFrom: t.fileSpan })),
       { castTo, onProgress: options.onProgress },
     );
     try {

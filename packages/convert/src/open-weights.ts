@@ -12,6 +12,8 @@ export interface WeightTensor {
   shape: number[];
   byteLength: number;
   chunks(): AsyncIterable<Uint8Array>;
+  /** Where the exact bytes lie in the file (contiguous, little-endian), for file-to-file copies. */
+  fileSpan: { path: string; offset: number } | null;
 }
 
 export interface OpenedWeights {
@@ -38,7 +40,14 @@ export async function openWeights(file: string): Promise<OpenedWeights> {
     return {
       path: file,
       format: ckpt.format,
-      tensors: ckpt.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, byteLength: t.byteLength, chunks: () => t.chunks() })),
+      tensors: ckpt.tensors.map((t) => ({
+        name: t.name,
+        dtype: t.dtype,
+        shape: t.shape,
+        byteLength: t.byteLength,
+        chunks: () => t.chunks(),
+        fileSpan: t.fileSpan ? { path: file, offset: t.fileSpan.offset } : null,
+      })),
       dropped: ckpt.dropped,
       strippedPrefix: ckpt.strippedPrefix,
       attributes: ckpt.attributes,
@@ -57,6 +66,7 @@ export async function openWeights(file: string): Promise<OpenedWeights> {
         shape: info.shape,
         byteLength: info.shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[info.dtype],
         chunks: () => st.tensorChunks(name),
+        fileSpan: { path: file, offset: st.header.dataStart + info.dataOffsets[0] },
       }));
     return {
       path: file,
