@@ -6,8 +6,8 @@ import { cliBin, repoRoot, runPython, hasOracle, tempDir } from '#test-support';
 
 const demo = path.join(repoRoot, 'examples/tiny-clip');
 
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [cliBin, ...args], { encoding: 'utf8' });
+function cli(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [cliBin, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -38,6 +38,23 @@ describe.skipIf(!existsSync(cliBin))('cliphub convert (built CLI)', () => {
     expect(cfg.model_cfg.quick_gelu).toBe(true);
   });
 
+  it('takes an hf-hub: spec from the local Hugging Face cache, and says how to fetch one that is missing', () => {
+    const cache = path.join(tmp.dir, 'hf-cache');
+    const sha = 'a'.repeat(40);
+    const snap = path.join(cache, 'models--demo--tiny', 'snapshots', sha);
+    mkdirSync(snap, { recursive: true });
+    mkdirSync(path.join(cache, 'models--demo--tiny', 'refs'), { recursive: true });
+    writeFileSync(path.join(cache, 'models--demo--tiny', 'refs', 'main'), sha);
+    for (const f of ['open_clip_pytorch_model.bin', 'open_clip_config.json']) copyFileSync(path.join(demo, f), path.join(snap, f));
+    const out = path.join(tmp.dir, 'from-hub');
+    const r = cli(['convert', 'hf-hub:demo/tiny', '--out', out, '--json'], { HF_HUB_CACHE: cache });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ format: 'zip', config: { source: 'config-file' } });
+    const missing = cli(['convert', 'hf-hub:demo/absent', '--out', path.join(tmp.dir, 'absent')], { HF_HUB_CACHE: cache });
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/not in the local Hugging Face cache.*cliphub pull hf-hub:demo\/absent/);
+  });
+
   it('refuses an activation that contradicts the config unless --force', () => {
     const r = cli(['convert', demo, '--out', path.join(tmp.dir, 'act'), '--activation', 'gelu']);
     expect(r.status).toBe(2);
@@ -59,7 +76,7 @@ describe.skipIf(!existsSync(cliBin))('cliphub convert (built CLI)', () => {
 
   it('exits 2 on unknown flags, bad dtype, missing --out', () => {
     expect(cli(['convert', demo, '--out', tmp.dir, '--bogus']).status).toBe(2);
-    expect(cli(['convert', demo, '--out', tmp.dir, '--dtype', 'fp8']).stderr).toMatch(/--dtype must be one of/);
+    expect(cli(['convert', demo, '--out', tmp.dir, '--dtype', 'fp8']).stderr).toMatch(/--dtype .*must be one of/);
     expect(cli(['convert', demo]).stderr).toMatch(/--out DIR is required/);
     expect(cli(['convert', path.join(tmp.dir, 'nope.bin'), '--out', tmp.dir]).status).toBe(2);
   });

@@ -14,3 +14,4 @@ export {
 export { convertToOnnx, MANIFEST_FILE, type OnnxConvertOptions, type OnnxConvertReport } from './convert-to-onnx.js';
 export { weightSourceFromOpened } from './weight-source.js';
 export { sha256File } from './sha256-file.js';
+export { locateInput, type LocatedInput } from './locate-input.js';

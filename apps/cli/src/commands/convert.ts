@@ -1,4 +1,5 @@
-import { convertToOnnx, convertToSafetensors, type ConvertReport, type OnnxConvertReport, type OutputDtype, type ActivationFlag } from '@cliphub/convert';
+import { convertToOnnx, convertToSafetensors, locateInput, type ConvertReport, type OnnxConvertReport, type OutputDtype, type ActivationFlag } from '@cliphub/convert';
+import path from 'node:path';
 import { parseCommandArgs, UsageError, writeJson, type Command, type CommandIO } from '../command.js';
 import { createProgress, formatBytes } from '../progress.js';
 
@@ -10,8 +11,9 @@ const usage = `Usage: cliphub convert <input> --to safetensors|onnx --out DIR [o
 Nothing in the checkpoint is executed; tensors are streamed.
 
 <input>   a checkpoint file (.bin/.pt zip or legacy pickle, open_clip_train epoch_N.pt,
-          OpenAI TorchScript, .safetensors) or a directory holding one; an
-          open_clip_config.json beside it is used.
+          OpenAI TorchScript, .safetensors) or a directory holding one (an
+          open_clip_config.json beside it is used); or a spec whose weights are in the
+          local Hugging Face cache: hf-hub:ORG/NAME[@REV] or ARCH:TAG (cliphub pull fetches them).
 
 Options:
   --to FORMAT          safetensors (default) | onnx
@@ -58,12 +60,18 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
     throw new UsageError(`--activation must be one of ${ACTIVATIONS.join(', ')}, not '${values.activation}'`);
   }
 
-  if (values.to === 'onnx') return runOnnx(positionals[0] as string, values, io);
+  // Paths are taken relative to the caller's directory (io.cwd); specs come from the local Hub cache.
+  const located = await locateInput(positionals[0] as string, { cwd: io.cwd, env: io.env });
+  if (located.model && values.model) throw new UsageError(`${positionals[0]} already names the model; drop --model`);
+  const input = located.path;
+  values.model ??= located.model;
+  values.out = path.resolve(io.cwd, values.out);
+  if (values.to === 'onnx') return runOnnx(input, values, io);
   if (values.opset || values.towers || values.normalize) throw new UsageError('--opset, --towers and --normalize apply to --to onnx only');
 
   let progress: ReturnType<typeof createProgress> | null = null;
   const report = await convertToSafetensors({
-    input: positionals[0] as string,
+    input,
     outDir: values.out,
     model: values.model,
     dtype: values.dtype as OutputDtype | undefined,

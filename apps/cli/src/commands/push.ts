@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { convertToSafetensors, type ActivationFlag, type ConvertReport, type OutputDtype } from '@cliphub/convert';
+import { convertToSafetensors, locateInput, type ActivationFlag, type ConvertReport, type OutputDtype } from '@cliphub/convert';
 import {
   buildModelCard,
   discoverToken,
@@ -18,7 +18,7 @@ import {
   type PushResult,
   type ValidationSummary,
 } from '@cliphub/hub';
-import { cachedHubFile, hfHubCacheDir, listArchitectures, listPretrained, makeDefaultHubConfigLoader, parseSpec, resolve, type PretrainedEntry } from '@cliphub/registry';
+import { listArchitectures, listPretrained, makeDefaultHubConfigLoader, parseSpec, resolve, type PretrainedEntry } from '@cliphub/registry';
 import { parseCommandArgs, UsageError, writeJson, type Command, type CommandIO } from '../command.js';
 import { createProgress, formatBytes } from '../progress.js';
 
@@ -130,39 +130,12 @@ async function fromPath(abs: string, o: PrepareOptions): Promise<Source> {
   return { folder: out, sourceDir: dir, torchSave, noTorchSave, report };
 }
 
-/** The input as a path, a cached hf-hub: repo, or a cached ARCH:TAG; anything else is a clear error. */
+/** The input as a path, a cached hf-hub: repo, or a cached ARCH:TAG (located by @cliphub/convert). */
 async function prepare(input: string, cwd: string, o: PrepareOptions): Promise<Source> {
-  const abs = path.resolve(cwd, input.startsWith('local-dir:') ? input.slice('local-dir:'.length) : input);
-  if (existsSync(abs)) return fromPath(abs, o);
-  const cache = hfHubCacheDir(o.env);
-  if (input.startsWith('hf-hub:')) {
-    const spec = parseSpec(input);
-    if (spec.kind !== 'hf-hub') throw new HubClientError('BadSpec', `'${input}' is not a Hub spec; write hf-hub:ORG/NAME`);
-    const rev = spec.revision ?? 'main';
-    const hit = ['open_clip_config.json', ...MODEL_FILES, 'open_clip_pytorch_model.bin'].map((f) => cachedHubFile(spec.repo, rev, f, o.env)).find((f): f is string => f !== null);
-    if (!hit) throw new HubClientError('NotCached', `hf-hub:${spec.repo}@${rev} is not in the local Hugging Face cache (${cache}); run 'cliphub pull hf-hub:${spec.repo}' first, or pass a local folder`);
-    return { ...(await fromPath(path.dirname(hit), o)), baseModel: spec.repo, spec: input };
-  }
-  if (/^[^\s:/\\]+:[^\s:/\\]+$/.test(input)) {
-    if (o.model) throw new UsageError(`${input} already names the model; drop --model`);
-    const r = await resolve(input, { hubConfigLoader: makeDefaultHubConfigLoader(o.env) });
-    const w = r.weights;
-    if (w?.kind === 'hf-hub') {
-      const rev = w.revision ?? 'main';
-      const names = w.file ? [w.file] : ['open_clip_model.safetensors', 'open_clip_pytorch_model.bin'];
-      const hit = names.map((f) => cachedHubFile(w.repo, rev, f, o.env)).find((f): f is string => f !== null);
-      if (!hit)
-        throw new HubClientError(
-          'NotCached',
-          `the weights of ${input} (hf-hub:${w.repo}, ${names.join(' or ')}) are not in the local Hugging Face cache (${cache}); fetch them with 'cliphub pull hf-hub:${w.repo}', or pass the checkpoint file with --model ${input}`,
-        );
-      // the registry's config wins over the repo's, exactly as open_clip builds ARCH:TAG
-      return { ...(await fromPath(hit, { ...o, model: input })), baseModel: w.repo, spec: input };
-    }
-    if (w?.kind === 'url') throw new HubClientError('NotCached', `the weights of ${input} are a download from ${w.url}, which cliphub does not fetch; download the file and run 'cliphub push FILE --model ${input}'`);
-    throw new HubClientError('NoWeights', `${input} names no pretrained weights; pass a checkpoint with --model ${input}`);
-  }
-  throw new HubClientError('InputNotFound', `'${input}' is neither a file, a folder nor a model spec (ARCH:TAG, hf-hub:ORG/NAME); pass a prepared folder, a checkpoint or a spec`);
+  const located = await locateInput(input, { cwd, env: o.env });
+  if (located.model && o.model) throw new UsageError(`${input} already names the model; drop --model`);
+  const src = await fromPath(located.path, located.model ? { ...o, model: located.model } : o);
+  return located.spec ? { ...src, baseModel: located.baseModel, spec: located.spec } : src;
 }
 
 /**
