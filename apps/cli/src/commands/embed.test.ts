@@ -1,30 +1,15 @@
 import { existsSync, mkdirSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasOracle, pythonJson, tempDir } from '#test-support';
 import { exportModelDir, tinyModels } from '../../../../packages/runtime/src/test-utils/export-fixture.js';
 import { writeTestImages } from '../../../../packages/runtime/src/test-utils/images.js';
 import { main } from '../main.js';
-
-function sink(): Writable & { text: () => string } {
-  const chunks: string[] = [];
-  const w = new Writable({
-    write(chunk: Buffer | string, _enc, cb) {
-      chunks.push(chunk.toString());
-      cb();
-    },
-  }) as Writable & { text: () => string };
-  w.text = () => chunks.join('');
-  return w;
-}
+import { runMain, sink, type MainResult } from '../test-utils/run-main.js';
 
 const tmp = tempDir();
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = sink();
-  const stderr = sink();
-  const code = await main(argv, { stdout, stderr, env: {}, cwd: tmp.dir });
-  return { code, out: stdout.text(), err: stderr.text() };
+function cli(...argv: string[]): Promise<MainResult> {
+  return runMain(argv, { env: {}, cwd: tmp.dir });
 }
 
 const TEXTS = ['a photo of a cat', 'Ünïcödé “quotes” &amp; ﬁne', '', Array.from({ length: 100 }, (_, i) => `w${i}`).join(' ')];

@@ -1,30 +1,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { tempDir } from '#test-support';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../main.js';
-
-function sink(): Writable & { text: () => string } {
-  const chunks: string[] = [];
-  const w = new Writable({
-    write(chunk: Buffer | string, _enc, cb) {
-      chunks.push(chunk.toString());
-      cb();
-    },
-  }) as Writable & { text: () => string };
-  w.text = () => chunks.join('');
-  return w;
-}
+import { runMain, type MainResult } from '../test-utils/run-main.js';
 
 const home = tempDir();
 afterAll(home.cleanup);
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = sink();
-  const stderr = sink();
-  const code = await main(argv, { stdout, stderr, env: { CLIPHUB_HOME: home.dir }, cwd: home.dir });
-  return { code, out: stdout.text(), err: stderr.text() };
+function cli(...argv: string[]): Promise<MainResult> {
+  return runMain(argv, { env: { CLIPHUB_HOME: home.dir }, cwd: home.dir });
 }
 
 interface Entry { name: string; family: string; visionTower: string; mparams: number | null; imagenet1k: number | null; quickGelu: boolean; source: string }
@@ -57,7 +41,7 @@ describe('cliphub models', () => {
     const r = await cli('models', '--search', 'ViT-B-32 laion2b', '--sort', 'imagenet');
     expect(r.code).toBe(0);
     const lines = r.out.trim().split('\n');
-    expect(lines[0]).toMatch(/^NAME\s+FAMILY\s+PARAMS\(M\)\s+GFLOPS\s+IMAGE\s+ACT\(V\/T\)\s+IMAGENET\s+AVG38$/);
+    expect(lines[0]).toMatch(/^NAME\s+FAMILY\s+PARAMS\(M\)\s+GFLOPS\s+IMAGE\s+ACT\(V\/T\)\s+IMAGENET\s+AVG38\s+ONNX$/);
     expect(r.out).toMatch(/ViT-B-32:laion2b_s34b_b79k\s+native-vit\s+151\.3\s+14\.78\s+224\s+gelu\/gelu\s+66\.6/);
     expect(lines.at(-1)).toMatch(/^\d+ models$/);
   });
@@ -111,5 +95,21 @@ describe('cliphub models', () => {
     expect(all[196]).toMatchObject({ name: 'tiny-model', source: 'user' });
     const shown = await cli('models', 'show', 'tiny-model');
     expect(shown.out).toMatch(/^tiny-model\n\s+family\s+native-vit/);
+  });
+});
+
+describe('cliphub models: ONNX export support comes from the exporter', () => {
+  it('marks each entry with the towers @cliphub/onnx-export takes, and why not', async () => {
+    const r = await cli('models', '--json');
+    const all = JSON.parse(r.out) as Array<{ name: string; onnx?: { vision: { supported: boolean; reason?: string }; text: { supported: boolean; reason?: string } } }>;
+    expect(all.every((e) => e.onnx !== undefined)).toBe(true);
+    const vitb = all.find((e) => e.name === 'ViT-B-32:openai')!;
+    expect(vitb.onnx).toEqual({ vision: { supported: true }, text: { supported: true } });
+    const roberta = all.find((e) => e.name.startsWith('roberta-ViT-B-32'))!;
+    expect(roberta.onnx!.text.supported).toBe(false);
+    expect(roberta.onnx!.text.reason).toMatch(/hf_model_name/);
+    const table = await cli('models', '--search', 'roberta');
+    expect(table.out).toMatch(/ONNX/);
+    expect(table.out).toMatch(/roberta-ViT-B-32:laion2b_s12b_b32k .* v\n/);
   });
 });

@@ -1,7 +1,11 @@
 import path from 'node:path';
+import { towerSupport } from '@cliphub/onnx-export';
 import {
   addLocalModel,
   listPretrained,
+  loadRegistryData,
+  readOpenClipConfigDir,
+  type ModelCfg,
   resolve,
   searchModels,
   userRegistryFile,
@@ -69,16 +73,40 @@ function table(rows: string[][], rightAligned: Set<number>): string {
   return rows.map((r) => r.map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
 }
 
-function printList(io: CommandIO, entries: PretrainedEntry[]): void {
-  const head = ['NAME', 'FAMILY', 'PARAMS(M)', 'GFLOPS', 'IMAGE', 'ACT(V/T)', 'IMAGENET', 'AVG38'];
-  const rows = entries.map((e) => [
-    e.name, e.family, fixed(e.mparams), fixed(e.gflops, 2), size(e.imageSize),
-    `${ACT[e.activation.vision]}/${ACT[e.activation.text]}`, pct(e.imagenet1k), pct(e.avg38),
-  ]);
-  io.stdout.write(`${table([head, ...rows], new Set([2, 3, 4, 6, 7]))}\n${entries.length} model${entries.length === 1 ? '' : 's'}\n`);
+type Listed = PretrainedEntry & { onnx?: ReturnType<TowerSupportFn> };
+
+/** Which towers cliphub's exporter takes, asked of the exporter itself so the registry never drifts. */
+function withSupport(entries: PretrainedEntry[], support: TowerSupportFn | undefined): Listed[] {
+  if (!support) return entries;
+  const configs = loadRegistryData().architectures.architectures;
+  return entries.map((e) => {
+    let cfg: unknown;
+    try {
+      cfg = e.source === 'user' && e.path ? readOpenClipConfigDir(e.path).model_cfg : configs[e.arch]?.config;
+    } catch {
+      return e; // a registered folder that is gone: listed, support unknown
+    }
+    return cfg ? { ...e, onnx: support(cfg as ModelCfg) } : e;
+  });
 }
 
-async function list(argv: string[], io: CommandIO): Promise<number> {
+function onnxCell(e: Listed): string {
+  if (!e.onnx) return '?';
+  const towers = [e.onnx.vision.supported ? 'v' : '', e.onnx.text.supported ? 't' : ''].filter(Boolean).join('+');
+  return towers || '-';
+}
+
+function printList(io: CommandIO, entries: Listed[]): void {
+  const head = ['NAME', 'FAMILY', 'PARAMS(M)', 'GFLOPS', 'IMAGE', 'ACT(V/T)', 'IMAGENET', 'AVG38', 'ONNX'];
+  const rows = entries.map((e) => [
+    e.name, e.family, fixed(e.mparams), fixed(e.gflops, 2), size(e.imageSize),
+    `${ACT[e.activation.vision]}/${ACT[e.activation.text]}`, pct(e.imagenet1k), pct(e.avg38), onnxCell(e),
+  ]);
+  const legend = 'ONNX: the towers cliphub exports (v vision, t text, - neither)';
+  io.stdout.write(`${table([head, ...rows], new Set([2, 3, 4, 6, 7]))}\n${legend}\n${entries.length} model${entries.length === 1 ? '' : 's'}\n`);
+}
+
+async function list(argv: string[], io: CommandIO, support: TowerSupportFn | undefined): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, {
     family: { type: 'string' },
     'min-imagenet': { type: 'string' },
@@ -109,11 +137,12 @@ async function list(argv: string[], io: CommandIO): Promise<number> {
     archOnly = hits.filter((h) => h.kind === 'architecture').map((h) => h.name);
   }
   if (values.sort !== undefined) entries = sortEntries(entries, values.sort as SortKey);
+  const listed = withSupport(entries, support);
   if (values.json) {
-    writeJson(io, entries);
+    writeJson(io, listed);
     return 0;
   }
-  printList(io, entries);
+  printList(io, listed);
   if (archOnly.length > 0) io.stdout.write(`architectures without pretrained weights: ${archOnly.join(', ')}\n`);
   return 0;
 }
@@ -195,9 +224,9 @@ export function createModelsCommand(options: ModelsCommandOptions = {}): Command
       const [sub, ...rest] = argv;
       if (sub === 'show') return show(rest, io, options.support);
       if (sub === 'add') return add(rest, io);
-      return list(argv, io);
+      return list(argv, io, options.support);
     },
   };
 }
 
-export default createModelsCommand();
+export default createModelsCommand({ support: towerSupport });

@@ -1,29 +1,13 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytesSource, openSafetensors, writeSafetensors } from '@cliphub/safetensors';
 import { generatedFixtures, needsShared, repoRoot, sharedFixtures, tempDir } from '#test-support';
-import { main } from '../main.js';
-
-function sink(): Writable & { text: () => string } {
-  const chunks: string[] = [];
-  const w = new Writable({
-    write(chunk: Buffer | string, _enc, cb) {
-      chunks.push(chunk.toString());
-      cb();
-    },
-  }) as Writable & { text: () => string };
-  w.text = () => chunks.join('');
-  return w;
-}
+import { runMain, type MainResult } from '../test-utils/run-main.js';
 
 const tmp = tempDir('cliphub-cli-validate-');
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = sink();
-  const stderr = sink();
-  const code = await main(['validate', ...argv], { stdout, stderr, env: {}, cwd: tmp.dir });
-  return { code, out: stdout.text(), err: stderr.text() };
+function cli(...argv: string[]): Promise<MainResult> {
+  return runMain(['validate', ...argv], { env: {}, cwd: tmp.dir });
 }
 
 const models = existsSync(path.join(generatedFixtures, 'models')) ? readdirSync(path.join(generatedFixtures, 'models')).sort() : [];
