@@ -3,7 +3,7 @@
 // oracle (ViT-bigG-14 key names, fp16) and measures, in one run and on the same warm page cache:
 // `cp` of the file (the baseline), `cliphub convert`, and the Python path (torch.load + save_file).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
