@@ -7,7 +7,11 @@ export type DistillErrorCode =
   | 'CHECKS_FAILED'
   | 'NO_CHECKPOINT'
   | 'BAD_RUN_DIR'
-  | 'OUT_EXISTS';
+  | 'OUT_EXISTS'
+  | 'NO_PYTHON'
+  | 'NO_REFERENCE_SCRIPT'
+  | 'REFERENCE_FAILED'
+  | 'NOT_VALIDATED';
 
 /** A distill error. exitCode 2 = bad input (fix the recipe or the arguments); 1 = a check failed. */
 export class DistillError extends Error {
