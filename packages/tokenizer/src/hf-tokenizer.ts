@@ -22,6 +22,18 @@ function tokenName(v: unknown): string | null {
   return null;
 }
 
+// Rust tokenizers lowercase char by char (Σ → σ); the JS port uses String#toLowerCase, whose Final_Sigma rule
+// gives ς at a word's end and so a different token. A Replace Σ → σ ahead of each lowercasing step restores the
+// Rust result: no later step before the lowercase makes a new Σ, and σ is already lowercase.
+const SIGMA = { type: 'Replace', pattern: { String: '\u03a3' }, content: '\u03c3' };
+function charwiseLowercase(n: unknown): unknown {
+  if (!n || typeof n !== 'object') return n;
+  const norm = n as JsonObject;
+  if (norm.type === 'Sequence' && Array.isArray(norm.normalizers)) return { ...norm, normalizers: norm.normalizers.map(charwiseLowercase) };
+  if (norm.type === 'Lowercase' || (norm.type === 'BertNormalizer' && norm.lowercase === true)) return { type: 'Sequence', normalizers: [SIGMA, norm] };
+  return norm;
+}
+
 const sameIds = (a: readonly number[], at: number, b: readonly number[]): boolean => b.every((x, i) => a[at + i] === x);
 
 /**
@@ -79,7 +91,7 @@ export class HfTokenizer {
     const config = await read('tokenizer_config.json', false);
     let tok: Tokenizer;
     try {
-      tok = new Tokenizer(json, config);
+      tok = new Tokenizer('normalizer' in json ? { ...json, normalizer: charwiseLowercase(json.normalizer) } : json, config);
     } catch (e) {
       throw new TokenizerError('HF_TOKENIZER_INVALID', `${path.join(dir, 'tokenizer.json')} cannot be loaded (${(e as Error).message}); check that it is a Hugging Face tokenizer.json`);
     }
