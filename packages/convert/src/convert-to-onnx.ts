@@ -2,11 +2,11 @@ import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:
 import path from 'node:path';
 import { exportOnnx, towerSupport, type ExportDType, type Tower, type TowerExport } from '@cliphub/onnx-export';
 import { manifestFromExport, writeManifest, MANIFEST_FILE } from '@cliphub/runtime';
-import { chooseConfig, type ActivationFlag, type ConfigChoice } from './choose-config.js';
+import type { ActivationFlag, ConfigChoice } from './choose-config.js';
 import { CONFIG_NAME } from './convert-to-safetensors.js';
 import { ConvertError } from './errors.js';
-import { locateCheckpoint } from './locate-checkpoint.js';
-import { openWeights, type WeightsFormat } from './open-weights.js';
+import type { WeightsFormat } from './open-weights.js';
+import { openSource } from './open-source.js';
 import { sha256File } from './sha256-file.js';
 import { weightSourceFromOpened } from './weight-source.js';
 
@@ -48,19 +48,9 @@ export interface OnnxConvertReport {
  */
 export async function convertToOnnx(options: OnnxConvertOptions): Promise<OnnxConvertReport> {
   const started = performance.now();
-  const located = locateCheckpoint(options.input);
-  const weights = await openWeights(located.checkpoint);
+  const { located, weights, choice } = await openSource(options);
   const stage = path.join(options.outDir, `.cliphub-staging-${process.pid}-${Date.now()}`);
   try {
-    const choice = await chooseConfig({
-      tensors: weights.tensors,
-      attributes: weights.attributes,
-      isTorchScript: weights.format === 'torchscript',
-      configPath: located.config,
-      model: options.model,
-      activation: options.activation,
-      force: options.force,
-    });
     const towers = options.towers ?? ['vision', 'text'];
     const support = towerSupport(choice.modelCfg);
     const unsupported = towers.filter((t) => !support[t].supported);

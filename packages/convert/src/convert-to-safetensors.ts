@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import { castChunks, openSafetensors, writeSafetensors, type DType } from '@cliphub/safetensors';
-import { chooseConfig, type ActivationFlag, type ConfigChoice } from './choose-config.js';
+import type { ActivationFlag, ConfigChoice } from './choose-config.js';
 import { ConvertError } from './errors.js';
-import { locateCheckpoint } from './locate-checkpoint.js';
-import { openWeights, type WeightsFormat, type WeightTensor } from './open-weights.js';
+import type { WeightsFormat, WeightTensor } from './open-weights.js';
+import { openSource } from './open-source.js';
 
 export type OutputDtype = 'fp32' | 'fp16' | 'bf16';
 
@@ -53,22 +53,8 @@ const FLOATS = new Set<DType>(['F64', 'F32', 'F16', 'BF16']);
  */
 export async function convertToSafetensors(options: ConvertOptions): Promise<ConvertReport> {
   const started = performance.now();
-  const located = locateCheckpoint(options.input);
-  const weights = await openWeights(located.checkpoint);
+  const { located, weights, choice } = await openSource(options);
   try {
-    if (weights.tensors.length === 0) {
-      throw new ConvertError('EMPTY_CHECKPOINT', `${located.checkpoint} holds no tensors; is it a model checkpoint?`);
-    }
-    const choice = await chooseConfig({
-      tensors: weights.tensors,
-      attributes: weights.attributes,
-      isTorchScript: weights.format === 'torchscript',
-      configPath: located.config,
-      model: options.model,
-      activation: options.activation,
-      force: options.force,
-    });
-
     mkdirSync(options.outDir, { recursive: true });
     const stPath = path.join(options.outDir, SAFETENSORS_NAME);
     const cfgPath = path.join(options.outDir, CONFIG_NAME);

@@ -15,3 +15,4 @@ export { convertToOnnx, MANIFEST_FILE, type OnnxConvertOptions, type OnnxConvert
 export { weightSourceFromOpened } from './weight-source.js';
 export { sha256File } from './sha256-file.js';
 export { locateInput, type LocatedInput } from './locate-input.js';
+export { openSource, type OpenedSource, type SourceOptions } from './open-source.js';

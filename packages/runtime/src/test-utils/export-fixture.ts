@@ -1,27 +1,18 @@
 // Test helper (excluded from the build): turns a fixture checkpoint into the export dir `cliphub convert --to onnx` makes.
-import { copyFileSync, existsSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { exportOnnx, weightSourceFromSafetensors, type ExportOptions } from '@cliphub/onnx-export';
 import { openSafetensors } from '@cliphub/safetensors';
-import { generatedFixtures, repoRoot, sharedUpstream } from '#test-support';
+import { generatedFixtures, oracleVocabPath, sharedUpstream } from '#test-support';
 import { fileSha256, manifestFromExport, writeManifest, type ManifestModelCfg } from '../index.js';
 
 export const tinyModels = (name: string): string => path.join(generatedFixtures, 'models', name);
 
 /** open_clip's BPE vocab: the shared upstream copy in CI, else the oracle venv's installed open_clip. */
 export function bpeVocab(): string | null {
-  if (sharedUpstream) {
-    const p = path.join(sharedUpstream, 'bpe_simple_vocab_16e6.txt.gz');
-    if (existsSync(p)) return p;
-  }
-  const lib = path.join(repoRoot, '.oracle/venv/lib');
-  if (!existsSync(lib)) return null;
-  for (const py of readdirSync(lib)) {
-    const p = path.join(lib, py, 'site-packages/open_clip/bpe_simple_vocab_16e6.txt.gz');
-    if (existsSync(p)) return p;
-  }
-  return null;
+  const shared = sharedUpstream ? path.join(sharedUpstream, 'bpe_simple_vocab_16e6.txt.gz') : null;
+  return shared && existsSync(shared) ? shared : oracleVocabPath;
 }
 
 /**
