@@ -18,6 +18,8 @@ export interface PullRepoOptions {
   token?: string;
   /** huggingface_hub's cache root; default HF_HUB_CACHE or ~/.cache/huggingface/hub. */
   cacheDir?: string;
+  /** Only these files (repo paths); default every file. Absent ones are simply not in the result. */
+  paths?: readonly string[];
   onProgress?: (p: { bytesDone: number; bytesTotal: number; path: string }) => void;
   fetch?: typeof fetch;
 }
@@ -55,7 +57,7 @@ export async function pullRepo(o: PullRepoOptions): Promise<PullResult> {
   const entries: Array<{ path: string; size: number; etag: string; lfs: boolean }> = [];
   await step('listing files', async () => {
     for await (const f of listFiles({ repo, revision: commit, recursive: true, ...common }))
-      if (f.type === 'file') entries.push({ path: f.path, size: f.size, etag: f.lfs ? f.lfs.oid : (f.oid ?? ''), lfs: !!f.lfs });
+      if (f.type === 'file' && (!o.paths || o.paths.includes(f.path))) entries.push({ path: f.path, size: f.size, etag: f.lfs ? f.lfs.oid : (f.oid ?? ''), lfs: !!f.lfs });
   });
 
   const storage = path.join(o.cacheDir ?? defaultCacheDir(), `models--${repo.replace('/', '--')}`);

@@ -89,8 +89,11 @@ describe.skipIf(!hasOracle)('loadModel and the tower runners on bad input', () =
 
   // Only meaningful where no open_clip is installed system-wide (the oracle venv is not on the default search path).
   it.skipIf(findBpeVocab() !== null)('a CLIP model dir without the BPE vocab fails saying how to provide it', async () => {
-    const saved = { VIRTUAL_ENV: process.env.VIRTUAL_ENV, CONDA_PREFIX: process.env.CONDA_PREFIX, PYTHONPATH: process.env.PYTHONPATH };
+    const saved = { VIRTUAL_ENV: process.env.VIRTUAL_ENV, CONDA_PREFIX: process.env.CONDA_PREFIX, PYTHONPATH: process.env.PYTHONPATH, CLIPHUB_OFFLINE: process.env.CLIPHUB_OFFLINE, HF_HUB_CACHE: process.env.HF_HUB_CACHE };
     for (const k of Object.keys(saved)) delete process.env[k];
+    // else the default fetcher would reach huggingface.co or a user's cache (fetch-vocab.test.ts covers it)
+    process.env.CLIPHUB_OFFLINE = '1';
+    process.env.HF_HUB_CACHE = path.join(tmp.dir, 'empty-hub-cache');
     try {
       await expect(loadModel(gelu)).rejects.toMatchObject({ code: 'VOCAB_NOT_FOUND', exitCode: 2, message: expect.stringContaining('pass its path') });
       const m = await loadModel(gelu, { towers: ['text'], fetchVocab: async () => readFileSync(bpeVocab()!) });
@@ -98,6 +101,7 @@ describe.skipIf(!hasOracle)('loadModel and the tower runners on bad input', () =
       await m.dispose();
     } finally {
       for (const [k, v] of Object.entries(saved)) if (v !== undefined) process.env[k] = v;
+      for (const k of ['CLIPHUB_OFFLINE', 'HF_HUB_CACHE'] as const) if (saved[k] === undefined) delete process.env[k];
     }
   });
 

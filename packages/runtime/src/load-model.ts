@@ -4,6 +4,7 @@ import type { PreprocessCfg } from '@cliphub/preprocess';
 import { tokenizerForModel, type TokenizedBatch } from '@cliphub/tokenizer';
 import { RuntimeError } from './errors.js';
 import { CUDA_INSTALL_HINT, checkExecutionProvider, type ExecutionProvider } from './execution-provider.js';
+import { defaultVocabFetcher, type FetchVocabOptions } from './fetch-vocab.js';
 import { readManifest, type CliphubManifest, type TowerName } from './manifest.js';
 
 /** What the runtime needs of a tokenizer (SimpleTokenizer and HfTokenizer both fit). */
@@ -20,8 +21,10 @@ export interface LoadModelOptions {
   towers?: TowerName[];
   /** an explicit bpe_simple_vocab_16e6.txt.gz for CLIP tokenizers */
   vocabPath?: string;
-  /** fetches the BPE vocab when neither the model dir nor an installed open_clip has it */
+  /** fetches the BPE vocab when neither the model dir nor an installed open_clip has it (default: fetchBpeVocab with `vocabFetch`) */
   fetchVocab?: () => Promise<Uint8Array>;
+  /** the default fetcher's settings (env, repo, hubUrl, cacheDir, log); false: never fetch, a missing vocab is VOCAB_NOT_FOUND */
+  vocabFetch?: FetchVocabOptions | false;
 }
 
 /** A loaded export dir: sessions for its towers, the tokenizer and the preprocessing config. */
@@ -78,7 +81,8 @@ export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promi
     model.tokenizer = await tokenizerForModel(manifest.modelCfg.text_cfg, {
       modelDir: dir,
       vocabPath: opts.vocabPath,
-      fetchVocab: opts.fetchVocab,
+      // Called only when no local vocab exists: merges.txt from the Hub cache, downloaded there once.
+      fetchVocab: opts.fetchVocab ?? (opts.vocabFetch === false ? undefined : defaultVocabFetcher(opts.vocabFetch)),
       contextLength: manifest.tokenizer.contextLength,
     });
   }

@@ -1,5 +1,5 @@
-import { gunzipSync } from 'node:zlib';
 import { TokenizerError } from './errors.js';
+import { CLIP_MERGES_SHA256, parseMergesFile } from './merges-file.js';
 
 /** The CLIP byte-level BPE tables built from `bpe_simple_vocab_16e6.txt.gz`. */
 export interface BpeVocab {
@@ -10,8 +10,6 @@ export interface BpeVocab {
   /** byte value -> its printable stand-in character */
   byteEncoder: string[];
 }
-
-const MERGE_COUNT = 49152 - 256 - 2;
 
 /** GPT-2's reversible map from bytes to printable characters, so BPE never sees whitespace or controls. */
 export function bytesToUnicode(): string[] {
@@ -24,18 +22,16 @@ export function bytesToUnicode(): string[] {
   return out;
 }
 
-/** Parses the gzipped merges file (bytes) into the tokenizer's tables, exactly as open_clip builds them. */
-export function parseBpeVocab(gz: Uint8Array, source = 'the BPE vocab'): BpeVocab {
-  let lines: string[];
-  try {
-    lines = gunzipSync(gz).toString('utf8').split('\n');
-  } catch (e) {
-    throw new TokenizerError('VOCAB_INVALID', `${source} is not a gzip file (${(e as Error).message}); pass bpe_simple_vocab_16e6.txt.gz`);
-  }
-  // Line 0 is a version header; open_clip keeps exactly the next 48894 merges.
-  const merges = lines.slice(1, MERGE_COUNT + 1).map((l) => l.split(/\s+/).filter(Boolean));
-  if (merges.length !== MERGE_COUNT || merges.some((m) => m.length !== 2)) {
-    throw new TokenizerError('VOCAB_INVALID', `${source} does not hold ${MERGE_COUNT} BPE merges; pass bpe_simple_vocab_16e6.txt.gz from open_clip`);
+/**
+ * Builds the tokenizer's tables, exactly as open_clip does, from either CLIP merges file: open_clip's
+ * `bpe_simple_vocab_16e6.txt.gz` or a Hugging Face `merges.txt` (see parseMergesFile). A merges.txt must hold CLIP's
+ * own merges (checked by fingerprint): the format is shared by every byte-level BPE, and open_clip's SimpleTokenizer
+ * never uses other merges.
+ */
+export function parseBpeVocab(bytes: Uint8Array, source = 'the BPE vocab'): BpeVocab {
+  const { format, merges, sha256 } = parseMergesFile(bytes, source);
+  if (format === 'hf-merges-txt' && sha256 !== CLIP_MERGES_SHA256) {
+    throw new TokenizerError('VOCAB_INVALID', `${source} holds another tokenizer's merges, not CLIP's (sha256 ${sha256.slice(0, 12)}…); use a CLIP repo's merges.txt or bpe_simple_vocab_16e6.txt.gz`);
   }
   const byteEncoder = bytesToUnicode();
   // Vocab order: the byte symbols in bytes_to_unicode's order, the same with '</w>', the merges, the specials.

@@ -3,6 +3,8 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 
 export const BPE_VOCAB_FILE = 'bpe_simple_vocab_16e6.txt.gz';
+/** The same merges as Hugging Face CLIP repos ship them (parseBpeVocab reads both). */
+export const HF_MERGES_FILE = 'merges.txt';
 
 function sitePackagesDirs(): string[] {
   const roots = new Set<string>();
@@ -22,12 +24,13 @@ function sitePackagesDirs(): string[] {
 }
 
 /**
- * Where the CLIP BPE vocab can be found without downloading: the model's own directory first, then an
- * installed open_clip Python package (active venv/conda, system and user site-packages, PYTHONPATH).
+ * Where the CLIP BPE vocab can be found without downloading: the model's own directory first (open_clip's gz, else
+ * an HF-style merges.txt, which parseBpeVocab checks is CLIP's), then an installed open_clip Python package (active
+ * venv/conda, system and user site-packages, PYTHONPATH).
  */
 export function findBpeVocab(modelDir?: string): string | null {
   const candidates: string[] = [];
-  if (modelDir) candidates.push(path.join(modelDir, BPE_VOCAB_FILE));
+  if (modelDir) candidates.push(path.join(modelDir, BPE_VOCAB_FILE), path.join(modelDir, HF_MERGES_FILE));
   for (const site of sitePackagesDirs()) candidates.push(path.join(site, 'open_clip', BPE_VOCAB_FILE));
   return candidates.find((c) => existsSync(c)) ?? null;
 }

@@ -14,11 +14,11 @@ export interface TokenizedBatch {
 }
 
 export interface SimpleTokenizerOptions {
-  /** an explicit bpe_simple_vocab_16e6.txt.gz */
+  /** an explicit bpe_simple_vocab_16e6.txt.gz, or a CLIP merges.txt as Hugging Face repos ship it */
   vocabPath?: string;
   /** a model dir that may hold the vocab file */
   modelDir?: string;
-  /** fetches the vocab bytes when no local copy is found (e.g. through the Hub client's cache) */
+  /** fetches the vocab bytes (either format) when no local copy is found (e.g. through the Hub client's cache) */
   fetchVocab?: () => Promise<Uint8Array>;
   contextLength?: number;
   clean?: CleanMode;
@@ -68,12 +68,12 @@ export class SimpleTokenizer {
         throw new TokenizerError('VOCAB_NOT_FOUND', `cannot read the BPE vocab ${local} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check the path`);
       }
     } else if (opts.fetchVocab) {
-      source = `the fetched ${BPE_VOCAB_FILE}`;
+      source = 'the fetched BPE vocab';
       bytes = await opts.fetchVocab();
     } else {
       throw new TokenizerError(
         'VOCAB_NOT_FOUND',
-        `${BPE_VOCAB_FILE} not found (model dir, installed open_clip); pass its path, put it in the model dir, or install open_clip_torch`,
+        `${BPE_VOCAB_FILE} not found (model dir, installed open_clip); pass its path (or a CLIP merges.txt), put it in the model dir, or install open_clip_torch`,
       );
     }
     return new SimpleTokenizer(parseBpeVocab(bytes, source), opts.contextLength ?? 77, opts.clean ?? 'lower');

@@ -23,7 +23,10 @@ Options:
   --keep-going         skip unreadable images, embed the rest, report them (exit code stays 2)
   --device D           cpu (default) | cuda (needs onnxruntime-node's CUDA files; see the runtime README)
   --threads N          onnxruntime intra-op threads (default: onnxruntime's choice)
-  --vocab FILE         CLIP BPE vocab (bpe_simple_vocab_16e6.txt.gz) when neither the model dir nor open_clip has it
+  --vocab FILE         CLIP BPE vocab: bpe_simple_vocab_16e6.txt.gz or a CLIP merges.txt. Without it: the model
+                       dir, an installed open_clip, then merges.txt from the Hub cache, fetched there once from
+                       $CLIPHUB_VOCAB_REPO (default openai/clip-vit-base-patch32) at $HF_ENDPOINT; CLIPHUB_OFFLINE=1
+                       or HF_HUB_OFFLINE=1 never fetches
   --json               print a machine-readable summary on stdout
   -h, --help           this help
 
@@ -163,6 +166,7 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
     executionProvider: values.device as ExecutionProvider,
     intraOpThreads: threads,
     vocabPath: values.vocab ? path.resolve(io.cwd, values.vocab) : undefined,
+    vocabFetch: { env: io.env, log: (line) => io.stderr.write(`cliphub: ${line}\n`) },
     towers: [...(images.length ? (['vision'] as const) : []), ...(wantTexts ? (['text'] as const) : [])],
   });
   const parts: Part[] = [];

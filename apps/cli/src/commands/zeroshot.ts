@@ -15,7 +15,10 @@ Options:
   --labels LIST        comma-separated labels
   --template T         prompt with {} for the label, e.g. "a photo of a {}." (repeatable: averaged per label)
   --device D           cpu (default) | cuda
-  --vocab FILE         CLIP BPE vocab when neither the model dir nor open_clip has it
+  --vocab FILE         CLIP BPE vocab: bpe_simple_vocab_16e6.txt.gz or a CLIP merges.txt. Without it: the model
+                       dir, an installed open_clip, then merges.txt from the Hub cache, fetched there once from
+                       $CLIPHUB_VOCAB_REPO (default openai/clip-vit-base-patch32) at $HF_ENDPOINT; CLIPHUB_OFFLINE=1
+                       or HF_HUB_OFFLINE=1 never fetches
   --json               print the result as JSON
   -h, --help           this help
 
@@ -46,6 +49,7 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
   const model = await loadModel(path.resolve(io.cwd, values.model), {
     executionProvider: values.device as ExecutionProvider,
     vocabPath: values.vocab ? path.resolve(io.cwd, values.vocab) : undefined,
+    vocabFetch: { env: io.env, log: (line) => io.stderr.write(`cliphub: ${line}\n`) },
   });
   try {
     const r = await zeroShot(model, path.resolve(io.cwd, values.image), labels, { templates: values.template });
