@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import * as hf from '@huggingface/tokenizers';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { cleanText, type CleanMode } from './clean.js';
 import { TokenizerError } from './errors.js';
 import { checkContextLength, type TokenizedBatch } from './simple-tokenizer.js';
+import { UnigramModel } from './unigram-model.js';
 
 export interface HfTokenizerOptions {
   contextLength?: number;
@@ -32,6 +34,54 @@ function charwiseLowercase(n: unknown): unknown {
   if (norm.type === 'Sequence' && Array.isArray(norm.normalizers)) return { ...norm, normalizers: norm.normalizers.map(charwiseLowercase) };
   if (norm.type === 'Lowercase' || (norm.type === 'BertNormalizer' && norm.lowercase === true)) return { type: 'Sequence', normalizers: [SIGMA, norm] };
   return norm;
+}
+
+// What the library's Tokenizer uses of its model: it calls it on the pre-tokenized words and maps the returned strings
+// to ids. Its own declarations for `Model` do not resolve under NodeNext, so the shape is stated here.
+interface LibModel {
+  (words: string[]): string[];
+  config: unknown;
+  vocab: string[];
+  tokens_to_ids: Map<string, number>;
+  unk_token_id?: number;
+  unk_token?: string;
+  fuse_unk: boolean;
+}
+const { Model } = hf as unknown as { Model: abstract new (config: unknown) => LibModel };
+
+// @huggingface/tokenizers' own Unigram settles float near-ties (`ii`+`i` vs `i`+`ii`) unlike Rust, reads scores
+// with JSON.parse's exact rounding rather than serde_json's, and has no byte_fallback. This stands in for it as the
+// Tokenizer's model: the library's normalizer, pre-tokenizer, added tokens and post-processor stay as they are.
+class RustUnigram extends Model {
+  constructor(private readonly unigram: UnigramModel, lib: LibModel) {
+    super(lib.config);
+    // The library's maps already hold the added tokens; ids are looked up there from the strings returned below.
+    this.vocab = lib.vocab;
+    this.tokens_to_ids = lib.tokens_to_ids;
+    this.unk_token_id = unigram.unkId ?? undefined;
+    this.unk_token = unigram.unkId === null ? undefined : unigram.idToToken(unigram.unkId);
+    // unknown runs are fused per word inside UnigramModel, as Rust does, not across words
+    this.fuse_unk = false;
+  }
+
+  // Each token as the vocab string of its id (the unk piece as the unk token), so the library maps it back to that id.
+  encode(words: string[]): string[] {
+    return words.flatMap((w) => this.unigram.tokenize(w).map((t) => t.value));
+  }
+}
+
+// Rust's Metaspace (`split`, on unless false) cuts the text before each replacement char, so the model runs per word;
+// the JS port ignores `split` and hands the model whole sentences, where Unigram path scores then sum across words
+// and float near-ties fall differently. An inverted Split whose matches are the words (each replacement char with the
+// text up to the next one, and any text before the first) restores Rust's MergedWithNext pieces.
+function metaspaceSplit(p: unknown): unknown {
+  if (!p || typeof p !== 'object') return p;
+  const pre = p as JsonObject;
+  if (pre.type === 'Sequence' && Array.isArray(pre.pretokenizers)) return { ...pre, pretokenizers: pre.pretokenizers.map(metaspaceSplit) };
+  if (pre.type !== 'Metaspace' || pre.split === false) return pre;
+  const rep = typeof pre.replacement === 'string' ? pre.replacement : '\u2581';
+  const c = rep.replace(/[\\^$.*+?()[\]{}|-]/g, '\\$&');
+  return { type: 'Sequence', pretokenizers: [pre, { type: 'Split', pattern: { Regex: `${c}[^${c}]*|[^${c}]+` }, behavior: 'MergedWithNext', invert: true }] };
 }
 
 const sameIds = (a: readonly number[], at: number, b: readonly number[]): boolean => b.every((x, i) => a[at + i] === x);
@@ -91,10 +141,16 @@ export class HfTokenizer {
     const config = await read('tokenizer_config.json', false);
     let tok: Tokenizer;
     try {
-      tok = new Tokenizer('normalizer' in json ? { ...json, normalizer: charwiseLowercase(json.normalizer) } : json, config);
+      const spec = { ...json };
+      if ('normalizer' in json) spec.normalizer = charwiseLowercase(json.normalizer);
+      if ('pre_tokenizer' in json) spec.pre_tokenizer = metaspaceSplit(json.pre_tokenizer);
+      tok = new Tokenizer(spec, config);
     } catch (e) {
       throw new TokenizerError('HF_TOKENIZER_INVALID', `${path.join(dir, 'tokenizer.json')} cannot be loaded (${(e as Error).message}); check that it is a Hugging Face tokenizer.json`);
     }
+    const model = json.model as JsonObject | undefined;
+    const lib = tok.model as LibModel | null;
+    if (model?.type === 'Unigram' && lib) tok.model = new RustUnigram(UnigramModel.fromJson(model), lib);
     return new HfTokenizer(tok, config, opts.contextLength ?? 77, opts.clean ?? 'whitespace', opts.stripSepToken ?? false);
   }
 

@@ -7,4 +7,6 @@ export { htmlUnescape, ftfyUnescapeHtml } from './html-unescape.js';
 export { basicClean, canonicalizeText, cleanText, type CleanMode } from './clean.js';
 export { SimpleTokenizer, type SimpleTokenizerOptions, type TokenizedBatch } from './simple-tokenizer.js';
 export { HfTokenizer, type HfTokenizerOptions } from './hf-tokenizer.js';
+export { UnigramModel, type UnigramToken } from './unigram-model.js';
+export { serdeJsonF64 } from './serde-json-f64.js';
 export { tokenizerForModel, type TextCfgForTokenizer, type TokenizerForModelOptions } from './tokenizer-for-model.js';
