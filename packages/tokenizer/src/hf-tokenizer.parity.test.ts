@@ -44,7 +44,7 @@ const EDGE_TEXTS = [
   '東京'.repeat(60), '😀'.repeat(40), 'A.B.C. d-e-f g_h_i', '  leading and trailing  ', 'ﬁnal ＦＵＬＬ ｗｉｄｔｈ',
 ];
 
-// Exact exceptions, keyed by tokenizer, clean mode and text: none today; the two classes above are checked per text.
+// Exact exceptions, keyed by tokenizer, clean mode and text: none today; the ftfy class above is checked per text.
 const LISTED: ReadonlyMap<string, string> = new Map();
 
 const rows = (t: HfTokenizer, texts: readonly string[]): number[][] => {
