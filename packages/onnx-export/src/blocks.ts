@@ -11,7 +11,15 @@ export interface BuildCtx {
   mode: ExportDType;
   /** FLOAT16 for fp16 exports, FLOAT otherwise (int8 quantizes weights only; activations stay float32). */
   cdt: DataTypeId;
+  /**
+   * Emit onnxruntime's com.microsoft fused ops (Attention, SkipLayerNormalization, QuickGelu, Gelu,
+   * FastGelu) for the transformer blocks. Their CPU kernels are float32 only, so fp32 exports only.
+   */
+  contrib: boolean;
 }
+
+/** onnxruntime's contrib-op domain. */
+export const MS = 'com.microsoft';
 
 /**
  * A linear layer's weight: a torch nn.Linear weight [out, in] (optionally rows [r0, r1) of it, as q/k/v
@@ -126,6 +134,12 @@ export function layerNorm(c: BuildCtx, x: string, name: string, eps: number): st
 
 export function activation(c: BuildCtx, x: string, act: Activation): string {
   const { g } = c;
+  // One fused kernel per activation, each of the same kind: QuickGelu(alpha) is x·σ(alpha·x), Gelu is
+  // the erf form, FastGelu the tanh form (so a wrong activation still breaks fidelity).
+  if (c.contrib && act !== 'relu') {
+    if (act === 'quick_gelu') return g.node('QuickGelu', [x], { alpha: { float: 1.702 } }, MS);
+    return g.node(act === 'gelu' ? 'Gelu' : 'FastGelu', [x], {}, MS);
+  }
   switch (act) {
     case 'relu':
       return g.node('Relu', [x]);
@@ -164,77 +178,53 @@ export interface AttnWeights {
   out: [WeightRef, BiasRef];
 }
 
-/** Self-attention with one packed [3D, D] qkv projection (computed as one Gemm, then split). */
-export interface PackedAttnWeights {
-  qkv: [WeightRef, BiasRef];
-  out: [WeightRef, BiasRef];
-}
-
 /**
- * Multi-head attention on row-flattened sequences: q is [N·Lq, qIn] (or [Lq, qIn] for learned queries
- * shared by the batch), kv is [N·Lk, kvIn]; returns [N·Lq, outDim]. The 1/√head_dim scale must already
- * be folded into the q weights; the key is transposed once so Q·Kᵀ is one MatMul; `mask` is an additive
- * [Lq, Lk] constant. With `sharedQuery`, q must be float32.
+ * Multi-head attention pooling on row-flattened sequences: q is [N·Lq, qIn] (or [Lq, qIn] for learned
+ * queries shared by the batch, which must be float32), kv is [N·Lk, kvIn]; returns [N·Lq, outDim]. The
+ * 1/√head_dim scale must already be folded into the q weights; the key is transposed once so Q·Kᵀ is
+ * one MatMul. (Transformer blocks use selfAttention below.)
  */
 export function attention(
   c: BuildCtx,
   q: string,
   kv: string,
-  o: {
-    hint: string;
-    dim: number;
-    outDim: number;
-    qIn: number;
-    kvIn: number;
-    heads: number;
-    lq: number;
-    lk: number;
-    mask: string | null;
-    sharedQuery: boolean;
-    weights: AttnWeights | PackedAttnWeights;
-  },
+  o: { hint: string; dim: number; outDim: number; qIn: number; kvIn: number; heads: number; lq: number; lk: number; sharedQuery: boolean; weights: AttnWeights },
 ): string {
   const { g } = c;
   const hd = o.dim / o.heads;
   const w = o.weights;
   let qp: string;
-  let kp: string;
-  let vp: string;
-  if ('qkv' in w) {
-    // One [N·L, 3D] Gemm is faster than three [N·L, D] ones; Split is a cheap copy.
-    const qkv = linear(c, q, `${o.hint}.qkv`, o.qIn, 3 * o.dim, ...w.qkv);
-    [qp, kp, vp] = g.nodeN('Split', [qkv, i64(c, [o.dim, o.dim, o.dim])], 3, { axis: -1 }) as [string, string, string];
-  } else if (o.sharedQuery) {
+  if (o.sharedQuery) {
     // Learned queries are constants: their projection is computed in float32 (onnxruntime constant-folds
     // it; its CPU folding of float16 Gemm crashes), then cast to the compute dtype.
     qp = linear({ ...c, cdt: DataType.FLOAT }, q, `${o.hint}.q`, o.qIn, o.dim, ...w.q);
     if (c.cdt !== DataType.FLOAT) qp = g.node('Cast', [qp], { to: c.cdt });
-    kp = linear(c, kv, `${o.hint}.k`, o.kvIn, o.dim, ...w.k);
-    vp = linear(c, kv, `${o.hint}.v`, o.kvIn, o.dim, ...w.v);
   } else {
     qp = linear(c, q, `${o.hint}.q`, o.qIn, o.dim, ...w.q);
-    kp = linear(c, kv, `${o.hint}.k`, o.kvIn, o.dim, ...w.k);
-    vp = linear(c, kv, `${o.hint}.v`, o.kvIn, o.dim, ...w.v);
   }
+  const kp = linear(c, kv, `${o.hint}.k`, o.kvIn, o.dim, ...w.k);
+  const vp = linear(c, kv, `${o.hint}.v`, o.kvIn, o.dim, ...w.v);
   const qh = o.sharedQuery
     ? g.node('Transpose', [g.node('Reshape', [qp, i64(c, [o.lq, o.heads, hd])])], { perm: [1, 0, 2] }) // [H, Lq, hd]
     : g.node('Transpose', [g.node('Reshape', [qp, i64(c, [-1, o.lq, o.heads, hd])])], { perm: [0, 2, 1, 3] });
   const kvShape = i64(c, [-1, o.lk, o.heads, hd]);
   const kt = g.node('Transpose', [g.node('Reshape', [kp, kvShape])], { perm: [0, 2, 3, 1] });
   const vh = g.node('Transpose', [g.node('Reshape', [vp, kvShape])], { perm: [0, 2, 1, 3] });
-  let scores = g.node('MatMul', [qh, kt]);
-  if (o.mask) scores = g.node('Add', [scores, o.mask]);
-  const ctx = g.node('MatMul', [softmax(c, scores), vh]); // [N, H, Lq, hd]
+  const ctx = g.node('MatMul', [softmax(c, g.node('MatMul', [qh, kt])), vh]); // [N, H, Lq, hd]
   const merged = g.node('Reshape', [g.node('Transpose', [ctx], { perm: [0, 2, 1, 3] }), i64(c, [-1, o.dim])]);
   return linear(c, merged, `${o.hint}.out`, o.dim, o.outDim, ...w.out);
 }
 
 /** q/k/v weight and bias refs for nn.MultiheadAttention's packed in_proj (q scaled by 1/√head_dim). */
 export function packedQkv(p: string, d: number, heads: number): Pick<AttnWeights, 'q' | 'k' | 'v'> {
+  return packedQkvNames(`${p}in_proj_weight`, `${p}in_proj_bias`, d, heads);
+}
+
+function packedQkvNames(weight: string, bias: string, d: number, heads: number): Pick<AttnWeights, 'q' | 'k' | 'v'> {
   const s = 1 / Math.sqrt(d / heads);
   const part = (i: number, scale?: number): [WeightRef, BiasRef] => [
-    { name: `${p}in_proj_weight`, layout: 'torch', rows: [i * d, (i + 1) * d], ...(scale ? { scale } : {}) },
-    { name: `${p}in_proj_bias`, range: [i * d, (i + 1) * d], ...(scale ? { scale } : {}) },
+    { name: weight, layout: 'torch', rows: [i * d, (i + 1) * d], ...(scale ? { scale } : {}) },
+    { name: bias, range: [i * d, (i + 1) * d], ...(scale ? { scale } : {}) },
   ];
   return { q: part(0, s), k: part(1), v: part(2) };
 }
@@ -268,44 +258,112 @@ export function openClipBlock(p: string, layerScale: boolean): BlockNames {
   };
 }
 
+/** Shape and activation of a stack of pre-LN transformer blocks. */
+export interface StackOptions {
+  width: number;
+  heads: number;
+  mlp: number;
+  /** Sequence length, or its upper bound when `runtimeSeq` (an int64 [1] value) gives it at run time. */
+  seq: number;
+  runtimeSeq?: string;
+  /**
+   * Only this token's output is used (class-token pooling): the last block computes its query, output
+   * projection and MLP for that row alone and the stack returns [N, width]. Not with a causal mask.
+   */
+  onlyRow?: number;
+  eps: number;
+  act: Activation;
+  causal: boolean;
+}
+
 /**
- * A pre-LN transformer block on x [N·L, width]: x + ls1·attn(ln1(x)); x + ls2·mlp(ln2(x)), with packed
- * qkv weights. Layer scale is folded into the attention output and second MLP projections.
+ * Pre-LN transformer blocks on x [N·L, width]: x + ls1·attn(ln1(x)); x + ls2·mlp(ln2(x)), with packed
+ * qkv weights and an optional causal mask. Layer scale is folded into the attention output and second
+ * MLP projections. (onnxruntime's SkipLayerNormalization is not used: its CPU kernel measured several
+ * times slower than Add + LayerNormalization.)
  */
-export function residualBlock(
-  c: BuildCtx,
-  x: string,
-  n: BlockNames,
-  o: { width: number; heads: number; mlp: number; seq: number; eps: number; act: Activation; mask: string | null },
-): string {
+export function transformer(c: BuildCtx, x: string, blocks: BlockNames[], o: StackOptions): string {
+  const { g } = c;
+  const mask = o.causal && !c.contrib ? causalMask(c, o.seq, o.runtimeSeq) : null;
+  // [N, L, D] for Attention, [N, L, heads, head_dim] for the plain path; built once for all blocks
+  const shape = seqShape(c, o.runtimeSeq ?? o.seq, -1, c.contrib ? [o.width] : [o.heads, o.width / o.heads]);
+  for (const [i, n] of blocks.entries()) {
+    const ls1 = n.ls1 ? { gamma: n.ls1 } : {};
+    const ls2 = n.ls2 ? { gamma: n.ls2 } : {};
+    const hint = n.ln1.replace(/\.[^.]*$/, '');
+    const h = layerNorm(c, x, n.ln1, o.eps);
+    let x1: string;
+    if (o.onlyRow !== undefined && i === blocks.length - 1) {
+      // Keys and values need every token, the rest only the pooled one: about 1/15 of the FLOPs of a
+      // ViT-B/32 forward pass saved.
+      if (o.causal) throw new Error('internal: onlyRow with a causal mask');
+      const at = i64(c, [o.onlyRow], []);
+      const row = (t: string) => g.node('Gather', [g.node('Reshape', [t, i64(c, [-1, o.seq, o.width])]), at], { axis: 1 });
+      const qkv = packedQkvNames(n.qkvWeight, n.qkvBias, o.width, o.heads);
+      const out = [{ name: n.outWeight, layout: 'torch', ...ls1 }, { name: n.outBias, ...ls1 }] as [WeightRef, BiasRef];
+      const a = attention(c, row(h), h, { hint: `${hint}.attn`, dim: o.width, outDim: o.width, qIn: o.width, kvIn: o.width, heads: o.heads, lq: 1, lk: o.seq, sharedQuery: false, weights: { ...qkv, out } });
+      x1 = g.node('Add', [row(x), a]);
+    } else {
+      const a = selfAttention(c, h, n, o, mask, shape);
+      const out = linear(c, a, `${hint}.attn.out`, o.width, o.width, { name: n.outWeight, layout: 'torch', ...ls1 }, { name: n.outBias, ...ls1 });
+      x1 = g.node('Add', [x, out]);
+    }
+    x = g.node('Add', [x1, mlp(c, layerNorm(c, x1, n.ln2, o.eps), n.fc1, n.fc2, o.width, o.mlp, o.act, ls2)]);
+  }
+  return x;
+}
+
+/** Shape [d0, seq, ...rest] as an int64 tensor, for a constant or a runtime sequence length. */
+export function seqShape(c: BuildCtx, seq: number | string, d0: number, rest: number[]): string {
+  if (typeof seq === 'number') return i64(c, [d0, seq, ...rest]);
+  return c.g.node('Concat', [i64(c, [d0]), seq, i64(c, rest)], { axis: 0 });
+}
+
+/** Additive [L, L] causal mask (0 on and below the diagonal, -inf above), as open_clip builds it; cut to the runtime length. */
+function causalMask(c: BuildCtx, L: number, runtime: string | undefined): string {
+  const { g } = c;
+  const full = c.w.computed(g, 'causal_mask', [L, L], c.cdt, async () => {
+    const m = new Float32Array(L * L);
+    for (let i = 0; i < L; i++) for (let j = i + 1; j < L; j++) m[i * L + j] = -Infinity;
+    return m;
+  });
+  if (!runtime) return full;
+  return g.node('Slice', [full, i64(c, [0, 0]), g.node('Concat', [runtime, runtime], { axis: 0 }), i64(c, [0, 1])]);
+}
+
+/** Multi-head self-attention of one block, before its output projection: [N·L, D] -> [N·L, D]. */
+function selfAttention(c: BuildCtx, h: string, n: BlockNames, o: StackOptions, mask: string | null, shape: string): string {
   const { g } = c;
   const d = o.width;
-  const hint = n.ln1.replace(/\.[^.]*$/, '');
+  const hint = `${n.ln1.replace(/\.[^.]*$/, '')}.attn`;
+  if (c.contrib) {
+    // com.microsoft Attention: the qkv projection, scaling by 1/√head_dim, (causal) softmax and P·V in
+    // one kernel. It takes [N, L, D] input and an [in, 3D] weight (q|k|v columns), the transpose of
+    // torch's in_proj_weight.
+    const weight = c.w.computed(g, `${hint}.qkv.weight`, [d, 3 * d], DataType.FLOAT, async () => transpose(await c.w.f32(n.qkvWeight), 3 * d, d));
+    const bias = c.w.direct(g, n.qkvBias, DataType.FLOAT, undefined, `${hint}.qkv.bias`);
+    const x3 = g.node('Reshape', [h, shape]);
+    const attrs = { num_heads: o.heads, ...(o.causal ? { unidirectional: 1 } : {}) };
+    return g.node('Reshape', [g.node('Attention', [x3, weight, bias], attrs, MS), i64(c, [-1, d])]);
+  }
   const s = 1 / Math.sqrt(d / o.heads);
-  const ls1 = n.ls1 ? { gamma: n.ls1 } : {};
-  const ls2 = n.ls2 ? { gamma: n.ls2 } : {};
-  const h = layerNorm(c, x, n.ln1, o.eps);
-  const a = attention(c, h, h, {
-    hint: `${hint}.attn`,
-    dim: d,
-    outDim: d,
-    qIn: d,
-    kvIn: d,
-    heads: o.heads,
-    lq: o.seq,
-    lk: o.seq,
-    mask: o.mask,
-    sharedQuery: false,
-    weights: {
-      qkv: [
-        { name: n.qkvWeight, layout: 'torch', scale: s, scaleUpTo: d },
-        { name: n.qkvBias, scale: s, scaleUpTo: d },
-      ],
-      out: [{ name: n.outWeight, layout: 'torch', ...ls1 }, { name: n.outBias, ...ls1 }],
-    },
-  });
-  const x1 = g.node('Add', [x, a]);
-  return g.node('Add', [x1, mlp(c, layerNorm(c, x1, n.ln2, o.eps), n.fc1, n.fc2, d, o.mlp, o.act, ls2)]);
+  // One [N·L, 3D] Gemm is faster than three [N·L, D] ones; Split is a cheap copy.
+  const qkv = linear(c, h, `${hint}.qkv`, d, 3 * d, { name: n.qkvWeight, layout: 'torch', scale: s, scaleUpTo: d }, { name: n.qkvBias, scale: s, scaleUpTo: d });
+  const [qp, kp, vp] = g.nodeN('Split', [qkv, i64(c, [d, d, d])], 3, { axis: -1 }) as [string, string, string];
+  const qh = g.node('Transpose', [g.node('Reshape', [qp, shape])], { perm: [0, 2, 1, 3] });
+  const kt = g.node('Transpose', [g.node('Reshape', [kp, shape])], { perm: [0, 2, 3, 1] });
+  const vh = g.node('Transpose', [g.node('Reshape', [vp, shape])], { perm: [0, 2, 1, 3] });
+  let scores = g.node('MatMul', [qh, kt]);
+  if (mask) scores = g.node('Add', [scores, mask]);
+  const ctx = g.node('MatMul', [softmax(c, scores), vh]); // [N, H, L, hd]
+  return g.node('Reshape', [g.node('Transpose', [ctx], { perm: [0, 2, 1, 3] }), i64(c, [-1, d])]);
+}
+
+/** A row-major [rows, cols] matrix transposed to [cols, rows]. */
+function transpose(m: Float32Array, rows: number, cols: number): Float32Array {
+  const t = new Float32Array(rows * cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j * rows + i] = m[i * cols + j] as number;
+  return t;
 }
 
 /** Linear → activation → Linear with `<name>.weight` / `<name>.bias` torch layers. */

@@ -96,7 +96,6 @@ function attentionPool2d(c: BuildCtx, s: ResNetSpec, x: string): string {
     heads: s.heads,
     lq: 1,
     lk: L,
-    mask: null,
     sharedQuery: false,
     weights: { q: proj('q', 1 / Math.sqrt(C / s.heads)), k: proj('k'), v: proj('v'), out: proj('c') },
   });

@@ -1,4 +1,4 @@
-import { type BuildCtx, i64, layerNorm, linear, openClipBlock, residualBlock } from './blocks.js';
+import { type BuildCtx, i64, layerNorm, linear, openClipBlock, seqShape, transformer } from './blocks.js';
 import { DataType } from './proto.js';
 import type { TextSpec } from './resolve-config.js';
 import type { Activation } from './types.js';
@@ -9,30 +9,27 @@ export function buildText(c: BuildCtx, s: TextSpec, ids: string, act: Activation
   const p = s.prefix;
   const L = s.context;
   const W = s.width;
-  const tok = g.node('Gather', [w.direct(g, `${p}token_embedding.weight`, c.cdt), ids], { axis: 0 });
-  const emb = g.node('Add', [tok, w.direct(g, `${p}positional_embedding`, c.cdt)]);
-  // The transformer runs on [N·L, W] rows so every linear layer is a single Gemm.
-  let x = g.node('Reshape', [emb, i64(c, [-1, W])]);
-  const mask = s.causal
-    ? w.computed(g, 'causal_mask', [L, L], c.cdt, async () => {
-        const m = new Float32Array(L * L);
-        for (let i = 0; i < L; i++) for (let j = i + 1; j < L; j++) m[i * L + j] = -Infinity;
-        return m;
-      })
-    : null;
-  for (let i = 0; i < s.layers; i++) {
-    x = residualBlock(c, x, openClipBlock(`${p}transformer.resblocks.${i}.`, s.layerScale), {
-      width: W,
-      heads: s.heads,
-      mlp: s.mlpWidth,
-      seq: L,
-      eps: s.eps,
-      act,
-      mask,
-    });
+  const idx = s.pool === 'argmax' || s.pool === 'eos' ? poolIndex(c, s, ids) : null;
+  let tokens = ids;
+  let pos = w.direct(g, `${p}positional_embedding`, c.cdt);
+  let seq: string | undefined;
+  if (s.causal && s.pool !== 'last') {
+    // With a causal mask a token's output depends only on itself and earlier tokens, so the transformer
+    // runs on the first max(pooled position) + 1 tokens of the batch: short prompts padded to the context
+    // length cost what their length costs, with the same result.
+    seq = idx ? g.node('Reshape', [g.node('Add', [g.node('ReduceMax', [idx], { keepdims: 0 }), i64(c, [1], [])]), i64(c, [1])]) : i64(c, [1]);
+    tokens = g.node('Slice', [ids, i64(c, [0]), seq, i64(c, [1])]);
+    pos = g.node('Slice', [pos, i64(c, [0]), seq, i64(c, [0])]);
   }
+  const tok = g.node('Gather', [w.direct(g, `${p}token_embedding.weight`, c.cdt), tokens], { axis: 0 });
+  // The transformer runs on [N·L, W] rows so every linear layer is a single Gemm.
+  let x = g.node('Reshape', [g.node('Add', [tok, pos]), i64(c, [-1, W])]);
+  const blocks = Array.from({ length: s.layers }, (_, i) => openClipBlock(`${p}transformer.resblocks.${i}.`, s.layerScale));
+  const stack = { width: W, heads: s.heads, mlp: s.mlpWidth, seq: L, eps: s.eps, act, causal: s.causal };
+  x = transformer(c, x, blocks, seq ? { ...stack, runtimeSeq: seq } : stack);
+  const x3 = g.node('Reshape', [x, seqShape(c, seq ?? L, -1, [W])]);
   // ln_final is per token, so pooling first gives the same vector and normalizes one token, not ctx
-  const pooled = layerNorm(c, pool(c, s, g.node('Reshape', [x, i64(c, [-1, L, W])]), ids), `${p}ln_final`, s.eps);
+  const pooled = layerNorm(c, idx ? g.node('GatherND', [x3, idx], { batch_dims: 1 }) : g.node('Gather', [x3, i64(c, [s.pool === 'last' ? L - 1 : 0], [])], { axis: 1 }), `${p}ln_final`, s.eps);
   if (s.proj === 'matrix') return linear(c, pooled, `${p}text_projection`, W, s.outputDim, { name: `${p}text_projection`, layout: 'matrix' }, null);
   if (s.proj === 'linear') {
     return linear(c, pooled, `${p}text_projection`, W, s.outputDim, { name: `${p}text_projection.weight`, layout: 'torch' }, { name: `${p}text_projection.bias` });
@@ -40,15 +37,11 @@ export function buildText(c: BuildCtx, s: TextSpec, ids: string, act: Activation
   return pooled;
 }
 
-/** open_clip text_global_pool on [N, L, W] -> [N, W]. */
-function pool(c: BuildCtx, s: TextSpec, x: string, ids: string): string {
+/** Position of the pooled token per row, [N, 1] int64: the highest id ('argmax', EOT) or the first eos_id ('eos'). */
+function poolIndex(c: BuildCtx, s: TextSpec, ids: string): string {
   const { g } = c;
-  if (s.pool === 'first' || s.pool === 'last') {
-    return g.node('Gather', [x, i64(c, [s.pool === 'first' ? 0 : s.context - 1], [])], { axis: 1 });
-  }
   // onnxruntime's CPU ArgMax has no int64 kernel: take the argmax of int32 ids (token ids fit easily).
-  // ArgMax returns the first maximal index, like torch.argmax.
+  // ArgMax returns the first maximal index, like torch.argmax (so a row without eos_id pools token 0).
   const key = s.pool === 'argmax' ? ids : g.node('Equal', [ids, i64(c, [s.eosId], [])]);
-  const idx = g.node('ArgMax', [g.node('Cast', [key], { to: DataType.INT32 })], { axis: -1, keepdims: 1 });
-  return g.node('GatherND', [x, idx], { batch_dims: 1 });
+  return g.node('ArgMax', [g.node('Cast', [key], { to: DataType.INT32 })], { axis: -1, keepdims: 1 });
 }

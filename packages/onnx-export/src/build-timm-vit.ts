@@ -1,4 +1,4 @@
-import { attention, type BiasRef, type BuildCtx, i64, layerNorm, linear, mlp, residualBlock, type WeightRef } from './blocks.js';
+import { attention, type BiasRef, type BuildCtx, i64, layerNorm, linear, mlp, transformer, type WeightRef } from './blocks.js';
 import { DataType } from './proto.js';
 import type { TimmVitSpec } from './resolve-config.js';
 import type { Activation } from './types.js';
@@ -21,24 +21,20 @@ export function buildTimmVit(c: BuildCtx, s: TimmVitSpec, pixels: string, act: A
   });
   const seq = g.node('Transpose', [g.node('Reshape', [conv, i64(c, [0, W, L])])], { perm: [0, 2, 1] });
   let x = g.node('Reshape', [g.node('Add', [seq, w.direct(g, `${t}pos_embed`, c.cdt)]), i64(c, [-1, W])]);
-  for (let i = 0; i < s.layers; i++) {
+  const blocks = Array.from({ length: s.layers }, (_, i) => {
     const b = `${t}blocks.${i}.`;
-    x = residualBlock(
-      c,
-      x,
-      {
-        ln1: `${b}norm1`,
-        qkvWeight: `${b}attn.qkv.weight`,
-        qkvBias: `${b}attn.qkv.bias`,
-        outWeight: `${b}attn.proj.weight`,
-        outBias: `${b}attn.proj.bias`,
-        ln2: `${b}norm2`,
-        fc1: `${b}mlp.fc1`,
-        fc2: `${b}mlp.fc2`,
-      },
-      { width: W, heads: s.heads, mlp: s.mlpWidth, seq: L, eps: TIMM_LN_EPS, act, mask: null },
-    );
-  }
+    return {
+      ln1: `${b}norm1`,
+      qkvWeight: `${b}attn.qkv.weight`,
+      qkvBias: `${b}attn.qkv.bias`,
+      outWeight: `${b}attn.proj.weight`,
+      outBias: `${b}attn.proj.bias`,
+      ln2: `${b}norm2`,
+      fc1: `${b}mlp.fc1`,
+      fc2: `${b}mlp.fc2`,
+    };
+  });
+  x = transformer(c, x, blocks, { width: W, heads: s.heads, mlp: s.mlpWidth, seq: L, eps: TIMM_LN_EPS, act, causal: false });
   x = layerNorm(c, x, `${t}norm`, TIMM_LN_EPS);
 
   // MAP head: the latent is a constant [1, W] query row (q projection in float32, see attention()).
@@ -59,7 +55,6 @@ export function buildTimmVit(c: BuildCtx, s: TimmVitSpec, pixels: string, act: A
     heads: s.heads,
     lq: 1,
     lk: L,
-    mask: null,
     sharedQuery: true,
     weights: {
       q: [{ name: `${p}q.weight`, layout: 'torch', scale }, { name: `${p}q.bias`, scale }],

@@ -1,4 +1,4 @@
-import { attention, type BuildCtx, i64, layerNorm, linear, openClipBlock, packedQkv, reduce, residualBlock, type WeightRef } from './blocks.js';
+import { attention, type BuildCtx, i64, layerNorm, linear, openClipBlock, packedQkv, reduce, transformer, type WeightRef } from './blocks.js';
 import { DataType } from './proto.js';
 import type { VitSpec } from './resolve-config.js';
 import type { Activation } from './types.js';
@@ -22,17 +22,10 @@ export function buildVit(c: BuildCtx, s: VitSpec, pixels: string, act: Activatio
   // The transformer runs on [N·L, W] rows so every linear layer is a single Gemm.
   let x = g.node('Reshape', [g.node('Add', [padded, embed]), i64(c, [-1, W])]);
   if (s.lnPre) x = layerNorm(c, x, 'visual.ln_pre', s.eps);
-  for (let i = 0; i < s.layers; i++) {
-    x = residualBlock(c, x, openClipBlock(`visual.transformer.resblocks.${i}.`, s.layerScale), {
-      width: W,
-      heads: s.heads,
-      mlp: s.mlpWidth,
-      seq: L,
-      eps: s.eps,
-      act,
-      mask: null,
-    });
-  }
+  const blocks = Array.from({ length: s.layers }, (_, i) => openClipBlock(`visual.transformer.resblocks.${i}.`, s.layerScale));
+  // Class-token pooling uses one row of the last block's output.
+  const tok = !s.attnPool && s.pool === 'tok';
+  x = transformer(c, x, blocks, { width: W, heads: s.heads, mlp: s.mlpWidth, seq: L, eps: s.eps, act, causal: false, ...(tok ? { onlyRow: 0 } : {}) });
 
   let pooled: string;
   let poolDim = W;
@@ -41,8 +34,9 @@ export function buildVit(c: BuildCtx, s: VitSpec, pixels: string, act: Activatio
     poolDim = s.outputDim;
     const y = layerNorm(c, attentionalPool(c, s, x, L), 'visual.ln_post', s.eps);
     pooled = globalPool(c, g.node('Reshape', [y, i64(c, [-1, q, poolDim])]), s.pool);
-  } else if (s.finalLnAfterPool || s.pool === 'tok') {
-    // LayerNorm is per token, so for 'tok' pooling first is the same and much cheaper
+  } else if (tok) {
+    pooled = layerNorm(c, x, 'visual.ln_post', s.eps); // LayerNorm is per token: the same as pooling after it
+  } else if (s.finalLnAfterPool) {
     pooled = layerNorm(c, globalPool(c, g.node('Reshape', [x, i64(c, [-1, L, W])]), s.pool), 'visual.ln_post', s.eps);
   } else {
     pooled = globalPool(c, g.node('Reshape', [layerNorm(c, x, 'visual.ln_post', s.eps), i64(c, [-1, L, W])]), s.pool);
@@ -83,7 +77,6 @@ function attentionalPool(c: BuildCtx, s: VitSpec, x: string, L: number): string 
     heads,
     lq: queries,
     lk: L,
-    mask: null,
     sharedQuery: true,
     weights: { ...qkv, out: [{ name: `${p}out_proj.weight`, layout: 'torch' }, { name: `${p}out_proj.bias` }] },
   });

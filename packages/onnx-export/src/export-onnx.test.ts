@@ -35,26 +35,35 @@ const jobs: Array<PyJob & { minCos: number; maxRel?: number; maxDiffVsNode?: num
 
 function fp32Suite(fixtures: Array<{ label: string; dir: string }>) {
   for (const f of fixtures) {
-    it(`${f.label}: fp32 matches open_clip cpu_fp32 in onnxruntime-node`, async () => {
-      const out = path.join(scratch.dir, 'fp32', f.label);
-      const r = await exportAndRun(f.dir, out);
-      expect(r.img.minCos).toBeGreaterThanOrEqual(0.99999);
-      expect(r.img.maxRel).toBeLessThanOrEqual(1e-4);
-      expect(r.txt.minCos).toBeGreaterThanOrEqual(0.99999);
-      expect(r.txt.maxRel).toBeLessThanOrEqual(1e-4);
-      expect(r.result.logitScale).toBeCloseTo(r.ref.logitScale, 6);
-      if (r.ref.logitBias === null) expect(r.result.logitBias).toBeNull();
-      else expect(r.result.logitBias).toBeCloseTo(r.ref.logitBias, 6);
-      for (const [tower, nodeOut, ref] of [['vision', r.image, r.ref.image.data], ['text', r.text, r.ref.text.data]] as const) {
-        jobs.push({
-          ...pyJob(path.join(out, `${tower}.onnx`), tower, r.refFile, nodeOut),
-          minCos: 0.99999,
-          maxRel: 1e-4,
-          maxDiffVsNode: 1e-5 * Math.max(...ref.map(Math.abs)),
-          inits: (i) => Object.keys(i).sort().join() === 'FLOAT,INT64',
-        });
-      }
-    });
+    // Default: onnxruntime's fused com.microsoft ops; contribOps false: plain ONNX, which onnx.checker knows.
+    for (const contribOps of [true, false]) {
+      it(`${f.label}: fp32 ${contribOps ? 'with com.microsoft ops' : 'plain ONNX'} matches open_clip cpu_fp32 in onnxruntime-node`, async () => {
+        const out = path.join(scratch.dir, contribOps ? 'fp32' : 'fp32-plain', f.label);
+        const r = await exportAndRun(f.dir, out, contribOps ? {} : { contribOps: false });
+        expect(r.img.minCos).toBeGreaterThanOrEqual(0.99999);
+        expect(r.img.maxRel).toBeLessThanOrEqual(1e-4);
+        expect(r.txt.minCos).toBeGreaterThanOrEqual(0.99999);
+        expect(r.txt.maxRel).toBeLessThanOrEqual(1e-4);
+        expect(r.result.logitScale).toBeCloseTo(r.ref.logitScale, 6);
+        if (r.ref.logitBias === null) expect(r.result.logitBias).toBeNull();
+        else expect(r.result.logitBias).toBeCloseTo(r.ref.logitBias, 6);
+        const cfg = modelCfgOf(f.dir);
+        for (const t of r.result.towers) {
+          const ms = Object.keys(t.nodeCounts).filter((k) => k.startsWith('com.microsoft.'));
+          if (!contribOps) expect(ms).toEqual([]);
+          else if (t.tower === 'text') expect(t.nodeCounts['com.microsoft.Attention']).toBe(Number(cfg.text_cfg.layers));
+        }
+        for (const [tower, nodeOut, ref] of [['vision', r.image, r.ref.image.data], ['text', r.text, r.ref.text.data]] as const) {
+          jobs.push({
+            ...pyJob(path.join(out, `${tower}.onnx`), tower, r.refFile, nodeOut, !contribOps),
+            minCos: 0.99999,
+            maxRel: 1e-4,
+            maxDiffVsNode: 1e-5 * Math.max(...ref.map(Math.abs)),
+            inits: (i) => Object.keys(i).sort().join() === 'FLOAT,INT64',
+          });
+        }
+      });
+    }
   }
 }
 
@@ -101,11 +110,15 @@ describe.skipIf(!hasOracle)('activation is part of fidelity', () => {
         const dir = path.join(generatedFixtures, 'models', c.model);
         const wrong = await exportAndRun(dir, path.join(out, 'wrong'), { activation: { vision: c.wrong, text: c.wrong } });
         expect(wrong.result.towers.map((t) => t.activation)).toEqual([c.wrong, c.wrong]);
+        // each activation has its own fused kernel: QuickGelu is never computed by a GELU kernel, nor the reverse
+        const kernel = (a: string) => (a === 'quick_gelu' ? 'com.microsoft.QuickGelu' : 'com.microsoft.Gelu');
+        for (const t of wrong.result.towers) expect(Object.keys(t.nodeCounts).filter((k) => /Gelu/.test(k))).toEqual([kernel(c.wrong)]);
         expect(fp32Faithful(wrong.img)).toBe(false);
         expect(fp32Faithful(wrong.txt)).toBe(false);
         const right = await exportAndRun(dir, path.join(out, 'right'));
         expect(right.result.towers.map((t) => t.activation)).not.toContain(c.wrong);
         expect(fp32Faithful(right.img) && fp32Faithful(right.txt)).toBe(true);
+        for (const t of right.result.towers) expect(Object.keys(t.nodeCounts).filter((k) => /Gelu/.test(k))).toEqual([kernel(right.result.towers[0]?.activation ?? '')]);
       } finally {
         cleanup();
       }
@@ -118,7 +131,7 @@ describe.skipIf(!hasOracle)('export options', () => {
   for (const opset of [18, 20, 21]) {
     it(`opset ${opset} (ReduceMean axes as input${opset >= 20 ? ', native Gelu' : ''}) stays faithful`, async () => {
       const out = path.join(scratch.dir, `opset${opset}`);
-      const r = await exportAndRun(dir, out, { opset });
+      const r = await exportAndRun(dir, out, { opset, contribOps: false });
       expect(fp32Faithful(r.img) && fp32Faithful(r.txt)).toBe(true);
       const text = r.result.towers.find((t) => t.tower === 'text');
       expect(text?.nodeCounts.Gelu ?? 0).toBe(opset >= 20 ? 2 : 0);
@@ -149,8 +162,16 @@ describe.skipIf(!hasOracle)('export options', () => {
     expect(last?.[0]).toBe(last?.[1]);
     expect(progress.every(([d], i) => i === 0 || d >= (progress[i - 1]?.[0] ?? 0))).toBe(true);
     for (const [tower, nodeOut] of [['vision', r.image], ['text', r.text]] as const) {
-      jobs.push({ ...pyJob(path.join(out, `${tower}.onnx`), tower, r.refFile, nodeOut), minCos: 0.99999, maxRel: 1e-4, inits: () => true });
+      jobs.push({ ...pyJob(path.join(out, `${tower}.onnx`), tower, r.refFile, nodeOut, false), minCos: 0.99999, maxRel: 1e-4, inits: () => true });
     }
+  });
+
+  it('the fused path computes tanh GELU with FastGelu and erf GELU with Gelu, never the other kernel', async () => {
+    const r = await exportAndRun(dir, path.join(scratch.dir, 'fastgelu'));
+    expect(fp32Faithful(r.img) && fp32Faithful(r.txt)).toBe(true);
+    const gelus = (tower: string) => Object.entries(r.result.towers.find((t) => t.tower === tower)?.nodeCounts ?? {}).filter(([k]) => /Gelu/.test(k));
+    expect(gelus('text')).toEqual([['com.microsoft.FastGelu', 2]]); // act_kwargs.approximate: tanh
+    expect(gelus('vision')).toEqual([['com.microsoft.Gelu', 2]]);
   });
 
   it('normalize appends F.normalize: unit rows, parallel to the unnormalized embeddings', async () => {
@@ -173,7 +194,7 @@ describe.skipIf(!hasOracle)('Python oracle on every graph exported above', () =>
       const job = jobs[i];
       if (!job) throw new Error('job list and verdicts differ');
       expect(py.model).toBe(job.model);
-      expect(py.checker, py.model).toBe('ok');
+      expect(py.checker, py.model).toBe(job.checker ? 'ok' : 'skipped');
       expect(py.minCos, py.model).toBeGreaterThanOrEqual(job.minCos);
       if (job.maxRel !== undefined) expect(py.maxRel, py.model).toBeLessThanOrEqual(job.maxRel);
       if (job.maxDiffVsNode !== undefined) expect(py.maxDiffVsNode, py.model).toBeLessThanOrEqual(job.maxDiffVsNode);

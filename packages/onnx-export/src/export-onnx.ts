@@ -56,10 +56,10 @@ interface Planned {
   outputs: TowerExport['outputs'];
 }
 
-function plan(tower: Tower, spec: VitSpec | ResNetSpec | TimmVitSpec | TextSpec, source: WeightSource, o: { dtype: 'fp32' | 'fp16' | 'int8'; opset: number; normalize: boolean; act?: Activation }): Planned {
+function plan(tower: Tower, spec: VitSpec | ResNetSpec | TimmVitSpec | TextSpec, source: WeightSource, o: { dtype: 'fp32' | 'fp16' | 'int8'; opset: number; normalize: boolean; contrib: boolean; act?: Activation }): Planned {
   const g = new GraphBuilder(o.opset);
   const cdt = o.dtype === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT;
-  const c: BuildCtx = { g, w: new WeightLoader(source), mode: o.dtype, cdt };
+  const c: BuildCtx = { g, w: new WeightLoader(source), mode: o.dtype, cdt, contrib: o.contrib && o.dtype === 'fp32' };
   let out: string;
   let dim: number;
   let inputs: TowerExport['inputs'];
@@ -139,6 +139,7 @@ export async function exportOnnx(modelCfg: ModelCfg, weights: WeightSource, outD
       dtype,
       opset,
       normalize: options.normalize === true,
+      contrib: options.contribOps !== false,
       ...(options.activation?.[t] ? { act: options.activation[t] } : {}),
     }),
   );

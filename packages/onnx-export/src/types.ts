@@ -29,6 +29,12 @@ export interface ExportOptions {
   dtype?: ExportDType;
   /** ONNX default-domain opset, 17 to 21 (default 17). */
   opset?: number;
+  /**
+   * fp32 only: use onnxruntime's com.microsoft fused kernels (Attention, SkipLayerNormalization,
+   * QuickGelu / Gelu / FastGelu) in the transformer blocks (default true). `false` gives plain ONNX
+   * for other runtimes. fp16 and int8 exports are always plain ONNX.
+   */
+  contribOps?: boolean;
   /** Append L2 normalization (like encode_*(normalize=True)). */
   normalize?: boolean;
   /** Override the activation open_clip would build; a contradicting value breaks fidelity on purpose. */
