@@ -67,7 +67,8 @@ describe.skipIf(!hasOracle || !existsSync(models))('convert --to onnx: every tin
   for (const name of names) {
     it(`${name}: torch.save checkpoint -> fp32 ONNX within 0.99999 cosine`, async () => {
       const dir = path.join(tmp.dir, name);
-      const report: OnnxConvertReport = await convertToOnnx({ input: path.join(models, name, 'open_clip_pytorch_model.bin'), outDir: dir });
+      // Standard ONNX ops, so onnx.checker can check these exports below; the fused default is covered next.
+      const report: OnnxConvertReport = await convertToOnnx({ input: path.join(models, name, 'open_clip_pytorch_model.bin'), outDir: dir, contribOps: false });
       expect(report.files).toEqual(['cliphub.json', 'open_clip_config.json', 'text.onnx', 'vision.onnx']);
       expect(readdirSync(dir).sort()).toEqual(report.files);
       const manifest = JSON.parse(readFileSync(path.join(dir, 'cliphub.json'), 'utf8'));
@@ -149,6 +150,13 @@ describe.skipIf(!existsSync(cliBin))('cliphub convert --to onnx (built CLI)', ()
     expect(report.dtype).toBe('int8');
     expect(report.towers.map((t: { tower: string }) => t.tower).sort()).toEqual(['text', 'vision']);
     for (const t of report.towers) expect(Object.keys(t.nodeCounts).length).toBeGreaterThan(3);
+    const fused = JSON.parse(cli(['convert', demo, '--to', 'onnx', '--out', path.join(tmp.dir, 'fused'), '--json']).stdout);
+    const plain = JSON.parse(cli(['convert', demo, '--to', 'onnx', '--out', path.join(tmp.dir, 'plain'), '--plain-onnx', '--json']).stdout);
+    const ops = (r: { towers: Array<{ nodeCounts: Record<string, number> }> }): string[] => r.towers.flatMap((t) => Object.keys(t.nodeCounts));
+    expect(fused.contribOps).toBe(true);
+    expect(ops(fused).some((op) => /Attention|QuickGelu/.test(op))).toBe(true);
+    expect(plain.contribOps).toBe(false);
+    expect(ops(plain).some((op) => /Attention|QuickGelu/.test(op))).toBe(false);
     expect(readdirSync(out).sort()).toEqual(['cliphub.json', 'open_clip_config.json', 'text.onnx', 'vision.onnx']);
   });
 

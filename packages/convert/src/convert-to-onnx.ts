@@ -20,6 +20,8 @@ export interface OnnxConvertOptions {
   opset?: number;
   towers?: Tower[];
   normalize?: boolean;
+  /** Fused onnxruntime (com.microsoft) ops for fp32; false writes standard ONNX only, for other runtimes. */
+  contribOps?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -32,6 +34,7 @@ export interface OnnxConvertReport {
   dtype: ExportDType;
   opset: number;
   normalize: boolean;
+  contribOps: boolean;
   towers: Array<Pick<TowerExport, 'tower' | 'activation' | 'inputs' | 'outputs' | 'nodeCounts'> & { file: string; externalData: string | null }>;
   logitScale: number;
   logitBias: number | null;
@@ -63,10 +66,11 @@ export async function convertToOnnx(options: OnnxConvertOptions): Promise<OnnxCo
     const dtype = options.dtype ?? 'fp32';
     const opset = options.opset ?? 17;
     const normalize = options.normalize ?? false;
+    const contribOps = options.contribOps ?? true;
 
     mkdirSync(stage, { recursive: true });
     const [result, sha256] = await Promise.all([
-      exportOnnx(choice.modelCfg, weightSourceFromOpened(weights), stage, { towers, dtype, opset, normalize, onProgress: options.onProgress }),
+      exportOnnx(choice.modelCfg, weightSourceFromOpened(weights), stage, { towers, dtype, opset, normalize, contribOps, onProgress: options.onProgress }),
       sha256File(located.checkpoint),
     ]);
     const modelCfg = choice.modelCfg as Parameters<typeof manifestFromExport>[0]['modelCfg'];
@@ -95,6 +99,7 @@ export async function convertToOnnx(options: OnnxConvertOptions): Promise<OnnxCo
       dtype,
       opset,
       normalize,
+      contribOps: contribOps && dtype === 'fp32',
       towers: result.towers.map((t) => ({
         tower: t.tower,
         file: path.basename(t.path),

@@ -27,6 +27,8 @@ Options:
   --opset N            onnx: 17 (default) to 21
   --towers LIST        onnx: vision,text (default both)
   --normalize          onnx: end the graphs with L2 normalization
+  --plain-onnx         onnx: standard ONNX ops only (fp32 otherwise uses onnxruntime's fused
+                       com.microsoft Attention/Gelu/QuickGelu kernels; fp16 and int8 are always plain)
   --json               print a machine-readable report
   -h, --help           this help
 
@@ -50,6 +52,7 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
     opset: { type: 'string' },
     towers: { type: 'string' },
     normalize: { type: 'boolean', default: false },
+    'plain-onnx': { type: 'boolean', default: false },
   });
   if (positionals.length !== 1) throw new UsageError('convert takes exactly one <input> (see --help)');
   if (!values.out) throw new UsageError('--out DIR is required');
@@ -67,7 +70,7 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
   values.model ??= located.model;
   values.out = path.resolve(io.cwd, values.out);
   if (values.to === 'onnx') return runOnnx(input, values, io);
-  if (values.opset || values.towers || values.normalize) throw new UsageError('--opset, --towers and --normalize apply to --to onnx only');
+  if (values.opset || values.towers || values.normalize || values['plain-onnx']) throw new UsageError('--opset, --towers, --normalize and --plain-onnx apply to --to onnx only');
 
   let progress: ReturnType<typeof createProgress> | null = null;
   const report = await convertToSafetensors({
@@ -100,6 +103,7 @@ interface OnnxFlags {
   towers?: string;
   normalize?: boolean;
   verify?: boolean;
+  'plain-onnx'?: boolean;
 }
 
 async function runOnnx(input: string, values: OnnxFlags, io: CommandIO): Promise<number> {
@@ -121,6 +125,7 @@ async function runOnnx(input: string, values: OnnxFlags, io: CommandIO): Promise
     opset,
     towers: towers as Array<'vision' | 'text'> | undefined,
     normalize: values.normalize,
+    contribOps: !values['plain-onnx'],
     onProgress: (done, total) => {
       progress ??= createProgress(io.stderr, total, 'exporting', !values.json);
       progress.update(done);
@@ -133,7 +138,7 @@ async function runOnnx(input: string, values: OnnxFlags, io: CommandIO): Promise
 }
 
 function onnxSummary(r: OnnxConvertReport): string {
-  const lines = [`exported ${r.checkpoint} (${r.format}) -> ${r.outDir} in ${r.seconds.toFixed(2)} s (${r.dtype}, opset ${r.opset}${r.normalize ? ', normalized' : ''})`];
+  const lines = [`exported ${r.checkpoint} (${r.format}) -> ${r.outDir} in ${r.seconds.toFixed(2)} s (${r.dtype}, opset ${r.opset}${r.normalize ? ', normalized' : ''}${r.contribOps ? ', onnxruntime fused ops' : ', standard ONNX ops'})`];
   for (const t of r.towers) {
     const nodes = Object.entries(t.nodeCounts)
       .sort((a, b) => b[1] - a[1])
