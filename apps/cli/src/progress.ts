@@ -4,29 +4,32 @@ export interface Progress {
   finish(): void;
 }
 
+/**
+ * `bytes` bars show a percentage and bytes/s and redraw at most every 100 ms; `items` bars (images,
+ * texts) show done/total and items/s and redraw on every update, since updates come per batch.
+ */
 export function createProgress(
   stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number },
   total: number,
   title: string,
   enabled = true,
+  unit: 'bytes' | 'items' = 'bytes',
 ): Progress {
   if (!enabled || !stream.isTTY || total <= 0) return { update() {}, finish() {} };
-  const start = Date.now();
-  let last = 0;
+  const start = performance.now();
+  let last = -Infinity;
   const draw = (done: number, label = ''): void => {
     const width = Math.max(10, Math.min(40, (stream.columns ?? 80) - 60));
     const frac = Math.min(1, done / total);
     const filled = Math.round(frac * width);
-    const secs = (Date.now() - start) / 1000;
-    const rate = secs > 0 ? done / secs : 0;
-    stream.write(
-      `\r${title} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(frac * 100).toFixed(0).padStart(3)}% ${formatBytes(rate)}/s ${label}`.slice(0, (stream.columns ?? 120) - 1) + '\x1b[K',
-    );
+    const rate = done / Math.max((performance.now() - start) / 1000, 1e-9);
+    const amount = unit === 'bytes' ? `${(frac * 100).toFixed(0).padStart(3)}% ${formatBytes(rate)}/s` : `${done}/${total} ${rate.toFixed(1)}/s`;
+    stream.write(`\r${title} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${amount} ${label}`.trimEnd().slice(0, (stream.columns ?? 120) - 1) + '\x1b[K');
   };
   return {
     update(done, label) {
-      const now = Date.now();
-      if (now - last < 100 && done < total) return;
+      const now = performance.now();
+      if (unit === 'bytes' && now - last < 100 && done < total) return;
       last = now;
       draw(done, label);
     },

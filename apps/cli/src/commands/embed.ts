@@ -3,6 +3,7 @@ import path from 'node:path';
 import { embedImages, embedTexts, loadModel, npyBytes, type ClipModel, type ExecutionProvider } from '@cliphub/runtime';
 import { bytesSource, writeSafetensors } from '@cliphub/safetensors';
 import { EXIT_BAD_INPUT, parseCommandArgs, UsageError, writeJson, type Command, type CommandIO } from '../command.js';
+import { createProgress } from '../progress.js';
 
 const usage = `Usage: cliphub embed --model DIR (--images DIR|FILE... | --texts FILE | --text "...") --out FILE [options]
 
@@ -85,16 +86,12 @@ function positiveInt(v: string | undefined, flag: string): number | undefined {
   return n;
 }
 
-/** An items/s progress bar on a TTY (the shared one counts bytes). */
+/** An items/s progress bar on a TTY, finished with a newline once everything is done. */
 function itemProgress(io: CommandIO, total: number, title: string, enabled: boolean): (done: number) => void {
-  const stream = io.stderr;
-  if (!enabled || !stream.isTTY || total <= 0) return () => {};
-  const start = performance.now();
+  const bar = createProgress(io.stderr, total, title, enabled, 'items');
   return (done) => {
-    const width = Math.max(10, Math.min(40, (stream.columns ?? 80) - 50));
-    const filled = Math.round((done / total) * width);
-    const rate = done / Math.max((performance.now() - start) / 1000, 1e-9);
-    stream.write(`\r${title} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} ${rate.toFixed(1)}/s\x1b[K${done >= total ? '\n' : ''}`);
+    if (done >= total) bar.finish();
+    else bar.update(done);
   };
 }
 
