@@ -1,3 +1,4 @@
+import { openCheckpoint } from '../open-checkpoint.js';
 import { createHash } from 'node:crypto';
 import { pythonJson } from '#test-support';
 import type { TorchTensor } from '../torch-tensor.js';
@@ -61,4 +62,14 @@ export async function digestTensor(t: TorchTensor): Promise<TensorDigest> {
   }
   if (n !== t.byteLength) throw new Error(`${t.name}: streamed ${n} bytes, expected ${t.byteLength}`);
   return { name: t.name, dtype: t.dtype, shape: t.shape, sha256: h.digest('hex') };
+}
+
+/** Every tensor's digest, in file order, as cliphub reads the checkpoint. */
+export async function checkpointDigests(file: string): Promise<TensorDigest[]> {
+  const ck = await openCheckpoint(file);
+  try {
+    return await Promise.all(ck.tensors.map(digestTensor));
+  } finally {
+    await ck.close();
+  }
 }
