@@ -1,2 +1,3 @@
 export * from './oracle.js';
 export * from './paths.js';
+export * from './random.js';

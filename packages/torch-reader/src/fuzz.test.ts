@@ -1,22 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generatedFixtures, hasOracle } from '#test-support';
+import { generatedFixtures, hasOracle, seededRandom } from '#test-support';
 import { checkRange, type ByteSource } from './byte-source.js';
 import { TorchReaderError } from './errors.js';
 import { openCheckpointSource } from './open-checkpoint.js';
 
-/** Deterministic PRNG (mulberry32) so a failing case can be replayed by its index. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Target {
   file: string;
@@ -91,7 +80,7 @@ describe.skipIf(!hasOracle)('fuzzing the readers', () => {
   ];
 
   it('10,000+ mutated checkpoints: only TorchReaderErrors, bounded memory', async () => {
-    const r = rng(20240611);
+    const r = seededRandom(20240611);
     const codes = new Map<string, number>();
     let ok = 0;
     let total = 0;

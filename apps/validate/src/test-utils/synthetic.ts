@@ -1,16 +1,10 @@
 import { bytesSource, writeSafetensors } from '@cliphub/safetensors';
+import { seededRandom } from '#test-support';
 import { readReference } from '../reference.js';
 
 /** Deterministic N(0,1) noise (mulberry32 + Box-Muller), so planted deviations are reproducible. */
 function gaussian(seed: number): () => number {
-  let a = seed >>> 0;
-  const uniform = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const uniform = seededRandom(seed);
   return () => Math.sqrt(-2 * Math.log(uniform() + 1e-12)) * Math.cos(2 * Math.PI * uniform());
 }
 

@@ -1,16 +1,7 @@
 // A seeded generator of varied texts for tokenizer parity: scripts, emoji, HTML entities, punctuation
 // runs, long texts, curly quotes, ligatures, fullwidth forms, mojibake, odd whitespace and controls.
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '#test-support';
 
 const WORDS = ('a photo of the dog cat car house tree sky beautiful red small large running jumping painting ' +
   'astronaut riding horse diagram city night street food pizza coffee mountain river ocean sunset portrait ' +
@@ -42,7 +33,7 @@ export function mojibake(text: string, cp1252: boolean): string {
 }
 
 export function generateTexts(count: number, seed: number): string[] {
-  const rnd = mulberry32(seed);
+  const rnd = seededRandom(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
   const sentence = (n: number): string => Array.from({ length: n }, () => pick(WORDS)).join(' ');
   const caseMix = (s: string): string => (rnd() < 0.3 ? s.toUpperCase() : rnd() < 0.3 ? s.replace(/\b\w/g, (c) => c.toUpperCase()) : s);
