@@ -1,8 +1,9 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generatedFixtures, hasOracle, pythonJson, tempDir } from '#test-support';
+import { generatedFixtures, hasOracle, tempDir } from '#test-support';
 import { DTYPE_BYTES, SafetensorsError, bytesSource, openSafetensors, parseSafetensorsHeader, writeSafetensors, type SafetensorsHeader } from './index.js';
+import { pythonAccepts } from './test-utils/python-accepts.js';
 
 const CASES = 12_000;
 
@@ -223,22 +224,7 @@ describe('fuzz: mutated safetensors files', () => {
         ),
       );
     }
-    const py = pythonJson<boolean[]>(
-      `
-import json, sys
-from safetensors import safe_open
-res = []
-for f in sys.argv[1:]:
-    try:
-        with safe_open(f, framework="numpy") as h:
-            h.keys()
-        res.append(True)
-    except Exception:
-        res.append(False)
-print(json.dumps(res))
-`,
-      files,
-    );
+    const py = pythonAccepts(files);
     // Rules the reference does not enforce, but the brief (and cliphub's dtype support) does.
     const stricter = new Set(['DUPLICATE_KEY', 'UNSUPPORTED_DTYPE']);
     const agrees = (o: string, pyAccepts: boolean | undefined): boolean => (o === 'ok') === pyAccepts || (pyAccepts === true && stricter.has(o));

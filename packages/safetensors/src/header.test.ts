@@ -1,8 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hasOracle, pythonJson, tempDir } from '#test-support';
+import { hasOracle, tempDir } from '#test-support';
 import { SafetensorsError, parseSafetensorsHeader, readSafetensorsHeader, type SafetensorsErrorCode } from './index.js';
+import { pythonAccepts } from './test-utils/python-accepts.js';
 
 /** A safetensors file from raw header text and a data length (bytes 0..n-1). */
 function build(header: string, dataBytes: number, opts: { pad?: number; lengthOverride?: bigint } = {}): Uint8Array {
@@ -119,22 +120,7 @@ describe('parseSafetensorsHeader rejects every malformed file with a precise err
         writeFileSync(f, c.bytes);
         return f;
       });
-      const accepted = pythonJson<boolean[]>(
-        `
-import json, sys
-from safetensors import safe_open
-res = []
-for f in sys.argv[1:]:
-    try:
-        with safe_open(f, framework="numpy") as h:
-            h.keys()
-        res.append(True)
-    except Exception:
-        res.append(False)
-print(json.dumps(res))
-`,
-        files,
-      );
+      const accepted = pythonAccepts(files);
       expect(accepted.map((a, i) => `${cases[i]!.rule}: ${a}`)).toEqual(cases.map((c) => `${c.rule}: ${c.pythonAccepts === true}`));
     } finally {
       cleanup();
