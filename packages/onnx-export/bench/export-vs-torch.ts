@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
+import { benchInput } from './inputs.js';
 // source import: the benchmark runs without a prior build
 import { openSafetensors } from '../../safetensors/src/index.js';
 import { exportOnnx, weightSourceFromSafetensors, type ExportOptions, type ModelCfg } from '../src/index.js';
@@ -114,18 +115,7 @@ async function throughputs(models: string[], tower: 'vision' | 'text', batch: nu
   const sessions = await Promise.all(
     models.map((m) => ort.InferenceSession.create(m, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' })),
   );
-  let input: ort.Tensor;
-  if (tower === 'vision') {
-    input = new ort.Tensor('float32', Float32Array.from({ length: batch * 3 * 224 * 224 }, (_, i) => Math.sin(i)), [batch, 3, 224, 224]);
-  } else {
-    const ids = new BigInt64Array(batch * 77);
-    // a 5-token prompt padded to 77, or (fullText) 77 tokens with the end-of-text token last
-    for (let b = 0; b < batch; b++) {
-      if (fullText) for (let i = 0; i < 77; i++) ids[b * 77 + i] = i === 0 ? 49406n : i === 76 ? 49407n : BigInt(320 + ((i * 7 + b) % 1000));
-      else ids.set([49406n, 320n, 1929n, 539n, 49407n], b * 77);
-    }
-    input = new ort.Tensor('int64', ids, [batch, 77]);
-  }
+  const input = benchInput(tower, batch, fullText);
   const fastest = models.map(() => Infinity);
   const feeds = sessions.map((s) => ({ [s.inputNames[0] as string]: input }));
   for (const [i, s] of sessions.entries()) await s.run(feeds[i] as Record<string, ort.Tensor>); // warm-up

@@ -4,12 +4,13 @@
 // machine neither favours one graph nor decides the ratio. Compares graph layouts one change at a time.
 // Usage: vite-node bench/graph-timing.ts -- --tower vision|text [--batch 1] [--full] [--secs 20] [--threads 2] [--no-spin] [--block-ms 300] a.onnx b.onnx ...
 import * as ort from 'onnxruntime-node';
+import { benchInput } from './inputs.js';
 
 const arg = (k: string, d: string): string => {
   const i = process.argv.indexOf(k);
   return i >= 0 ? (process.argv[i + 1] ?? d) : d;
 };
-const tower = arg('--tower', 'vision');
+const tower: 'vision' | 'text' = arg('--tower', 'vision') === 'vision' ? 'vision' : 'text';
 const batch = Number(arg('--batch', '1'));
 const secs = Number(arg('--secs', '20'));
 const threads = Number(arg('--threads', '2'));
@@ -22,17 +23,7 @@ async function main(): Promise<void> {
   // --no-spin: idle workers of one session's pool sleep instead of spinning while another session runs
   if (process.argv.includes('--no-spin')) opts.extra = { session: { intra_op: { allow_spinning: '0' } } };
   const sessions = await Promise.all(models.map((m) => ort.InferenceSession.create(m, opts)));
-  let input: ort.Tensor;
-  if (tower === 'vision') {
-    input = new ort.Tensor('float32', Float32Array.from({ length: batch * 3 * 224 * 224 }, (_, i) => Math.sin(i)), [batch, 3, 224, 224]);
-  } else {
-    const ids = new BigInt64Array(batch * 77);
-    for (let b = 0; b < batch; b++) {
-      if (full) for (let i = 0; i < 77; i++) ids[b * 77 + i] = i === 0 ? 49406n : i === 76 ? 49407n : BigInt(320 + ((i * 7 + b) % 1000));
-      else ids.set([49406n, 320n, 1929n, 539n, 49407n], b * 77);
-    }
-    input = new ort.Tensor('int64', ids, [batch, 77]);
-  }
+  const input = benchInput(tower, batch, full);
   const feeds = sessions.map((s) => ({ [s.inputNames[0] as string]: input }));
   for (const [i, s] of sessions.entries()) await s.run(feeds[i] as Record<string, ort.Tensor>);
   const fastest = models.map(() => Infinity);
