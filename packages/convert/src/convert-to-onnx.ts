@@ -1,13 +1,12 @@
 import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { exportOnnx, towerSupport, type ExportDType, type Tower, type TowerExport } from '@cliphub/onnx-export';
-import { manifestFromExport, writeManifest, MANIFEST_FILE } from '@cliphub/runtime';
+import { fileSha256, manifestFromExport, writeManifest, MANIFEST_FILE } from '@cliphub/runtime';
 import type { ActivationFlag, ConfigChoice } from './choose-config.js';
 import { CONFIG_NAME } from './convert-to-safetensors.js';
 import { ConvertError } from './errors.js';
 import type { WeightsFormat } from './open-weights.js';
 import { openSource } from './open-source.js';
-import { sha256File } from './sha256-file.js';
 import { weightSourceFromOpened } from './weight-source.js';
 
 export interface OnnxConvertOptions {
@@ -71,7 +70,7 @@ export async function convertToOnnx(options: OnnxConvertOptions): Promise<OnnxCo
     mkdirSync(stage, { recursive: true });
     const [result, sha256] = await Promise.all([
       exportOnnx(choice.modelCfg, weightSourceFromOpened(weights), stage, { towers, dtype, opset, normalize, contribOps, onProgress: options.onProgress }),
-      sha256File(located.checkpoint),
+      fileSha256(located.checkpoint),
     ]);
     const modelCfg = choice.modelCfg as Parameters<typeof manifestFromExport>[0]['modelCfg'];
     await writeManifest(

@@ -13,6 +13,5 @@ export {
 } from './convert-to-safetensors.js';
 export { convertToOnnx, MANIFEST_FILE, type OnnxConvertOptions, type OnnxConvertReport } from './convert-to-onnx.js';
 export { weightSourceFromOpened } from './weight-source.js';
-export { sha256File } from './sha256-file.js';
 export { locateInput, type LocatedInput } from './locate-input.js';
 export { openSource, type OpenedSource, type SourceOptions } from './open-source.js';
