@@ -14,6 +14,8 @@ export interface WeightTensor {
   chunks(): AsyncIterable<Uint8Array>;
   /** Where the exact bytes lie in the file (contiguous, little-endian), for file-to-file copies. */
   fileSpan: { path: string; offset: number } | null;
+  /** Reads bytes [offset, offset + target.length) into a caller's buffer; null where fileSpan is. */
+  readInto: ((offset: number, target: Uint8Array) => Promise<void>) | null;
 }
 
 export interface OpenedWeights {
@@ -47,6 +49,7 @@ export async function openWeights(file: string): Promise<OpenedWeights> {
         byteLength: t.byteLength,
         chunks: () => t.chunks(),
         fileSpan: t.fileSpan ? { path: file, offset: t.fileSpan.offset } : null,
+        readInto: t.readInto,
       })),
       dropped: ckpt.dropped,
       strippedPrefix: ckpt.strippedPrefix,
@@ -67,6 +70,7 @@ export async function openWeights(file: string): Promise<OpenedWeights> {
         byteLength: info.shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[info.dtype],
         chunks: () => st.tensorChunks(name),
         fileSpan: { path: file, offset: st.header.dataStart + info.dataOffsets[0] },
+        readInto: (offset: number, target: Uint8Array) => st.readInto(name, offset, target),
       }));
     return {
       path: file,

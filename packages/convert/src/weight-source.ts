@@ -21,6 +21,10 @@ export function weightSourceFromOpened(weights: OpenedWeights): WeightSource {
       }
       return out;
     },
+    span: (name) => {
+      const readInto = byName.get(name)?.readInto;
+      return readInto ? { readInto } : null;
+    },
     chunks: (name) => {
       const t = byName.get(name);
       if (!t) throw new Error(`no tensor '${name}' in ${weights.path}`);

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '#test-support';
@@ -74,6 +74,39 @@ describe('exportOnnx bad input: typed errors (exit 2) and no files', () => {
       const src = memorySource(syntheticWeights(TINY_CFG), 'transformer.resblocks.0.mlp.c_proj.weight');
       await expect(exportOnnx(TINY_CFG, src, dir)).rejects.toThrow(/simulated read failure/);
       expect(readdirSync(dir)).toEqual(['keep.txt']);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('leaves no partial files when a span copy fails after its first megabyte', async () => {
+    // a 49408 x 8 token embedding is 1.5 MiB: two pieces through the writer's buffer pool
+    const cfg: ModelCfg = { ...TINY_CFG, text_cfg: { ...TINY_CFG.text_cfg, vocab_size: 49408, width: 8 } };
+    const { dir, cleanup } = tempDir();
+    try {
+      const src = memorySource(syntheticWeights(cfg), 'token_embedding.weight', { readInto: true, failAt: 1 << 20 });
+      await expect(exportOnnx(cfg, src, dir)).rejects.toThrow(/simulated read failure on token_embedding.weight at byte 1048576/);
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('writes the same bytes through span copies as through whole-tensor reads', async () => {
+    const cfg: ModelCfg = { ...TINY_CFG, text_cfg: { ...TINY_CFG.text_cfg, vocab_size: 49408, width: 8 } };
+    const t = syntheticWeights(cfg);
+    const { dir, cleanup } = tempDir();
+    try {
+      for (const external of [false, true]) {
+        const a = path.join(dir, `read-${external}`);
+        const b = path.join(dir, `span-${external}`);
+        await exportOnnx(cfg, memorySource(t), a, { externalDataThreshold: external ? 0 : undefined });
+        await exportOnnx(cfg, memorySource(t, undefined, { readInto: true }), b, { externalDataThreshold: external ? 0 : undefined });
+        const files = readdirSync(a).sort();
+        expect(readdirSync(b).sort()).toEqual(files);
+        expect(files).toContain(external ? 'text.onnx_data' : 'text.onnx');
+        for (const f of files) expect(readFileSync(path.join(b, f)).equals(readFileSync(path.join(a, f))), f).toBe(true);
+      }
     } finally {
       cleanup();
     }

@@ -1,10 +1,14 @@
 import { float32ToFloat16 } from './tensor-math.js';
 import { AttrType, DataType, type DataTypeId, dataTypeSize } from './proto.js';
+import type { SpanCopy } from './types.js';
 
 export type AttrValue = number | string | number[] | { floats: number[] } | { int: number } | { float: number };
 
-/** Bytes of one initializer, produced when the writer reaches it (so at most one large tensor is in memory). */
-export type TensorData = () => Promise<Uint8Array> | AsyncIterable<Uint8Array>;
+/**
+ * Bytes of one initializer, produced when the writer reaches it (so at most one large tensor is in memory),
+ * or a span of the source the writer copies through its own reused buffers.
+ */
+export type TensorData = () => Promise<Uint8Array> | AsyncIterable<Uint8Array> | SpanCopy;
 
 export interface Initializer {
   name: string;

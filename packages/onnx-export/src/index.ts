@@ -11,6 +11,7 @@ export type {
   IoSpec,
   ModelCfg,
   Tower,
+  SpanCopy,
   TowerExport,
   WeightSource,
 } from './types.js';

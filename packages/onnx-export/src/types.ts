@@ -7,6 +7,16 @@ export interface WeightSource {
   info(name: string): { dtype: DType; shape: number[] } | undefined;
   read(name: string): Promise<Uint8Array>;
   chunks?(name: string): AsyncIterable<Uint8Array>;
+  /**
+   * Random access to a tensor's stored bytes, or null where the source has none for it: lets the writer
+   * copy tensors it stores unchanged through its own reused buffers.
+   */
+  span?(name: string): SpanCopy | null;
+}
+
+/** Fills `target` with a tensor's bytes from byte `offset` on. */
+export interface SpanCopy {
+  readInto(offset: number, target: Uint8Array): Promise<void>;
 }
 
 export type Tower = 'vision' | 'text';

@@ -59,6 +59,8 @@ export class WeightLoader {
     const dims = info.shape.length ? [r1 - r0, ...rest] : [];
     const same = (info.dtype === 'F32' && dataType === DataType.FLOAT) || (info.dtype === 'F16' && dataType === DataType.FLOAT16);
     const chunks = this.source.chunks;
+    const span = same && !rows ? (this.source.span?.(name) ?? null) : null;
+    if (span) return g.initializer(hint, dims, dataType, () => span);
     if (same && !rows && chunks) return g.initializer(hint, dims, dataType, () => chunks.call(this.source, name));
     if (!rows && chunks && (dataType === DataType.FLOAT || dataType === DataType.FLOAT16)) {
       // converted chunk by chunk, so large tensors (token embeddings) never sit in memory whole

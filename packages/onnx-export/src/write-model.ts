@@ -1,6 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { GraphBuilder, Initializer, ValueSpec } from './graph.js';
+import type { SpanCopy } from './types.js';
 import { GraphProto, ModelProto, TensorProto, irVersionFor } from './proto.js';
 
 // Field tags (field number << 3 | wire type 2) of the length-delimited fields streamed by hand.
@@ -44,17 +45,33 @@ function valueInfo(v: ValueSpec): Record<string, unknown> {
   };
 }
 
-/** Buffers small writes; large tensor payloads go straight to the file. */
+/** Writes in flight at once: the kernel copies one while the next tensor chunk is read or converted. */
+const WRITES_IN_FLIGHT = 4;
+/** Span copies go through this many reused buffers of PIECE bytes, each read then written on its own. */
+const POOL_BUFFERS = 8;
+const PIECE = 1 << 20;
+
+/**
+ * Buffers small writes; large tensor payloads go straight to the file. Writes are positional and up to
+ * WRITES_IN_FLIGHT run at once (a written buffer is never touched again, so nothing is copied); the
+ * first failure is thrown by the next write or by drain().
+ */
 class Sink {
   private parts: Uint8Array[] = [];
   private pending = 0;
+  private inFlight: Promise<void>[] = [];
+  private copies = new Set<Promise<void>>();
+  private free: Uint8Array[] | null = null;
+  private waiting: Array<() => void> = [];
+  private failure: unknown = null;
   written = 0;
+  private position = 0;
   constructor(private readonly fh: FileHandle) {}
   async write(b: Uint8Array): Promise<void> {
     this.written += b.byteLength;
     if (b.byteLength >= 1 << 20) {
       await this.flush();
-      await this.fh.write(b);
+      await this.issue(b);
       return;
     }
     this.parts.push(b);
@@ -63,14 +80,81 @@ class Sink {
   }
   async flush(): Promise<void> {
     if (!this.pending) return;
-    await this.fh.write(Buffer.concat(this.parts));
+    const b = Buffer.concat(this.parts);
     this.parts = [];
     this.pending = 0;
+    await this.issue(b);
+  }
+  /**
+   * Copies `length` bytes from `src` to the current position in PIECE-sized reads and writes through
+   * reused buffers, up to POOL_BUFFERS of them at once: no allocation per chunk, so no garbage collection
+   * driven by hundreds of megabytes of short-lived buffers.
+   */
+  async copy(src: SpanCopy, length: number, onBytes?: (n: number) => void): Promise<void> {
+    await this.flush();
+    const base = this.position;
+    this.position += length;
+    this.written += length;
+    this.free ??= Array.from({ length: POOL_BUFFERS }, () => new Uint8Array(PIECE));
+    for (let off = 0; off < length; off += PIECE) {
+      const buf = await this.take();
+      const view = buf.subarray(0, Math.min(PIECE, length - off));
+      const task: Promise<void> = src
+        .readInto(off, view)
+        .then(() => this.writeAll(view, base + off))
+        .then(() => onBytes?.(view.byteLength))
+        .catch((err: unknown) => {
+          this.failure ??= err;
+        })
+        .finally(() => {
+          this.copies.delete(task);
+          this.give(buf);
+        });
+      this.copies.add(task);
+    }
+  }
+  private async take(): Promise<Uint8Array> {
+    for (;;) {
+      if (this.failure) throw this.failure;
+      const b = this.free?.pop();
+      if (b) return b;
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+  }
+  private give(b: Uint8Array): void {
+    this.free?.push(b);
+    this.waiting.shift()?.();
+  }
+  /** Flushes and waits for every write. */
+  async drain(): Promise<void> {
+    await this.flush();
+    await Promise.all([...this.inFlight, ...this.copies]);
+    this.inFlight = [];
+    if (this.failure) throw this.failure;
+  }
+  private async issue(b: Uint8Array): Promise<void> {
+    if (this.failure) throw this.failure;
+    const at = this.position;
+    this.position += b.byteLength;
+    const done = this.writeAll(b, at).catch((err: unknown) => {
+      this.failure ??= err;
+    });
+    this.inFlight.push(done);
+    if (this.inFlight.length >= WRITES_IN_FLIGHT) await this.inFlight.shift();
+    if (this.failure) throw this.failure;
+  }
+  private async writeAll(b: Uint8Array, at: number): Promise<void> {
+    for (let done = 0; done < b.byteLength; ) {
+      const { bytesWritten } = await this.fh.write(b, done, b.byteLength - done, at + done);
+      done += bytesWritten;
+    }
   }
 }
 
-async function streamData(init: Initializer, sink: Sink, onBytes?: (n: number) => void): Promise<void> {
-  const produced = await Promise.resolve(init.data());
+type Produced = Uint8Array | AsyncIterable<Uint8Array> | SpanCopy;
+
+async function streamData(init: Initializer, produced: Produced, sink: Sink, onBytes?: (n: number) => void): Promise<void> {
+  if (isSpanCopy(produced)) return sink.copy(produced, init.byteLength, onBytes);
   let n = 0;
   const chunks: AsyncIterable<Uint8Array> | Uint8Array[] = produced instanceof Uint8Array ? [produced] : produced;
   for await (const c of chunks) {
@@ -82,6 +166,10 @@ async function streamData(init: Initializer, sink: Sink, onBytes?: (n: number) =
   if (n !== init.byteLength) {
     throw new Error(`internal: tensor ${init.name} produced ${n} bytes, expected ${init.byteLength}`);
   }
+}
+
+function isSpanCopy(d: Produced): d is SpanCopy {
+  return !(d instanceof Uint8Array) && 'readInto' in d;
 }
 
 /**
@@ -147,20 +235,32 @@ export async function writeModel(g: GraphBuilder, opts: WriteOptions): Promise<v
     await sink.write(Uint8Array.of(TAG_MODEL_GRAPH, ...varint(graphLen)));
     await sink.write(graphHead);
     const dataSink = dh ? new Sink(dh) : null;
-    for (const f of frames) {
+    // One initializer ahead: the next tensor is read or computed (a transpose, a cast) while this one's
+    // bytes are being written, so at most two tensors are in memory.
+    const produce = (i: number): Promise<Produced> | null => {
+      const f = frames[i];
+      if (!f) return null;
+      const p = Promise.resolve(f.init.data());
+      p.catch(() => undefined); // its failure is thrown when it is awaited, below
+      return p;
+    };
+    let ahead = produce(0);
+    for (const [i, f] of frames.entries()) {
+      const produced = (await ahead) as Produced;
+      ahead = produce(i + 1);
       await sink.write(f.prefix);
       await sink.write(f.header);
       if (!f.ext || !dataSink) {
         await sink.write(f.rawPrefix);
-        await streamData(f.init, sink, opts.onBytes);
+        await streamData(f.init, produced, sink, opts.onBytes);
       } else {
         const off = offsets.get(f.init) as number;
         if (off > dataSink.written) await dataSink.write(new Uint8Array(off - dataSink.written));
-        await streamData(f.init, dataSink, opts.onBytes);
+        await streamData(f.init, produced, dataSink, opts.onBytes);
       }
     }
-    await sink.flush();
-    await dataSink?.flush();
+    await sink.drain();
+    await dataSink?.drain();
   } finally {
     await fh.close();
     await dh?.close();

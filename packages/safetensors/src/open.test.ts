@@ -122,6 +122,26 @@ describe('SafetensorsFile', () => {
     await expect(st.readTensor(first)).rejects.toBeInstanceOf(SafetensorsError);
   });
 
+  it.skipIf(!existsSync(fixture))('readInto fills a caller buffer with any span of a tensor and refuses spans outside it', async () => {
+    const st = await openSafetensors(fixture);
+    try {
+      for (const name of st.header.tensors.keys()) {
+        const whole = await st.readTensor(name);
+        const at = Math.floor(whole.byteLength / 3);
+        const span = new Uint8Array(whole.byteLength - at);
+        await st.readInto(name, at, span);
+        expect(Buffer.from(span).equals(Buffer.from(whole.subarray(at))), name).toBe(true);
+      }
+      const first = [...st.header.tensors.keys()][0]!;
+      const size = (await st.readTensor(first)).byteLength;
+      await expect(st.readInto(first, 1, new Uint8Array(size))).rejects.toMatchObject({ code: 'BAD_OPTIONS', exitCode: 2 });
+      await expect(st.readInto(first, -1, new Uint8Array(1))).rejects.toMatchObject({ code: 'BAD_OPTIONS' });
+      await expect(st.readInto('nope', 0, new Uint8Array(1))).rejects.toMatchObject({ code: 'TENSOR_NOT_FOUND' });
+    } finally {
+      await st.close();
+    }
+  });
+
   it('reports a missing file as bad input', async () => {
     await expect(openSafetensors('/nonexistent/x.safetensors')).rejects.toMatchObject({ code: 'NOT_FOUND', exitCode: 2 });
   });

@@ -2,7 +2,7 @@ import { open as openFile, type FileHandle } from 'node:fs/promises';
 import { DTYPE_BYTES } from './dtype.js';
 import { SafetensorsError, ioError } from './errors.js';
 import type { SafetensorsHeader, TensorInfo } from './header.js';
-import { readExactly, readHeaderFrom } from './read-header.js';
+import { readExactly, readExactlyInto, readHeaderFrom } from './read-header.js';
 
 export const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
 
@@ -13,6 +13,11 @@ export interface SafetensorsFile {
   readTensor(name: string): Promise<Uint8Array>;
   /** The tensor's bytes in fresh chunks of at most `chunkBytes`, each a whole number of elements. */
   tensorChunks(name: string, chunkBytes?: number): AsyncIterable<Uint8Array>;
+  /**
+   * Fills `target` with the tensor's bytes from byte `offset` on: for copy loops that reuse their own
+   * buffers instead of allocating one per chunk.
+   */
+  readInto(name: string, offset: number, target: Uint8Array): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -60,11 +65,24 @@ export async function openSafetensors(path: string): Promise<SafetensorsFile> {
       const [b, e] = t.dataOffsets;
       return {
         async *[Symbol.asyncIterator]() {
-          for (let at = b; at < e; at += step) {
-            yield await readExactly(handle, path, header.dataStart + at, Math.min(step, e - at));
+          // One read ahead: the next chunk is on its way while the consumer handles this one.
+          const read = (at: number) => readExactly(handle, path, header.dataStart + at, Math.min(step, e - at));
+          let next = b < e ? read(b) : null;
+          for (let at = b; next; at += step) {
+            const chunk = await next;
+            next = at + step < e ? read(at + step) : null;
+            next?.catch(() => undefined); // a failed read-ahead is reported when it is awaited, not as unhandled
+            yield chunk;
           }
         },
       };
+    },
+    async readInto(name, offset, target) {
+      const [b, e] = info(name).dataOffsets;
+      if (!Number.isSafeInteger(offset) || offset < 0 || offset + target.byteLength > e - b) {
+        throw new SafetensorsError('BAD_OPTIONS', `bytes [${offset}, ${offset + target.byteLength}) are outside tensor ${JSON.stringify(name)}, which has ${e - b} bytes`);
+      }
+      await readExactlyInto(handle, path, header.dataStart + b + offset, target);
     },
     async close() {
       if (closed) return;

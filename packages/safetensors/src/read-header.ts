@@ -7,7 +7,16 @@ export const MAX_IO = 1 << 30;
 
 /** Reads exactly `length` bytes at `position`, or fails: a short read means the file shrank underneath us. */
 export async function readExactly(handle: FileHandle, path: string, position: number, length: number): Promise<Uint8Array> {
-  const buf = new Uint8Array(length);
+  // No zero-filling of a buffer that is about to be overwritten in full (or thrown away); never pooled,
+  // so it owns its ArrayBuffer from offset 0 and typed-array views on it stay aligned.
+  const buf = new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
+  await readExactlyInto(handle, path, position, buf);
+  return buf;
+}
+
+/** Fills `buf` from `position`, or fails as readExactly does. */
+export async function readExactlyInto(handle: FileHandle, path: string, position: number, buf: Uint8Array): Promise<void> {
+  const length = buf.byteLength;
   let done = 0;
   while (done < length) {
     let bytesRead: number;
@@ -21,7 +30,6 @@ export async function readExactly(handle: FileHandle, path: string, position: nu
     }
     done += bytesRead;
   }
-  return buf;
 }
 
 /** Reads and validates the header of an open file; allocates at most the header's size (bounded by the file). */

@@ -7,6 +7,8 @@ export interface ByteSource {
   readonly size: number;
   /** Exactly `length` bytes at `offset`, or a TorchReaderError naming `what` when out of range. */
   read(offset: number, length: number, what?: string): Promise<Uint8Array>;
+  /** Fills `target` from `offset` (checked as read is), for callers that reuse their buffers. */
+  readInto?(offset: number, target: Uint8Array, what?: string): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -7,7 +7,8 @@ export type TorchReaderErrorCode =
   | 'E_UNSAFE' // a global outside the allow-list
   | 'E_LIMIT' // memo, depth, or allocation bound exceeded
   | 'E_TENSOR' // a tensor record that does not fit its storage or dtype
-  | 'E_IO'; // the file could not be opened or read
+  | 'E_IO' // the file could not be opened or read
+  | 'E_RANGE'; // a caller asked for bytes outside a tensor
 
 /** Messages quote names taken from hostile files: keep them to one printable line of bounded length. */
 function oneLine(s: string): string {

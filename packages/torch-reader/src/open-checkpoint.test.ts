@@ -77,8 +77,18 @@ describe.each([
         const d = await digestTensor(t);
         got.push(d);
         // a verbatim file span must hold exactly the tensor's bytes
-        if (t.fileSpan) expect(sha256(raw.subarray(t.fileSpan.offset, t.fileSpan.offset + t.fileSpan.length))).toBe(d.sha256);
-        else expect(t.contiguous && c.path.includes('bigendian')).toBe(t.contiguous);
+        if (t.fileSpan) {
+          expect(sha256(raw.subarray(t.fileSpan.offset, t.fileSpan.offset + t.fileSpan.length))).toBe(d.sha256);
+          // and readInto reads any part of it into a caller's buffer
+          const at = Math.floor(t.byteLength / 3);
+          const part = new Uint8Array(t.byteLength - at);
+          await t.readInto?.(at, part);
+          expect(Buffer.from(part).equals(raw.subarray(t.fileSpan.offset + at, t.fileSpan.offset + t.byteLength))).toBe(true);
+          await expect(t.readInto?.(at, new Uint8Array(t.byteLength - at + 1))).rejects.toMatchObject({ code: 'E_RANGE' });
+        } else {
+          expect(t.readInto).toBeNull();
+          expect(t.contiguous && c.path.includes('bigendian')).toBe(t.contiguous);
+        }
       }
       if (c.format === 'torchscript') {
         // torch.jit state_dict also holds the non-persistent attn_mask buffers, which we report apart

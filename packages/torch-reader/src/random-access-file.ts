@@ -28,17 +28,23 @@ export class RandomAccessFile implements ByteSource {
 
   /** Reads exactly `length` bytes at `offset`; `what` names the record for the error message. */
   async read(offset: number, length: number, what = 'data'): Promise<Uint8Array> {
-    checkRange(this, offset, length, what);
     const buf = Buffer.allocUnsafe(length);
+    const out = new Uint8Array(buf.buffer, buf.byteOffset, length);
+    await this.readInto(offset, out, what);
+    return out;
+  }
+
+  async readInto(offset: number, target: Uint8Array, what = 'data'): Promise<void> {
+    const length = target.byteLength;
+    checkRange(this, offset, length, what);
     let done = 0;
     while (done < length) {
-      const { bytesRead } = await this.handle.read(buf, done, length - done, offset + done);
+      const { bytesRead } = await this.handle.read(target, done, length - done, offset + done);
       if (bytesRead === 0) {
         throw new TorchReaderError('E_TRUNCATED', `${this.path}: the file ended while reading ${what} at byte ${offset + done}; it was truncated while open`);
       }
       done += bytesRead;
     }
-    return new Uint8Array(buf.buffer, buf.byteOffset, length);
   }
 
   async close(): Promise<void> {

@@ -13,6 +13,8 @@ export interface TorchTensor extends TensorSource {
   /** Where the bytes lie in the file when they can be copied verbatim (contiguous, little-endian); else null. */
   fileSpan: { offset: number; length: number } | null;
   read(): Promise<Uint8Array>;
+  /** Fills `target` with bytes [offset, offset + target.length) of the tensor; only where fileSpan is set, else null. */
+  readInto: ((offset: number, target: Uint8Array) => Promise<void>) | null;
 }
 
 /** Where a storage's bytes lie in the file. */
@@ -144,6 +146,16 @@ export function makeTorchTensor(name: string, t: PyTensor, loc: StorageLocation,
     byteLength,
     contiguous,
     fileSpan: contiguous && !loc.swap ? { offset: start, length: byteLength } : null,
+    readInto:
+      contiguous && !loc.swap
+        ? async (offset, target) => {
+            if (!Number.isSafeInteger(offset) || offset < 0 || offset + target.byteLength > byteLength) {
+              throw new TorchReaderError('E_RANGE', `${file.path}: bytes [${offset}, ${offset + target.byteLength}) are outside tensor ${name}, which has ${byteLength}`);
+            }
+            if (file.readInto) await file.readInto(start + offset, target, `tensor ${name}`);
+            else target.set(await file.read(start + offset, target.byteLength, `tensor ${name}`));
+          }
+        : null,
     chunks,
     async read() {
       const out = new Uint8Array(byteLength);

@@ -8,9 +8,19 @@ export interface MemTensor {
   data: Uint8Array;
 }
 
-/** An in-memory WeightSource (tests only). */
-export function memorySource(tensors: Map<string, MemTensor>, failOn?: string): WeightSource {
+/**
+ * An in-memory WeightSource (tests only). `failOn` makes reads of that tensor fail; `readInto` adds the
+ * span-copy entry point (which fails on `failOn` from byte `failAt` on).
+ */
+export function memorySource(tensors: Map<string, MemTensor>, failOn?: string, opts: { readInto?: boolean; failAt?: number } = {}): WeightSource {
+  const readInto = async (n: string, offset: number, target: Uint8Array) => {
+    if (n === failOn && offset + target.byteLength > (opts.failAt ?? 0)) throw new Error(`simulated read failure on ${n} at byte ${offset}`);
+    const t = tensors.get(n);
+    if (!t) throw new Error(`no ${n}`);
+    target.set(t.data.subarray(offset, offset + target.byteLength));
+  };
   return {
+    ...(opts.readInto ? { span: (n: string) => ({ readInto: (offset: number, target: Uint8Array) => readInto(n, offset, target) }) } : {}),
     names: () => [...tensors.keys()],
     info: (n) => {
       const t = tensors.get(n);
