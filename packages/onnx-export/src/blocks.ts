@@ -267,10 +267,11 @@ export interface StackOptions {
   seq: number;
   runtimeSeq?: string;
   /**
-   * Only this token's output is used (class-token pooling): the last block computes its query, output
-   * projection and MLP for that row alone and the stack returns [N, width]. Not with a causal mask.
+   * Only one token's output is used: the last block computes attention, output projection and MLP for
+   * that row alone and the stack returns [N, width]. A number is a fixed position (class token, first or
+   * last token); a string names an int64 [N, 1] tensor of per-row positions (the text EOT token).
    */
-  onlyRow?: number;
+  onlyRow?: number | string;
   eps: number;
   act: Activation;
   causal: boolean;
@@ -294,14 +295,14 @@ export function transformer(c: BuildCtx, x: string, blocks: BlockNames[], o: Sta
     const h = layerNorm(c, x, n.ln1, o.eps);
     let x1: string;
     if (o.onlyRow !== undefined && i === blocks.length - 1) {
-      // Keys and values need every token, the rest only the pooled one: about 1/15 of the FLOPs of a
-      // ViT-B/32 forward pass saved.
-      if (o.causal) throw new Error('internal: onlyRow with a causal mask');
-      const at = i64(c, [o.onlyRow], []);
-      const row = (t: string) => g.node('Gather', [g.node('Reshape', [t, i64(c, [-1, o.seq, o.width])]), at], { axis: 1 });
-      const qkv = packedQkvNames(n.qkvWeight, n.qkvBias, o.width, o.heads);
-      const out = [{ name: n.outWeight, layout: 'torch', ...ls1 }, { name: n.outBias, ...ls1 }] as [WeightRef, BiasRef];
-      const a = attention(c, row(h), h, { hint: `${hint}.attn`, dim: o.width, outDim: o.width, qIn: o.width, kvIn: o.width, heads: o.heads, lq: 1, lk: o.seq, sharedQuery: false, weights: { ...qkv, out } });
+      // Keys and values need every token, everything else only the pooled one (see pooledAttention).
+      const seq3 = seqShape(c, o.runtimeSeq ?? o.seq, -1, [o.width]);
+      const only = o.onlyRow;
+      const row = (t: string) => {
+        const t3 = g.node('Reshape', [t, seq3]);
+        return typeof only === 'number' ? g.node('Gather', [t3, i64(c, [only], [])], { axis: 1 }) : g.node('GatherND', [t3, only], { batch_dims: 1 });
+      };
+      const a = pooledAttention(c, row(h), g.node('Reshape', [h, seq3]), n, o, only);
       x1 = g.node('Add', [row(x), a]);
     } else {
       const a = selfAttention(c, h, n, o, mask, shape);
@@ -329,6 +330,91 @@ function causalMask(c: BuildCtx, L: number, runtime: string | undefined): string
   });
   if (!runtime) return full;
   return g.node('Slice', [full, i64(c, [0, 0]), g.node('Concat', [runtime, runtime], { axis: 0 }), i64(c, [0, 1])]);
+}
+
+/**
+ * Self-attention of one block for a single query row per sequence, output projection included:
+ * hRow [N, D] (ln_1 of the pooled token), h3 [N, L, D] (ln_1 of every token) -> [N, D].
+ * The key and value projections of all L tokens are never formed. Per head, q·(h·Wkᵀ + bk)ᵀ =
+ * (q·Wk)·hᵀ + q·bk, and q·bk shifts every score of the row equally, which softmax ignores; and
+ * p·(h·Wvᵀ + bv) = (p·h)·Wvᵀ + bv because p sums to 1. That turns two [L, D]×[D, D] projections into
+ * two [1, D]×[D, D] ones: the last block of a ViT-B/32 image costs 1/12 of a block instead of 1/5.
+ */
+function pooledAttention(c: BuildCtx, hRow: string, h3: string, n: BlockNames, o: StackOptions, row: number | string): string {
+  const { g } = c;
+  const d = o.width;
+  const H = o.heads;
+  const hd = d / H;
+  const s = 1 / Math.sqrt(hd);
+  const hint = `${n.ln1.replace(/\.[^.]*$/, '')}.attn`;
+  const q = linear(c, hRow, `${hint}.q`, d, d, { name: n.qkvWeight, layout: 'torch', rows: [0, d], scale: s }, { name: n.qkvBias, range: [0, d], scale: s });
+  const qh = g.node('Transpose', [g.node('Reshape', [q, i64(c, [-1, H, hd])])], { perm: [1, 0, 2] }); // [H, N, hd]
+  // Wk per head is [hd, D], the k rows of in_proj_weight as stored; Wvᵀ per head is [D, hd].
+  const wk = (x: string) => perHeadMatMul(c, x, `${hint}.k_heads`, n.qkvWeight, d, H, d, false);
+  const wv = (x: string) => perHeadMatMul(c, x, `${hint}.v_heads_t`, n.qkvWeight, 2 * d, H, d, true);
+  const qk = g.node('Transpose', [wk(qh)], { perm: [1, 0, 2] }); // [N, H, D]
+  let scores = g.node('MatMul', [qk, g.node('Transpose', [h3], { perm: [0, 2, 1] })]); // [N, H, L]
+  if (o.causal) scores = g.node('Add', [scores, keyMask(c, o, row)]);
+  const ph = g.node('Transpose', [g.node('MatMul', [softmax(c, scores), h3])], { perm: [1, 0, 2] }); // [H, N, D]
+  const ctx = g.node('Reshape', [g.node('Transpose', [wv(ph)], { perm: [1, 0, 2] }), i64(c, [-1, d])]);
+  const bv = c.w.direct(g, n.qkvBias, c.cdt, [2 * d, 3 * d], `${hint}.v.bias`);
+  const ls = n.ls1 ? { gamma: n.ls1 } : {};
+  return linear(c, g.node('Add', [ctx, bv]), `${hint}.out`, d, d, { name: n.outWeight, layout: 'torch', ...ls }, { name: n.outBias, ...ls });
+}
+
+/**
+ * x [H, M, in] times one matrix per head, [H, in, out] -> [H, M, out]. Head h's matrix is rows
+ * [row0 + h·hd, row0 + (h+1)·hd) of the torch weight `name` ([·, d] rows), or its transpose. int8
+ * exports quantize each head's matrix per output column, as linear() does.
+ */
+function perHeadMatMul(c: BuildCtx, x: string, hint: string, name: string, row0: number, H: number, d: number, transposed: boolean): string {
+  const { g } = c;
+  const hd = d / H;
+  const [inDim, outDim] = transposed ? [d, hd] : [hd, d];
+  const head = async (h: number) => (await c.w.f32(name)).subarray((row0 + h * hd) * d, (row0 + (h + 1) * hd) * d); // [hd, d]
+  if (c.mode === 'int8') {
+    let q: Promise<{ q: Int8Array; scale: Float32Array }> | null = null;
+    const quant = () =>
+      (q ??= (async () => {
+        const all = { q: new Int8Array(H * inDim * outDim), scale: new Float32Array(H * outDim) };
+        for (let h = 0; h < H; h++) {
+          const r = quantizePerChannel(await head(h), inDim, outDim, transposed);
+          all.q.set(r.q, h * inDim * outDim);
+          all.scale.set(r.scale, h * outDim);
+        }
+        return all;
+      })());
+    const wq = g.initializer(`${hint}.weight_q`, [H, inDim, outDim], DataType.INT8, async () => {
+      const r = (await quant()).q;
+      return new Uint8Array(r.buffer, r.byteOffset, r.byteLength);
+    });
+    const ws = c.w.computed(g, `${hint}.weight_scale`, [H, 1, outDim], DataType.FLOAT, async () => {
+      const scale = (await quant()).scale;
+      q = null;
+      return scale;
+    });
+    const [xq, xs, xz] = g.nodeN('DynamicQuantizeLinear', [x], 3) as [string, string, string];
+    const acc = g.node('Cast', [g.node('MatMulInteger', [xq, wq, xz])], { to: DataType.FLOAT });
+    return g.node('Mul', [acc, g.node('Mul', [xs, ws])]);
+  }
+  const w = c.w.computed(g, hint, [H, inDim, outDim], c.cdt, async () => {
+    if (!transposed) return (await c.w.f32(name)).subarray(row0 * d, (row0 + d) * d);
+    const t = new Float32Array(d * d);
+    for (let h = 0; h < H; h++) t.set(transpose(await head(h), hd, d), h * d * hd);
+    return t;
+  });
+  return g.node('MatMul', [x, w]);
+}
+
+/** The causal mask of one query row per sequence: [N or 1, 1, L], -inf for keys after the row. */
+function keyMask(c: BuildCtx, o: StackOptions, row: number | string): string {
+  const { g } = c;
+  const len = o.runtimeSeq ? g.node('Reshape', [o.runtimeSeq, i64(c, [], [0])]) : i64(c, [o.seq], []);
+  const keys = g.node('Range', [i64(c, [0], []), len, i64(c, [1], [])]); // [L]
+  const at = typeof row === 'number' ? i64(c, [row], [1, 1]) : row; // [N or 1, 1]
+  const masked = g.node('Greater', [keys, at]); // [N or 1, L]
+  const m = g.node('Where', [masked, cconst(c, [-Infinity]), cconst(c, [0])]);
+  return g.node('Unsqueeze', [m, i64(c, [1])]);
 }
 
 /** Multi-head self-attention of one block, before its output projection: [N·L, D] -> [N·L, D]. */
@@ -359,10 +445,17 @@ function selfAttention(c: BuildCtx, h: string, n: BlockNames, o: StackOptions, m
   return g.node('Reshape', [g.node('Transpose', [ctx], { perm: [0, 2, 1, 3] }), i64(c, [-1, d])]);
 }
 
-/** A row-major [rows, cols] matrix transposed to [cols, rows]. */
+/** A row-major [rows, cols] matrix transposed to [cols, rows], in 32×32 tiles so both sides stay in cache. */
 function transpose(m: Float32Array, rows: number, cols: number): Float32Array {
   const t = new Float32Array(rows * cols);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j * rows + i] = m[i * cols + j] as number;
+  const B = 32;
+  for (let i0 = 0; i0 < rows; i0 += B) {
+    const i1 = Math.min(i0 + B, rows);
+    for (let j0 = 0; j0 < cols; j0 += B) {
+      const j1 = Math.min(j0 + B, cols);
+      for (let i = i0; i < i1; i++) for (let j = j0; j < j1; j++) t[j * rows + i] = m[i * cols + j] as number;
+    }
+  }
   return t;
 }
 

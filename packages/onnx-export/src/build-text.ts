@@ -1,4 +1,4 @@
-import { type BuildCtx, i64, layerNorm, linear, openClipBlock, seqShape, transformer } from './blocks.js';
+import { type BuildCtx, i64, layerNorm, linear, openClipBlock, transformer } from './blocks.js';
 import { DataType } from './proto.js';
 import type { TextSpec } from './resolve-config.js';
 import type { Activation } from './types.js';
@@ -23,13 +23,13 @@ export function buildText(c: BuildCtx, s: TextSpec, ids: string, act: Activation
   }
   const tok = g.node('Gather', [w.direct(g, `${p}token_embedding.weight`, c.cdt), tokens], { axis: 0 });
   // The transformer runs on [N·L, W] rows so every linear layer is a single Gemm.
-  let x = g.node('Reshape', [g.node('Add', [tok, pos]), i64(c, [-1, W])]);
+  const x = g.node('Reshape', [g.node('Add', [tok, pos]), i64(c, [-1, W])]);
   const blocks = Array.from({ length: s.layers }, (_, i) => openClipBlock(`${p}transformer.resblocks.${i}.`, s.layerScale));
-  const stack = { width: W, heads: s.heads, mlp: s.mlpWidth, seq: L, eps: s.eps, act, causal: s.causal };
-  x = transformer(c, x, blocks, seq ? { ...stack, runtimeSeq: seq } : stack);
-  const x3 = g.node('Reshape', [x, seqShape(c, seq ?? L, -1, [W])]);
-  // ln_final is per token, so pooling first gives the same vector and normalizes one token, not ctx
-  const pooled = layerNorm(c, idx ? g.node('GatherND', [x3, idx], { batch_dims: 1 }) : g.node('Gather', [x3, i64(c, [s.pool === 'last' ? L - 1 : 0], [])], { axis: 1 }), `${p}ln_final`, s.eps);
+  // Only the pooled token's output is used, so the last block computes attention and MLP for that row alone.
+  const onlyRow = idx ?? (s.pool === 'last' ? L - 1 : 0);
+  const stack = { width: W, heads: s.heads, mlp: s.mlpWidth, seq: L, eps: s.eps, act, causal: s.causal, onlyRow };
+  // ln_final is per token: normalizing the pooled token alone gives the same vector
+  const pooled = layerNorm(c, transformer(c, x, blocks, seq ? { ...stack, runtimeSeq: seq } : stack), `${p}ln_final`, s.eps);
   if (s.proj === 'matrix') return linear(c, pooled, `${p}text_projection`, W, s.outputDim, { name: `${p}text_projection`, layout: 'matrix' }, null);
   if (s.proj === 'linear') {
     return linear(c, pooled, `${p}text_projection`, W, s.outputDim, { name: `${p}text_projection.weight`, layout: 'torch' }, { name: `${p}text_projection.bias` });
