@@ -295,7 +295,7 @@ export function transformer(c: BuildCtx, x: string, blocks: BlockNames[], o: Sta
     const h = layerNorm(c, x, n.ln1, o.eps);
     let x1: string;
     if (o.onlyRow !== undefined && i === blocks.length - 1) {
-      // Keys and values need every token, everything else only the pooled one (see pooledAttention).
+      // Only the pooled row leaves the last block: it attends over ln_1 of every token (see pooledAttention).
       const seq3 = seqShape(c, o.runtimeSeq ?? o.seq, -1, [o.width]);
       const only = o.onlyRow;
       const row = (t: string) => {
@@ -338,7 +338,7 @@ function causalMask(c: BuildCtx, L: number, runtime: string | undefined): string
  * The key and value projections of all L tokens are never formed. Per head, q·(h·Wkᵀ + bk)ᵀ =
  * (q·Wk)·hᵀ + q·bk, and q·bk shifts every score of the row equally, which softmax ignores; and
  * p·(h·Wvᵀ + bv) = (p·h)·Wvᵀ + bv because p sums to 1. That turns two [L, D]×[D, D] projections into
- * two [1, D]×[D, D] ones: the last block of a ViT-B/32 image costs 1/12 of a block instead of 1/5.
+ * two [1, D]×[D, D] ones per sequence: the last block of a ViT-B/32 image costs 2% of a full block.
  */
 function pooledAttention(c: BuildCtx, hRow: string, h3: string, n: BlockNames, o: StackOptions, row: number | string): string {
   const { g } = c;
