@@ -97,20 +97,8 @@ function biasInit(c: BuildCtx, hint: string, b: BiasRef, outDim: number, dataTyp
 export function linear(c: BuildCtx, x: string, hint: string, inDim: number, outDim: number, w: WeightRef, b: BiasRef | null): string {
   const { g } = c;
   if (c.mode === 'int8') {
-    let q: Promise<{ q: Int8Array; scale: Float32Array }> | null = null;
-    const quant = () => (q ??= weightValues(c, w, inDim, outDim).then((v) => quantizePerChannel(v, inDim, outDim, w.layout === 'torch')));
-    const wq = g.initializer(`${hint}.weight_q`, [inDim, outDim], DataType.INT8, async () => {
-      const r = (await quant()).q;
-      return new Uint8Array(r.buffer, r.byteOffset, r.byteLength);
-    });
-    const ws = c.w.computed(g, `${hint}.weight_scale`, [outDim], DataType.FLOAT, async () => {
-      const scale = (await quant()).scale;
-      q = null; // written right after weight_q: release the quantized copy
-      return scale;
-    });
-    const [xq, xs, xz] = g.nodeN('DynamicQuantizeLinear', [x], 3) as [string, string, string];
-    const acc = g.node('Cast', [g.node('MatMulInteger', [xq, wq, xz])], { to: DataType.FLOAT });
-    const y = g.node('Mul', [acc, g.node('Mul', [xs, ws])]);
+    const quantize = () => weightValues(c, w, inDim, outDim).then((v) => quantizePerChannel(v, inDim, outDim, w.layout === 'torch'));
+    const y = int8MatMul(c, x, hint, [inDim, outDim], [outDim], quantize);
     return b ? g.node('Add', [y, biasInit(c, hint, b, outDim, DataType.FLOAT)]) : y;
   }
   const dims = w.layout === 'torch' ? [outDim, inDim] : [inDim, outDim];
@@ -120,6 +108,29 @@ export function linear(c: BuildCtx, x: string, hint: string, inDim: number, outD
     : c.w.computed(g, `${hint}.weight`, dims, c.cdt, () => weightValues(c, w, inDim, outDim));
   const inputs = [x, weight, ...(b ? [biasInit(c, hint, b, outDim, c.cdt)] : [])];
   return g.node('Gemm', inputs, w.layout === 'torch' ? { transB: 1 } : {});
+}
+
+/**
+ * x · Wq · scale for an int8 weight of `dims` ([in, out], or [H, in, out] per head) with per-output-column
+ * scales of `scaleDims`: the DynamicQuantizeLinear → MatMulInteger → Cast → Mul pattern onnxruntime fuses
+ * into DynamicQuantizeMatMul. `quantize` runs once, when the writer reaches the weight.
+ */
+function int8MatMul(c: BuildCtx, x: string, hint: string, dims: number[], scaleDims: number[], quantize: () => Promise<{ q: Int8Array; scale: Float32Array }>): string {
+  const { g } = c;
+  let q: Promise<{ q: Int8Array; scale: Float32Array }> | null = null;
+  const quant = () => (q ??= quantize());
+  const wq = g.initializer(`${hint}.weight_q`, dims, DataType.INT8, async () => {
+    const r = (await quant()).q;
+    return new Uint8Array(r.buffer, r.byteOffset, r.byteLength);
+  });
+  const ws = c.w.computed(g, `${hint}.weight_scale`, scaleDims, DataType.FLOAT, async () => {
+    const scale = (await quant()).scale;
+    q = null; // written right after weight_q: release the quantized copy
+    return scale;
+  });
+  const [xq, xs, xz] = g.nodeN('DynamicQuantizeLinear', [x], 3) as [string, string, string];
+  const acc = g.node('Cast', [g.node('MatMulInteger', [xq, wq, xz])], { to: DataType.FLOAT });
+  return g.node('Mul', [acc, g.node('Mul', [xs, ws])]);
 }
 
 /** LayerNormalization over the last axis; in fp16 exports it runs in float32 (open_clip's LayerNormFp32). */
@@ -217,10 +228,7 @@ export function attention(
 
 /** q/k/v weight and bias refs for nn.MultiheadAttention's packed in_proj (q scaled by 1/√head_dim). */
 export function packedQkv(p: string, d: number, heads: number): Pick<AttnWeights, 'q' | 'k' | 'v'> {
-  return packedQkvNames(`${p}in_proj_weight`, `${p}in_proj_bias`, d, heads);
-}
-
-function packedQkvNames(weight: string, bias: string, d: number, heads: number): Pick<AttnWeights, 'q' | 'k' | 'v'> {
+  const [weight, bias] = [`${p}in_proj_weight`, `${p}in_proj_bias`];
   const s = 1 / Math.sqrt(d / heads);
   const part = (i: number, scale?: number): [WeightRef, BiasRef] => [
     { name: weight, layout: 'torch', rows: [i * d, (i + 1) * d], ...(scale ? { scale } : {}) },
@@ -298,12 +306,9 @@ export function transformer(c: BuildCtx, x: string, blocks: BlockNames[], o: Sta
       // Only the pooled row leaves the last block: it attends over ln_1 of every token (see pooledAttention).
       const seq3 = seqShape(c, o.runtimeSeq ?? o.seq, -1, [o.width]);
       const only = o.onlyRow;
-      const row = (t: string) => {
-        const t3 = g.node('Reshape', [t, seq3]);
-        return typeof only === 'number' ? g.node('Gather', [t3, i64(c, [only], [])], { axis: 1 }) : g.node('GatherND', [t3, only], { batch_dims: 1 });
-      };
-      const a = pooledAttention(c, row(h), g.node('Reshape', [h, seq3]), n, o, only);
-      x1 = g.node('Add', [row(x), a]);
+      const row = (t3: string) => (typeof only === 'number' ? g.node('Gather', [t3, i64(c, [only], [])], { axis: 1 }) : g.node('GatherND', [t3, only], { batch_dims: 1 }));
+      const h3 = g.node('Reshape', [h, seq3]);
+      x1 = g.node('Add', [row(g.node('Reshape', [x, seq3])), pooledAttention(c, row(h3), h3, n, o, only)]);
     } else {
       const a = selfAttention(c, h, n, o, mask, shape);
       const out = linear(c, a, `${hint}.attn.out`, o.width, o.width, { name: n.outWeight, layout: 'torch', ...ls1 }, { name: n.outBias, ...ls1 });
@@ -373,29 +378,15 @@ function perHeadMatMul(c: BuildCtx, x: string, hint: string, name: string, row0:
   const [inDim, outDim] = transposed ? [d, hd] : [hd, d];
   const head = async (h: number) => (await c.w.f32(name)).subarray((row0 + h * hd) * d, (row0 + (h + 1) * hd) * d); // [hd, d]
   if (c.mode === 'int8') {
-    let q: Promise<{ q: Int8Array; scale: Float32Array }> | null = null;
-    const quant = () =>
-      (q ??= (async () => {
-        const all = { q: new Int8Array(H * inDim * outDim), scale: new Float32Array(H * outDim) };
-        for (let h = 0; h < H; h++) {
-          const r = quantizePerChannel(await head(h), inDim, outDim, transposed);
-          all.q.set(r.q, h * inDim * outDim);
-          all.scale.set(r.scale, h * outDim);
-        }
-        return all;
-      })());
-    const wq = g.initializer(`${hint}.weight_q`, [H, inDim, outDim], DataType.INT8, async () => {
-      const r = (await quant()).q;
-      return new Uint8Array(r.buffer, r.byteOffset, r.byteLength);
+    return int8MatMul(c, x, hint, [H, inDim, outDim], [H, 1, outDim], async () => {
+      const all = { q: new Int8Array(H * inDim * outDim), scale: new Float32Array(H * outDim) };
+      for (let h = 0; h < H; h++) {
+        const r = quantizePerChannel(await head(h), inDim, outDim, transposed);
+        all.q.set(r.q, h * inDim * outDim);
+        all.scale.set(r.scale, h * outDim);
+      }
+      return all;
     });
-    const ws = c.w.computed(g, `${hint}.weight_scale`, [H, 1, outDim], DataType.FLOAT, async () => {
-      const scale = (await quant()).scale;
-      q = null;
-      return scale;
-    });
-    const [xq, xs, xz] = g.nodeN('DynamicQuantizeLinear', [x], 3) as [string, string, string];
-    const acc = g.node('Cast', [g.node('MatMulInteger', [xq, wq, xz])], { to: DataType.FLOAT });
-    return g.node('Mul', [acc, g.node('Mul', [xs, ws])]);
   }
   const w = c.w.computed(g, hint, [H, inDim, outDim], c.cdt, async () => {
     if (!transposed) return (await c.w.f32(name)).subarray(row0 * d, (row0 + d) * d);

@@ -59,8 +59,8 @@ const PIECE = 1 << 20;
 class Sink {
   private parts: Uint8Array[] = [];
   private pending = 0;
-  private inFlight: Promise<void>[] = [];
-  private copies = new Set<Promise<void>>();
+  /** Every write and span copy still running; each records its failure instead of rejecting. */
+  private running = new Set<Promise<void>>();
   private free: Uint8Array[] | null = null;
   private waiting: Array<() => void> = [];
   private failure: unknown = null;
@@ -99,18 +99,13 @@ class Sink {
     for (let off = 0; off < length; off += PIECE) {
       const buf = await this.take();
       const view = buf.subarray(0, Math.min(PIECE, length - off));
-      const task: Promise<void> = src
-        .readInto(off, view)
-        .then(() => this.writeAll(view, base + off))
-        .then(() => onBytes?.(view.byteLength))
-        .catch((err: unknown) => {
-          this.failure ??= err;
-        })
-        .finally(() => {
-          this.copies.delete(task);
-          this.give(buf);
-        });
-      this.copies.add(task);
+      this.track(
+        src
+          .readInto(off, view)
+          .then(() => this.writeAll(view, base + off))
+          .then(() => onBytes?.(view.byteLength))
+          .finally(() => this.give(buf)),
+      );
     }
   }
   private async take(): Promise<Uint8Array> {
@@ -128,19 +123,23 @@ class Sink {
   /** Flushes and waits for every write. */
   async drain(): Promise<void> {
     await this.flush();
-    await Promise.all([...this.inFlight, ...this.copies]);
-    this.inFlight = [];
+    await Promise.all(this.running);
     if (this.failure) throw this.failure;
+  }
+  private track(p: Promise<void>): void {
+    const t: Promise<void> = p
+      .catch((err: unknown) => {
+        this.failure ??= err;
+      })
+      .finally(() => this.running.delete(t));
+    this.running.add(t);
   }
   private async issue(b: Uint8Array): Promise<void> {
     if (this.failure) throw this.failure;
     const at = this.position;
     this.position += b.byteLength;
-    const done = this.writeAll(b, at).catch((err: unknown) => {
-      this.failure ??= err;
-    });
-    this.inFlight.push(done);
-    if (this.inFlight.length >= WRITES_IN_FLIGHT) await this.inFlight.shift();
+    this.track(this.writeAll(b, at));
+    while (this.running.size >= WRITES_IN_FLIGHT) await Promise.race(this.running);
     if (this.failure) throw this.failure;
   }
   private async writeAll(b: Uint8Array, at: number): Promise<void> {
