@@ -25,8 +25,8 @@ export interface SimilarityMetrics {
   maxCosSimDiff: number;
 }
 
-function normalizedRows(x: Float32Array, n: number, dim: number): Float64Array {
-  const out = new Float64Array(n * dim);
+/** Each of the n rows of x scaled to unit L2 norm (a zero row stays zero), written into `out`. */
+export function normalizeRows<T extends Float32Array | Float64Array>(x: Float32Array, n: number, dim: number, out: T): T {
   for (let i = 0; i < n; i++) {
     let s = 0;
     for (let j = 0; j < dim; j++) s += (x[i * dim + j] as number) ** 2;
@@ -38,8 +38,8 @@ function normalizedRows(x: Float32Array, n: number, dim: number): Float64Array {
 
 /** CLIP logits for every (image, text) pair, as open_clip computes them from normalized features. */
 export function clipLogits(image: Float32Array, text: Float32Array, n: number, dim: number, scale: number, bias: number): number[][] {
-  const a = normalizedRows(image, n, dim);
-  const b = normalizedRows(text, n, dim);
+  const a = normalizeRows(image, n, dim, new Float64Array(n * dim));
+  const b = normalizeRows(text, n, dim, new Float64Array(n * dim));
   const out: number[][] = [];
   for (let i = 0; i < n; i++) {
     const row: number[] = [];

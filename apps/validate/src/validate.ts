@@ -6,7 +6,7 @@ import { ValidateError } from './errors.js';
 import { compareTower, type TowerMetrics } from './metrics.js';
 import { resolveProfile, type Precision, type Profile, type ProfileOverrides } from './profiles.js';
 import { embeddingSet, readReference, type Reference } from './reference.js';
-import { compareSimilarity, type SimilarityMetrics } from './similarity.js';
+import { compareSimilarity, normalizeRows, type SimilarityMetrics } from './similarity.js';
 
 export interface ValidateOptions extends LoadArtifactOptions {
   artifact: string;
@@ -34,17 +34,6 @@ export interface ValidationResult {
   seconds: number;
 }
 
-function l2Rows(x: Float32Array, n: number, dim: number): Float32Array {
-  const out = new Float32Array(x.length);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let j = 0; j < dim; j++) s += (x[i * dim + j] as number) ** 2;
-    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let j = 0; j < dim; j++) out[i * dim + j] = (x[i * dim + j] as number) * inv;
-  }
-  return out;
-}
-
 /** Compares one artifact with a reference under a tolerance profile and explains any failure. */
 export async function validateArtifact(options: ValidateOptions): Promise<ValidationResult> {
   const t0 = performance.now();
@@ -53,7 +42,8 @@ export async function validateArtifact(options: ValidateOptions): Promise<Valida
   const raw = embeddingSet(ref, against);
   const cand = await loadArtifact(options.artifact, ref, options);
   // A graph that ends in L2 normalization is compared with the normalized reference.
-  const truth = cand.normalized ? { image: l2Rows(raw.image, ref.n, ref.embedDim), text: l2Rows(raw.text, ref.n, ref.embedDim) } : raw;
+  const l2 = (x: Float32Array) => normalizeRows(x, ref.n, ref.embedDim, new Float32Array(x.length));
+  const truth = cand.normalized ? { image: l2(raw.image), text: l2(raw.text) } : raw;
   if (cand.normalized) cand.notes.push('outputs are L2-normalized: compared with the normalized reference');
   const profile = resolveProfile(options.profile ?? 'auto', cand.precision, options.overrides);
   const towers: TowerMetrics[] = [];
