@@ -1,3 +1,4 @@
+import type { ModelCfg } from '@cliphub/registry';
 import { ConvertError } from './errors.js';
 
 export interface ShapeInfo {
@@ -5,15 +6,8 @@ export interface ShapeInfo {
   shape: readonly number[];
 }
 
-/** An open_clip model_cfg (the JSON in open_clip_config.json). */
-export interface InferredModelCfg {
-  embed_dim: number;
-  vision_cfg: Record<string, unknown>;
-  text_cfg: Record<string, unknown>;
-  custom_text?: boolean;
-  init_logit_bias?: number;
-  quick_gelu?: boolean;
-}
+/** The inferred model_cfg: the registry's ModelCfg (open_clip_config.json's model_cfg). */
+export type InferredModelCfg = ModelCfg;
 
 export interface Inference {
   modelCfg: InferredModelCfg;
