@@ -40,6 +40,27 @@ export function createProgress(
   };
 }
 
+/**
+ * A bar created on the first update, when a library's progress callback first reports the total; finish()
+ * is a no-op when nothing was reported.
+ */
+export function lazyProgress(
+  stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number },
+  title: string,
+  enabled = true,
+): { update(done: number, total: number, label?: string): void; finish(): void } {
+  let bar: Progress | null = null;
+  return {
+    update(done, total, label) {
+      bar ??= createProgress(stream, total, title, enabled);
+      bar.update(done, label);
+    },
+    finish() {
+      bar?.finish();
+    },
+  };
+}
+
 export function formatBytes(n: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let i = 0;

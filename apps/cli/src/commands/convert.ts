@@ -1,7 +1,7 @@
 import { convertToOnnx, convertToSafetensors, locateInput, type ConvertReport, type OnnxConvertReport, type OutputDtype, type ActivationFlag } from '@cliphub/convert';
 import path from 'node:path';
 import { parseCommandArgs, UsageError, writeJson, type Command, type CommandIO } from '../command.js';
-import { createProgress, formatBytes } from '../progress.js';
+import { formatBytes, lazyProgress } from '../progress.js';
 
 const usage = `Usage: cliphub convert <input> --to safetensors|onnx --out DIR [options]
 
@@ -72,7 +72,7 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
   if (values.to === 'onnx') return runOnnx(input, values, io);
   if (values.opset || values.towers || values.normalize || values['plain-onnx']) throw new UsageError('--opset, --towers, --normalize and --plain-onnx apply to --to onnx only');
 
-  let progress: ReturnType<typeof createProgress> | null = null;
+  const progress = lazyProgress(io.stderr, 'converting', !values.json);
   const report = await convertToSafetensors({
     input,
     outDir: values.out,
@@ -81,12 +81,9 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
     activation: values.activation as ActivationFlag | undefined,
     force: values.force,
     verify: values.verify,
-    onProgress: (done, total) => {
-      progress ??= createProgress(io.stderr, total, 'converting', !values.json);
-      progress.update(done);
-    },
+    onProgress: (done, total) => progress.update(done, total),
   });
-  (progress as ReturnType<typeof createProgress> | null)?.finish();
+  progress.finish();
   if (values.json) writeJson(io, report);
   else io.stdout.write(summary(report));
   return 0;
@@ -114,7 +111,7 @@ async function runOnnx(input: string, values: OnnxFlags, io: CommandIO): Promise
   if (towers && (towers.length === 0 || towers.some((t) => t !== 'vision' && t !== 'text'))) {
     throw new UsageError(`--towers takes vision, text or vision,text, not '${values.towers}'`);
   }
-  let progress: ReturnType<typeof createProgress> | null = null;
+  const progress = lazyProgress(io.stderr, 'exporting', !values.json);
   const report = await convertToOnnx({
     input,
     outDir: values.out as string,
@@ -126,12 +123,9 @@ async function runOnnx(input: string, values: OnnxFlags, io: CommandIO): Promise
     towers: towers as Array<'vision' | 'text'> | undefined,
     normalize: values.normalize,
     contribOps: !values['plain-onnx'],
-    onProgress: (done, total) => {
-      progress ??= createProgress(io.stderr, total, 'exporting', !values.json);
-      progress.update(done);
-    },
+    onProgress: (done, total) => progress.update(done, total),
   });
-  (progress as ReturnType<typeof createProgress> | null)?.finish();
+  progress.finish();
   if (values.json) writeJson(io, report);
   else io.stdout.write(onnxSummary(report));
   return 0;

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { discoverToken, pullRepo } from '@cliphub/hub';
 import { parseCommandArgs, UsageError, writeJson, type Command } from '../command.js';
-import { createProgress, formatBytes } from '../progress.js';
+import { formatBytes, lazyProgress } from '../progress.js';
 
 const usage = `Usage: cliphub pull hf-hub:ORG/NAME [--revision R] [--hub-url URL] [--cache-dir D] [--json]
 
@@ -19,19 +19,16 @@ const command: Command = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, { revision: { type: 'string' }, 'hub-url': { type: 'string' }, 'cache-dir': { type: 'string' }, json: { type: 'boolean' } });
     if (positionals.length !== 1) throw new UsageError('pull takes exactly one repo, e.g. hf-hub:ORG/NAME (see --help)');
-    let bar: ReturnType<typeof createProgress> | null = null;
+    const bar = lazyProgress(io.stderr, 'pull', !values.json);
     const r = await pullRepo({
       repo: positionals[0] as string,
       revision: values.revision,
       hubUrl: values['hub-url'] ?? io.env.HF_ENDPOINT ?? 'https://huggingface.co',
       token: discoverToken(io.env),
       cacheDir: values['cache-dir'] ? path.resolve(io.cwd, values['cache-dir']) : undefined,
-      onProgress: (p) => {
-        bar ??= createProgress(io.stderr, p.bytesTotal, 'pull', !values.json);
-        bar.update(p.bytesDone, p.path);
-      },
+      onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal, p.path),
     });
-    (bar as ReturnType<typeof createProgress> | null)?.finish();
+    bar.finish();
     if (values.json) writeJson(io, r);
     else io.stdout.write(`${r.repo}@${r.commit}: ${r.files.length} files, ${formatBytes(r.downloadedBytes)} downloaded\n${r.snapshotDir}\n`);
     return 0;

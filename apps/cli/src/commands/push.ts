@@ -20,7 +20,7 @@ import {
 } from '@cliphub/hub';
 import { listArchitectures, listPretrained, makeDefaultHubConfigLoader, parseSpec, resolve, type PretrainedEntry } from '@cliphub/registry';
 import { parseCommandArgs, UsageError, writeJson, type Command, type CommandIO } from '../command.js';
-import { createProgress, formatBytes } from '../progress.js';
+import { createProgress, formatBytes, lazyProgress } from '../progress.js';
 
 const usage = `Usage: cliphub push <dir|checkpoint|spec> --repo ORG/NAME [options]
 
@@ -110,7 +110,7 @@ async function fromPath(abs: string, o: PrepareOptions): Promise<Source> {
     return { folder: abs, sourceDir: abs, torchSave: has ? bin : null, noTorchSave: `${abs} holds no open_clip_pytorch_model.bin`, report: null };
   }
   const out = await o.staging();
-  let bar: ReturnType<typeof createProgress> | null = null;
+  const bar = lazyProgress(o.stderr, 'converting', o.progress);
   const report = await convertToSafetensors({
     input: abs,
     outDir: out,
@@ -119,12 +119,9 @@ async function fromPath(abs: string, o: PrepareOptions): Promise<Source> {
     activation: o.activation,
     force: o.force,
     verify: true,
-    onProgress: (done, total) => {
-      bar ??= createProgress(o.stderr, total, 'converting', o.progress);
-      bar.update(done);
-    },
+    onProgress: (done, total) => bar.update(done, total),
   });
-  (bar as ReturnType<typeof createProgress> | null)?.finish();
+  bar.finish();
   const torchSave = report.format === 'zip' || report.format === 'legacy' ? report.checkpoint : null;
   const noTorchSave = `${path.basename(report.checkpoint)} is ${report.format === 'torchscript' ? 'a TorchScript archive, not a torch.save state dict' : 'safetensors'}`;
   return { folder: out, sourceDir: dir, torchSave, noTorchSave, report };
