@@ -1,6 +1,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '.oracle/**', '.cache/**', '**/*.cjs', '**/generated/**'] },
@@ -12,6 +13,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  prettier,
   {
     files: ['**/*.mjs', 'tools/**/*.js'],
     languageOptions: { globals: globals.node },

@@ -1,12 +1,26 @@
-import { readdirSync, existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
-// Tests import workspace packages from source, so `vitest` needs no prior build.
+// Tests import workspace packages from source, so `vitest` needs no prior build. Every workspace the root
+// package.json lists (packages/* and apps/*) that has src/index.ts is mapped by its package name.
 const alias: Record<string, string> = { '#test-support': `${root}test/support` };
-for (const dir of readdirSync(`${root}packages`)) {
-  if (existsSync(`${root}packages/${dir}/src/index.ts`)) alias[`@cliphub/${dir}`] = `${root}packages/${dir}/src/index.ts`;
+const workspaces = (JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { workspaces: string[] }).workspaces;
+for (const pattern of workspaces) {
+  const parent = pattern.endsWith('/*') ? pattern.slice(0, -2) : null;
+  const dirs = parent
+    ? readdirSync(path.join(root, parent), { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => path.join(root, parent, d.name))
+    : [path.join(root, pattern)];
+  for (const dir of dirs) {
+    const entry = path.join(dir, 'src/index.ts');
+    if (!existsSync(entry) || !existsSync(path.join(dir, 'package.json'))) continue;
+    const { name } = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name: string };
+    alias[name] = entry;
+  }
 }
 
 export default defineConfig({

@@ -6,7 +6,10 @@ import { cliBin, repoRoot, runPython, hasOracle, tempDir } from '#test-support';
 
 const demo = path.join(repoRoot, 'examples/tiny-clip');
 
-function cli(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [cliBin, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -31,7 +34,12 @@ describe.skipIf(!existsSync(cliBin))('cliphub convert (built CLI)', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(report).toMatchObject({ format: 'zip', verified: true, config: { source: 'config-file' }, activation: { value: 'quickgelu' } });
+    expect(report).toMatchObject({
+      format: 'zip',
+      verified: true,
+      config: { source: 'config-file' },
+      activation: { value: 'quickgelu' },
+    });
     expect(readdirSync(out).sort()).toEqual(['open_clip_config.json', 'open_clip_model.safetensors']);
     const cfg = JSON.parse(readFileSync(path.join(out, 'open_clip_config.json'), 'utf8'));
     expect(Object.keys(cfg.preprocess_cfg).sort()).toEqual(['interpolation', 'mean', 'resize_mode', 'std']);
@@ -45,12 +53,15 @@ describe.skipIf(!existsSync(cliBin))('cliphub convert (built CLI)', () => {
     mkdirSync(snap, { recursive: true });
     mkdirSync(path.join(cache, 'models--demo--tiny', 'refs'), { recursive: true });
     writeFileSync(path.join(cache, 'models--demo--tiny', 'refs', 'main'), sha);
-    for (const f of ['open_clip_pytorch_model.bin', 'open_clip_config.json']) copyFileSync(path.join(demo, f), path.join(snap, f));
+    for (const f of ['open_clip_pytorch_model.bin', 'open_clip_config.json'])
+      copyFileSync(path.join(demo, f), path.join(snap, f));
     const out = path.join(tmp.dir, 'from-hub');
     const r = cli(['convert', 'hf-hub:demo/tiny', '--out', out, '--json'], { HF_HUB_CACHE: cache });
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ format: 'zip', config: { source: 'config-file' } });
-    const missing = cli(['convert', 'hf-hub:demo/absent', '--out', path.join(tmp.dir, 'absent')], { HF_HUB_CACHE: cache });
+    const missing = cli(['convert', 'hf-hub:demo/absent', '--out', path.join(tmp.dir, 'absent')], {
+      HF_HUB_CACHE: cache,
+    });
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/not in the local Hugging Face cache.*cliphub pull hf-hub:demo\/absent/);
   });
@@ -60,7 +71,16 @@ describe.skipIf(!existsSync(cliBin))('cliphub convert (built CLI)', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/contradicts .*--force/);
     expect(existsSync(path.join(tmp.dir, 'act', 'open_clip_model.safetensors'))).toBe(false);
-    const forced = cli(['convert', demo, '--out', path.join(tmp.dir, 'act'), '--activation', 'gelu', '--force', '--json']);
+    const forced = cli([
+      'convert',
+      demo,
+      '--out',
+      path.join(tmp.dir, 'act'),
+      '--activation',
+      'gelu',
+      '--force',
+      '--json',
+    ]);
     expect(forced.status).toBe(0);
     expect(JSON.parse(forced.stdout).activation).toMatchObject({ value: 'gelu', source: '--activation (forced)' });
   });
@@ -100,7 +120,11 @@ describe.skipIf(!existsSync(cliBin))('cliphub convert (built CLI)', () => {
       expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
     };
 
-    it('a truncated zip', () => expectRefused(bad('truncated', src.subarray(0, Math.floor(src.length / 2))), /zip|truncat|central directory|end of/i));
+    it('a truncated zip', () =>
+      expectRefused(
+        bad('truncated', src.subarray(0, Math.floor(src.length / 2))),
+        /zip|truncat|central directory|end of/i,
+      ));
 
     it('a safetensors file with overlapping offsets', () => {
       const header = JSON.stringify({

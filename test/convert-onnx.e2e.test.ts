@@ -43,69 +43,98 @@ function compare(got: Float32Array, want: Float32Array, d: number): { minCos: nu
   return { minCos, relMax: maxDiff / maxRef };
 }
 
-async function fidelity(dir: string, reference: string): Promise<{ image: ReturnType<typeof compare>; text: ReturnType<typeof compare> }> {
+async function fidelity(
+  dir: string,
+  reference: string,
+): Promise<{ image: ReturnType<typeof compare>; text: ReturnType<typeof compare> }> {
   const ref = await readRef(reference);
   const model = await loadModel(dir, { vocabPath: oracleVocabPath ?? undefined });
   const px = ref['inputs.pixel_values']!;
   const ids = ref['inputs.input_ids']!;
   const n = px.shape[0]!;
   const d = model.embedDim;
-  const image = compare(await runVision(model, px.data as Float32Array, n), ref['cpu_fp32.image_embeds']!.data as Float32Array, d);
-  const text = compare(await runText(model, ids.data as BigInt64Array, n), ref['cpu_fp32.text_embeds']!.data as Float32Array, d);
+  const image = compare(
+    await runVision(model, px.data as Float32Array, n),
+    ref['cpu_fp32.image_embeds']!.data as Float32Array,
+    d,
+  );
+  const text = compare(
+    await runText(model, ids.data as BigInt64Array, n),
+    ref['cpu_fp32.text_embeds']!.data as Float32Array,
+    d,
+  );
   return { image, text };
 }
 
-describe.skipIf(!hasOracle || !existsSync(models))('convert --to onnx: every tiny model, from torch checkpoints, reproduces open_clip', () => {
-  let tmp: ReturnType<typeof tempDir>;
-  beforeAll(() => {
-    tmp = tempDir();
-  });
-  afterAll(() => tmp?.cleanup());
-  const names = existsSync(models) ? readdirSync(models).sort() : [];
-  const exported: Array<{ name: string; dir: string }> = [];
-
-  for (const name of names) {
-    it(`${name}: torch.save checkpoint -> fp32 ONNX within 0.99999 cosine`, async () => {
-      const dir = path.join(tmp.dir, name);
-      // Standard ONNX ops, so onnx.checker can check these exports below; the fused default is covered next.
-      const report: OnnxConvertReport = await convertToOnnx({ input: path.join(models, name, 'open_clip_pytorch_model.bin'), outDir: dir, contribOps: false });
-      expect(report.files).toEqual(['cliphub.json', 'open_clip_config.json', 'text.onnx', 'vision.onnx']);
-      expect(readdirSync(dir).sort()).toEqual(report.files);
-      const manifest = JSON.parse(readFileSync(path.join(dir, 'cliphub.json'), 'utf8'));
-      expect(manifest.source.sha256).toMatch(/^[0-9a-f]{64}$/);
-      const f = await fidelity(dir, path.join(models, name, 'reference.safetensors'));
-      expect(f.image.minCos).toBeGreaterThanOrEqual(0.99999);
-      expect(f.text.minCos).toBeGreaterThanOrEqual(0.99999);
-      expect(f.image.relMax).toBeLessThanOrEqual(1e-4);
-      expect(f.text.relMax).toBeLessThanOrEqual(1e-4);
-      exported.push({ name, dir });
+describe.skipIf(!hasOracle || !existsSync(models))(
+  'convert --to onnx: every tiny model, from torch checkpoints, reproduces open_clip',
+  () => {
+    let tmp: ReturnType<typeof tempDir>;
+    beforeAll(() => {
+      tmp = tempDir();
     });
-  }
+    afterAll(() => tmp?.cleanup());
+    const names = existsSync(models) ? readdirSync(models).sort() : [];
+    const exported: Array<{ name: string; dir: string }> = [];
 
-  it('exports a TorchScript archive and a training checkpoint as well', async () => {
-    for (const file of ['torchscript.pt', 'epoch_1.pt']) {
-      const dir = path.join(tmp.dir, `vit-gelu-${file}`);
-      await convertToOnnx({ input: path.join(models, 'tiny-vit-gelu', file), outDir: dir, model: `local-dir:${path.join(models, 'tiny-vit-gelu')}` });
-      const f = await fidelity(dir, path.join(models, 'tiny-vit-gelu/reference.safetensors'));
-      expect(f.image.minCos, file).toBeGreaterThanOrEqual(0.99999);
-      expect(f.text.minCos, file).toBeGreaterThanOrEqual(0.99999);
+    for (const name of names) {
+      it(`${name}: torch.save checkpoint -> fp32 ONNX within 0.99999 cosine`, async () => {
+        const dir = path.join(tmp.dir, name);
+        // Standard ONNX ops, so onnx.checker can check these exports below; the fused default is covered next.
+        const report: OnnxConvertReport = await convertToOnnx({
+          input: path.join(models, name, 'open_clip_pytorch_model.bin'),
+          outDir: dir,
+          contribOps: false,
+        });
+        expect(report.files).toEqual(['cliphub.json', 'open_clip_config.json', 'text.onnx', 'vision.onnx']);
+        expect(readdirSync(dir).sort()).toEqual(report.files);
+        const manifest = JSON.parse(readFileSync(path.join(dir, 'cliphub.json'), 'utf8'));
+        expect(manifest.source.sha256).toMatch(/^[0-9a-f]{64}$/);
+        const f = await fidelity(dir, path.join(models, name, 'reference.safetensors'));
+        expect(f.image.minCos).toBeGreaterThanOrEqual(0.99999);
+        expect(f.text.minCos).toBeGreaterThanOrEqual(0.99999);
+        expect(f.image.relMax).toBeLessThanOrEqual(1e-4);
+        expect(f.text.relMax).toBeLessThanOrEqual(1e-4);
+        exported.push({ name, dir });
+      });
     }
-  });
 
-  it('a forced activation swap (QuickGELU model exported as GELU) breaks fidelity', async () => {
-    const dir = path.join(tmp.dir, 'swapped');
-    await convertToOnnx({ input: path.join(models, 'tiny-vit-quickgelu'), outDir: dir, activation: 'gelu', force: true });
-    const f = await fidelity(dir, path.join(models, 'tiny-vit-quickgelu/reference.safetensors'));
-    expect(Math.min(f.image.minCos, f.text.minCos)).toBeLessThan(0.99999);
-  });
+    it('exports a TorchScript archive and a training checkpoint as well', async () => {
+      for (const file of ['torchscript.pt', 'epoch_1.pt']) {
+        const dir = path.join(tmp.dir, `vit-gelu-${file}`);
+        await convertToOnnx({
+          input: path.join(models, 'tiny-vit-gelu', file),
+          outDir: dir,
+          model: `local-dir:${path.join(models, 'tiny-vit-gelu')}`,
+        });
+        const f = await fidelity(dir, path.join(models, 'tiny-vit-gelu/reference.safetensors'));
+        expect(f.image.minCos, file).toBeGreaterThanOrEqual(0.99999);
+        expect(f.text.minCos, file).toBeGreaterThanOrEqual(0.99999);
+      }
+    });
 
-  it('onnx.checker (full_check) accepts every export and Python onnxruntime agrees with onnxruntime-node', async () => {
-    const jobs = exported.map(({ name, dir }) => ({ dir, reference: path.join(models, name, 'reference.safetensors') }));
-    expect(jobs.length).toBe(names.length);
-    const jobsFile = path.join(tmp.dir, 'onnx-jobs.json');
-    writeFileSync(jobsFile, JSON.stringify(jobs));
-    const results = pythonJson<Array<{ dir: string; checked: boolean; image_cos: number; text_cos: number }>>(
-      `
+    it('a forced activation swap (QuickGELU model exported as GELU) breaks fidelity', async () => {
+      const dir = path.join(tmp.dir, 'swapped');
+      await convertToOnnx({
+        input: path.join(models, 'tiny-vit-quickgelu'),
+        outDir: dir,
+        activation: 'gelu',
+        force: true,
+      });
+      const f = await fidelity(dir, path.join(models, 'tiny-vit-quickgelu/reference.safetensors'));
+      expect(Math.min(f.image.minCos, f.text.minCos)).toBeLessThan(0.99999);
+    });
+
+    it('onnx.checker (full_check) accepts every export and Python onnxruntime agrees with onnxruntime-node', async () => {
+      const jobs = exported.map(({ name, dir }) => ({
+        dir,
+        reference: path.join(models, name, 'reference.safetensors'),
+      }));
+      expect(jobs.length).toBe(names.length);
+      const jobsFile = path.join(tmp.dir, 'onnx-jobs.json');
+      writeFileSync(jobsFile, JSON.stringify(jobs));
+      const results = pythonJson<Array<{ dir: string; checked: boolean; image_cos: number; text_cos: number }>>(
+        `
 import json, sys, onnx, numpy as np, onnxruntime as ort
 from safetensors.numpy import load_file
 out = []
@@ -123,15 +152,16 @@ for job in json.load(open(sys.argv[1])):
     out.append(r)
 print(json.dumps(out))
 `,
-      [jobsFile],
-    );
-    for (const r of results) {
-      expect(r.checked).toBe(true);
-      expect(r.image_cos, r.dir).toBeGreaterThanOrEqual(0.99999);
-      expect(r.text_cos, r.dir).toBeGreaterThanOrEqual(0.99999);
-    }
-  });
-});
+        [jobsFile],
+      );
+      for (const r of results) {
+        expect(r.checked).toBe(true);
+        expect(r.image_cos, r.dir).toBeGreaterThanOrEqual(0.99999);
+        expect(r.text_cos, r.dir).toBeGreaterThanOrEqual(0.99999);
+      }
+    });
+  },
+);
 
 describe.skipIf(!existsSync(cliBin))('cliphub convert --to onnx (built CLI)', () => {
   const demo = path.join(repoRoot, 'examples/tiny-clip');
@@ -150,9 +180,14 @@ describe.skipIf(!existsSync(cliBin))('cliphub convert --to onnx (built CLI)', ()
     expect(report.dtype).toBe('int8');
     expect(report.towers.map((t: { tower: string }) => t.tower).sort()).toEqual(['text', 'vision']);
     for (const t of report.towers) expect(Object.keys(t.nodeCounts).length).toBeGreaterThan(3);
-    const fused = JSON.parse(cli(['convert', demo, '--to', 'onnx', '--out', path.join(tmp.dir, 'fused'), '--json']).stdout);
-    const plain = JSON.parse(cli(['convert', demo, '--to', 'onnx', '--out', path.join(tmp.dir, 'plain'), '--plain-onnx', '--json']).stdout);
-    const ops = (r: { towers: Array<{ nodeCounts: Record<string, number> }> }): string[] => r.towers.flatMap((t) => Object.keys(t.nodeCounts));
+    const fused = JSON.parse(
+      cli(['convert', demo, '--to', 'onnx', '--out', path.join(tmp.dir, 'fused'), '--json']).stdout,
+    );
+    const plain = JSON.parse(
+      cli(['convert', demo, '--to', 'onnx', '--out', path.join(tmp.dir, 'plain'), '--plain-onnx', '--json']).stdout,
+    );
+    const ops = (r: { towers: Array<{ nodeCounts: Record<string, number> }> }): string[] =>
+      r.towers.flatMap((t) => Object.keys(t.nodeCounts));
     expect(fused.contribOps).toBe(true);
     expect(ops(fused).some((op) => /Attention|QuickGelu/.test(op))).toBe(true);
     expect(plain.contribOps).toBe(false);

@@ -38,7 +38,13 @@ interface Case {
 }
 
 const CHECK = readFileSync('test/support/py/check_conversions.py', 'utf8');
-const FORMATS = ['open_clip_pytorch_model.bin', 'legacy.bin', 'epoch_1.pt', 'torchscript.pt', 'open_clip_model.safetensors'];
+const FORMATS = [
+  'open_clip_pytorch_model.bin',
+  'legacy.bin',
+  'epoch_1.pt',
+  'torchscript.pt',
+  'open_clip_model.safetensors',
+];
 const modelsDir = path.join(generatedFixtures, 'models');
 
 /** The tiny models in every format, the casts, and a TorchScript archive with no config beside it. */
@@ -86,7 +92,15 @@ function generatedCases(tmp: string): Case[] {
   // Every dtype, views, offsets and tied storages, in both torch.save formats.
   for (const file of ['zoo.zip.pt', 'zoo.legacy.pt']) {
     const zoo = path.join(generatedFixtures, 'torch-cases', file);
-    if (existsSync(zoo)) cases.push({ id: `dtype zoo ${file}`, source: zoo, options: { input: zoo }, reference: null, tolerance: 'no-model', raw: true });
+    if (existsSync(zoo))
+      cases.push({
+        id: `dtype zoo ${file}`,
+        source: zoo,
+        options: { input: zoo },
+        reference: null,
+        tolerance: 'no-model',
+        raw: true,
+      });
   }
   const ts = path.join(modelsDir, 'tiny-vit-quickgelu/torchscript.pt');
   const alone = path.join(tmp, 'in', 'torchscript-alone');
@@ -159,7 +173,13 @@ describe.skipIf(!hasOracle)('convert matches real torch and open_clip on every f
           mkdirSync(outDir, { recursive: true });
           await writeSafetensors(
             path.join(outDir, 'open_clip_model.safetensors'),
-            weights.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, chunks: () => t.chunks(), copyFrom: t.fileSpan })),
+            weights.tensors.map((t) => ({
+              name: t.name,
+              dtype: t.dtype,
+              shape: t.shape,
+              chunks: () => t.chunks(),
+              copyFrom: t.fileSpan,
+            })),
           );
           await weights.close();
           jobs.push({ id: c.id, source: c.source, output_dir: outDir });
@@ -167,7 +187,15 @@ describe.skipIf(!hasOracle)('convert matches real torch and open_clip on every f
         }
         const report = await convertToSafetensors({ ...c.options, outDir });
         reports.set(c.id, report);
-        jobs.push({ id: c.id, source: c.source, output_dir: outDir, dtype: c.dtype, reference: c.reference, inputs: c.inputs, reference_prefix: c.referencePrefix });
+        jobs.push({
+          id: c.id,
+          source: c.source,
+          output_dir: outDir,
+          dtype: c.dtype,
+          reference: c.reference,
+          inputs: c.inputs,
+          reference_prefix: c.referencePrefix,
+        });
       } catch (e) {
         reports.set(c.id, e as Error);
       }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run demo`: every cliphub capability, end to end, on the bundled tiny model. No Python needed.
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import sharp from 'sharp';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,100 +23,161 @@ mkdirSync(o('images'), { recursive: true });
 const colors = { red: [220, 40, 40], green: [40, 180, 60], blue: [40, 70, 220] };
 for (const [name, [r, g, b]] of Object.entries(colors)) {
   await sharp({ create: { width: 96, height: 64, channels: 3, background: { r, g, b } } })
-    .composite([{ input: Buffer.from(`<svg width="96" height="64"><circle cx="48" cy="32" r="20" fill="white"/></svg>`) }])
+    .composite([
+      { input: Buffer.from(`<svg width="96" height="64"><circle cx="48" cy="32" r="20" fill="white"/></svg>`) },
+    ])
     .png()
     .toFile(o(`images/${name}.png`));
 }
 writeFileSync(o('texts.txt'), 'a red circle\na green circle\na blue circle\n');
 
-// The CLIP BPE vocab is data the tokenizer loads, never bundled: an installed open_clip (the test
-// oracle's, after `npm test`) or CLIPHUB_VOCAB provides it; else the runtime fetches it once from the Hub.
-const vocab = findVocab();
-
 const steps = [
-  { title: 'The registry: every open_clip 3.3.0 tag, filtered and sorted', args: ['models', '--min-imagenet', '0.8', '--sort', 'imagenet'] },
-  { title: 'One fully resolved model (config, preprocessing, activation per tower, weights)', args: ['models', 'show', 'ViT-B-32:openai'] },
+  {
+    title: 'The registry: every open_clip 3.3.0 tag, filtered and sorted',
+    args: ['models', '--min-imagenet', '0.8', '--sort', 'imagenet'],
+  },
+  {
+    title: 'One fully resolved model (config, preprocessing, activation per tower, weights)',
+    args: ['models', 'show', 'ViT-B-32:openai'],
+  },
   {
     title: 'Convert a torch.save checkpoint to safetensors (streamed, verified, no code executed)',
     args: ['convert', model, '--to', 'safetensors', '--out', o('safetensors'), '--verify'],
   },
-  { title: 'The same, cast to fp16', args: ['convert', model, '--to', 'safetensors', '--dtype', 'fp16', '--out', o('safetensors-fp16'), '--verify'] },
-  { title: 'Export both towers to ONNX, built from the weights in TypeScript (QuickGELU carried from the config)', args: ['convert', model, '--to', 'onnx', '--out', o('onnx')] },
-  { title: 'The same, int8 (dynamic per-channel quantization of the MatMul weights)', args: ['convert', model, '--to', 'onnx', '--dtype', 'int8', '--out', o('onnx-int8')] },
+  {
+    title: 'The same, cast to fp16',
+    args: ['convert', model, '--to', 'safetensors', '--dtype', 'fp16', '--out', o('safetensors-fp16'), '--verify'],
+  },
+  {
+    title: 'Export both towers to ONNX, built from the weights in TypeScript (QuickGELU carried from the config)',
+    args: ['convert', model, '--to', 'onnx', '--out', o('onnx')],
+  },
+  {
+    title: 'The same, int8 (dynamic per-channel quantization of the MatMul weights)',
+    args: ['convert', model, '--to', 'onnx', '--dtype', 'int8', '--out', o('onnx-int8')],
+  },
   {
     title: "Validate the fp32 export against open_clip's reference embeddings (JSON, JUnit and HTML reports)",
-    args: ['validate', o('onnx'), '--reference', path.join(model, 'reference.safetensors'), '--report', o('validation')],
+    args: [
+      'validate',
+      o('onnx'),
+      '--reference',
+      path.join(model, 'reference.safetensors'),
+      '--report',
+      o('validation'),
+    ],
   },
-  { title: 'Validate the int8 export: the int8 tolerance profile is picked from its manifest', args: ['validate', o('onnx-int8'), '--reference', path.join(model, 'reference.safetensors')] },
-  { title: 'Embed a folder of images with onnxruntime-node', args: ['embed', '--model', o('onnx'), '--images', o('images'), '--out', o('image_embeds.npy')] },
-  { title: 'Embed texts (open_clip-exact tokenizer)', args: ['embed', '--model', o('onnx'), '--texts', o('texts.txt'), '--out', o('text_embeds.safetensors'), ...vocabArgs()], needsVocab: true },
+  {
+    title: 'Validate the int8 export: the int8 tolerance profile is picked from its manifest',
+    args: ['validate', o('onnx-int8'), '--reference', path.join(model, 'reference.safetensors')],
+  },
+  {
+    title: 'Embed a folder of images with onnxruntime-node',
+    args: ['embed', '--model', o('onnx'), '--images', o('images'), '--out', o('image_embeds.npy')],
+  },
+  {
+    title: "Embed texts (open_clip-exact tokenizer; CLIP's BPE vocab ships with cliphub, no network needed)",
+    args: ['embed', '--model', o('onnx'), '--texts', o('texts.txt'), '--out', o('text_embeds.safetensors')],
+  },
   {
     title: 'Zero-shot classification of one image',
-    args: ['zeroshot', '--model', o('onnx'), '--image', o('images/red.png'), '--labels', 'red,green,blue', '--template', 'a {} circle', ...vocabArgs()],
-    needsVocab: true,
+    args: [
+      'zeroshot',
+      '--model',
+      o('onnx'),
+      '--image',
+      o('images/red.png'),
+      '--labels',
+      'red,green,blue',
+      '--template',
+      'a {} circle',
+    ],
   },
   {
-    title: 'Publish safetensors + ONNX to a local Hub-compatible server (one commit, model card with the validation summary)',
-    args: ['push', o('safetensors'), '--repo', 'demo/tiny-clip', '--hub-url', 'HUB', '--with-onnx', o('onnx'), '--validation', o('validation/report.json')],
+    title:
+      'Publish safetensors + ONNX to a local Hub-compatible server (one commit, model card with the validation summary)',
+    args: [
+      'push',
+      o('safetensors'),
+      '--repo',
+      'demo/tiny-clip',
+      '--hub-url',
+      'HUB',
+      '--with-onnx',
+      o('onnx'),
+      '--validation',
+      o('validation/report.json'),
+    ],
     env: { HF_TOKEN: token },
   },
   {
     title: 'Push again: nothing changed, so no new commit',
-    args: ['push', o('safetensors'), '--repo', 'demo/tiny-clip', '--hub-url', 'HUB', '--with-onnx', o('onnx'), '--validation', o('validation/report.json')],
+    args: [
+      'push',
+      o('safetensors'),
+      '--repo',
+      'demo/tiny-clip',
+      '--hub-url',
+      'HUB',
+      '--with-onnx',
+      o('onnx'),
+      '--validation',
+      o('validation/report.json'),
+    ],
     env: { HF_TOKEN: token },
   },
-  { title: "Pull it into huggingface_hub's cache layout", args: ['pull', 'hf-hub:demo/tiny-clip', '--hub-url', 'HUB', '--cache-dir', o('hf-cache')], env: { HF_TOKEN: token } },
-  { title: 'Plan a distillation run (checks and estimates before any GPU hour)', args: ['distill', 'plan', 'vit-l-14-openai-to-vit-b-32'] },
-  { title: 'Emit its SLURM launch for open_clip_train', args: ['distill', 'emit', 'vit-l-14-openai-to-vit-b-32', '--launcher', 'slurm', '--out', o('distill')] },
+  {
+    title: "Pull it into huggingface_hub's cache layout",
+    args: ['pull', 'hf-hub:demo/tiny-clip', '--hub-url', 'HUB', '--cache-dir', o('hf-cache')],
+    env: { HF_TOKEN: token },
+  },
+  {
+    title: 'Plan a distillation run (checks and estimates before any GPU hour)',
+    args: ['distill', 'plan', 'vit-l-14-openai-to-vit-b-32'],
+  },
+  {
+    title: 'Emit its SLURM launch for open_clip_train',
+    args: ['distill', 'emit', 'vit-l-14-openai-to-vit-b-32', '--launcher', 'slurm', '--out', o('distill')],
+  },
 ];
 
 const server = await startHub();
 let failed = 0;
-let skipped = 0;
 try {
   for (const [i, step] of steps.entries()) {
     const args = step.args.map((a) => (a === 'HUB' ? server.url : a));
-    console.log(`\n== ${i + 1}/${steps.length} ${step.title}\n$ cliphub ${args.map((a) => (a.startsWith(root) ? path.relative(root, a) : a)).join(' ')}`);
-    // Without a local vocab the runtime fetches merges.txt once from the Hub; offline, that step is skipped.
-    const fetching = step.needsVocab && !vocab;
-    const r = spawnSync(process.execPath, [cli, ...args], { stdio: fetching ? ['ignore', 'inherit', 'pipe'] : 'inherit', cwd: root, env: { ...process.env, ...step.env }, encoding: 'utf8' });
-    if (fetching && r.status === 2 && /vocab/i.test(r.stderr ?? '')) {
-      console.log(`skipped: no CLIP BPE vocab here and the Hub is unreachable (${(r.stderr ?? '').trim().split('\n').pop()})`);
-      skipped++;
-      continue;
-    }
-    if (fetching) process.stderr.write(r.stderr ?? '');
+    console.log(
+      `\n== ${i + 1}/${steps.length} ${step.title}\n$ cliphub ${args.map((a) => (a.startsWith(root) ? path.relative(root, a) : a)).join(' ')}`,
+    );
+    const r = spawnSync(process.execPath, [cli, ...args], {
+      stdio: 'inherit',
+      cwd: root,
+      env: { ...process.env, ...step.env },
+    });
     if (r.status !== 0) {
-      console.error(`demo step ${i + 1} exited ${r.status}`);
+      console.error(`demo step ${i + 1} exited ${r.status ?? r.signal}`);
       failed++;
     }
   }
 } finally {
   server.stop();
 }
-const done = steps.length - skipped;
-console.log(failed ? `\ndemo: ${failed} step(s) failed` : `\ndemo: ${done} steps ok${skipped ? `, ${skipped} skipped (see above)` : ''}; outputs in ${path.relative(root, out)}/`);
+console.log(
+  failed
+    ? `\ndemo: ${failed} of ${steps.length} steps failed`
+    : `\ndemo: all ${steps.length} steps ok; outputs in ${path.relative(root, out)}/. Next: npx cliphub --help`,
+);
 process.exit(failed ? 1 : 0);
-
-function findVocab() {
-  if (process.env.CLIPHUB_VOCAB && existsSync(process.env.CLIPHUB_VOCAB)) return process.env.CLIPHUB_VOCAB;
-  const lib = path.join(root, '.oracle/venv/lib');
-  for (const py of existsSync(lib) ? readdirSync(lib) : []) {
-    const p = path.join(lib, py, 'site-packages/open_clip/bpe_simple_vocab_16e6.txt.gz');
-    if (existsSync(p)) return p;
-  }
-  return null; // the runtime itself also looks in an installed open_clip package
-}
-
-function vocabArgs() {
-  return vocab ? ['--vocab', vocab] : [];
-}
 
 /** Starts `cliphub serve` on a free port and waits until it answers. */
 async function startHub() {
-  const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--data', o('hub-data'), '--tokens', o('tokens.txt')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [cli, 'serve', '--port', '0', '--data', o('hub-data'), '--tokens', o('tokens.txt')],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   // The request log goes to a file so the demo output stays readable.
   const log = createWriteStream(o('hub.log'));
   child.stderr.pipe(log);

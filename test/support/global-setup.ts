@@ -5,5 +5,6 @@ import { fileURLToPath } from 'node:url';
 export default function setup(): void {
   const script = fileURLToPath(new URL('../../tools/oracle/ensure.mjs', import.meta.url));
   const r = spawnSync(process.execPath, [script], { stdio: 'inherit' });
-  if (r.status !== 0) throw new Error('oracle setup failed: see the output above (set CLIPHUB_ORACLE=off to skip oracle tests)');
+  if (r.status !== 0)
+    throw new Error('oracle setup failed: see the output above (set CLIPHUB_ORACLE=off to skip oracle tests)');
 }

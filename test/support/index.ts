@@ -1,3 +1,5 @@
 export * from './oracle.js';
 export * from './paths.js';
 export * from './random.js';
+export * from './npm.js';
+export * from './workspaces.js';

@@ -21,7 +21,11 @@ if (!existsSync(python)) {
 }
 if (!existsSync(ckpt)) {
   console.log(`generating a ${arch} checkpoint with the oracle (one-time, a few minutes)…`);
-  const r = spawnSync(python, ['-W', 'ignore', path.join(root, 'tools/bench/make_big_checkpoint.py'), src, arch, 'fp16'], { stdio: 'inherit' });
+  const r = spawnSync(
+    python,
+    ['-W', 'ignore', path.join(root, 'tools/bench/make_big_checkpoint.py'), src, arch, 'fp16'],
+    { stdio: 'inherit' },
+  );
   if (r.status !== 0) process.exit(1);
 }
 const size = statSync(ckpt).size;
@@ -56,27 +60,58 @@ for (let i = 0; i < rounds; i++) {
   rmSync(outs[0], { force: true });
   runs.cpSync.push(measure('cp + sync (durable copy)', 'sh', ['-c', 'cp "$0" "$1" && sync "$1"', ckpt, outs[0]]));
   rmSync(outs[0], { force: true });
-  runs.ours.push(measure('cliphub convert', process.execPath, [path.join(root, 'apps/cli/dist/bin.js'), 'convert', src, '--to', 'safetensors', '--out', outs[1], '--json']));
+  runs.ours.push(
+    measure('cliphub convert', process.execPath, [
+      path.join(root, 'apps/cli/dist/bin.js'),
+      'convert',
+      src,
+      '--to',
+      'safetensors',
+      '--out',
+      outs[1],
+      '--json',
+    ]),
+  );
   rmSync(outs[1], { recursive: true, force: true });
 }
 const median = (ms) => {
   const sorted = [...ms].sort((a, b) => a.seconds - b.seconds);
   const mid = sorted[Math.floor(sorted.length / 2)];
-  return { ...mid, seconds: mid.seconds, all: ms.map((m) => Number(m.seconds.toFixed(2))), peakRssMB: Math.max(...ms.map((m) => m.peakRssMB)) };
+  return {
+    ...mid,
+    seconds: mid.seconds,
+    all: ms.map((m) => Number(m.seconds.toFixed(2))),
+    peakRssMB: Math.max(...ms.map((m) => m.peakRssMB)),
+  };
 };
 const cp = median(runs.cp);
 const cpSync = median(runs.cpSync);
 const ours = median(runs.ours);
-const py = measure('python torch.load+save_file', python, ['-W', 'ignore', path.join(root, 'tools/bench/python_convert.py'), ckpt, outs[2]]);
+const py = measure('python torch.load+save_file', python, [
+  '-W',
+  'ignore',
+  path.join(root, 'tools/bench/python_convert.py'),
+  ckpt,
+  outs[2],
+]);
 rmSync(outs[2], { force: true });
 
 const gb = size / 1e9;
 const rows = [cp, cpSync, ours, py].map((m) => ({ ...m, throughputGBs: gb / m.seconds }));
 const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-console.log(`\ncheckpoint: ${arch} fp16, ${gb.toFixed(2)} GB (ZIP64), warm page cache; ${rounds} rounds (median), load average ${load}`);
+console.log(
+  `\ncheckpoint: ${arch} fp16, ${gb.toFixed(2)} GB (ZIP64), warm page cache; ${rounds} rounds (median), load average ${load}`,
+);
 console.log('contender                      wall s   GB/s   peak RSS MB   rounds (s)');
-for (const r of rows) console.log(`${r.label.padEnd(30)} ${r.seconds.toFixed(2).padStart(6)} ${r.throughputGBs.toFixed(2).padStart(6)} ${r.peakRssMB.toFixed(0).padStart(12)}   ${(r.all ?? [r.seconds.toFixed(2)]).join(' ')}`);
-console.log(`\ncliphub throughput vs cp + sync: ${(cpSync.seconds / ours.seconds).toFixed(2)}x (target >= 0.8x); vs plain cp: ${(cp.seconds / ours.seconds).toFixed(2)}x`);
-console.log(`cliphub vs python path: ${(py.seconds / ours.seconds).toFixed(2)}x faster, ${(py.peakRssMB / ours.peakRssMB).toFixed(1)}x less memory`);
+for (const r of rows)
+  console.log(
+    `${r.label.padEnd(30)} ${r.seconds.toFixed(2).padStart(6)} ${r.throughputGBs.toFixed(2).padStart(6)} ${r.peakRssMB.toFixed(0).padStart(12)}   ${(r.all ?? [r.seconds.toFixed(2)]).join(' ')}`,
+  );
+console.log(
+  `\ncliphub throughput vs cp + sync: ${(cpSync.seconds / ours.seconds).toFixed(2)}x (target >= 0.8x); vs plain cp: ${(cp.seconds / ours.seconds).toFixed(2)}x`,
+);
+console.log(
+  `cliphub vs python path: ${(py.seconds / ours.seconds).toFixed(2)}x faster, ${(py.peakRssMB / ours.peakRssMB).toFixed(1)}x less memory`,
+);
 console.log(`cliphub peak RSS: ${ours.peakRssMB.toFixed(0)} MB (target <= 256 MB)`);
 writeFileSync(path.join(work, 'result.json'), JSON.stringify({ arch, bytes: size, rows }, null, 2));

@@ -56,11 +56,14 @@ stamped(path.join(root, '.oracle/venv.stamp'), digest(['tools/oracle/setup.sh'])
 
 // Every tools/fixtures/make_*.py writes its fixtures under .cache/fixtures/; any change there rebuilds all.
 const fixtureDir = 'tools/fixtures';
-const fixtureFiles = readdirSync(path.join(root, fixtureDir)).filter((f) => f.endsWith('.py')).sort();
+// The zoo/ plug-ins (how each architecture family shrinks) are part of the recipe too.
+const fixtureFiles = readdirSync(path.join(root, fixtureDir), { recursive: true, encoding: 'utf8' })
+  .filter((f) => f.endsWith('.py') && !f.includes('__pycache__'))
+  .sort();
 stamped(path.join(root, '.cache/fixtures/.stamp'), digest(fixtureFiles.map((f) => `${fixtureDir}/${f}`)), () => {
   console.log('oracle: generating tiny checkpoints and CPU references with real open_clip…');
   rmSync(path.join(root, '.cache/fixtures'), { recursive: true, force: true });
-  for (const f of fixtureFiles.filter((f) => f.startsWith('make_'))) {
+  for (const f of fixtureFiles.filter((f) => path.basename(f) === f && f.startsWith('make_'))) {
     run(python, ['-W', 'ignore', `${fixtureDir}/${f}`, path.join(root, '.cache/fixtures')]);
   }
 });

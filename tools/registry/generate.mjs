@@ -20,7 +20,9 @@ const positional = args.filter((a) => !a.startsWith('--'));
 const upstream = path.resolve(positional[0] ?? path.join(root, '../shared/upstream/open_clip-v3.3.0'));
 const out = path.resolve(outArg ?? path.join(root, 'registry'));
 if (!existsSync(path.join(upstream, 'pretrained.json'))) {
-  console.error(`registry: ${upstream} has no pretrained.json; pass the open_clip-v3.3.0 upstream folder as the first argument`);
+  console.error(
+    `registry: ${upstream} has no pretrained.json; pass the open_clip-v3.3.0 upstream folder as the first argument`,
+  );
   process.exit(2);
 }
 
@@ -36,13 +38,21 @@ function readCsv(file) {
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
     if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') { cell += '"'; i++; }
-      else if (ch === '"') quoted = false;
+      if (ch === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
       else cell += ch;
     } else if (ch === '"') quoted = true;
-    else if (ch === ',') { row.push(cell); cell = ''; }
-    else if (ch === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; }
-    else cell += ch;
+    else if (ch === ',') {
+      row.push(cell);
+      cell = '';
+    } else if (ch === '\n') {
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = '';
+    } else cell += ch;
   }
   row.push(cell);
   rows.push(row);
@@ -58,7 +68,11 @@ const num = (s) => {
 };
 
 // open_clip's natural sort (digits compare as numbers), so listings match list_models().
-const naturalKey = (s) => s.toLowerCase().split(/(\d+)/).map((p, i) => (i % 2 ? Number(p) : p));
+const naturalKey = (s) =>
+  s
+    .toLowerCase()
+    .split(/(\d+)/)
+    .map((p, i) => (i % 2 ? Number(p) : p));
 function naturalCompare(a, b) {
   const ka = naturalKey(a);
   const kb = naturalKey(b);
@@ -72,7 +86,10 @@ function naturalCompare(a, b) {
 // ---- architectures: every model config as-is, plus its profile row (params, FLOPs) when there is one.
 const profiles = new Map(readCsv(path.join(upstream, 'model_profile.csv')).map((r) => [r.model, r]));
 const configDir = path.join(upstream, 'model_configs');
-const names = readdirSync(configDir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort(naturalCompare);
+const names = readdirSync(configDir)
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => f.slice(0, -5))
+  .sort(naturalCompare);
 const architectures = {};
 for (const name of names) {
   const config = JSON.parse(readFileSync(path.join(configDir, `${name}.json`), 'utf8'));
@@ -81,17 +98,27 @@ for (const name of names) {
     config,
     profile: p
       ? {
-          imageSize: num(p.image_size), imageWidth: num(p.image_width), textWidth: num(p.text_width), embedDim: num(p.embed_dim),
-          mparams: num(p.mparams), imageMparams: num(p.image_mparams), textMparams: num(p.text_mparams),
-          gflops: num(p.gflops), imageGflops: num(p.image_gflops), textGflops: num(p.text_gflops),
+          imageSize: num(p.image_size),
+          imageWidth: num(p.image_width),
+          textWidth: num(p.text_width),
+          embedDim: num(p.embed_dim),
+          mparams: num(p.mparams),
+          imageMparams: num(p.image_mparams),
+          textMparams: num(p.text_mparams),
+          gflops: num(p.gflops),
+          imageGflops: num(p.image_gflops),
+          textGflops: num(p.text_gflops),
         }
       : null,
   };
 }
-for (const name of profiles.keys()) if (!architectures[name]) throw new Error(`registry: profile row ${name} has no config`);
+for (const name of profiles.keys())
+  if (!architectures[name]) throw new Error(`registry: profile row ${name} has no config`);
 
 // ---- pretrained: the 196 (arch, tag) pairs with their own fields, plus the zero-shot results row.
-const results = new Map(readCsv(path.join(upstream, 'openclip_results.csv')).map((r) => [`${r.name}\u0000${r.pretrained}`, r]));
+const results = new Map(
+  readCsv(path.join(upstream, 'openclip_results.csv')).map((r) => [`${r.name}\u0000${r.pretrained}`, r]),
+);
 const upstreamPretrained = JSON.parse(readFileSync(path.join(upstream, 'pretrained.json'), 'utf8'));
 
 /** The sha256 (or its hex prefix) that open_clip checks a URL download against, read from the URL as it does. */
@@ -100,7 +127,11 @@ function checksumOf(url) {
   const file = url.split('/').pop() ?? '';
   if (url.includes('openaipublic')) return url.split('/').at(-2) ?? null;
   if (url.includes('mlfoundations')) {
-    const h = file.replace(/\.[^.]*$/, '').split('-').pop() ?? '';
+    const h =
+      file
+        .replace(/\.[^.]*$/, '')
+        .split('-')
+        .pop() ?? '';
     return /^[0-9a-f]+$/.test(h) ? h : null;
   }
   return null;
@@ -130,16 +161,28 @@ const entries = upstreamPretrained.entries.map((e) => {
     interpolation: e.interpolation,
     resizeMode: e.resize_mode,
     results: r
-      ? { imagenet1k: num(r['ImageNet 1k']), avg38: num(r['Average perf. on 38 datasets']), mparams: num(r['params (M)']), gflops: num(r['FLOPs (B)']) }
+      ? {
+          imagenet1k: num(r['ImageNet 1k']),
+          avg38: num(r['Average perf. on 38 datasets']),
+          mparams: num(r['params (M)']),
+          gflops: num(r['FLOPs (B)']),
+        }
       : null,
   };
   // Only a tag that sets it carries the key, as upstream does (absence is not the same claim as false).
   if ('quick_gelu' in e) entry.quickGelu = e.quick_gelu;
-  const extra = Object.keys(e).filter((k) => !['architecture', 'tag', 'url', 'hf_hub', 'mean', 'std', 'interpolation', 'resize_mode', 'quick_gelu'].includes(k));
-  if (extra.length) throw new Error(`registry: ${e.architecture}:${e.tag} has fields this schema lacks: ${extra.join(', ')}`);
+  const extra = Object.keys(e).filter(
+    (k) =>
+      !['architecture', 'tag', 'url', 'hf_hub', 'mean', 'std', 'interpolation', 'resize_mode', 'quick_gelu'].includes(
+        k,
+      ),
+  );
+  if (extra.length)
+    throw new Error(`registry: ${e.architecture}:${e.tag} has fields this schema lacks: ${extra.join(', ')}`);
   return entry;
 });
-for (const key of results.keys()) if (!used.has(key)) throw new Error(`registry: results row ${key.replace('\u0000', ':')} has no pretrained entry`);
+for (const key of results.keys())
+  if (!used.has(key)) throw new Error(`registry: results row ${key.replace('\u0000', ':')} has no pretrained entry`);
 
 const source = (files) => ({ upstream: UPSTREAM_VERSION, files });
 // One object per line inside the big maps: compact, yet diffs stay readable.
@@ -151,17 +194,39 @@ function write(file, head, key, items) {
   const open = Array.isArray(items) ? '[' : '{';
   const close = Array.isArray(items) ? ']' : '}';
   writeFileSync(path.join(out, file), `${headText},\n "${key}": ${open}\n${lines.join(',\n')}\n ${close}\n}\n`);
-  console.log(`registry: wrote ${path.join(out, file)} (${Array.isArray(items) ? items.length : Object.keys(items).length} ${key})`);
+  console.log(
+    `registry: wrote ${path.join(out, file)} (${Array.isArray(items) ? items.length : Object.keys(items).length} ${key})`,
+  );
 }
-write('architectures.json', { schemaVersion: 1, source: source(['model_configs/*.json', 'model_profile.csv']) }, 'architectures', architectures);
-write('pretrained.json', { schemaVersion: 1, source: source(['pretrained.json', 'openclip_results.csv']) }, 'entries', entries);
+write(
+  'architectures.json',
+  { schemaVersion: 1, source: source(['model_configs/*.json', 'model_profile.csv']) },
+  'architectures',
+  architectures,
+);
+write(
+  'pretrained.json',
+  { schemaVersion: 1, source: source(['pretrained.json', 'openclip_results.csv']) },
+  'entries',
+  entries,
+);
 
 // Tower activations need timm and the oracle's open_clip; refresh them when the oracle is there.
 const oracle = path.join(root, '.oracle/venv/bin/python');
 if (skipTowers) {
   console.log('registry: --skip-towers; towers.json left as it is');
 } else if (existsSync(oracle) && process.env.CLIPHUB_ORACLE !== 'off') {
-  const r = spawnSync(oracle, ['-W', 'ignore', path.join(root, 'tools/registry/tower_activations.py'), path.join(out, 'architectures.json'), path.join(out, 'towers.json')], { stdio: 'inherit' });
+  const r = spawnSync(
+    oracle,
+    [
+      '-W',
+      'ignore',
+      path.join(root, 'tools/registry/tower_activations.py'),
+      path.join(out, 'architectures.json'),
+      path.join(out, 'towers.json'),
+    ],
+    { stdio: 'inherit' },
+  );
   if (r.status !== 0) process.exit(r.status ?? 1);
 } else {
   console.log('registry: no oracle venv; kept registry/towers.json as it is');

@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { CliphubError, type ExitCode } from '@cliphub/core';
 
 /** Exit codes shared by every command: 0 ok, 1 a check failed, 2 bad input. */
 export const EXIT_OK = 0;
@@ -6,13 +7,10 @@ export const EXIT_CHECK_FAILED = 1;
 export const EXIT_BAD_INPUT = 2;
 
 /** An error the user can fix; its message is printed as one line and the process exits with `exitCode`. */
-export class UsageError extends Error {
+export class UsageError extends CliphubError<'USAGE'> {
   override name = 'UsageError';
-  constructor(
-    message: string,
-    readonly exitCode: number = EXIT_BAD_INPUT,
-  ) {
-    super(message);
+  constructor(message: string, exitCode: ExitCode = EXIT_BAD_INPUT) {
+    super('USAGE', message, { exitCode });
   }
 }
 
@@ -39,7 +37,9 @@ export function parseCommandArgs<O extends Options>(
   argv: string[],
   options: O,
   opts: { allowPositionals?: boolean } = {},
-): ReturnType<typeof parseArgs<{ options: O & { help: { type: 'boolean'; short: 'h' } }; allowPositionals: boolean; strict: true }>> {
+): ReturnType<
+  typeof parseArgs<{ options: O & { help: { type: 'boolean'; short: 'h' } }; allowPositionals: boolean; strict: true }>
+> {
   try {
     return parseArgs({
       args: argv,

@@ -23,8 +23,15 @@ export function createProgress(
     const frac = Math.min(1, done / total);
     const filled = Math.round(frac * width);
     const rate = done / Math.max((performance.now() - start) / 1000, 1e-9);
-    const amount = unit === 'bytes' ? `${(frac * 100).toFixed(0).padStart(3)}% ${formatBytes(rate)}/s` : `${done}/${total} ${rate.toFixed(1)}/s`;
-    stream.write(`\r${title} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${amount} ${label}`.trimEnd().slice(0, (stream.columns ?? 120) - 1) + '\x1b[K');
+    const amount =
+      unit === 'bytes'
+        ? `${(frac * 100).toFixed(0).padStart(3)}% ${formatBytes(rate)}/s`
+        : `${done}/${total} ${rate.toFixed(1)}/s`;
+    stream.write(
+      `\r${title} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${amount} ${label}`
+        .trimEnd()
+        .slice(0, (stream.columns ?? 120) - 1) + '\x1b[K',
+    );
   };
   return {
     update(done, label) {

@@ -7,7 +7,9 @@ import { checkpointExporter } from './checkpoint-export.js';
 import { readReference } from './reference.js';
 import { validateArtifact } from './validate.js';
 
-const models = existsSync(path.join(generatedFixtures, 'models')) ? readdirSync(path.join(generatedFixtures, 'models')).sort() : [];
+const models = existsSync(path.join(generatedFixtures, 'models'))
+  ? readdirSync(path.join(generatedFixtures, 'models')).sort()
+  : [];
 const tmp = tempDir('cliphub-swap-');
 afterAll(() => tmp.cleanup());
 
@@ -21,11 +23,22 @@ describe.skipIf(!models.length)('activation swap on every fixture model', () => 
     const wrong: Activation = cfg.quick_gelu ? 'gelu' : 'quick_gelu';
     const resnet = Array.isArray(cfg.vision_cfg.layers);
     const activation = resnet ? { text: wrong } : { vision: wrong, text: wrong };
-    const r = await validateArtifact({ artifact: dir, reference: ref, exportCheckpoint: checkpointExporter({ activation }), workDir: path.join(tmp.dir, m) });
+    const r = await validateArtifact({
+      artifact: dir,
+      reference: ref,
+      exportCheckpoint: checkpointExporter({ activation }),
+      workDir: path.join(tmp.dir, m),
+    });
     // the measured band, reported so the calibration in diagnose.ts can be checked against it
-    const band = r.towers.map((t) => `${t.tower} cos ${Math.min(...t.samples.map((s) => s.cosine)).toFixed(6)}-${Math.max(...t.samples.map((s) => s.cosine)).toFixed(6)} relL2 ${Math.min(...t.samples.map((s) => s.relL2)).toExponential(1)}-${t.maxRelL2.toExponential(1)}`);
+    const band = r.towers.map(
+      (t) =>
+        `${t.tower} cos ${Math.min(...t.samples.map((s) => s.cosine)).toFixed(6)}-${Math.max(...t.samples.map((s) => s.cosine)).toFixed(6)} relL2 ${Math.min(...t.samples.map((s) => s.relL2)).toExponential(1)}-${t.maxRelL2.toExponential(1)}`,
+    );
     console.log(`${m} (${wrong}): ${band.join('; ')}`);
     expect(r.verdict).toBe('fail');
-    expect(r.diagnosis.map((d) => [d.kind, d.tower])).toEqual([...(resnet ? [] : [['activation-mismatch', 'image']]), ['activation-mismatch', 'text']]);
+    expect(r.diagnosis.map((d) => [d.kind, d.tower])).toEqual([
+      ...(resnet ? [] : [['activation-mismatch', 'image']]),
+      ['activation-mismatch', 'text'],
+    ]);
   });
 });

@@ -58,22 +58,46 @@ async function loadEmbeddings(spec: string, ref: Reference): Promise<Candidate> 
   const wanted = file === spec ? null : spec.slice(hash + 1);
   const cand = await readReference(file, { requireInputs: false });
   if (cand.pixelValues && !sameInputs(ref, cand)) {
-    throw new ValidateError('INPUT_MISMATCH', `${file} was computed on different inputs than ${ref.path}; run the candidate on the reference's inputs.* tensors`);
+    throw new ValidateError(
+      'INPUT_MISMATCH',
+      `${file} was computed on different inputs than ${ref.path}; run the candidate on the reference's inputs.* tensors`,
+    );
   }
   let key = wanted;
   if (!key) {
     if (cand.sets.size !== 1) {
-      throw new ValidateError('BAD_ARTIFACT', `${file} holds ${cand.sets.size} embedding sets (${[...cand.sets.keys()].join(', ')}); pick one as ${file}#SET`);
+      throw new ValidateError(
+        'BAD_ARTIFACT',
+        `${file} holds ${cand.sets.size} embedding sets (${[...cand.sets.keys()].join(', ')}); pick one as ${file}#SET`,
+      );
     }
     key = [...cand.sets.keys()][0] as string;
   }
   const set = cand.sets.get(key);
-  if (!set) throw new ValidateError('UNKNOWN_SET', `${file} has no '${key}' embeddings; it has ${[...cand.sets.keys()].join(', ')}`);
-  if (cand.n !== ref.n) throw new ValidateError('DIM_MISMATCH', `${file} has ${cand.n} samples but the reference has ${ref.n}`);
+  if (!set)
+    throw new ValidateError(
+      'UNKNOWN_SET',
+      `${file} has no '${key}' embeddings; it has ${[...cand.sets.keys()].join(', ')}`,
+    );
+  if (cand.n !== ref.n)
+    throw new ValidateError('DIM_MISMATCH', `${file} has ${cand.n} samples but the reference has ${ref.n}`);
   if (cand.embedDim !== ref.embedDim) {
-    throw new ValidateError('DIM_MISMATCH', `${file} embeddings are ${cand.embedDim}-dimensional but the reference's are ${ref.embedDim}; they are different models`);
+    throw new ValidateError(
+      'DIM_MISMATCH',
+      `${file} embeddings are ${cand.embedDim}-dimensional but the reference's are ${ref.embedDim}; they are different models`,
+    );
   }
-  return { kind: 'embeddings', path: file, label: `embeddings ${key}`, precision: precisionOf(key), image: set.image, text: set.text, normalized: false, activation: null, notes: [] };
+  return {
+    kind: 'embeddings',
+    path: file,
+    label: `embeddings ${key}`,
+    precision: precisionOf(key),
+    image: set.image,
+    text: set.text,
+    normalized: false,
+    activation: null,
+    notes: [],
+  };
 }
 
 interface ManifestFacts {
@@ -115,8 +139,18 @@ async function runOnnxDir(dir: string, ref: Reference, kind: ArtifactKind, preci
   const notes: string[] = [];
   const out: Record<Tower, Float32Array | null> = { image: null, text: null };
   const towers = [
-    { tower: 'image' as const, file: 'vision.onnx', input: { name: 'pixel_values' as const, data: ref.pixelValues, shape: [ref.n, ...ref.imageShape] }, output: 'image_embeds' },
-    { tower: 'text' as const, file: 'text.onnx', input: { name: 'input_ids' as const, data: ref.inputIds, shape: [ref.n, ref.contextLength] }, output: 'text_embeds' },
+    {
+      tower: 'image' as const,
+      file: 'vision.onnx',
+      input: { name: 'pixel_values' as const, data: ref.pixelValues, shape: [ref.n, ...ref.imageShape] },
+      output: 'image_embeds',
+    },
+    {
+      tower: 'text' as const,
+      file: 'text.onnx',
+      input: { name: 'input_ids' as const, data: ref.inputIds, shape: [ref.n, ref.contextLength] },
+      output: 'text_embeds',
+    },
   ];
   for (const t of towers) {
     const file = path.join(dir, t.file);
@@ -133,9 +167,20 @@ async function runOnnxDir(dir: string, ref: Reference, kind: ArtifactKind, preci
     }
     out[t.tower] = r.data;
   }
-  if (!out.image && !out.text) throw new ValidateError('BAD_ARTIFACT', `${dir} has neither vision.onnx nor text.onnx; pass an ONNX export dir`);
-  const facts = kind === 'onnx' ? readManifest(dir, notes) : { precision: precision ?? 'fp32', normalized: false, activation: null };
-  return { kind, path: dir, label: kind === 'onnx' ? 'onnx dir' : 'checkpoint (exported to ONNX)', ...facts, ...out, notes };
+  if (!out.image && !out.text)
+    throw new ValidateError('BAD_ARTIFACT', `${dir} has neither vision.onnx nor text.onnx; pass an ONNX export dir`);
+  const facts =
+    kind === 'onnx'
+      ? readManifest(dir, notes)
+      : { precision: precision ?? 'fp32', normalized: false, activation: null };
+  return {
+    kind,
+    path: dir,
+    label: kind === 'onnx' ? 'onnx dir' : 'checkpoint (exported to ONNX)',
+    ...facts,
+    ...out,
+    notes,
+  };
 }
 
 /**
@@ -143,26 +188,50 @@ async function runOnnxDir(dir: string, ref: Reference, kind: ArtifactKind, preci
  * (vision.onnx / text.onnx), an embeddings file in the reference format (FILE or FILE#SET), or a
  * checkpoint dir (open_clip_config.json + weights) exported on the fly.
  */
-export async function loadArtifact(spec: string, ref: Reference, options: LoadArtifactOptions = {}): Promise<Candidate> {
+export async function loadArtifact(
+  spec: string,
+  ref: Reference,
+  options: LoadArtifactOptions = {},
+): Promise<Candidate> {
   const plain = existsSync(spec) ? spec : spec.replace(/#[^#/]*$/, '');
-  if (!existsSync(plain)) throw new ValidateError('NOT_FOUND', `artifact ${spec} does not exist; pass an ONNX dir, an embeddings .safetensors or a checkpoint dir`);
+  if (!existsSync(plain))
+    throw new ValidateError(
+      'NOT_FOUND',
+      `artifact ${spec} does not exist; pass an ONNX dir, an embeddings .safetensors or a checkpoint dir`,
+    );
   if (statSync(plain).isFile()) {
-    if (!plain.endsWith('.safetensors')) throw new ValidateError('BAD_ARTIFACT', `artifact ${plain} is a file but not .safetensors; pass an ONNX dir, a checkpoint dir or an embeddings file`);
+    if (!plain.endsWith('.safetensors'))
+      throw new ValidateError(
+        'BAD_ARTIFACT',
+        `artifact ${plain} is a file but not .safetensors; pass an ONNX dir, a checkpoint dir or an embeddings file`,
+      );
     return loadEmbeddings(spec, ref);
   }
-  if (existsSync(path.join(plain, 'vision.onnx')) || existsSync(path.join(plain, 'text.onnx'))) return runOnnxDir(plain, ref, 'onnx');
+  if (existsSync(path.join(plain, 'vision.onnx')) || existsSync(path.join(plain, 'text.onnx')))
+    return runOnnxDir(plain, ref, 'onnx');
   if (existsSync(path.join(plain, 'open_clip_config.json'))) {
     if (!options.exportCheckpoint || !options.workDir) {
-      throw new ValidateError('EXPORT_UNAVAILABLE', `${plain} is a checkpoint dir, which needs the ONNX exporter; export it first (cliphub export) and pass the ONNX dir`);
+      throw new ValidateError(
+        'EXPORT_UNAVAILABLE',
+        `${plain} is a checkpoint dir, which needs the ONNX exporter; export it first (cliphub export) and pass the ONNX dir`,
+      );
     }
     const { precision } = await options.exportCheckpoint(plain, options.workDir);
     try {
       return { ...(await runOnnxDir(options.workDir, ref, 'checkpoint', precision)), path: plain };
     } catch (err) {
       // Name the user's checkpoint, not the scratch dir it was exported to.
-      if (err instanceof ValidateError) throw new ValidateError(err.code, err.message.split(`${options.workDir}${path.sep}`).join(`${plain}: exported `), { cause: err });
+      if (err instanceof ValidateError)
+        throw new ValidateError(
+          err.code,
+          err.message.split(`${options.workDir}${path.sep}`).join(`${plain}: exported `),
+          { cause: err },
+        );
       throw err;
     }
   }
-  throw new ValidateError('BAD_ARTIFACT', `${plain} holds no vision.onnx/text.onnx and no open_clip_config.json; pass an ONNX dir, a checkpoint dir or an embeddings file`);
+  throw new ValidateError(
+    'BAD_ARTIFACT',
+    `${plain} holds no vision.onnx/text.onnx and no open_clip_config.json; pass an ONNX dir, a checkpoint dir or an embeddings file`,
+  );
 }

@@ -13,7 +13,14 @@ function result(relL2: number, verdict: 'pass' | 'fail' = 'pass'): ValidationRes
     similarity: null,
     checks: [
       { id: 'image.max_rel_l2', group: 'image', value: relL2, limit: 1e-4, higherIsBetter: false, pass: relL2 <= 1e-4 },
-      { id: 'image.min_cosine', group: 'image', value: 1 - relL2 ** 2 / 2, limit: 0.99999, higherIsBetter: true, pass: true },
+      {
+        id: 'image.min_cosine',
+        group: 'image',
+        value: 1 - relL2 ** 2 / 2,
+        limit: 0.99999,
+        higherIsBetter: true,
+        pass: true,
+      },
     ],
     verdict,
     diagnosis: [],
@@ -28,7 +35,10 @@ describe('compareToBaseline', () => {
   });
   it('flags real drift even while the check still passes, and a pass turning into a fail', () => {
     expect(compareToBaseline([result(2e-5)], base).map((r) => r.metric)).toEqual(['image.max_rel_l2']);
-    expect(compareToBaseline([result(2e-4, 'fail')], base).map((r) => r.metric)).toEqual(['verdict', 'image.max_rel_l2']);
+    expect(compareToBaseline([result(2e-4, 'fail')], base).map((r) => r.metric)).toEqual([
+      'verdict',
+      'image.max_rel_l2',
+    ]);
   });
   it('treats NaN as the worst value and ignores rows the baseline does not know', () => {
     expect(compareToBaseline([result(NaN)], base).map((r) => r.after)).toEqual([null, null]);

@@ -43,23 +43,35 @@ export function toBaseline(results: ValidationResult[]): Baseline {
   for (const r of results) {
     const metrics: BaselineRow['metrics'] = {};
     // NaN is stored as null (JSON has no NaN) and treated as the worst value.
-    for (const c of r.checks) metrics[c.id] = { value: Number.isFinite(c.value) ? c.value : null, higherIsBetter: c.higherIsBetter };
+    for (const c of r.checks)
+      metrics[c.id] = { value: Number.isFinite(c.value) ? c.value : null, higherIsBetter: c.higherIsBetter };
     rows[r.name] = { verdict: r.verdict, metrics };
   }
   return { version: 1, created: new Date().toISOString(), rows };
 }
 
 /** Turns a metric into an error that grows when the metric gets worse (null = worst). */
-const errorOf = (v: number | null, higherIsBetter: boolean): number => (v === null ? Infinity : higherIsBetter ? 1 - v : v);
+const errorOf = (v: number | null, higherIsBetter: boolean): number =>
+  v === null ? Infinity : higherIsBetter ? 1 - v : v;
 
 /** Every metric (and verdict) of `results` that got worse than in `baseline`; new rows are not regressions. */
-export function compareToBaseline(results: ValidationResult[], baseline: Baseline, slack: RegressionSlack = DEFAULT_SLACK): Regression[] {
+export function compareToBaseline(
+  results: ValidationResult[],
+  baseline: Baseline,
+  slack: RegressionSlack = DEFAULT_SLACK,
+): Regression[] {
   const out: Regression[] = [];
   for (const r of results) {
     const before = baseline.rows[r.name];
     if (!before) continue;
     if (before.verdict === 'pass' && r.verdict === 'fail') {
-      out.push({ row: r.name, metric: 'verdict', before: null, after: null, message: `${r.name}: verdict went from pass to fail` });
+      out.push({
+        row: r.name,
+        metric: 'verdict',
+        before: null,
+        after: null,
+        message: `${r.name}: verdict went from pass to fail`,
+      });
     }
     for (const c of r.checks) {
       const b = before.metrics[c.id];
@@ -69,7 +81,13 @@ export function compareToBaseline(results: ValidationResult[], baseline: Baselin
       const ea = errorOf(after, c.higherIsBetter);
       const room = Math.max(slack.absolute, slack.ofLimit * errorOf(c.limit, c.higherIsBetter));
       if (ea > eb * (1 + slack.relative) + room) {
-        out.push({ row: r.name, metric: c.id, before: b.value, after, message: `${r.name}: ${c.id} got worse: ${fmt(b.value)} -> ${fmt(after)}` });
+        out.push({
+          row: r.name,
+          metric: c.id,
+          before: b.value,
+          after,
+          message: `${r.name}: ${c.id} got worse: ${fmt(b.value)} -> ${fmt(after)}`,
+        });
       }
     }
   }
@@ -84,11 +102,17 @@ export async function readBaseline(path: string): Promise<Baseline | null> {
   try {
     value = JSON.parse(await readFile(path, 'utf8'));
   } catch (err) {
-    throw new ValidateError('BAD_SUITE', `baseline ${path} is not valid JSON (${(err as Error).message}); delete it to start a new baseline`);
+    throw new ValidateError(
+      'BAD_SUITE',
+      `baseline ${path} is not valid JSON (${(err as Error).message}); delete it to start a new baseline`,
+    );
   }
   const b = value as Partial<Baseline> | null;
   if (!b || b.version !== 1 || typeof b.rows !== 'object' || b.rows === null) {
-    throw new ValidateError('BAD_SUITE', `baseline ${path} is not a cliphub validate baseline (version 1); delete it to start a new one`);
+    throw new ValidateError(
+      'BAD_SUITE',
+      `baseline ${path} is not a cliphub validate baseline (version 1); delete it to start a new one`,
+    );
   }
   return b as Baseline;
 }

@@ -1,7 +1,13 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { exportOnnx, weightSourceFromSafetensors, type Activation, type ExportDType, type ModelCfg } from '@cliphub/onnx-export';
+import {
+  exportOnnx,
+  weightSourceFromSafetensors,
+  type Activation,
+  type ExportDType,
+  type ModelCfg,
+} from '@cliphub/onnx-export';
 import { openSafetensors } from '@cliphub/safetensors';
 import type { CheckpointExporter } from './artifact.js';
 import { asValidateError, ValidateError } from './errors.js';
@@ -30,16 +36,21 @@ export function checkpointExporter(options: CheckpointExportOptions = {}): Check
   return async (dir, outDir) => {
     let cfg: ModelCfg;
     try {
-      cfg = (JSON.parse(await readFile(path.join(dir, 'open_clip_config.json'), 'utf8')) as { model_cfg: ModelCfg }).model_cfg;
+      cfg = (JSON.parse(await readFile(path.join(dir, 'open_clip_config.json'), 'utf8')) as { model_cfg: ModelCfg })
+        .model_cfg;
     } catch (err) {
       throw asValidateError(err, 'BAD_ARTIFACT', `cannot read ${path.join(dir, 'open_clip_config.json')}`);
     }
-    if (!cfg || typeof cfg !== 'object') throw new ValidateError('BAD_ARTIFACT', `${dir}/open_clip_config.json has no model_cfg`);
+    if (!cfg || typeof cfg !== 'object')
+      throw new ValidateError('BAD_ARTIFACT', `${dir}/open_clip_config.json has no model_cfg`);
     const file = await openSafetensors(weightsFile(dir)).catch((err: unknown) => {
       throw asValidateError(err, 'BAD_ARTIFACT', `cannot read the weights in ${dir}`);
     });
     try {
-      await exportOnnx(cfg, weightSourceFromSafetensors(file), outDir, { dtype: options.dtype ?? 'fp32', ...(options.activation ? { activation: options.activation } : {}) });
+      await exportOnnx(cfg, weightSourceFromSafetensors(file), outDir, {
+        dtype: options.dtype ?? 'fp32',
+        ...(options.activation ? { activation: options.activation } : {}),
+      });
     } finally {
       await file.close();
     }

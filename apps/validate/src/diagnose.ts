@@ -2,7 +2,8 @@ import type { TowerMetrics } from './metrics.js';
 import { DEFAULT_PROFILES, type Precision, type Profile } from './profiles.js';
 import type { SimilarityMetrics } from './similarity.js';
 
-export type DiagnosisKind = 'non-finite' | 'activation-mismatch' | 'weights-mismatch' | 'reduced-precision' | 'similarity-only';
+export type DiagnosisKind =
+  'non-finite' | 'activation-mismatch' | 'weights-mismatch' | 'reduced-precision' | 'similarity-only';
 
 export interface Diagnosis {
   kind: DiagnosisKind;
@@ -28,7 +29,9 @@ const towerName = (t: 'image' | 'text'): string => (t === 'image' ? 'image (visi
 const pct = (x: number): string => `${(x * 100).toPrecision(2)}%`;
 
 function towerFails(m: TowerMetrics, p: Profile): boolean {
-  return m.nonFinite > 0 || !(m.minCosine >= p.minCosine) || !(m.maxRelL2 <= p.maxRelL2) || !(m.maxAbsRel <= p.maxAbsRel);
+  return (
+    m.nonFinite > 0 || !(m.minCosine >= p.minCosine) || !(m.maxRelL2 <= p.maxRelL2) || !(m.maxAbsRel <= p.maxAbsRel)
+  );
 }
 
 /**
@@ -68,15 +71,26 @@ function activationEvidence(tower: 'image' | 'text', ctx: DiagnosisContext): str
 }
 
 /** Explains a failed comparison by the pattern of its deviations; empty when nothing failed. */
-export function diagnose(towers: TowerMetrics[], sim: SimilarityMetrics | null, profile: Profile, artifactPrecision: Precision, ctx: DiagnosisContext = {}): Diagnosis[] {
+export function diagnose(
+  towers: TowerMetrics[],
+  sim: SimilarityMetrics | null,
+  profile: Profile,
+  artifactPrecision: Precision,
+  ctx: DiagnosisContext = {},
+): Diagnosis[] {
   const out: Diagnosis[] = [];
   const failing = towers.filter((m) => towerFails(m, profile));
   const exact = towers.filter((m) => !towerFails(m, profile)).map((m) => m.tower);
-  const otherExact = (t: string): string => (exact.length && !exact.includes(t as 'image') ? ` while the ${exact.join(' and ')} tower matches` : '');
+  const otherExact = (t: string): string =>
+    exact.length && !exact.includes(t as 'image') ? ` while the ${exact.join(' and ')} tower matches` : '';
   for (const m of failing) {
     const range = `cosine ${Math.min(...m.samples.map((s) => s.cosine)).toFixed(6)}-${Math.max(...m.samples.map((s) => s.cosine)).toFixed(6)}, relL2 up to ${pct(m.maxRelL2)}`;
     if (m.nonFinite > 0) {
-      out.push({ kind: 'non-finite', tower: m.tower, message: `${towerName(m.tower)} tower outputs ${m.nonFinite} NaN/Inf values: overflow in reduced precision or a broken graph` });
+      out.push({
+        kind: 'non-finite',
+        tower: m.tower,
+        message: `${towerName(m.tower)} tower outputs ${m.nonFinite} NaN/Inf values: overflow in reduced precision or a broken graph`,
+      });
     } else if (artifactPrecision !== profile.precision && !towerFails(m, DEFAULT_PROFILES[artifactPrecision])) {
       out.push({
         kind: 'reduced-precision',
@@ -126,7 +140,8 @@ export function diagnose(towers: TowerMetrics[], sim: SimilarityMetrics | null, 
       out.push({
         kind: 'similarity-only',
         tower: null,
-        message: 'every tower is within tolerance but the similarity matrix changed: near-tied image-text scores flipped; add samples or relax the similarity limits',
+        message:
+          'every tower is within tolerance but the similarity matrix changed: near-tied image-text scores flipped; add samples or relax the similarity limits',
       });
     }
   }

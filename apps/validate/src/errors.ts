@@ -1,3 +1,5 @@
+import { CliphubError } from '@cliphub/core';
+
 /** Every way a validation request can be wrong; stable for callers and tests. */
 export type ValidateErrorCode =
   | 'NOT_FOUND'
@@ -18,14 +20,10 @@ export type ValidateErrorCode =
   | 'RUNTIME_FAILED';
 
 /** Bad input: exit code 2 and a one-line message saying what is wrong and what to do. */
-export class ValidateError extends Error {
-  readonly code: ValidateErrorCode;
-  readonly exitCode = 2 as const;
-
+export class ValidateError extends CliphubError<ValidateErrorCode> {
+  override name = 'ValidateError';
   constructor(code: ValidateErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ValidateError';
-    this.code = code;
+    super(code, message, options);
   }
 }
 
@@ -35,6 +33,7 @@ export function asValidateError(err: unknown, code: ValidateErrorCode, context: 
   const e = err as { message?: unknown; code?: unknown } | null;
   const msg = typeof e?.message === 'string' ? e.message : String(err);
   const fsCode = typeof e?.code === 'string' ? e.code : '';
-  if (fsCode === 'ENOENT' || fsCode === 'NOT_FOUND') return new ValidateError('NOT_FOUND', `${context}: no such file or directory; check the path`, { cause: err });
+  if (fsCode === 'ENOENT' || fsCode === 'NOT_FOUND')
+    return new ValidateError('NOT_FOUND', `${context}: no such file or directory; check the path`, { cause: err });
   return new ValidateError(code, `${context}: ${msg}`, { cause: err });
 }

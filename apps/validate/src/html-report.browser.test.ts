@@ -9,7 +9,10 @@ import { validateArtifact, type ValidationResult } from './validate.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`SKIPPED (HTML report in a browser): ${CHROMIUM} is absent; install it with: apt-get install -y chromium`);
+if (!hasChromium)
+  console.warn(
+    `SKIPPED (HTML report in a browser): ${CHROMIUM} is absent; install it with: apt-get install -y chromium`,
+  );
 const ref = (m: string): string => path.join(generatedFixtures, 'models', m, 'reference.safetensors');
 const tmp = tempDir('cliphub-html-');
 // Kept after the run so a person can look at it (gitignored).
@@ -24,12 +27,30 @@ describe.skipIf(!hasChromium || !existsSync(ref('tiny-vit-gelu')))('HTML report 
     await writeNoisyCandidate(ref('tiny-vit-gelu'), pass, { rel: 5e-4, seed: 1 });
     await writeNoisyCandidate(ref('tiny-vit-quickgelu'), fail, { rel: 0.3, seed: 2, key: 'cand_fp32' });
     results = [
-      await validateArtifact({ name: 'tiny-vit-gelu fp16', artifact: pass, reference: ref('tiny-vit-gelu'), profile: 'fp16' }),
-      await validateArtifact({ name: 'tiny-vit-quickgelu broken', artifact: fail, reference: ref('tiny-vit-quickgelu'), profile: 'fp32' }),
+      await validateArtifact({
+        name: 'tiny-vit-gelu fp16',
+        artifact: pass,
+        reference: ref('tiny-vit-gelu'),
+        profile: 'fp16',
+      }),
+      await validateArtifact({
+        name: 'tiny-vit-quickgelu broken',
+        artifact: fail,
+        reference: ref('tiny-vit-quickgelu'),
+        profile: 'fp32',
+      }),
     ];
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
   });
   afterAll(async () => {
@@ -49,7 +70,12 @@ describe.skipIf(!hasChromium || !existsSync(ref('tiny-vit-gelu')))('HTML report 
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`file://${file}`);
     const figures = await page.$$eval('svg.chart', (els) =>
-      els.map((e) => ({ cls: e.getAttribute('class'), w: e.getBoundingClientRect().width, h: e.getBoundingClientRect().height, shapes: e.querySelectorAll('rect,circle,line').length })),
+      els.map((e) => ({
+        cls: e.getAttribute('class'),
+        w: e.getBoundingClientRect().width,
+        h: e.getBoundingClientRect().height,
+        shapes: e.querySelectorAll('rect,circle,line').length,
+      })),
     );
     // per model: 1 error-bar chart, 2 histograms, 3 heatmaps
     expect(figures).toHaveLength(12);
@@ -58,7 +84,10 @@ describe.skipIf(!hasChromium || !existsSync(ref('tiny-vit-gelu')))('HTML report 
       expect(f.h).toBeGreaterThan(100);
       expect(f.shapes).toBeGreaterThan(3);
     }
-    const cells = await page.$$eval('svg.heatmap rect.cell', (els) => els.filter((e) => e.getBoundingClientRect().width > 0).length);
+    const cells = await page.$$eval(
+      'svg.heatmap rect.cell',
+      (els) => els.filter((e) => e.getBoundingClientRect().width > 0).length,
+    );
     expect(cells).toBe(2 * 3 * 16);
     expect(await page.locator('section.model.fail .diag').count()).toBeGreaterThan(0);
     expect(await page.locator('#summary .badge.pass').count()).toBe(1);

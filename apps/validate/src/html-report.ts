@@ -24,14 +24,24 @@ document.querySelectorAll('section.model.pass').forEach(function(s){s.style.disp
 function modelSection(r: ValidationResult, regressions: Regression[], index: number): string {
   const sim = r.similarity;
   const rows = r.checks
-    .map((c) => `<tr class="${c.pass ? 'pass' : 'fail'}"><td>${escXml(c.id)}</td><td>${num(c.value)}</td><td>${c.higherIsBetter ? '&ge;' : '&le;'} ${num(c.limit)}</td><td>${c.pass ? 'ok' : 'FAIL'}</td></tr>`)
+    .map(
+      (c) =>
+        `<tr class="${c.pass ? 'pass' : 'fail'}"><td>${escXml(c.id)}</td><td>${num(c.value)}</td><td>${c.higherIsBetter ? '&ge;' : '&le;'} ${num(c.limit)}</td><td>${c.pass ? 'ok' : 'FAIL'}</td></tr>`,
+    )
     .join('');
-  const figs = [errorBarChart(r.towers, r.profile.maxRelL2), ...r.towers.map((t) => cosineHistogram(t, r.profile.minCosine))];
+  const figs = [
+    errorBarChart(r.towers, r.profile.maxRelL2),
+    ...r.towers.map((t) => cosineHistogram(t, r.profile.minCosine)),
+  ];
   if (sim) {
     const all = [...sim.reference.flat(), ...sim.candidate.flat()].filter(Number.isFinite);
     const range: [number, number] = [Math.min(...all), Math.max(...all)];
     const d = Math.max(1e-12, ...sim.difference.flat().filter(Number.isFinite).map(Math.abs));
-    figs.push(heatmap('reference logits', sim.reference, range, false), heatmap('candidate logits', sim.candidate, range, false), heatmap('difference', sim.difference, [-d, d], true));
+    figs.push(
+      heatmap('reference logits', sim.reference, range, false),
+      heatmap('candidate logits', sim.candidate, range, false),
+      heatmap('difference', sim.difference, [-d, d], true),
+    );
   }
   const regs = regressions.filter((x) => x.row === r.name);
   return `<section class="model ${r.verdict}" id="m${index}">
@@ -46,7 +56,10 @@ ${r.artifact.notes.length ? `<p class="notes">${r.artifact.notes.map(escXml).joi
 }
 
 /** A self-contained HTML report (inline CSS, SVG and JS; nothing fetched) for one or many validations. */
-export function toHtmlReport(results: ValidationResult[], options: { title?: string; regressions?: Regression[]; errors?: Array<{ name: string; message: string }> } = {}): string {
+export function toHtmlReport(
+  results: ValidationResult[],
+  options: { title?: string; regressions?: Regression[]; errors?: Array<{ name: string; message: string }> } = {},
+): string {
   const regressions = options.regressions ?? [];
   const title = options.title ?? 'cliphub validate report';
   const summary = results
@@ -56,7 +69,9 @@ export function toHtmlReport(results: ValidationResult[], options: { title?: str
       return `<tr class="${r.verdict}"><td><a href="#m${i}">${escXml(r.name)}</a></td><td><span class="badge ${r.verdict}">${r.verdict}</span></td><td>${escXml(r.profile.name)}</td><td>${t('image')}</td><td>${t('text')}</td><td>${reg ? `<span class="regression">${reg}</span>` : '0'}</td></tr>`;
     })
     .join('');
-  const errors = (options.errors ?? []).map((e) => `<tr class="fail"><td>${escXml(e.name)}</td><td colspan="5">error: ${escXml(e.message)}</td></tr>`).join('');
+  const errors = (options.errors ?? [])
+    .map((e) => `<tr class="fail"><td>${escXml(e.name)}</td><td colspan="5">error: ${escXml(e.message)}</td></tr>`)
+    .join('');
   const passed = results.filter((r) => r.verdict === 'pass').length;
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>${escXml(title)}</title><style>${CSS}</style></head>

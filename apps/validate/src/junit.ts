@@ -7,9 +7,13 @@ export interface JunitRowError {
 }
 
 /** XML 1.0 forbids most control characters even when escaped; drop them. */
-const xmlChars = (s: string): string => [...s].filter((c) => c === '\t' || c === '\n' || c === '\r' || c.charCodeAt(0) >= 0x20).join('');
+const xmlChars = (s: string): string =>
+  [...s].filter((c) => c === '\t' || c === '\n' || c === '\r' || c.charCodeAt(0) >= 0x20).join('');
 const esc = (s: string): string =>
-  xmlChars(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string);
+  xmlChars(s).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string,
+  );
 
 const fmt = (v: number): string => (Number.isFinite(v) ? String(Number(v.toPrecision(6))) : String(v));
 
@@ -28,7 +32,9 @@ function casesOf(r: ValidationResult, regressions: Regression[]): Case[] {
   const cases: Case[] = groups.map((g) => {
     const failed = r.checks.filter((c) => c.group === g && !c.pass);
     const label = g === 'similarity' ? 'similarity matrix' : `${g} tower`;
-    const diag = r.diagnosis.filter((d) => d.tower === g || (g === 'similarity' && d.tower === null)).map((d) => d.message);
+    const diag = r.diagnosis
+      .filter((d) => d.tower === g || (g === 'similarity' && d.tower === null))
+      .map((d) => d.message);
     return {
       name: `${label} (${r.profile.name} vs ${r.reference.against})`,
       classname: cls,
@@ -36,8 +42,17 @@ function casesOf(r: ValidationResult, regressions: Regression[]): Case[] {
       ...(failed.length
         ? {
             failure: {
-              message: diag[0] ?? failed.map((c) => `${c.id} = ${fmt(c.value)} (limit ${c.higherIsBetter ? '>=' : '<='} ${fmt(c.limit)})`).join('; '),
-              body: [...failed.map((c) => `${c.id} = ${fmt(c.value)}, limit ${c.higherIsBetter ? '>=' : '<='} ${fmt(c.limit)}`), ...diag].join('\n'),
+              message:
+                diag[0] ??
+                failed
+                  .map((c) => `${c.id} = ${fmt(c.value)} (limit ${c.higherIsBetter ? '>=' : '<='} ${fmt(c.limit)})`)
+                  .join('; '),
+              body: [
+                ...failed.map(
+                  (c) => `${c.id} = ${fmt(c.value)}, limit ${c.higherIsBetter ? '>=' : '<='} ${fmt(c.limit)}`,
+                ),
+                ...diag,
+              ].join('\n'),
             },
           }
         : {}),
@@ -49,17 +64,31 @@ function casesOf(r: ValidationResult, regressions: Regression[]): Case[] {
       name: 'no regression against baseline',
       classname: cls,
       time: 0,
-      ...(mine.length ? { failure: { message: `${mine.length} metric(s) worse than the baseline`, body: mine.map((m) => m.message).join('\n') } } : {}),
+      ...(mine.length
+        ? {
+            failure: {
+              message: `${mine.length} metric(s) worse than the baseline`,
+              body: mine.map((m) => m.message).join('\n'),
+            },
+          }
+        : {}),
     });
   }
   return cases;
 }
 
 /** JUnit XML: one testsuite per model, one testcase per tower check (and per baseline comparison). */
-export function toJunitXml(results: ValidationResult[], options: { regressions?: Regression[]; errors?: JunitRowError[]; suiteName?: string } = {}): string {
+export function toJunitXml(
+  results: ValidationResult[],
+  options: { regressions?: Regression[]; errors?: JunitRowError[]; suiteName?: string } = {},
+): string {
   const regressions = options.regressions ?? [];
-  const suites: Array<{ name: string; cases: Case[] }> = results.map((r) => ({ name: r.name, cases: casesOf(r, regressions) }));
-  for (const e of options.errors ?? []) suites.push({ name: e.name, cases: [{ name: 'run', classname: 'cliphub.validate', time: 0, error: e.message }] });
+  const suites: Array<{ name: string; cases: Case[] }> = results.map((r) => ({
+    name: r.name,
+    cases: casesOf(r, regressions),
+  }));
+  for (const e of options.errors ?? [])
+    suites.push({ name: e.name, cases: [{ name: 'run', classname: 'cliphub.validate', time: 0, error: e.message }] });
   let tests = 0;
   let failures = 0;
   let errors = 0;
@@ -72,7 +101,8 @@ export function toJunitXml(results: ValidationResult[], options: { regressions?:
     errors += e;
     const cases = s.cases.map((c) => {
       const open = `    <testcase name="${esc(c.name)}" classname="${esc(c.classname)}" time="${c.time.toFixed(3)}"`;
-      if (c.failure) return `${open}>\n      <failure message="${esc(c.failure.message)}" type="tolerance">${esc(c.failure.body)}</failure>\n    </testcase>`;
+      if (c.failure)
+        return `${open}>\n      <failure message="${esc(c.failure.message)}" type="tolerance">${esc(c.failure.body)}</failure>\n    </testcase>`;
       if (c.error) return `${open}>\n      <error message="${esc(c.error)}" type="bad-input"/>\n    </testcase>`;
       return `${open}/>`;
     });

@@ -22,7 +22,13 @@ export interface TowerMetrics {
 }
 
 /** Per-sample and aggregate deviation of one tower's [n, dim] candidate embeddings from the reference. */
-export function compareTower(tower: Tower, ref: Float32Array, cand: Float32Array, n: number, dim: number): TowerMetrics {
+export function compareTower(
+  tower: Tower,
+  ref: Float32Array,
+  cand: Float32Array,
+  n: number,
+  dim: number,
+): TowerMetrics {
   const samples: SampleMetrics[] = [];
   let refMax = 0;
   for (let i = 0; i < n; i++) {
@@ -50,11 +56,14 @@ export function compareTower(tower: Tower, ref: Float32Array, cand: Float32Array
     samples.push({ cosine, maxAbs, relL2, nonFinite });
   }
   const worst = (f: (s: SampleMetrics) => number, min: boolean): number =>
-    samples.reduce((acc, s) => {
-      const v = f(s);
-      if (Number.isNaN(v) || Number.isNaN(acc)) return NaN;
-      return min ? Math.min(acc, v) : Math.max(acc, v);
-    }, min ? Infinity : 0);
+    samples.reduce(
+      (acc, s) => {
+        const v = f(s);
+        if (Number.isNaN(v) || Number.isNaN(acc)) return NaN;
+        return min ? Math.min(acc, v) : Math.max(acc, v);
+      },
+      min ? Infinity : 0,
+    );
   const maxAbs = worst((s) => s.maxAbs, false);
   return {
     tower,

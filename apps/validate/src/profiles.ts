@@ -26,7 +26,14 @@ export interface Profile extends Thresholds {
   precision: Precision;
 }
 
-export const THRESHOLD_KEYS: readonly (keyof Thresholds)[] = ['minCosine', 'maxRelL2', 'maxAbsRel', 'minArgmaxAgreement', 'minSpearman', 'maxCosSimDiff'];
+export const THRESHOLD_KEYS: readonly (keyof Thresholds)[] = [
+  'minCosine',
+  'maxRelL2',
+  'maxAbsRel',
+  'minArgmaxAgreement',
+  'minSpearman',
+  'maxCosSimDiff',
+];
 
 /*
  * Calibrated on ../shared/fixtures/openclip-3.3.0 (H100, open_clip 3.3.0), worst case over tiny-vit-gelu,
@@ -43,10 +50,46 @@ export const THRESHOLD_KEYS: readonly (keyof Thresholds)[] = ['minCosine', 'maxR
  * relL2 <= 4.4e-2, absRel <= 3.2e-2, max Δcos-sim <= 2.6e-2; the limits give 3-6x room.
  */
 export const DEFAULT_PROFILES: Record<Precision, Profile> = {
-  fp32: { name: 'fp32', precision: 'fp32', minCosine: 0.99999, maxRelL2: 1e-4, maxAbsRel: 1e-4, minArgmaxAgreement: 1, minSpearman: 0.999, maxCosSimDiff: 1e-5 },
-  fp16: { name: 'fp16', precision: 'fp16', minCosine: 0.99999, maxRelL2: 5e-3, maxAbsRel: 5e-3, minArgmaxAgreement: 1, minSpearman: 0.99, maxCosSimDiff: 2e-3 },
-  bf16: { name: 'bf16', precision: 'bf16', minCosine: 0.9995, maxRelL2: 3e-2, maxAbsRel: 3e-2, minArgmaxAgreement: 0.75, minSpearman: 0.95, maxCosSimDiff: 2e-2 },
-  int8: { name: 'int8', precision: 'int8', minCosine: 0.995, maxRelL2: 0.15, maxAbsRel: 0.1, minArgmaxAgreement: 0.75, minSpearman: 0.9, maxCosSimDiff: 0.08 },
+  fp32: {
+    name: 'fp32',
+    precision: 'fp32',
+    minCosine: 0.99999,
+    maxRelL2: 1e-4,
+    maxAbsRel: 1e-4,
+    minArgmaxAgreement: 1,
+    minSpearman: 0.999,
+    maxCosSimDiff: 1e-5,
+  },
+  fp16: {
+    name: 'fp16',
+    precision: 'fp16',
+    minCosine: 0.99999,
+    maxRelL2: 5e-3,
+    maxAbsRel: 5e-3,
+    minArgmaxAgreement: 1,
+    minSpearman: 0.99,
+    maxCosSimDiff: 2e-3,
+  },
+  bf16: {
+    name: 'bf16',
+    precision: 'bf16',
+    minCosine: 0.9995,
+    maxRelL2: 3e-2,
+    maxAbsRel: 3e-2,
+    minArgmaxAgreement: 0.75,
+    minSpearman: 0.95,
+    maxCosSimDiff: 2e-2,
+  },
+  int8: {
+    name: 'int8',
+    precision: 'int8',
+    minCosine: 0.995,
+    maxRelL2: 0.15,
+    maxAbsRel: 0.1,
+    minArgmaxAgreement: 0.75,
+    minSpearman: 0.9,
+    maxCosSimDiff: 0.08,
+  },
 };
 
 /** Per-profile partial overrides, e.g. `{ fp16: { minCosine: 0.9999 } }`; a new name needs `precision`. */
@@ -62,25 +105,29 @@ export function parseProfileOverrides(value: unknown, where: string): ProfileOve
   const bad = (msg: string): never => {
     throw new ValidateError('BAD_PROFILE', `${where}: ${msg}`);
   };
-  if (typeof value !== 'object' || Array.isArray(value)) bad('profile overrides must be a mapping of profile name to thresholds');
+  if (typeof value !== 'object' || Array.isArray(value))
+    bad('profile overrides must be a mapping of profile name to thresholds');
   const root = value as Record<string, unknown>;
   const profiles = (root.profiles ?? root) as Record<string, unknown>;
   const out: ProfileOverrides = {};
   for (const [name, body] of Object.entries(profiles)) {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) bad(`profile '${name}' must be a mapping of thresholds`);
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      bad(`profile '${name}' must be a mapping of thresholds`);
     const entry: ProfileOverrides[string] = {};
     for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
       if (k === 'precision') {
         if (!isPrecision(v)) bad(`profile '${name}'.precision must be one of ${PRECISIONS.join(', ')}`);
         entry.precision = v as Precision;
       } else if ((THRESHOLD_KEYS as readonly string[]).includes(k)) {
-        if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) bad(`profile '${name}'.${k} must be a non-negative number, got ${JSON.stringify(v)}`);
+        if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+          bad(`profile '${name}'.${k} must be a non-negative number, got ${JSON.stringify(v)}`);
         entry[k as keyof Thresholds] = v as number;
       } else {
         bad(`profile '${name}' has unknown key '${k}'; known keys: precision, ${THRESHOLD_KEYS.join(', ')}`);
       }
     }
-    if (!isPrecision(name) && !entry.precision) bad(`new profile '${name}' needs a precision (${PRECISIONS.join(', ')}) to start from`);
+    if (!isPrecision(name) && !entry.precision)
+      bad(`new profile '${name}' needs a precision (${PRECISIONS.join(', ')}) to start from`);
     out[name] = entry;
   }
   return out;
@@ -98,7 +145,10 @@ export async function loadProfileOverrides(path: string): Promise<ProfileOverrid
   try {
     value = /\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text);
   } catch (err) {
-    throw new ValidateError('BAD_PROFILE', `${path} is not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(err as Error).message.split('\n')[0]}`);
+    throw new ValidateError(
+      'BAD_PROFILE',
+      `${path} is not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(err as Error).message.split('\n')[0]}`,
+    );
   }
   return parseProfileOverrides(value, path);
 }

@@ -49,11 +49,19 @@ function fail(code: ConstructorParameters<typeof ValidateError>[0], path: string
   throw new ValidateError(code, `${path}: ${msg}`);
 }
 
-function expectTensor(path: string, tensors: Map<string, TensorInfo>, name: string, dtype: string, rank: number, fix: string): TensorInfo {
+function expectTensor(
+  path: string,
+  tensors: Map<string, TensorInfo>,
+  name: string,
+  dtype: string,
+  rank: number,
+  fix: string,
+): TensorInfo {
   const t = tensors.get(name);
   if (!t) fail('MISSING_KEY', path, `missing tensor '${name}'; ${fix}`);
   if (t.dtype !== dtype) fail('BAD_DTYPE', path, `tensor '${name}' is ${t.dtype}, expected ${dtype}; ${fix}`);
-  if (t.shape.length !== rank) fail('BAD_SHAPE', path, `tensor '${name}' has shape ${fmtShape(t.shape)}, expected rank ${rank}; ${fix}`);
+  if (t.shape.length !== rank)
+    fail('BAD_SHAPE', path, `tensor '${name}' has shape ${fmtShape(t.shape)}, expected rank ${rank}; ${fix}`);
   return t;
 }
 
@@ -63,18 +71,28 @@ function parseJsonMeta(path: string, meta: Record<string, string>, key: string):
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    fail('BAD_METADATA', path, `__metadata__.${key} is not valid JSON; regenerate the file with tools/reference/make_reference.py`);
+    fail(
+      'BAD_METADATA',
+      path,
+      `__metadata__.${key} is not valid JSON; regenerate the file with tools/reference/make_reference.py`,
+    );
   }
 }
 
 function readMetadata(path: string, raw: Record<string, string>): ReferenceMetadata {
   const cfg = parseJsonMeta(path, raw, 'model_cfg');
-  if (cfg !== null && (typeof cfg !== 'object' || Array.isArray(cfg))) fail('BAD_METADATA', path, '__metadata__.model_cfg is not a JSON object');
+  if (cfg !== null && (typeof cfg !== 'object' || Array.isArray(cfg)))
+    fail('BAD_METADATA', path, '__metadata__.model_cfg is not a JSON object');
   const texts = parseJsonMeta(path, raw, 'texts');
   if (texts !== null && !(Array.isArray(texts) && texts.every((t) => typeof t === 'string'))) {
     fail('BAD_METADATA', path, '__metadata__.texts is not a JSON array of strings');
   }
-  return { modelName: raw.model_name ?? null, modelCfg: cfg as Record<string, unknown> | null, texts: texts as string[] | null, raw };
+  return {
+    modelName: raw.model_name ?? null,
+    modelCfg: cfg as Record<string, unknown> | null,
+    texts: texts as string[] | null,
+    raw,
+  };
 }
 
 async function scalar(file: SafetensorsFile, name: string): Promise<number | null> {
@@ -82,7 +100,8 @@ async function scalar(file: SafetensorsFile, name: string): Promise<number | nul
   if (!t) return null;
   const numel = t.shape.reduce((a, d) => a * d, 1);
   if (t.dtype !== 'F32') fail('BAD_DTYPE', file.path, `tensor '${name}' is ${t.dtype}, expected F32`);
-  if (numel !== 1) fail('BAD_SHAPE', file.path, `tensor '${name}' has shape ${fmtShape(t.shape)}, expected one element ([] or [1])`);
+  if (numel !== 1)
+    fail('BAD_SHAPE', file.path, `tensor '${name}' has shape ${fmtShape(t.shape)}, expected one element ([] or [1])`);
   return f32View(await file.readTensor(name))[0] as number;
 }
 
@@ -91,11 +110,23 @@ function crossCheckCfg(ref: Reference): void {
   const cfg = ref.metadata.modelCfg;
   if (!cfg) return;
   if (typeof cfg.embed_dim === 'number' && cfg.embed_dim !== ref.embedDim) {
-    fail('BAD_SHAPE', ref.path, `embeddings are ${ref.embedDim}-dimensional but model_cfg.embed_dim is ${cfg.embed_dim}; the metadata belongs to another model`);
+    fail(
+      'BAD_SHAPE',
+      ref.path,
+      `embeddings are ${ref.embedDim}-dimensional but model_cfg.embed_dim is ${cfg.embed_dim}; the metadata belongs to another model`,
+    );
   }
   const text = cfg.text_cfg as Record<string, unknown> | undefined;
-  if (ref.contextLength !== null && typeof text?.context_length === 'number' && text.context_length !== ref.contextLength) {
-    fail('BAD_SHAPE', ref.path, `inputs.input_ids has context ${ref.contextLength} but model_cfg.text_cfg.context_length is ${text.context_length}`);
+  if (
+    ref.contextLength !== null &&
+    typeof text?.context_length === 'number' &&
+    text.context_length !== ref.contextLength
+  ) {
+    fail(
+      'BAD_SHAPE',
+      ref.path,
+      `inputs.input_ids has context ${ref.contextLength} but model_cfg.text_cfg.context_length is ${text.context_length}`,
+    );
   }
 }
 
@@ -123,9 +154,14 @@ export async function readReference(path: string, options: ReadReferenceOptions 
     if (requireInputs || hasInputs) {
       const pv = expectTensor(path, tensors, 'inputs.pixel_values', 'F32', 4, fix);
       const ids = expectTensor(path, tensors, 'inputs.input_ids', 'I64', 2, fix);
-      if (pv.shape[1] !== 3) fail('BAD_SHAPE', path, `inputs.pixel_values has shape ${fmtShape(pv.shape)}; expected [N, 3, H, W]`);
+      if (pv.shape[1] !== 3)
+        fail('BAD_SHAPE', path, `inputs.pixel_values has shape ${fmtShape(pv.shape)}; expected [N, 3, H, W]`);
       if (pv.shape[0] !== ids.shape[0]) {
-        fail('BAD_SHAPE', path, `inputs.pixel_values has ${pv.shape[0]} samples but inputs.input_ids has ${ids.shape[0]}; both need the same N`);
+        fail(
+          'BAD_SHAPE',
+          path,
+          `inputs.pixel_values has ${pv.shape[0]} samples but inputs.input_ids has ${ids.shape[0]}; both need the same N`,
+        );
       }
       n = pv.shape[0] as number;
       imageShape = [3, pv.shape[2] as number, pv.shape[3] as number];
@@ -141,7 +177,12 @@ export async function readReference(path: string, options: ReadReferenceOptions 
       if (!m || name.startsWith('inputs.')) continue;
       found.add(m[1] as string);
     }
-    if (!found.size) fail('MISSING_KEY', path, `no '<device>_<mode>.image_embeds' / '.text_embeds' tensors (e.g. cpu_fp32.image_embeds); ${fix}`);
+    if (!found.size)
+      fail(
+        'MISSING_KEY',
+        path,
+        `no '<device>_<mode>.image_embeds' / '.text_embeds' tensors (e.g. cpu_fp32.image_embeds); ${fix}`,
+      );
     let embedDim: number | null = null;
     const sets = new Map<string, EmbeddingSet>();
     for (const key of found) {
@@ -151,8 +192,14 @@ export async function readReference(path: string, options: ReadReferenceOptions 
         const t = expectTensor(path, tensors, name, 'F32', 2, fix);
         n ??= t.shape[0] as number;
         embedDim ??= t.shape[1] as number;
-        if (t.shape[0] !== n) fail('BAD_SHAPE', path, `tensor '${name}' has ${t.shape[0]} rows but the inputs have ${n} samples`);
-        if (t.shape[1] !== embedDim) fail('BAD_SHAPE', path, `tensor '${name}' has shape ${fmtShape(t.shape)} but other embeddings are ${embedDim}-dimensional`);
+        if (t.shape[0] !== n)
+          fail('BAD_SHAPE', path, `tensor '${name}' has ${t.shape[0]} rows but the inputs have ${n} samples`);
+        if (t.shape[1] !== embedDim)
+          fail(
+            'BAD_SHAPE',
+            path,
+            `tensor '${name}' has shape ${fmtShape(t.shape)} but other embeddings are ${embedDim}-dimensional`,
+          );
         out[tower] = f32View(await file.readTensor(name));
       }
       sets.set(key, out as EmbeddingSet);
@@ -183,7 +230,10 @@ export async function readReference(path: string, options: ReadReferenceOptions 
 export function embeddingSet(ref: Reference, key: string): EmbeddingSet {
   const set = ref.sets.get(key);
   if (!set) {
-    throw new ValidateError('UNKNOWN_SET', `${ref.path} has no '${key}' embeddings; it has ${[...ref.sets.keys()].join(', ')} (pick one with --against)`);
+    throw new ValidateError(
+      'UNKNOWN_SET',
+      `${ref.path} has no '${key}' embeddings; it has ${[...ref.sets.keys()].join(', ')} (pick one with --against)`,
+    );
   }
   return set;
 }

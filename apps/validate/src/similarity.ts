@@ -26,7 +26,12 @@ export interface SimilarityMetrics {
 }
 
 /** Each of the n rows of x scaled to unit L2 norm (a zero row stays zero), written into `out`. */
-export function normalizeRows<T extends Float32Array | Float64Array>(x: Float32Array, n: number, dim: number, out: T): T {
+export function normalizeRows<T extends Float32Array | Float64Array>(
+  x: Float32Array,
+  n: number,
+  dim: number,
+  out: T,
+): T {
   for (let i = 0; i < n; i++) {
     let s = 0;
     for (let j = 0; j < dim; j++) s += (x[i * dim + j] as number) ** 2;
@@ -37,7 +42,14 @@ export function normalizeRows<T extends Float32Array | Float64Array>(x: Float32A
 }
 
 /** CLIP logits for every (image, text) pair, as open_clip computes them from normalized features. */
-export function clipLogits(image: Float32Array, text: Float32Array, n: number, dim: number, scale: number, bias: number): number[][] {
+export function clipLogits(
+  image: Float32Array,
+  text: Float32Array,
+  n: number,
+  dim: number,
+  scale: number,
+  bias: number,
+): number[][] {
   const a = normalizeRows(image, n, dim, new Float64Array(n * dim));
   const b = normalizeRows(text, n, dim, new Float64Array(n * dim));
   const out: number[][] = [];
@@ -85,11 +97,15 @@ export function compareSimilarity(
   const candidate = clipLogits(cand.image, cand.text, n, dim, scale, bias);
   const difference = candidate.map((row, i) => row.map((v, j) => v - (reference[i]![j] as number)));
   let maxLogitDiff = 0;
-  for (const row of difference) for (const v of row) if (!Number.isNaN(maxLogitDiff) && (Number.isNaN(v) || Math.abs(v) > maxLogitDiff)) maxLogitDiff = Math.abs(v);
+  for (const row of difference)
+    for (const v of row)
+      if (!Number.isNaN(maxLogitDiff) && (Number.isNaN(v) || Math.abs(v) > maxLogitDiff)) maxLogitDiff = Math.abs(v);
   // Random-weight models can have logits tied to 1e-4; rounding noise then reorders them without any
   // real change. Snapping in-tolerance deviations back to the reference means only real moves reorder.
   const tol = tieTolerance * scale;
-  const snapped = candidate.map((row, i) => row.map((v, j) => (Math.abs(v - (reference[i]![j] as number)) <= tol ? (reference[i]![j] as number) : v)));
+  const snapped = candidate.map((row, i) =>
+    row.map((v, j) => (Math.abs(v - (reference[i]![j] as number)) <= tol ? (reference[i]![j] as number) : v)),
+  );
   return {
     scale,
     bias,

@@ -8,11 +8,16 @@ import { writeReports } from './write-reports.js';
 import { summaryTable } from './summary-table.js';
 
 const tmp = tempDir('cliphub-suite-');
-const models = existsSync(path.join(generatedFixtures, 'models')) ? readdirSync(path.join(generatedFixtures, 'models')).sort() : [];
+const models = existsSync(path.join(generatedFixtures, 'models'))
+  ? readdirSync(path.join(generatedFixtures, 'models')).sort()
+  : [];
 const suiteFile = path.join(tmp.dir, 'suite.yaml');
 
 function suiteYaml(): string {
-  const rows = models.map((m) => `  - name: ${m}\n    artifact: cand/${m}.safetensors#cand_fp16\n    reference: ${path.join(generatedFixtures, 'models', m, 'reference.safetensors')}\n    profile: fp16`);
+  const rows = models.map(
+    (m) =>
+      `  - name: ${m}\n    artifact: cand/${m}.safetensors#cand_fp16\n    reference: ${path.join(generatedFixtures, 'models', m, 'reference.safetensors')}\n    profile: fp16`,
+  );
   return `concurrency: 3\nrows:\n${rows.join('\n')}\n`;
 }
 
@@ -20,7 +25,15 @@ describe.skipIf(models.length < 6)('suite mode', () => {
   beforeAll(async () => {
     mkdirSync(path.join(tmp.dir, 'cand'));
     // fp16-sized deviations (relL2 5e-4) for every fixture model
-    await Promise.all(models.map((m, i) => writeNoisyCandidate(path.join(generatedFixtures, 'models', m, 'reference.safetensors'), path.join(tmp.dir, 'cand', `${m}.safetensors`), { rel: 5e-4, seed: i + 1 })));
+    await Promise.all(
+      models.map((m, i) =>
+        writeNoisyCandidate(
+          path.join(generatedFixtures, 'models', m, 'reference.safetensors'),
+          path.join(tmp.dir, 'cand', `${m}.safetensors`),
+          { rel: 5e-4, seed: i + 1 },
+        ),
+      ),
+    );
     writeFileSync(suiteFile, suiteYaml());
   });
   afterAll(() => tmp.cleanup());
@@ -29,7 +42,9 @@ describe.skipIf(models.length < 6)('suite mode', () => {
     const first = await runSuite(await loadSuite(suiteFile));
     expect(first.results).toHaveLength(models.length);
     expect(first.errors).toEqual([]);
-    expect(first.results.filter((r) => r.verdict === 'fail').map((r) => [r.name, r.checks.filter((c) => !c.pass)])).toEqual([]);
+    expect(
+      first.results.filter((r) => r.verdict === 'fail').map((r) => [r.name, r.checks.filter((c) => !c.pass)]),
+    ).toEqual([]);
     expect(first.baselineFound).toBe(false);
     expect(first.baselineWritten).toBe(true);
     const baseline = path.join(tmp.dir, 'suite.baseline.json');
@@ -41,17 +56,30 @@ describe.skipIf(models.length < 6)('suite mode', () => {
 
     // Plant a regression: one candidate gets 4x the error, still inside the fp16 profile.
     const victim = models[2] as string;
-    await writeNoisyCandidate(path.join(generatedFixtures, 'models', victim, 'reference.safetensors'), path.join(tmp.dir, 'cand', `${victim}.safetensors`), { rel: 2e-3, seed: 99 });
+    await writeNoisyCandidate(
+      path.join(generatedFixtures, 'models', victim, 'reference.safetensors'),
+      path.join(tmp.dir, 'cand', `${victim}.safetensors`),
+      { rel: 2e-3, seed: 99 },
+    );
     const worse = await runSuite(await loadSuite(suiteFile));
     expect(worse.results.every((r) => r.verdict === 'pass')).toBe(true);
     expect(worse.regressions.length).toBeGreaterThan(0);
     expect(new Set(worse.regressions.map((r) => r.row))).toEqual(new Set([victim]));
     expect(worse.regressions.map((r) => r.metric)).toContain('image.max_rel_l2');
     expect(worse.baselineWritten).toBe(false); // the old numbers stay the bar
-    expect(summaryTable(worse.results, worse.regressions)).toMatch(new RegExp(`${victim}\\s+PASS\\s+fp16.*\\s[1-9]\\d*$`, 'm'));
+    expect(summaryTable(worse.results, worse.regressions)).toMatch(
+      new RegExp(`${victim}\\s+PASS\\s+fp16.*\\s[1-9]\\d*$`, 'm'),
+    );
 
-    const files = await writeReports(path.join(tmp.dir, 'report'), { results: worse.results, regressions: worse.regressions });
-    const json = JSON.parse(readFileSync(files.json, 'utf8')) as { verdict: string; results: unknown[]; regressions: unknown[] };
+    const files = await writeReports(path.join(tmp.dir, 'report'), {
+      results: worse.results,
+      regressions: worse.regressions,
+    });
+    const json = JSON.parse(readFileSync(files.json, 'utf8')) as {
+      verdict: string;
+      results: unknown[];
+      regressions: unknown[];
+    };
     expect(json.verdict).toBe('fail');
     expect(json.results).toHaveLength(models.length);
     const junit = readFileSync(files.junit, 'utf8');
@@ -68,8 +96,12 @@ describe.skipIf(models.length < 6)('suite mode', () => {
   it('applies profiles defined in the suite', async () => {
     const f = path.join(tmp.dir, 'profiles.yaml');
     const m = models[0] as string;
-    const row = (profile: string): string => `  - name: ${profile}\n    artifact: cand/${m}.safetensors#cand_fp16\n    reference: ${path.join(generatedFixtures, 'models', m, 'reference.safetensors')}\n    profile: ${profile}`;
-    writeFileSync(f, `profiles:\n  tight-fp16:\n    precision: fp16\n    maxRelL2: 1.0e-4\nrows:\n${row('tight-fp16')}\n${row('fp16')}\n`);
+    const row = (profile: string): string =>
+      `  - name: ${profile}\n    artifact: cand/${m}.safetensors#cand_fp16\n    reference: ${path.join(generatedFixtures, 'models', m, 'reference.safetensors')}\n    profile: ${profile}`;
+    writeFileSync(
+      f,
+      `profiles:\n  tight-fp16:\n    precision: fp16\n    maxRelL2: 1.0e-4\nrows:\n${row('tight-fp16')}\n${row('fp16')}\n`,
+    );
     const r = await runSuite(await loadSuite(f));
     expect(r.results.map((x) => [x.name, x.profile.maxRelL2, x.verdict])).toEqual([
       ['tight-fp16', 1e-4, 'fail'],
@@ -80,21 +112,33 @@ describe.skipIf(models.length < 6)('suite mode', () => {
   it('refuses an empty suite and rows without a reference (exit 2)', async () => {
     const empty = path.join(tmp.dir, 'empty.yaml');
     writeFileSync(empty, 'rows: []\n');
-    await expect(loadSuite(empty)).rejects.toMatchObject({ code: 'EMPTY_SUITE', exitCode: 2, message: expect.stringMatching(/has no rows/) });
+    await expect(loadSuite(empty)).rejects.toMatchObject({
+      code: 'EMPTY_SUITE',
+      exitCode: 2,
+      message: expect.stringMatching(/has no rows/),
+    });
     writeFileSync(empty, '');
     await expect(loadSuite(empty)).rejects.toMatchObject({ code: 'EMPTY_SUITE' });
     writeFileSync(empty, 'rows:\n  - artifact: x\n');
-    await expect(loadSuite(empty)).rejects.toMatchObject({ code: 'BAD_SUITE', message: expect.stringMatching(/row 1 needs reference/) });
+    await expect(loadSuite(empty)).rejects.toMatchObject({
+      code: 'BAD_SUITE',
+      message: expect.stringMatching(/row 1 needs reference/),
+    });
     writeFileSync(empty, 'rows:\n  - artifact: x\n    reference: y\n    profle: fp16\n');
     await expect(loadSuite(empty)).rejects.toMatchObject({ message: expect.stringMatching(/unknown key 'profle'/) });
   });
 
   it('reports a row with bad input as an error without stopping the others', async () => {
     const f = path.join(tmp.dir, 'mixed.yaml');
-    writeFileSync(f, `${suiteYaml()}  - name: missing\n    artifact: nowhere.safetensors\n    reference: ${path.join(generatedFixtures, 'models', models[0] as string, 'reference.safetensors')}\n`);
+    writeFileSync(
+      f,
+      `${suiteYaml()}  - name: missing\n    artifact: nowhere.safetensors\n    reference: ${path.join(generatedFixtures, 'models', models[0] as string, 'reference.safetensors')}\n`,
+    );
     const r = await runSuite(await loadSuite(f));
     expect(r.results).toHaveLength(models.length);
-    expect(r.errors).toEqual([{ name: 'missing', message: expect.stringMatching(/nowhere.safetensors does not exist/) }]);
+    expect(r.errors).toEqual([
+      { name: 'missing', message: expect.stringMatching(/nowhere.safetensors does not exist/) },
+    ]);
     expect(r.baselineWritten).toBe(false);
   });
 });

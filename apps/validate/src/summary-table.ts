@@ -2,10 +2,15 @@ import type { Regression } from './baseline.js';
 import type { ValidationResult } from './validate.js';
 
 const fmtCos = (v: number | undefined): string => (v === undefined ? '-' : Number.isFinite(v) ? v.toFixed(7) : 'NaN');
-const fmtSci = (v: number | undefined): string => (v === undefined ? '-' : Number.isFinite(v) ? v.toExponential(1) : 'NaN');
+const fmtSci = (v: number | undefined): string =>
+  v === undefined ? '-' : Number.isFinite(v) ? v.toExponential(1) : 'NaN';
 
 /** A plain-text table, one line per row: verdict, profile, worst cosine and relL2 per tower, regressions. */
-export function summaryTable(results: ValidationResult[], regressions: Regression[] = [], errors: Array<{ name: string; message: string }> = []): string {
+export function summaryTable(
+  results: ValidationResult[],
+  regressions: Regression[] = [],
+  errors: Array<{ name: string; message: string }> = [],
+): string {
   const head = ['model', 'verdict', 'profile', 'cos img', 'cos txt', 'relL2 img', 'relL2 txt', 'regr'];
   const rows = results.map((r) => {
     const t = (x: 'image' | 'text') => r.towers.find((m) => m.tower === x);
@@ -22,6 +27,10 @@ export function summaryTable(results: ValidationResult[], regressions: Regressio
   });
   for (const e of errors) rows.push([e.name, 'ERROR', '-', '-', '-', '-', '-', '-']);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] as number))
+      .join('  ')
+      .trimEnd();
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
 }

@@ -2,7 +2,8 @@ import type { TowerMetrics } from './metrics.js';
 
 /** Tiny SVG builders for the HTML report: no dependencies, no network, deterministic output. */
 
-export const escXml = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+export const escXml = (s: string): string =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 
 const num = (v: number): string => (Number.isFinite(v) ? String(Number(v.toPrecision(4))) : String(v));
 const FLOOR = 1e-9;
@@ -43,7 +44,9 @@ export function errorBarChart(towers: TowerMetrics[], limit: number): string {
     );
     parts.push(`<text x="${cx}" y="${h - 10}" text-anchor="middle" class="label">${t.tower}</text>`);
   });
-  parts.push(`<line x1="${left}" x2="${w - 8}" y1="${y(limit)}" y2="${y(limit)}" class="limit"><title>limit ${num(limit)}</title></line>`);
+  parts.push(
+    `<line x1="${left}" x2="${w - 8}" y1="${y(limit)}" y2="${y(limit)}" class="limit"><title>limit ${num(limit)}</title></line>`,
+  );
   return `<svg class="chart errorbars" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="relative L2 error per tower">${parts.join('')}<text x="8" y="12" class="axis">relative L2 error per sample (log)</text></svg>`;
 }
 
@@ -72,13 +75,24 @@ export function cosineHistogram(t: TowerMetrics, minCosine: number): string {
     const x = left + i * bw;
     const lo = 1 - 10 ** -i;
     const cls = lo >= minCosine ? 'pass' : 'fail';
-    parts.push(`<rect x="${x + 1}" y="${h - bottom - bh}" width="${bw - 2}" height="${Math.max(bh, c ? 1 : 0)}" class="hist ${cls}"><title>${c} sample(s) with 1-cos in [1e-${i + 1}, 1e-${i}]</title></rect>`);
-    if (i % 3 === 0) parts.push(`<text x="${x + bw / 2}" y="${h - bottom + 14}" text-anchor="middle" class="tick">${i === 0 ? '0' : `1-1e-${i}`}</text>`);
+    parts.push(
+      `<rect x="${x + 1}" y="${h - bottom - bh}" width="${bw - 2}" height="${Math.max(bh, c ? 1 : 0)}" class="hist ${cls}"><title>${c} sample(s) with 1-cos in [1e-${i + 1}, 1e-${i}]</title></rect>`,
+    );
+    if (i % 3 === 0)
+      parts.push(
+        `<text x="${x + bw / 2}" y="${h - bottom + 14}" text-anchor="middle" class="tick">${i === 0 ? '0' : `1-1e-${i}`}</text>`,
+      );
   });
   const limitBin = Math.min(10, -log(1 - minCosine));
-  parts.push(`<line x1="${left + limitBin * bw}" x2="${left + limitBin * bw}" y1="${top}" y2="${h - bottom}" class="limit"><title>min cosine ${minCosine}</title></line>`);
-  parts.push(`<text x="${left}" y="${h - 8}" class="axis">cosine (bins by nines)${nonFinite ? `, ${nonFinite} NaN` : ''}</text>`);
-  parts.push(`<text x="${left - 6}" y="${top + 4}" text-anchor="end" class="tick">${peak}</text><text x="${left - 6}" y="${h - bottom}" text-anchor="end" class="tick">0</text>`);
+  parts.push(
+    `<line x1="${left + limitBin * bw}" x2="${left + limitBin * bw}" y1="${top}" y2="${h - bottom}" class="limit"><title>min cosine ${minCosine}</title></line>`,
+  );
+  parts.push(
+    `<text x="${left}" y="${h - 8}" class="axis">cosine (bins by nines)${nonFinite ? `, ${nonFinite} NaN` : ''}</text>`,
+  );
+  parts.push(
+    `<text x="${left - 6}" y="${top + 4}" text-anchor="end" class="tick">${peak}</text><text x="${left - 6}" y="${h - bottom}" text-anchor="end" class="tick">0</text>`,
+  );
   return `<svg class="chart histogram" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="${t.tower} cosine histogram"><text x="8" y="12" class="axis">${t.tower}: per-sample cosine</text>${parts.join('')}</svg>`;
 }
 
@@ -106,7 +120,9 @@ export function heatmap(title: string, m: number[][], range: [number, number], d
   const parts: string[] = [];
   m.forEach((row, i) =>
     row.forEach((v, j) => {
-      parts.push(`<rect x="${off + j * cell}" y="${off + i * cell}" width="${cell}" height="${cell}" fill="${color(v, range[0], range[1], diverging)}" class="cell"><title>image ${i}, text ${j}: ${num(v)}</title></rect>`);
+      parts.push(
+        `<rect x="${off + j * cell}" y="${off + i * cell}" width="${cell}" height="${cell}" fill="${color(v, range[0], range[1], diverging)}" class="cell"><title>image ${i}, text ${j}: ${num(v)}</title></rect>`,
+      );
     }),
   );
   return (

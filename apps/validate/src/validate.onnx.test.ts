@@ -16,7 +16,12 @@ describe.skipIf(!hasOracle)('ONNX artifacts exported by torch (oracle)', () => {
       { dir: model('tiny-vit-gelu'), out: out('gelu') },
       { dir: model('tiny-vit-quickgelu'), out: out('quickgelu') },
       // the QuickGELU fixture exported with exact GELU: the activation-swap bug
-      { dir: model('tiny-vit-quickgelu'), out: out('quickgelu-as-gelu'), quickGelu: false, declare: { vision: 'gelu', text: 'gelu' } },
+      {
+        dir: model('tiny-vit-quickgelu'),
+        out: out('quickgelu-as-gelu'),
+        quickGelu: false,
+        declare: { vision: 'gelu', text: 'gelu' },
+      },
       { dir: model('tiny-vit-gelu'), out: out('gelu-normalized'), normalize: true },
       // ResNet vision has no GELU, so only the text tower changes
       { dir: model('tiny-rn-quickgelu'), out: out('rn-as-gelu'), quickGelu: false },
@@ -57,7 +62,9 @@ describe.skipIf(!hasOracle)('ONNX artifacts exported by torch (oracle)', () => {
     expect(r.verdict).toBe('fail');
     expect(r.diagnosis).toHaveLength(1);
     expect(r.diagnosis[0]).toMatchObject({ kind: 'activation-mismatch', tower: 'text' });
-    expect(r.diagnosis[0]?.message).toMatch(/QuickGELU\/GELU mismatch suspected in the text tower.*while the image tower matches/);
+    expect(r.diagnosis[0]?.message).toMatch(
+      /QuickGELU\/GELU mismatch suspected in the text tower.*while the image tower matches/,
+    );
   });
 
   it('diagnoses a perturbed projection weight as a weights mismatch in the image tower only', async () => {
@@ -68,15 +75,21 @@ describe.skipIf(!hasOracle)('ONNX artifacts exported by torch (oracle)', () => {
   });
 
   it('refuses an artifact of another model: embed dim (exit 2, DIM_MISMATCH)', async () => {
-    const err = await validateArtifact({ artifact: out('gelu'), reference: ref('tiny-siglip-like') }).catch((e: unknown) => e);
+    const err = await validateArtifact({ artifact: out('gelu'), reference: ref('tiny-siglip-like') }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ValidateError);
     expect(err).toMatchObject({ code: 'DIM_MISMATCH', exitCode: 2 });
     expect((err as Error).message).toMatch(/image_embeds of shape \[4, 16\] but the reference has \[4, 32\]/);
   });
 
   it('refuses an artifact of another model: context length (exit 2, CONTEXT_MISMATCH)', async () => {
-    const err = await validateArtifact({ artifact: out('siglip-text'), reference: ref('tiny-vit-gelu') }).catch((e: unknown) => e);
+    const err = await validateArtifact({ artifact: out('siglip-text'), reference: ref('tiny-vit-gelu') }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toMatchObject({ code: 'CONTEXT_MISMATCH', exitCode: 2 });
-    expect((err as Error).message).toMatch(/expects input_ids of shape \[batch, 16\] but the reference's context length is \[77\]/);
+    expect((err as Error).message).toMatch(
+      /expects input_ids of shape \[batch, 16\] but the reference's context length is \[77\]/,
+    );
   });
 });

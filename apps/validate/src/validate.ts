@@ -51,19 +51,42 @@ export async function validateArtifact(options: ValidateOptions): Promise<Valida
   if (cand.text) towers.push(compareTower('text', truth.text, cand.text, ref.n, ref.embedDim));
   if (!towers.length) throw new ValidateError('BAD_ARTIFACT', `${options.artifact} produced no embeddings to compare`);
   const similarity =
-    cand.image && cand.text ? compareSimilarity(truth, { image: cand.image, text: cand.text }, ref.n, ref.embedDim, ref.logitScale, ref.logitBias, profile.maxCosSimDiff) : null;
+    cand.image && cand.text
+      ? compareSimilarity(
+          truth,
+          { image: cand.image, text: cand.text },
+          ref.n,
+          ref.embedDim,
+          ref.logitScale,
+          ref.logitBias,
+          profile.maxCosSimDiff,
+        )
+      : null;
   const checks = runChecks(towers, similarity, profile);
   const verdict = checks.every((c) => c.pass) ? 'pass' : 'fail';
   return {
     name: options.name ?? path.basename(options.artifact),
-    artifact: { spec: options.artifact, path: cand.path, kind: cand.kind, label: cand.label, precision: cand.precision, notes: cand.notes },
+    artifact: {
+      spec: options.artifact,
+      path: cand.path,
+      kind: cand.kind,
+      label: cand.label,
+      precision: cand.precision,
+      notes: cand.notes,
+    },
     reference: { path: ref.path, against, modelName: ref.metadata.modelName, n: ref.n, embedDim: ref.embedDim },
     profile,
     towers,
     similarity,
     checks,
     verdict,
-    diagnosis: verdict === 'fail' ? diagnose(towers, similarity, profile, cand.precision, { declared: cand.activation, modelCfg: ref.metadata.modelCfg }) : [],
+    diagnosis:
+      verdict === 'fail'
+        ? diagnose(towers, similarity, profile, cand.precision, {
+            declared: cand.activation,
+            modelCfg: ref.metadata.modelCfg,
+          })
+        : [],
     seconds: (performance.now() - t0) / 1000,
   };
 }

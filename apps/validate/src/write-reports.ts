@@ -14,11 +14,21 @@ export interface ReportInputs {
 }
 
 /** Writes report.json, junit.xml and report.html into `dir`; returns their paths. */
-export async function writeReports(dir: string, inputs: ReportInputs): Promise<{ json: string; junit: string; html: string }> {
+export async function writeReports(
+  dir: string,
+  inputs: ReportInputs,
+): Promise<{ json: string; junit: string; html: string }> {
   await mkdir(dir, { recursive: true });
-  const files = { json: path.join(dir, 'report.json'), junit: path.join(dir, 'junit.xml'), html: path.join(dir, 'report.html') };
+  const files = {
+    json: path.join(dir, 'report.json'),
+    junit: path.join(dir, 'junit.xml'),
+    html: path.join(dir, 'report.html'),
+  };
   await writeFile(files.json, `${JSON.stringify(toJson(inputs), null, 2)}\n`);
-  await writeFile(files.junit, toJunitXml(inputs.results, { regressions: inputs.regressions ?? [], errors: inputs.errors ?? [] }));
+  await writeFile(
+    files.junit,
+    toJunitXml(inputs.results, { regressions: inputs.regressions ?? [], errors: inputs.errors ?? [] }),
+  );
   await writeFile(files.html, toHtmlReport(inputs.results, inputs));
   return files;
 }

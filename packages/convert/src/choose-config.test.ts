@@ -30,7 +30,13 @@ const shapes: ShapeInfo[] = [
 ];
 const configFile = (model: object, name: string): string => {
   const f = path.join(tmp.dir, `${name}.json`);
-  writeFileSync(f, JSON.stringify({ model_cfg: model, preprocess_cfg: { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], interpolation: 'bilinear', resize_mode: 'squash' } }));
+  writeFileSync(
+    f,
+    JSON.stringify({
+      model_cfg: model,
+      preprocess_cfg: { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], interpolation: 'bilinear', resize_mode: 'squash' },
+    }),
+  );
   return f;
 };
 const base = { tensors: shapes, attributes: {}, isTorchScript: false };
@@ -41,13 +47,20 @@ describe('chooseConfig', () => {
     expect(c.source).toBe('config-file');
     expect(c.activation).toMatchObject({ value: 'quickgelu', guessed: false });
     expect(c.modelCfg.quick_gelu).toBe(true);
-    expect(c.preprocessCfg).toEqual({ mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], interpolation: 'bilinear', resize_mode: 'squash' });
+    expect(c.preprocessCfg).toEqual({
+      mean: [0.5, 0.5, 0.5],
+      std: [0.5, 0.5, 0.5],
+      interpolation: 'bilinear',
+      resize_mode: 'squash',
+    });
     expect(c.guesses).toEqual([]);
   });
 
   it('refuses --activation against a known config unless forced', async () => {
     const configPath = configFile(cfg, 'conflict');
-    await expect(chooseConfig({ ...base, configPath, activation: 'gelu' })).rejects.toThrow(/contradicts .* says quickgelu.*--force/);
+    await expect(chooseConfig({ ...base, configPath, activation: 'gelu' })).rejects.toThrow(
+      /contradicts .* says quickgelu.*--force/,
+    );
     const forced = await chooseConfig({ ...base, configPath, activation: 'gelu', force: true });
     expect(forced.activation.source).toBe('--activation (forced)');
     expect(forced.modelCfg.quick_gelu).toBeUndefined();
@@ -59,7 +72,9 @@ describe('chooseConfig', () => {
     expect(guessed.guesses.join('\n')).toMatch(/GUESS/);
     const ts = await chooseConfig({ ...base, isTorchScript: true, configPath: null });
     expect(ts.activation).toMatchObject({ value: 'quickgelu', guessed: false });
-    await expect(chooseConfig({ ...base, isTorchScript: true, configPath: null, activation: 'gelu' })).rejects.toThrow(/TorchScript/);
+    await expect(chooseConfig({ ...base, isTorchScript: true, configPath: null, activation: 'gelu' })).rejects.toThrow(
+      /TorchScript/,
+    );
   });
 
   it('refuses a config the weights contradict, naming every differing field', async () => {
@@ -70,7 +85,9 @@ describe('chooseConfig', () => {
   });
 
   it('resolves --model through the registry and checks it against the weights', async () => {
-    await expect(chooseConfig({ ...base, configPath: null, model: 'ViT-B-32' })).rejects.toThrow(/do not match ViT-B-32/);
+    await expect(chooseConfig({ ...base, configPath: null, model: 'ViT-B-32' })).rejects.toThrow(
+      /do not match ViT-B-32/,
+    );
     await expect(chooseConfig({ ...base, configPath: null, model: 'ViT-B-23' })).rejects.toThrow(/ViT-B-32/);
   });
 

@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { preprocessCfgFor, resolve, type ModelCfg, type PreprocessCfg } from '@cliphub/registry';
 import { ConvertError } from './errors.js';
-import { inferModelCfg, type ModuleAttributes, type ShapeInfo } from './infer-model-cfg.js';
+import {
+  inferModelCfg,
+  inferTextCfg,
+  inferVisionCfg,
+  shapeMap,
+  type ModuleAttributes,
+  type ShapeInfo,
+} from './infer-model-cfg.js';
 
 export type ActivationFlag = 'quickgelu' | 'gelu';
 
@@ -70,12 +77,15 @@ export async function chooseConfig(input: ChooseConfigInput): Promise<ConfigChoi
     modelCfg = inferred.modelCfg as ModelCfg;
     guesses.push(...inferred.guesses);
     preprocessCfg = toOpenClipPreprocess(preprocessCfgFor(modelCfg));
-    guesses.push('preprocess_cfg = open_clip defaults (OpenAI mean/std, bicubic, shortest): pass --model ARCH:TAG for a tag\'s values');
+    guesses.push(
+      "preprocess_cfg = open_clip defaults (OpenAI mean/std, bicubic, shortest): pass --model ARCH:TAG for a tag's values",
+    );
     source = 'inferred';
     activationSource = '';
   }
 
-  if (source !== 'inferred') checkShapes(modelCfg, input.tensors, input.attributes, source === 'registry' ? input.model! : input.configPath!);
+  if (source !== 'inferred')
+    checkShapes(modelCfg, input.tensors, input.attributes, source === 'registry' ? input.model! : input.configPath!);
 
   const known: ActivationFlag | null =
     source !== 'inferred' ? (modelCfg.quick_gelu ? 'quickgelu' : 'gelu') : input.isTorchScript ? 'quickgelu' : null;
@@ -98,7 +108,9 @@ export async function chooseConfig(input: ChooseConfigInput): Promise<ConfigChoi
     };
   } else {
     activation = { value: 'gelu', source: 'default', guessed: true };
-    guesses.push('activation = GELU is a GUESS: weights cannot tell QuickGELU from GELU; pass --activation quickgelu|gelu or --model ARCH:TAG');
+    guesses.push(
+      'activation = GELU is a GUESS: weights cannot tell QuickGELU from GELU; pass --activation quickgelu|gelu or --model ARCH:TAG',
+    );
   }
   if (activation.value === 'quickgelu') modelCfg.quick_gelu = true;
   else delete modelCfg.quick_gelu;
@@ -120,44 +132,91 @@ function readConfigFile(file: string): OpenClipConfigFile {
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new ConvertError('BAD_CONFIG', `${file} is not valid JSON (${(e as Error).message}); fix or remove it, or pass --model ARCH`);
+    throw new ConvertError(
+      'BAD_CONFIG',
+      `${file} is not valid JSON (${(e as Error).message}); fix or remove it, or pass --model ARCH`,
+    );
   }
   const obj = parsed as Partial<OpenClipConfigFile> | null;
-  if (!obj || typeof obj !== 'object' || !obj.model_cfg || typeof obj.model_cfg !== 'object' || !obj.model_cfg.vision_cfg || !obj.model_cfg.text_cfg) {
-    throw new ConvertError('BAD_CONFIG', `${file} has no model_cfg with vision_cfg and text_cfg; it must be {"model_cfg": {...}, "preprocess_cfg": {...}} as open_clip writes it`);
+  if (
+    !obj ||
+    typeof obj !== 'object' ||
+    !obj.model_cfg ||
+    typeof obj.model_cfg !== 'object' ||
+    !obj.model_cfg.vision_cfg ||
+    !obj.model_cfg.text_cfg
+  ) {
+    throw new ConvertError(
+      'BAD_CONFIG',
+      `${file} has no model_cfg with vision_cfg and text_cfg; it must be {"model_cfg": {...}, "preprocess_cfg": {...}} as open_clip writes it`,
+    );
   }
   return obj as OpenClipConfigFile;
 }
 
-/** Compares what the weights show with the chosen config, so a wrong --model fails before writing. */
+/**
+ * Compares what the weights show with the chosen config, so a wrong --model (or a file that is no such
+ * model at all) fails before anything is written. Never skipped: native towers (ViT, ModifiedResNet,
+ * the text transformer) are inferred from their weights and compared field by field, and a tower the
+ * weights cannot show (timm, Hugging Face) must at least be present under the names open_clip loads.
+ */
 function checkShapes(cfg: ModelCfg, tensors: readonly ShapeInfo[], attributes: ModuleAttributes, from: string): void {
-  let inferred;
-  try {
-    inferred = inferModelCfg(tensors, attributes).modelCfg;
-  } catch {
-    return; // towers inference does not cover (timm, HF): the exporter checks those key by key
-  }
+  const shapes = shapeMap(tensors);
   const v = cfg.vision_cfg as Record<string, unknown>;
   const t = cfg.text_cfg as Record<string, unknown>;
-  if (v.timm_model_name || t.hf_model_name) return;
-  const iv = inferred.vision_cfg;
-  const it = inferred.text_cfg;
-  const pairs: Array<[string, unknown, unknown]> = [
-    ['embed_dim', cfg.embed_dim, inferred.embed_dim],
-    ['vision_cfg.width', v.width ?? 768, iv.width],
-    ['vision_cfg.layers', v.layers ?? 12, iv.layers],
-    ['vision_cfg.image_size', v.image_size ?? 224, iv.image_size],
-    ['text_cfg.width', t.width ?? 512, it.width],
-    ['text_cfg.layers', t.layers ?? 12, it.layers],
-    ['text_cfg.context_length', t.context_length ?? 77, it.context_length],
-    ['text_cfg.vocab_size', t.vocab_size ?? 49408, it.vocab_size],
-  ];
-  if (iv.patch_size !== null) pairs.push(['vision_cfg.patch_size', v.patch_size ?? 16, iv.patch_size]);
-  const bad = pairs.filter(([, want, got]) => JSON.stringify(want) !== JSON.stringify(got));
-  if (bad.length > 0) {
+  const guesses: string[] = [];
+  const problems: string[] = [];
+  const pairs: Array<[string, unknown, unknown]> = [];
+  const hasPrefix = (prefix: string): boolean => tensors.some((x) => x.name.startsWith(prefix));
+  // The inference errors say what is missing; keep that part, not their advice to pass --model.
+  const detail = (e: unknown): string => {
+    if (!(e instanceof ConvertError)) throw e;
+    return e.message
+      .replace(/^cannot infer the (architecture|vision tower|image size): /, '')
+      .replace(/; (pass|timm and HF) .*$/, '');
+  };
+
+  if (v.timm_model_name) {
+    if (!hasPrefix('visual.trunk.'))
+      problems.push(`its timm vision tower (${String(v.timm_model_name)}) has no visual.trunk.* weights`);
+  } else {
+    try {
+      const iv = inferVisionCfg(shapes, attributes, guesses);
+      pairs.push(
+        ['vision_cfg.width', v.width ?? 768, iv.width],
+        ['vision_cfg.layers', v.layers ?? 12, iv.layers],
+        ['vision_cfg.image_size', v.image_size ?? 224, iv.image_size],
+      );
+      if (iv.patch_size !== null) pairs.push(['vision_cfg.patch_size', v.patch_size ?? 16, iv.patch_size]);
+    } catch (e) {
+      problems.push(`it has no vision tower open_clip could load (${detail(e)})`);
+    }
+  }
+  if (t.hf_model_name) {
+    if (!hasPrefix('text.transformer.'))
+      problems.push(`its Hugging Face text tower (${String(t.hf_model_name)}) has no text.transformer.* weights`);
+  } else {
+    try {
+      const it = inferTextCfg(shapes, attributes, guesses);
+      pairs.push(
+        ['embed_dim', cfg.embed_dim, it.embedDim],
+        ['text_cfg.width', t.width ?? 512, it.text.width],
+        ['text_cfg.layers', t.layers ?? 12, it.text.layers],
+        ['text_cfg.context_length', t.context_length ?? 77, it.text.context_length],
+        ['text_cfg.vocab_size', t.vocab_size ?? 49408, it.text.vocab_size],
+      );
+    } catch (e) {
+      problems.push(`it has no text tower open_clip could load (${detail(e)})`);
+    }
+  }
+  for (const [k, want, got] of pairs) {
+    if (JSON.stringify(want) !== JSON.stringify(got))
+      problems.push(`${k} is ${JSON.stringify(want)} in the config but ${JSON.stringify(got)} in the weights`);
+  }
+  if (problems.length > 0) {
     throw new ConvertError(
       'CONFIG_MISMATCH',
-      `the weights do not match ${from}: ${bad.map(([k, want, got]) => `${k} is ${JSON.stringify(want)} in the config but ${JSON.stringify(got)} in the weights`).join('; ')}. Pass the right --model`,
+      `the weights do not match ${from}: ${problems.join('; ')}. Pass the right --model`,
     );
   }
 }

@@ -1,5 +1,6 @@
 import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { onExit } from 'signal-exit';
 import { exportOnnx, towerSupport, type ExportDType, type Tower, type TowerExport } from '@cliphub/onnx-export';
 import { fileSha256, manifestFromExport, writeManifest, MANIFEST_FILE } from '@cliphub/runtime';
 import type { ActivationFlag, ConfigChoice } from './choose-config.js';
@@ -34,7 +35,12 @@ export interface OnnxConvertReport {
   opset: number;
   normalize: boolean;
   contribOps: boolean;
-  towers: Array<Pick<TowerExport, 'tower' | 'activation' | 'inputs' | 'outputs' | 'nodeCounts'> & { file: string; externalData: string | null }>;
+  towers: Array<
+    Pick<TowerExport, 'tower' | 'activation' | 'inputs' | 'outputs' | 'nodeCounts'> & {
+      file: string;
+      externalData: string | null;
+    }
+  >;
   logitScale: number;
   logitBias: number | null;
   config: { source: ConfigChoice['source']; spec: string | null };
@@ -52,6 +58,8 @@ export async function convertToOnnx(options: OnnxConvertOptions): Promise<OnnxCo
   const started = performance.now();
   const { located, weights, choice } = await openSource(options);
   const stage = path.join(options.outDir, `.cliphub-staging-${process.pid}-${Date.now()}`);
+  // SIGINT/SIGTERM skip the finally below: remove the staging folder from the exit hook instead.
+  const removeExitHook = onExit(() => rmSync(stage, { recursive: true, force: true }));
   try {
     const towers = options.towers ?? ['vision', 'text'];
     const support = towerSupport(choice.modelCfg);
@@ -69,7 +77,14 @@ export async function convertToOnnx(options: OnnxConvertOptions): Promise<OnnxCo
 
     mkdirSync(stage, { recursive: true });
     const [result, sha256] = await Promise.all([
-      exportOnnx(choice.modelCfg, weightSourceFromOpened(weights), stage, { towers, dtype, opset, normalize, contribOps, onProgress: options.onProgress }),
+      exportOnnx(choice.modelCfg, weightSourceFromOpened(weights), stage, {
+        towers,
+        dtype,
+        opset,
+        normalize,
+        contribOps,
+        onProgress: options.onProgress,
+      }),
       fileSha256(located.checkpoint),
     ]);
     const modelCfg = choice.modelCfg as Parameters<typeof manifestFromExport>[0]['modelCfg'];
@@ -85,7 +100,10 @@ export async function convertToOnnx(options: OnnxConvertOptions): Promise<OnnxCo
         normalize,
       }),
     );
-    writeFileSync(path.join(stage, CONFIG_NAME), `${JSON.stringify({ model_cfg: choice.modelCfg, preprocess_cfg: choice.preprocessCfg }, null, 2)}\n`);
+    writeFileSync(
+      path.join(stage, CONFIG_NAME),
+      `${JSON.stringify({ model_cfg: choice.modelCfg, preprocess_cfg: choice.preprocessCfg }, null, 2)}\n`,
+    );
 
     const files = readdirSync(stage).sort();
     for (const f of files) renameSync(path.join(stage, f), path.join(options.outDir, f));
@@ -116,6 +134,7 @@ export async function convertToOnnx(options: OnnxConvertOptions): Promise<OnnxCo
       seconds: (performance.now() - started) / 1000,
     };
   } finally {
+    removeExitHook();
     rmSync(stage, { recursive: true, force: true });
     await weights.close();
   }

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '@cliphub/core';
 import { castChunks, openSafetensors, writeSafetensors, type DType } from '@cliphub/safetensors';
+import { onExit } from 'signal-exit';
 import type { ActivationFlag, ConfigChoice } from './choose-config.js';
 import { ConvertError } from './errors.js';
 import type { WeightsFormat, WeightTensor } from './open-weights.js';
@@ -54,24 +56,44 @@ const FLOATS = new Set<DType>(['F64', 'F32', 'F16', 'BF16']);
 export async function convertToSafetensors(options: ConvertOptions): Promise<ConvertReport> {
   const started = performance.now();
   const { located, weights, choice } = await openSource(options);
+  const stPath = path.join(options.outDir, SAFETENSORS_NAME);
+  const cfgPath = path.join(options.outDir, CONFIG_NAME);
+  // The writers remove their own temp files on SIGINT/SIGTERM; this removes a finished safetensors file
+  // whose config (or verification) a signal cut short, so an interrupted run leaves no half output.
+  let placed = false;
+  let finished = false;
+  const removeExitHook = onExit(() => {
+    if (!placed || finished) return;
+    rmSync(stPath, { force: true });
+    rmSync(cfgPath, { force: true });
+  });
   try {
     mkdirSync(options.outDir, { recursive: true });
-    const stPath = path.join(options.outDir, SAFETENSORS_NAME);
-    const cfgPath = path.join(options.outDir, CONFIG_NAME);
     const castTo = options.dtype ? CAST[options.dtype] : undefined;
     const result = await writeSafetensors(
       stPath,
-      weights.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, chunks: () => t.chunks(), copyFrom: t.fileSpan })),
+      weights.tensors.map((t) => ({
+        name: t.name,
+        dtype: t.dtype,
+        shape: t.shape,
+        chunks: () => t.chunks(),
+        copyFrom: t.fileSpan,
+      })),
       { castTo, onProgress: options.onProgress },
     );
+    placed = true;
     try {
-      writeAtomic(cfgPath, `${JSON.stringify({ model_cfg: choice.modelCfg, preprocess_cfg: choice.preprocessCfg }, null, 2)}\n`);
+      await writeFileAtomic(
+        cfgPath,
+        `${JSON.stringify({ model_cfg: choice.modelCfg, preprocess_cfg: choice.preprocessCfg }, null, 2)}\n`,
+      );
       if (options.verify) await verifyOutput(stPath, weights.tensors, castTo);
     } catch (e) {
       rmSync(stPath, { force: true });
       rmSync(cfgPath, { force: true });
       throw e;
     }
+    finished = true;
     return {
       input: options.input,
       checkpoint: located.checkpoint,
@@ -90,24 +112,17 @@ export async function convertToSafetensors(options: ConvertOptions): Promise<Con
       seconds: (performance.now() - started) / 1000,
     };
   } finally {
+    removeExitHook();
     await weights.close();
   }
 }
 
-function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  const fd = openSync(tmp, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-}
-
 /** Re-reads the written file and checks every tensor's dtype, shape and bytes against the source. */
-async function verifyOutput(file: string, sources: WeightTensor[], castTo: 'F32' | 'F16' | 'BF16' | undefined): Promise<void> {
+async function verifyOutput(
+  file: string,
+  sources: WeightTensor[],
+  castTo: 'F32' | 'F16' | 'BF16' | undefined,
+): Promise<void> {
   const out = await openSafetensors(file);
   try {
     const names = new Set(out.header.tensors.keys());
@@ -121,7 +136,9 @@ async function verifyOutput(file: string, sources: WeightTensor[], castTo: 'F32'
       names.delete(src.name);
       const wantDtype = castTo && FLOATS.has(src.dtype) ? castTo : src.dtype;
       if (info.dtype !== wantDtype || JSON.stringify(info.shape) !== JSON.stringify(src.shape)) {
-        problems.push(`${src.name}: ${info.dtype}${JSON.stringify(info.shape)} != ${wantDtype}${JSON.stringify(src.shape)}`);
+        problems.push(
+          `${src.name}: ${info.dtype}${JSON.stringify(info.shape)} != ${wantDtype}${JSON.stringify(src.shape)}`,
+        );
         continue;
       }
       const a = createHash('sha256');
@@ -133,7 +150,11 @@ async function verifyOutput(file: string, sources: WeightTensor[], castTo: 'F32'
     }
     for (const extra of names) problems.push(`${extra} is not in the source`);
     if (problems.length > 0) {
-      throw new ConvertError('VERIFY_FAILED', `verification failed for ${file}: ${problems.slice(0, 10).join('; ')}${problems.length > 10 ? ` (+${problems.length - 10} more)` : ''}`, 1);
+      throw new ConvertError(
+        'VERIFY_FAILED',
+        `verification failed for ${file}: ${problems.slice(0, 10).join('; ')}${problems.length > 10 ? ` (+${problems.length - 10} more)` : ''}`,
+        1,
+      );
     }
   } finally {
     await out.close();

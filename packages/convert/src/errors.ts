@@ -1,11 +1,9 @@
+import { CliphubError } from '@cliphub/core';
+
 /** A conversion input the user must fix (exit 2), or a verification failure (exit 1). */
-export class ConvertError extends Error {
+export class ConvertError extends CliphubError {
   override name = 'ConvertError';
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly exitCode: 1 | 2 = 2,
-  ) {
-    super(message);
+  constructor(code: string, message: string, exitCode: 1 | 2 = 2) {
+    super(code, message, { exitCode });
   }
 }

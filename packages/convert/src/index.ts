@@ -1,5 +1,11 @@
 export { ConvertError } from './errors.js';
-export { inferModelCfg, type Inference, type InferredModelCfg, type ModuleAttributes, type ShapeInfo } from './infer-model-cfg.js';
+export {
+  inferModelCfg,
+  type Inference,
+  type InferredModelCfg,
+  type ModuleAttributes,
+  type ShapeInfo,
+} from './infer-model-cfg.js';
 export { locateCheckpoint, type LocatedCheckpoint } from './locate-checkpoint.js';
 export { openWeights, type OpenedWeights, type WeightTensor, type WeightsFormat } from './open-weights.js';
 export { chooseConfig, type ActivationFlag, type ConfigChoice, type OpenClipPreprocessCfg } from './choose-config.js';

@@ -3,7 +3,16 @@ import { inferModelCfg, type ShapeInfo } from './infer-model-cfg.js';
 import { ConvertError } from './errors.js';
 
 /** State-dict shapes of an open_clip ViT CLIP, as build_model_from_openai_state_dict sees them. */
-function vitShapes(o: { width: number; layers: number; patch: number; grid: number; textWidth: number; textLayers: number; embed: number; prefix?: string }): ShapeInfo[] {
+function vitShapes(o: {
+  width: number;
+  layers: number;
+  patch: number;
+  grid: number;
+  textWidth: number;
+  textLayers: number;
+  embed: number;
+  prefix?: string;
+}): ShapeInfo[] {
   const t = o.prefix ?? '';
   const s: ShapeInfo[] = [
     { name: 'visual.conv1.weight', shape: [o.width, 3, o.patch, o.patch] },
@@ -21,13 +30,16 @@ function vitShapes(o: { width: number; layers: number; patch: number; grid: numb
     s.push({ name: `visual.transformer.resblocks.${i}.attn.in_proj_weight`, shape: [3 * o.width, o.width] });
     s.push({ name: `visual.transformer.resblocks.${i}.mlp.c_fc.weight`, shape: [4 * o.width, o.width] });
   }
-  for (let i = 0; i < o.textLayers; i++) s.push({ name: `${t}transformer.resblocks.${i}.attn.in_proj_weight`, shape: [3 * o.textWidth, o.textWidth] });
+  for (let i = 0; i < o.textLayers; i++)
+    s.push({ name: `${t}transformer.resblocks.${i}.attn.in_proj_weight`, shape: [3 * o.textWidth, o.textWidth] });
   return s;
 }
 
 describe('inferModelCfg', () => {
   it('reads ViT-B-32 from its shapes, as open_clip does', () => {
-    const { modelCfg, guesses } = inferModelCfg(vitShapes({ width: 768, layers: 12, patch: 32, grid: 7, textWidth: 512, textLayers: 12, embed: 512 }));
+    const { modelCfg, guesses } = inferModelCfg(
+      vitShapes({ width: 768, layers: 12, patch: 32, grid: 7, textWidth: 512, textLayers: 12, embed: 512 }),
+    );
     expect(modelCfg).toEqual({
       embed_dim: 512,
       vision_cfg: { image_size: 224, layers: 12, width: 768, patch_size: 32 },
@@ -39,17 +51,29 @@ describe('inferModelCfg', () => {
   });
 
   it('takes heads from TorchScript attributes instead of guessing', () => {
-    const { modelCfg, guesses } = inferModelCfg(vitShapes({ width: 32, layers: 2, patch: 8, grid: 4, textWidth: 16, textLayers: 2, embed: 16 }), {
-      'visual.transformer.resblocks.0.attn.num_heads': 2,
-      'transformer.resblocks.0.attn.num_heads': 2,
-    });
+    const { modelCfg, guesses } = inferModelCfg(
+      vitShapes({ width: 32, layers: 2, patch: 8, grid: 4, textWidth: 16, textLayers: 2, embed: 16 }),
+      {
+        'visual.transformer.resblocks.0.attn.num_heads': 2,
+        'transformer.resblocks.0.attn.num_heads': 2,
+      },
+    );
     expect(modelCfg.vision_cfg.head_width).toBe(16);
     expect(modelCfg.text_cfg.heads).toBe(2);
     expect(guesses.join('\n')).not.toMatch(/heads/);
   });
 
   it('recognises custom text towers, projection bias, layer scale, no ln_pre and logit bias', () => {
-    const shapes = vitShapes({ width: 32, layers: 1, patch: 8, grid: 4, textWidth: 32, textLayers: 1, embed: 24, prefix: 'text.' })
+    const shapes = vitShapes({
+      width: 32,
+      layers: 1,
+      patch: 8,
+      grid: 4,
+      textWidth: 32,
+      textLayers: 1,
+      embed: 24,
+      prefix: 'text.',
+    })
       .filter((s) => s.name !== 'visual.ln_pre.weight' && s.name !== 'text.text_projection')
       .concat([
         { name: 'text.text_projection.weight', shape: [24, 32] },
@@ -88,8 +112,8 @@ describe('inferModelCfg', () => {
   it('refuses what it cannot infer with a typed error that says what to pass', () => {
     expect(() => inferModelCfg([{ name: 'visual.trunk.stem.0.weight', shape: [96, 3, 4, 4] }])).toThrow(ConvertError);
     expect(() => inferModelCfg([{ name: 'visual.trunk.stem.0.weight', shape: [96, 3, 4, 4] }])).toThrow(/--model ARCH/);
-    const bad = vitShapes({ width: 32, layers: 1, patch: 8, grid: 4, textWidth: 16, textLayers: 1, embed: 16 }).map((s) =>
-      s.name === 'visual.positional_embedding' ? { ...s, shape: [18, 32] } : s,
+    const bad = vitShapes({ width: 32, layers: 1, patch: 8, grid: 4, textWidth: 16, textLayers: 1, embed: 16 }).map(
+      (s) => (s.name === 'visual.positional_embedding' ? { ...s, shape: [18, 32] } : s),
     );
     expect(() => inferModelCfg(bad)).toThrow(/not a square grid/);
   });

@@ -24,9 +24,26 @@ export type ModuleAttributes = Record<string, number | string | boolean | number
  * (layer scale, attentional pooling, custom text towers, projection bias, logit bias, MLP ratio).
  */
 export function inferModelCfg(tensors: readonly ShapeInfo[], attributes: ModuleAttributes = {}): Inference {
-  const shapes = new Map(tensors.map((t) => [t.name, t.shape]));
+  const shapes = shapeMap(tensors);
   const guesses: string[] = [];
-  const textPrefix = shapes.has('text.token_embedding.weight') ? 'text.' : '';
+  const vision = inferVisionCfg(shapes, attributes, guesses);
+  const { text, embedDim, customText } = inferTextCfg(shapes, attributes, guesses);
+  const modelCfg: InferredModelCfg = { embed_dim: embedDim, vision_cfg: vision, text_cfg: text };
+  if (customText) modelCfg.custom_text = true;
+  if (shapes.has('logit_bias')) modelCfg.init_logit_bias = -10;
+  return { modelCfg, guesses };
+}
+
+export type ShapeMap = Map<string, readonly number[]>;
+
+export function shapeMap(tensors: readonly ShapeInfo[]): ShapeMap {
+  return new Map(tensors.map((t) => [t.name, t.shape]));
+}
+
+function accessors(shapes: ShapeMap): {
+  need: (name: string) => readonly number[];
+  dim: (name: string, axis: number) => number;
+} {
   const need = (name: string): readonly number[] => {
     const s = shapes.get(name);
     if (!s) {
@@ -37,20 +54,49 @@ export function inferModelCfg(tensors: readonly ShapeInfo[], attributes: ModuleA
     }
     return s;
   };
-  const dim = (name: string, axis: number): number => need(name)[axis] as number;
+  const dim = (name: string, axis: number): number => {
+    const d = need(name)[axis];
+    if (d === undefined) {
+      throw new ConvertError(
+        'CANNOT_INFER',
+        `cannot infer the architecture: '${name}' has shape ${JSON.stringify(need(name))}, not the rank open_clip gives it; pass --model ARCH`,
+      );
+    }
+    return d;
+  };
+  return { need, dim };
+}
 
-  const vision = shapes.has('visual.conv1.weight') && shapes.has('visual.class_embedding')
-    ? inferVit(shapes, need, dim, attributes, guesses)
-    : shapes.has('visual.attnpool.positional_embedding')
-      ? inferResNet(shapes, dim, attributes, guesses)
-      : null;
+/** The native vision tower (ViT or ModifiedResNet) from its weights; CANNOT_INFER for anything else. */
+export function inferVisionCfg(
+  shapes: ShapeMap,
+  attributes: ModuleAttributes,
+  guesses: string[],
+): Record<string, unknown> {
+  const { need, dim } = accessors(shapes);
+  const vision =
+    shapes.has('visual.conv1.weight') && shapes.has('visual.class_embedding')
+      ? inferVit(shapes, need, dim, attributes, guesses)
+      : shapes.has('visual.attnpool.positional_embedding')
+        ? inferResNet(shapes, dim, attributes, guesses)
+        : null;
   if (!vision) {
     throw new ConvertError(
       'CANNOT_INFER',
       'cannot infer the vision tower: neither a ViT (visual.conv1 + visual.class_embedding) nor a ModifiedResNet (visual.attnpool); timm and HF towers need --model ARCH or an open_clip_config.json',
     );
   }
+  return vision;
+}
 
+/** The native text tower and the embedding width from its weights; CANNOT_INFER when they are missing. */
+export function inferTextCfg(
+  shapes: ShapeMap,
+  attributes: ModuleAttributes,
+  guesses: string[],
+): { text: Record<string, unknown>; embedDim: number; customText: boolean } {
+  const { dim } = accessors(shapes);
+  const textPrefix = shapes.has('text.token_embedding.weight') ? 'text.' : '';
   const p = textPrefix;
   const textWidth = dim(`${p}ln_final.weight`, 0);
   const textLayers = countIndices(shapes, `${p}transformer.resblocks.`);
@@ -79,12 +125,10 @@ export function inferModelCfg(tensors: readonly ShapeInfo[], attributes: ModuleA
     embedDim = textWidth;
     text.proj_type = 'none';
   }
-  guesses.push('text_cfg pooling/causal mask = open_clip defaults (argmax pooling, causal mask): not visible in weights');
-
-  const modelCfg: InferredModelCfg = { embed_dim: embedDim, vision_cfg: vision, text_cfg: text };
-  if (textPrefix) modelCfg.custom_text = true;
-  if (shapes.has('logit_bias')) modelCfg.init_logit_bias = -10;
-  return { modelCfg, guesses };
+  guesses.push(
+    'text_cfg pooling/causal mask = open_clip defaults (argmax pooling, causal mask): not visible in weights',
+  );
+  return { text, embedDim, customText: textPrefix !== '' };
 }
 
 function countIndices(shapes: Map<string, readonly number[]>, prefix: string): number {
@@ -95,9 +139,15 @@ function countIndices(shapes: Map<string, readonly number[]>, prefix: string): n
   return seen.size;
 }
 
-function headsFromAttributes(attributes: ModuleAttributes, tower: 'visual.transformer' | 'transformer' | 'visual.attnpool'): number | undefined {
+function headsFromAttributes(
+  attributes: ModuleAttributes,
+  tower: 'visual.transformer' | 'transformer' | 'visual.attnpool',
+): number | undefined {
   for (const [k, v] of Object.entries(attributes)) {
-    const m = tower === 'visual.attnpool' ? k === 'visual.attnpool.num_heads' : k.startsWith(`${tower}.resblocks.0.attn.`) && k.endsWith('num_heads');
+    const m =
+      tower === 'visual.attnpool'
+        ? k === 'visual.attnpool.num_heads'
+        : k.startsWith(`${tower}.resblocks.0.attn.`) && k.endsWith('num_heads');
     if (m && typeof v === 'number') return v;
   }
   return undefined;
@@ -115,7 +165,10 @@ function inferVit(
   const tokens = dim('visual.positional_embedding', 0);
   const grid = Math.round(Math.sqrt(tokens - 1));
   if (grid * grid + 1 !== tokens) {
-    throw new ConvertError('CANNOT_INFER', `cannot infer the image size: visual.positional_embedding has ${tokens} tokens, not a square grid plus a class token; pass --model ARCH`);
+    throw new ConvertError(
+      'CANNOT_INFER',
+      `cannot infer the image size: visual.positional_embedding has ${tokens} tokens, not a square grid plus a class token; pass --model ARCH`,
+    );
   }
   const heads = headsFromAttributes(attributes, 'visual.transformer');
   const cfg: Record<string, unknown> = {
@@ -125,7 +178,10 @@ function inferVit(
     patch_size: patch,
   };
   if (heads !== undefined) cfg.head_width = width / heads;
-  else guesses.push(`vision_cfg.head_width = 64 (heads = ${Math.max(1, Math.floor(width / 64))}; heads are not visible in weights)`);
+  else
+    guesses.push(
+      `vision_cfg.head_width = 64 (heads = ${Math.max(1, Math.floor(width / 64))}; heads are not visible in weights)`,
+    );
   const mlp = shapes.get('visual.transformer.resblocks.0.mlp.c_fc.weight');
   if (mlp && mlp[0] !== 4 * width) cfg.mlp_ratio = (mlp[0] as number) / width;
   if (!shapes.has('visual.ln_pre.weight')) cfg.no_ln_pre = true;
@@ -137,7 +193,9 @@ function inferVit(
   }
   if (!shapes.has('visual.proj')) cfg.output_dim = width;
   else need('visual.proj');
-  guesses.push("vision_cfg.pool_type = 'tok' and final_ln_after_pool = false (open_clip defaults): not visible in weights");
+  guesses.push(
+    "vision_cfg.pool_type = 'tok' and final_ln_after_pool = false (open_clip defaults): not visible in weights",
+  );
   return cfg;
 }
 
@@ -153,6 +211,9 @@ function inferResNet(
   const heads = headsFromAttributes(attributes, 'visual.attnpool');
   const cfg: Record<string, unknown> = { image_size: outputWidth * 32, layers, width, patch_size: null };
   if (heads !== undefined) cfg.head_width = (width * 32) / heads;
-  else guesses.push(`vision_cfg.head_width = 64 (attention-pool heads = ${(width * 32) / 64}; heads are not visible in weights)`);
+  else
+    guesses.push(
+      `vision_cfg.head_width = 64 (attention-pool heads = ${(width * 32) / 64}; heads are not visible in weights)`,
+    );
   return cfg;
 }

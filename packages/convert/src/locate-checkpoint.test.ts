@@ -16,15 +16,24 @@ function dir(name: string, files: string[]): string {
 
 describe('locateCheckpoint', () => {
   it("prefers open_clip's own file names, then the newest epoch", () => {
-    expect(path.basename(locateCheckpoint(dir('a', ['epoch_3.pt', 'open_clip_pytorch_model.bin', 'open_clip_model.safetensors'])).checkpoint)).toBe('open_clip_model.safetensors');
-    expect(path.basename(locateCheckpoint(dir('b', ['epoch_3.pt', 'epoch_12.pt', 'epoch_9.pt'])).checkpoint)).toBe('epoch_12.pt');
+    expect(
+      path.basename(
+        locateCheckpoint(dir('a', ['epoch_3.pt', 'open_clip_pytorch_model.bin', 'open_clip_model.safetensors']))
+          .checkpoint,
+      ),
+    ).toBe('open_clip_model.safetensors');
+    expect(path.basename(locateCheckpoint(dir('b', ['epoch_3.pt', 'epoch_12.pt', 'epoch_9.pt'])).checkpoint)).toBe(
+      'epoch_12.pt',
+    );
     expect(path.basename(locateCheckpoint(dir('c', ['notes.txt', 'weights.pth'])).checkpoint)).toBe('weights.pth');
   });
 
   it('pairs the checkpoint with an open_clip_config.json beside it', () => {
     const d = dir('d', ['open_clip_pytorch_model.bin', 'open_clip_config.json']);
     expect(locateCheckpoint(d).config).toBe(path.join(d, 'open_clip_config.json'));
-    expect(locateCheckpoint(path.join(d, 'open_clip_pytorch_model.bin')).config).toBe(path.join(d, 'open_clip_config.json'));
+    expect(locateCheckpoint(path.join(d, 'open_clip_pytorch_model.bin')).config).toBe(
+      path.join(d, 'open_clip_config.json'),
+    );
     expect(locateCheckpoint(dir('e', ['model.safetensors'])).config).toBeNull();
   });
 

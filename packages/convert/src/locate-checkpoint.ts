@@ -20,7 +20,10 @@ const PREFERRED = [
 /** Finds the checkpoint (and its open_clip_config.json) for a file or directory argument. */
 export function locateCheckpoint(input: string): LocatedCheckpoint {
   if (!existsSync(input)) {
-    throw new ConvertError('NOT_FOUND', `input '${input}' does not exist: pass a checkpoint file, a directory holding one, or a model spec`);
+    throw new ConvertError(
+      'NOT_FOUND',
+      `input '${input}' does not exist: pass a checkpoint file, a directory holding one, or a model spec`,
+    );
   }
   if (statSync(input).isFile()) {
     const config = path.join(path.dirname(input), 'open_clip_config.json');

@@ -23,7 +23,10 @@ const SPEC_RE = /^[^\s:/\\]+:[^\s:/\\]+$/;
  * hf-hub:ORG/NAME[@REV] repo in the local huggingface_hub cache, or a registry ARCH:TAG whose weights
  * are in that cache. cliphub never downloads weights implicitly; the error says how to fetch them.
  */
-export async function locateInput(input: string, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<LocatedInput> {
+export async function locateInput(
+  input: string,
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<LocatedInput> {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const local = input.startsWith('local-dir:') ? input.slice('local-dir:'.length) : input;
@@ -33,11 +36,17 @@ export async function locateInput(input: string, options: { cwd?: string; env?: 
 
   if (input.startsWith('hf-hub:')) {
     const spec = parseSpec(input);
-    if (spec.kind !== 'hf-hub') throw new ConvertError('BAD_SPEC', `'${input}' is not a Hub spec; write hf-hub:ORG/NAME[@REV]`);
+    if (spec.kind !== 'hf-hub')
+      throw new ConvertError('BAD_SPEC', `'${input}' is not a Hub spec; write hf-hub:ORG/NAME[@REV]`);
     const rev = spec.revision ?? 'main';
-    const hit = ['open_clip_config.json', ...HUB_WEIGHTS].map((f) => cachedHubFile(spec.repo, rev, f, env)).find((f): f is string => f !== null);
+    const hit = ['open_clip_config.json', ...HUB_WEIGHTS]
+      .map((f) => cachedHubFile(spec.repo, rev, f, env))
+      .find((f): f is string => f !== null);
     if (!hit) {
-      throw new ConvertError('NOT_CACHED', `hf-hub:${spec.repo}@${rev} is not in the local Hugging Face cache (${cache}); run 'cliphub pull hf-hub:${spec.repo}' first, or pass a local folder`);
+      throw new ConvertError(
+        'NOT_CACHED',
+        `hf-hub:${spec.repo}@${rev} is not in the local Hugging Face cache (${cache}); run 'cliphub pull hf-hub:${spec.repo}' first, or pass a local folder`,
+      );
     }
     return { path: path.dirname(hit), baseModel: spec.repo, spec: input };
   }
@@ -59,9 +68,18 @@ export async function locateInput(input: string, options: { cwd?: string; env?: 
       return { path: hit, model: input, baseModel: w.repo, spec: input };
     }
     if (w?.kind === 'url') {
-      throw new ConvertError('NOT_CACHED', `the weights of ${input} are a download from ${w.url}, which cliphub does not fetch; download the file and pass it with --model ${input}`);
+      throw new ConvertError(
+        'NOT_CACHED',
+        `the weights of ${input} are a download from ${w.url}, which cliphub does not fetch; download the file and pass it with --model ${input}`,
+      );
     }
-    throw new ConvertError('NO_WEIGHTS', `${input} names no pretrained weights; pass a checkpoint file with --model ${input}`);
+    throw new ConvertError(
+      'NO_WEIGHTS',
+      `${input} names no pretrained weights; pass a checkpoint file with --model ${input}`,
+    );
   }
-  throw new ConvertError('NOT_FOUND', `'${input}' is neither a file, a folder nor a model spec (ARCH:TAG, hf-hub:ORG/NAME); pass a checkpoint, a folder holding one, or a spec`);
+  throw new ConvertError(
+    'NOT_FOUND',
+    `'${input}' is neither a file, a folder nor a model spec (ARCH:TAG, hf-hub:ORG/NAME); pass a checkpoint, a folder holding one, or a spec`,
+  );
 }

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const source = process.argv[2] ?? path.resolve(here, '../../../../shared/upstream/open_clip-v3.3.0/open_clip_train_params.json');
+const source =
+  process.argv[2] ?? path.resolve(here, '../../../../shared/upstream/open_clip-v3.3.0/open_clip_train_params.json');
 const out = path.resolve(here, '../src/open-clip-train-args.generated.ts');
 const raw = JSON.parse(readFileSync(source, 'utf8'));
 

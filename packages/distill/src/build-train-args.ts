@@ -45,22 +45,50 @@ export function buildTrainArgs({ recipe, teacher, student, schedule, outDir }: T
     if (data.resampled) a.push('--dataset-resampled');
     if (data.upsampling) a.push('--train-data-upsampling-factors', data.upsampling.map(str).join('::'));
   } else if (data.kind === 'csv') {
-    a.push('--train-data', data.path, '--csv-img-key', data.imgKey, '--csv-caption-key', data.captionKey, '--csv-separator', data.separator);
+    a.push(
+      '--train-data',
+      data.path,
+      '--csv-img-key',
+      data.imgKey,
+      '--csv-caption-key',
+      data.captionKey,
+      '--csv-separator',
+      data.separator,
+    );
   } else {
     a.push('--train-num-samples', str(schedule.samplesPerEpoch));
   }
   if (recipe.val) a.push('--val-data', recipe.val.shards, '--val-num-samples', str(recipe.val.samples));
-  if (recipe.imagenetVal) a.push('--imagenet-val', recipe.imagenetVal, '--zeroshot-frequency', str(logging.zeroshotFrequency));
+  if (recipe.imagenetVal)
+    a.push('--imagenet-val', recipe.imagenetVal, '--zeroshot-frequency', str(logging.zeroshotFrequency));
 
   a.push('--batch-size', str(s.batchPerGpu), '--epochs', str(schedule.epochs));
   a.push('--lr', str(s.lr), '--wd', str(s.wd), '--warmup', str(s.warmup));
-  a.push('--precision', s.precision, '--workers', str(s.workers), '--seed', str(s.seed), '--accum-freq', str(s.accumFreq));
+  a.push(
+    '--precision',
+    s.precision,
+    '--workers',
+    str(s.workers),
+    '--seed',
+    str(s.seed),
+    '--accum-freq',
+    str(s.accumFreq),
+  );
   if (s.gradCheckpointing) a.push('--grad-checkpointing');
   if (s.gradClipNorm !== undefined) a.push('--grad-clip-norm', str(s.gradClipNorm));
   if (s.localLoss) a.push('--local-loss');
   if (s.gatherWithGrad) a.push('--gather-with-grad');
 
-  a.push('--logs', logging.dir, '--name', logging.name, '--log-every-n-steps', str(logging.logEveryNSteps), '--save-frequency', str(logging.saveFrequency));
+  a.push(
+    '--logs',
+    logging.dir,
+    '--name',
+    logging.name,
+    '--log-every-n-steps',
+    str(logging.logEveryNSteps),
+    '--save-frequency',
+    str(logging.saveFrequency),
+  );
   if (logging.reportTo !== 'none') a.push('--report-to', logging.reportTo);
   if (logging.wandbProject) a.push('--wandb-project-name', logging.wandbProject);
   if (recipe.resume === 'latest') a.push('--save-most-recent', '--resume', 'latest');

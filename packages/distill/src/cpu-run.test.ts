@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { generatedFixtures, hasOracle, oraclePython, pythonJson, tempDir } from '#test-support';
 // the Hub server is this test's fixture; finalize only talks HTTP to it
-import { createHubServer } from '../../../apps/hub-server/src/index.js';
+import { createHubServer } from '@cliphub/hub-server';
 import { emitLaunch } from './emit-launch.js';
 import { finalizeRun } from './finalize-run.js';
 import { loadRecipe } from './load-recipe.js';
@@ -49,7 +49,11 @@ describe.skipIf(!ready)('a real open_clip_train distillation on CPU', () => {
     emitLaunch(plan, { launcher: 'torchrun' });
 
     const torchrun = path.join(path.dirname(oraclePython), 'torchrun');
-    const run = spawnSync('bash', [path.join(plan.outDir, 'launch.sh')], { encoding: 'utf8', env: { ...process.env, TORCHRUN: torchrun }, timeout: 120_000 });
+    const run = spawnSync('bash', [path.join(plan.outDir, 'launch.sh')], {
+      encoding: 'utf8',
+      env: { ...process.env, TORCHRUN: torchrun },
+      timeout: 120_000,
+    });
     expect(run.status, run.stderr.slice(-2000)).toBe(0);
 
     const runDir = path.join(logs, 'tiny');
@@ -63,14 +67,25 @@ describe.skipIf(!ready)('a real open_clip_train distillation on CPU', () => {
     // finalize: safetensors + ONNX, a reference made by real open_clip from the converted folder,
     // a PASS validation, and a push to a real Hub server in this process.
     writeFileSync(path.join(tmp.dir, 'tokens'), `${TOKEN} team write\n`);
-    const hub = await createHubServer({ dataDir: path.join(tmp.dir, 'hub'), tokensFile: path.join(tmp.dir, 'tokens'), port: 0, host: '127.0.0.1', log: () => {} });
+    const hub = await createHubServer({
+      dataDir: path.join(tmp.dir, 'hub'),
+      tokensFile: path.join(tmp.dir, 'tokens'),
+      port: 0,
+      host: '127.0.0.1',
+      log: () => {},
+    });
     let fin: Awaited<ReturnType<typeof finalizeRun>>;
     let tree: Array<{ path: string; type: string; size: number }>;
     let card: string;
     try {
-      fin = await finalizeRun(runDir, { python: oraclePython, push: { repo: 'team/tiny-student', hubUrl: hub.url, token: TOKEN } });
+      fin = await finalizeRun(runDir, {
+        python: oraclePython,
+        push: { repo: 'team/tiny-student', hubUrl: hub.url, token: TOKEN },
+      });
       const auth = { headers: { authorization: `Bearer ${TOKEN}` } };
-      tree = (await (await fetch(`${hub.url}/api/models/team/tiny-student/tree/main?recursive=true`, auth)).json()) as typeof tree;
+      tree = (await (
+        await fetch(`${hub.url}/api/models/team/tiny-student/tree/main?recursive=true`, auth)
+      ).json()) as typeof tree;
       card = await (await fetch(`${hub.url}/team/tiny-student/resolve/main/README.md`, auth)).text();
     } finally {
       await hub.close();
@@ -86,14 +101,23 @@ describe.skipIf(!ready)('a real open_clip_train distillation on CPU', () => {
     expect(v.result.profile.name).toBe('fp32');
     expect(v.result.reference).toMatchObject({ against: 'cpu_fp32', n: 4, embedDim: 16 });
     for (const t of v.result.towers) expect(t.minCosine).toBeGreaterThan(0.99999);
-    const report = JSON.parse(readFileSync(v.reports.json, 'utf8')) as { tool: string; verdict: string; results: Array<{ artifact: { kind: string } }> };
+    const report = JSON.parse(readFileSync(v.reports.json, 'utf8')) as {
+      tool: string;
+      verdict: string;
+      results: Array<{ artifact: { kind: string } }>;
+    };
     expect(report).toMatchObject({ tool: 'cliphub validate', verdict: 'pass' });
     expect(report.results[0]!.artifact.kind).toBe('onnx');
     expect(fin.notes).toEqual([]);
 
     // the published repo: open_clip's hf-hub layout, the ONNX export under onnx/, a card with the verdict
     expect(fin.push!.commit).toMatch(/^[0-9a-f]{40}$/);
-    expect(tree.filter((f) => f.type === 'file').map((f) => f.path).sort()).toEqual([
+    expect(
+      tree
+        .filter((f) => f.type === 'file')
+        .map((f) => f.path)
+        .sort(),
+    ).toEqual([
       '.gitattributes', // written by the Hub when it creates a repo
       'README.md',
       'onnx/cliphub.json',
@@ -103,8 +127,12 @@ describe.skipIf(!ready)('a real open_clip_train distillation on CPU', () => {
       'open_clip_config.json',
       'open_clip_model.safetensors',
     ]);
-    expect(tree.find((f) => f.path === 'open_clip_model.safetensors')!.size).toBe(readFileSync(fin.convert.outputs.safetensors).length);
-    expect(card).toMatch(/student distilled with open_clip_train from local-dir:tiny-vit-gelu \(open_clip_model\.safetensors\), finalized by cliphub from `epoch_latest\.pt`/);
+    expect(tree.find((f) => f.path === 'open_clip_model.safetensors')!.size).toBe(
+      readFileSync(fin.convert.outputs.safetensors).length,
+    );
+    expect(card).toMatch(
+      /student distilled with open_clip_train from local-dir:tiny-vit-gelu \(open_clip_model\.safetensors\), finalized by cliphub from `epoch_latest\.pt`/,
+    );
     expect(card).not.toContain(tmp.dir);
     expect(card).not.toContain(generatedFixtures);
     expect(card).toMatch(/## Validation\s+cliphub validate: \*\*passed\*\*/);

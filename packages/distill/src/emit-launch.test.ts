@@ -14,7 +14,8 @@ afterAll(() => tmp.cleanup());
 const plans: DistillPlan[] = [];
 async function allPlans(): Promise<DistillPlan[]> {
   if (plans.length === 0) {
-    for (const r of listRecipes()) plans.push(await planRecipe(findRecipe(r.path), { outDir: path.join(tmp.dir, r.name) }));
+    for (const r of listRecipes())
+      plans.push(await planRecipe(findRecipe(r.path), { outDir: path.join(tmp.dir, r.name) }));
   }
   return plans;
 }
@@ -39,11 +40,15 @@ describe('emitLaunch', () => {
         if (launcher === 'slurm') {
           expect(text).toContain(`#SBATCH --nodes=${h.nodes}`);
           expect(text).toContain(`#SBATCH --ntasks-per-node=${h.gpusPerNode}`);
-          expect(text).toMatch(/\nsrun --cpu-bind=v --accel-bind=gn "\$\{PYTHON:-python\}" -u "\$OUT_DIR\/open_clip_train_launch.py"\n/);
+          expect(text).toMatch(
+            /\nDEFAULT_PYTHON=python\nsrun --cpu-bind=v --accel-bind=gn "\$\{PYTHON:-\$DEFAULT_PYTHON\}" -u "\$OUT_DIR\/open_clip_train_launch.py"\n/,
+          );
         } else if (h.nodes === 1) {
           expect(text).toContain(`--standalone --nnodes 1 --nproc-per-node ${h.gpusPerNode}`);
         } else {
-          expect(text).toContain(`--nnodes ${h.nodes} --nproc-per-node ${h.gpusPerNode} --rdzv-backend c10d --rdzv-endpoint "$MASTER_ADDR:$MASTER_PORT"`);
+          expect(text).toContain(
+            `--nnodes ${h.nodes} --nproc-per-node ${h.gpusPerNode} --rdzv-backend c10d --rdzv-endpoint "$MASTER_ADDR:$MASTER_PORT"`,
+          );
         }
       }
     }
@@ -51,7 +56,9 @@ describe('emitLaunch', () => {
 
   it('refuses a plan with failed checks unless forced, and an existing launch.sh', async () => {
     const siglip = (await allPlans()).find((p) => p.recipe.name.includes('siglip'))!;
-    expect(() => emitLaunch(siglip, { launcher: 'slurm' })).toThrowError(/^2 check\(s\) failed for vit-so400m-14-siglip-to-vit-b-16-siglip: teacher ViT-SO400M-14-SigLIP:webli has a SigLIP logit_bias/);
+    expect(() => emitLaunch(siglip, { launcher: 'slurm' })).toThrowError(
+      /^2 check\(s\) failed for vit-so400m-14-siglip-to-vit-b-16-siglip: teacher ViT-SO400M-14-SigLIP:webli has a SigLIP logit_bias/,
+    );
     const ok = (await allPlans()).find((p) => p.ok)!;
     const p = { ...ok, outDir: path.join(tmp.dir, 'twice') };
     emitLaunch(p, { launcher: 'torchrun' });
@@ -64,10 +71,21 @@ describe('emitLaunch', () => {
   });
 });
 
-describe.skipIf(!hasOracle)("shipped recipes against the real open_clip_train.params.parse_args", () => {
+describe.skipIf(!hasOracle)('shipped recipes against the real open_clip_train.params.parse_args', () => {
   it('parses every emitted argument list to the intended values (and rejects an unknown flag, as cliphub does)', async () => {
     const all = await allPlans();
-    const parsed = pythonJson<Array<{ error?: string; model: string; distill_model: string; distill_pretrained: string; accum_freq: number; batch_size: number; epochs: number; resume: string | null }>>(
+    const parsed = pythonJson<
+      Array<{
+        error?: string;
+        model: string;
+        distill_model: string;
+        distill_pretrained: string;
+        accum_freq: number;
+        batch_size: number;
+        epochs: number;
+        resume: string | null;
+      }>
+    >(
       `
 import json, sys, contextlib, io
 from open_clip_train.params import parse_args
@@ -101,6 +119,8 @@ print(json.dumps(out))
         resume: 'latest',
       });
     });
-    expect(parsed.find((_, i) => all[i]!.recipe.name === 'vit-l-14-openai-to-vit-b-32')!.distill_model).toBe('ViT-L-14-quickgelu');
+    expect(parsed.find((_, i) => all[i]!.recipe.name === 'vit-l-14-openai-to-vit-b-32')!.distill_model).toBe(
+      'ViT-L-14-quickgelu',
+    );
   });
 });

@@ -24,11 +24,18 @@ export interface EmitResult {
 export function emitLaunch(plan: DistillPlan, options: EmitOptions): EmitResult {
   const errors = plan.checks.filter((c) => c.level === 'error');
   if (errors.length && !options.force) {
-    throw new DistillError('CHECKS_FAILED', `${errors.length} check(s) failed for ${plan.recipe.name}: ${errors[0]!.message}${errors.length > 1 ? ` (and ${errors.length - 1} more; run 'cliphub distill plan')` : ''}`, 1);
+    throw new DistillError(
+      'CHECKS_FAILED',
+      `${errors.length} check(s) failed for ${plan.recipe.name}: ${errors[0]!.message}${errors.length > 1 ? ` (and ${errors.length - 1} more; run 'cliphub distill plan')` : ''}`,
+      1,
+    );
   }
   const outDir = plan.outDir;
   if (!options.force && existsSync(path.join(outDir, 'launch.sh'))) {
-    throw new DistillError('OUT_EXISTS', `${outDir} already holds a launch.sh; pick another --out or pass --force to overwrite`);
+    throw new DistillError(
+      'OUT_EXISTS',
+      `${outDir} already holds a launch.sh; pick another --out or pass --force to overwrite`,
+    );
   }
   mkdirSync(outDir, { recursive: true });
   const files: string[] = [];
@@ -46,7 +53,10 @@ export function emitLaunch(plan: DistillPlan, options: EmitOptions): EmitResult 
     files.push(path.join(dir, 'open_clip_config.json'));
     if (facts.localDir.weights) {
       // open_clip's local-dir: loader finds weights by name in the folder; a link avoids copying them.
-      const ext = path.extname(facts.localDir.weights) === '.safetensors' ? 'open_clip_model.safetensors' : 'open_clip_pytorch_model.bin';
+      const ext =
+        path.extname(facts.localDir.weights) === '.safetensors'
+          ? 'open_clip_model.safetensors'
+          : 'open_clip_pytorch_model.bin';
       const link = path.join(dir, ext);
       if (!existsSync(link)) symlinkSync(facts.localDir.weights, link);
       files.push(link);
@@ -55,7 +65,16 @@ export function emitLaunch(plan: DistillPlan, options: EmitOptions): EmitResult 
   write('open_clip_train_args.json', `${JSON.stringify(plan.args, null, 2)}\n`);
   write('open_clip_train_launch.py', ENTRY_PY);
   write('launch.sh', renderLaunchScript(plan, options.launcher, outDir), 0o755);
-  const summary = { recipe: plan.recipe.name, file: plan.file, launcher: options.launcher, ok: plan.ok, checks: plan.checks, schedule: plan.schedule, memory: plan.memory, compute: plan.compute };
+  const summary = {
+    recipe: plan.recipe.name,
+    file: plan.file,
+    launcher: options.launcher,
+    ok: plan.ok,
+    checks: plan.checks,
+    schedule: plan.schedule,
+    memory: plan.memory,
+    compute: plan.compute,
+  };
   write('plan.json', `${JSON.stringify(summary, null, 2)}\n`);
   return { outDir, files };
 }

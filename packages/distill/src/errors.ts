@@ -1,3 +1,5 @@
+import { CliphubError } from '@cliphub/core';
+
 /** Stable codes for scripts; the message says what is wrong and what to do. */
 export type DistillErrorCode =
   | 'BAD_RECIPE'
@@ -14,13 +16,9 @@ export type DistillErrorCode =
   | 'NOT_VALIDATED';
 
 /** A distill error. exitCode 2 = bad input (fix the recipe or the arguments); 1 = a check failed. */
-export class DistillError extends Error {
+export class DistillError extends CliphubError<DistillErrorCode> {
   override name = 'DistillError';
-  constructor(
-    readonly code: DistillErrorCode,
-    message: string,
-    readonly exitCode: 1 | 2 = 2,
-  ) {
-    super(message);
+  constructor(code: DistillErrorCode, message: string, exitCode: 1 | 2 = 2) {
+    super(code, message, { exitCode });
   }
 }

@@ -45,7 +45,8 @@ export function estimateMemory(m: MemoryInputs): MemoryEstimate {
   const studentBytes = studentParams * ((pure ? 8 : 16) + (m.distributed ? (pure ? 2 : 4) : 0));
   const teacherBytes = teacherParams * (half ? 2 : 4);
   const perSample =
-    (ACT_BYTES_PER_TOKEN_WIDTH / 12) * ((m.student.imageGmacs * 1e9) / m.student.imageWidth + (m.student.textGmacs * 1e9) / m.student.textWidth) *
+    (ACT_BYTES_PER_TOKEN_WIDTH / 12) *
+    ((m.student.imageGmacs * 1e9) / m.student.imageWidth + (m.student.textGmacs * 1e9) / m.student.textWidth) *
     (m.precision === 'fp32' ? 2 : 1) *
     (m.gradCheckpointing ? 2 / ACT_BYTES_PER_TOKEN_WIDTH : 1);
   const activations = perSample * m.batchPerGpu;
@@ -62,6 +63,7 @@ export function estimateMemory(m: MemoryInputs): MemoryEstimate {
   return {
     ...parts,
     totalGiB,
-    method: 'params x bytes per param (AdamW, DDP), activations 34/12 x MACs / width per sample (Korthikanti et al. 2022), +2 GiB overhead',
+    method:
+      'params x bytes per param (AdamW, DDP), activations 34/12 x MACs / width per sample (Korthikanti et al. 2022), +2 GiB overhead',
   };
 }

@@ -1,12 +1,38 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { convertToOnnx, convertToSafetensors, SAFETENSORS_NAME, type ConvertReport, type OnnxConvertOptions, type OnnxConvertReport } from '@cliphub/convert';
-import { discoverToken, HubClientError, parseRepoId, summarizeValidation, type PushResult, type ValidationSummary } from '@cliphub/hub';
-import { toJson, validateArtifact, writeReports, type ProfileOverrides, type ValidationResult } from '@cliphub/validate';
+import {
+  convertToOnnx,
+  convertToSafetensors,
+  SAFETENSORS_NAME,
+  type ConvertReport,
+  type OnnxConvertOptions,
+  type OnnxConvertReport,
+} from '@cliphub/convert';
+import {
+  discoverToken,
+  HubClientError,
+  parseRepoId,
+  summarizeValidation,
+  type PushResult,
+  type ValidationSummary,
+} from '@cliphub/hub';
+import {
+  toJson,
+  validateArtifact,
+  writeReports,
+  type ProfileOverrides,
+  type ValidationResult,
+} from '@cliphub/validate';
 import { DistillError } from './errors.js';
 import { findLatestCheckpoint, type FoundCheckpoint } from './find-checkpoint.js';
 import { publishRun } from './publish-run.js';
-import { defaultPython, findReferenceScript, makeReference, probeReferencePython, type ReferencePython } from './reference-python.js';
+import {
+  defaultPython,
+  findReferenceScript,
+  makeReference,
+  probeReferencePython,
+  type ReferencePython,
+} from './reference-python.js';
 
 export interface FinalizeOptions {
   /** Where the converted model goes. Default: RUN_DIR/final. */
@@ -91,7 +117,9 @@ export async function finalizeRun(runDir: string, options: FinalizeOptions = {})
   const params = readRunParams(found.runDir);
   const model = given(params.model);
   const teacherModel = given(params.distill_model);
-  const teacher = teacherModel ? `${teacherModel}${given(params.distill_pretrained) ? ` (${params.distill_pretrained})` : ''}` : null;
+  const teacher = teacherModel
+    ? `${teacherModel}${given(params.distill_pretrained) ? ` (${params.distill_pretrained})` : ''}`
+    : null;
   const outDir = path.resolve(options.outDir ?? path.join(found.runDir, 'final'));
   const onnxDir = path.join(outDir, 'onnx');
   const validationDir = path.join(outDir, 'validation');
@@ -100,11 +128,18 @@ export async function finalizeRun(runDir: string, options: FinalizeOptions = {})
 
   // Everything that can fail fast is checked before the (long) conversions.
   if (existsSync(path.join(outDir, SAFETENSORS_NAME)) && !options.force) {
-    throw new DistillError('OUT_EXISTS', `${outDir} already holds a finalized model; pass --force to replace it or --out another folder`);
+    throw new DistillError(
+      'OUT_EXISTS',
+      `${outDir} already holds a finalized model; pass --force to replace it or --out another folder`,
+    );
   }
   if (options.push) {
     parseRepoId(options.push.repo);
-    if (!(options.push.token ?? discoverToken(env))) throw new HubClientError('NoToken', 'No Hub token for --push: set HF_TOKEN or log in with huggingface_hub (~/.cache/huggingface/token)');
+    if (!(options.push.token ?? discoverToken(env)))
+      throw new HubClientError(
+        'NoToken',
+        'No Hub token for --push: set HF_TOKEN or log in with huggingface_hub (~/.cache/huggingface/token)',
+      );
   }
   let python: ReferencePython | null = null;
   let script = '';
@@ -126,12 +161,25 @@ export async function finalizeRun(runDir: string, options: FinalizeOptions = {})
     verify: true,
   });
   // Exported from the verified safetensors folder, so the ONNX, the reference and the upload share one source.
-  const onnx = await convertToOnnx({ input: outDir, outDir: onnxDir, dtype: options.onnxDtype ?? 'fp32', ...(options.towers ? { towers: options.towers } : {}) });
+  const onnx = await convertToOnnx({
+    input: outDir,
+    outDir: onnxDir,
+    dtype: options.onnxDtype ?? 'fp32',
+    ...(options.towers ? { towers: options.towers } : {}),
+  });
 
   let validation: FinalizeValidation | null = null;
   if (python) {
     const reference = path.join(validationDir, 'reference.safetensors');
-    await makeReference({ python: python.python, script, modelDir: outDir, out: reference, samples: options.samples ?? 4, seed: options.seed ?? 0, env });
+    await makeReference({
+      python: python.python,
+      script,
+      modelDir: outDir,
+      out: reference,
+      samples: options.samples ?? 4,
+      seed: options.seed ?? 0,
+      env,
+    });
     const result = await validateArtifact({
       artifact: onnxDir,
       reference,
@@ -140,14 +188,18 @@ export async function finalizeRun(runDir: string, options: FinalizeOptions = {})
       ...(options.overrides ? { overrides: options.overrides } : {}),
       name: 'onnx',
     });
-    const reports = await writeReports(validationDir, { results: [result], title: `cliphub distill finalize: ${path.basename(found.checkpoint)}` });
+    const reports = await writeReports(validationDir, {
+      results: [result],
+      title: `cliphub distill finalize: ${path.basename(found.checkpoint)}`,
+    });
     const summary = summarizeValidation(toJson({ results: [result] }), 'report.json');
     validation = { verdict: result.verdict, result, reports, reference, python, summary };
   }
 
   let push: PushResult | null = null;
   if (options.push) {
-    if (validation?.verdict === 'fail') notes.push(`not published to ${options.push.repo}: validation failed (see ${validation.reports.json})`);
+    if (validation?.verdict === 'fail')
+      notes.push(`not published to ${options.push.repo}: validation failed (see ${validation.reports.json})`);
     else {
       push = await publishRun({
         repo: options.push.repo,

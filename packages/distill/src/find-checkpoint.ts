@@ -17,7 +17,10 @@ export interface FoundCheckpoint {
 export function findLatestCheckpoint(runDir: string): FoundCheckpoint {
   const abs = path.resolve(runDir);
   if (!existsSync(abs) || !statSync(abs).isDirectory()) {
-    throw new DistillError('BAD_RUN_DIR', `run folder ${abs} does not exist; give the open_clip_train run folder (LOGS/NAME)`);
+    throw new DistillError(
+      'BAD_RUN_DIR',
+      `run folder ${abs} does not exist; give the open_clip_train run folder (LOGS/NAME)`,
+    );
   }
   const ckptDir = existsSync(path.join(abs, 'checkpoints')) ? path.join(abs, 'checkpoints') : abs;
   const base = ckptDir === abs && path.basename(abs) === 'checkpoints' ? path.dirname(abs) : abs;
@@ -30,6 +33,10 @@ export function findLatestCheckpoint(runDir: string): FoundCheckpoint {
   if (existsSync(latest) && (!best || statSync(latest).mtimeMs > statSync(best.file).mtimeMs)) {
     return { runDir: base, checkpoint: latest, epoch: null };
   }
-  if (!best) throw new DistillError('NO_CHECKPOINT', `no epoch_N.pt or epoch_latest.pt in ${ckptDir}; has the run finished an epoch?`);
+  if (!best)
+    throw new DistillError(
+      'NO_CHECKPOINT',
+      `no epoch_N.pt or epoch_latest.pt in ${ckptDir}; has the run finished an epoch?`,
+    );
   return { runDir: base, checkpoint: best.file, epoch: best.epoch };
 }

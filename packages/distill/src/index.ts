@@ -16,7 +16,13 @@ export { planRecipe, type DistillPlan, type Check, type CheckLevel, type PlanOpt
 export { renderLaunchScript, shellQuote, ENTRY_PY, type Launcher } from './launch-script.js';
 export { emitLaunch, type EmitOptions, type EmitResult } from './emit-launch.js';
 export { findLatestCheckpoint, type FoundCheckpoint } from './find-checkpoint.js';
-export { finalizeRun, readRunParams, type FinalizeOptions, type FinalizeResult, type FinalizeValidation } from './finalize-run.js';
+export {
+  finalizeRun,
+  readRunParams,
+  type FinalizeOptions,
+  type FinalizeResult,
+  type FinalizeValidation,
+} from './finalize-run.js';
 export { publishRun, type PublishRunOptions } from './publish-run.js';
 export {
   defaultPython,

@@ -21,7 +21,8 @@ function describe(error: z.ZodError): string {
 /** Parses and validates a recipe object (already read from YAML or JSON). */
 export function parseRecipe(raw: unknown, source: string): Recipe {
   const parsed = recipeSchema.safeParse(raw);
-  if (!parsed.success) throw new DistillError('BAD_RECIPE', `${source} is not a valid distill recipe: ${describe(parsed.error)}`);
+  if (!parsed.success)
+    throw new DistillError('BAD_RECIPE', `${source} is not a valid distill recipe: ${describe(parsed.error)}`);
   return parsed.data;
 }
 
@@ -32,13 +33,19 @@ export function loadRecipe(file: string): LoadedRecipe {
   try {
     text = readFileSync(abs, 'utf8');
   } catch (e) {
-    throw new DistillError('UNKNOWN_RECIPE', `cannot read recipe ${abs} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give a recipe file or a name from 'cliphub distill list'`);
+    throw new DistillError(
+      'UNKNOWN_RECIPE',
+      `cannot read recipe ${abs} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give a recipe file or a name from 'cliphub distill list'`,
+    );
   }
   let raw: unknown;
   try {
     raw = abs.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (e) {
-    throw new DistillError('BAD_RECIPE', `${abs} is not readable ${abs.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`);
+    throw new DistillError(
+      'BAD_RECIPE',
+      `${abs} is not readable ${abs.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`,
+    );
   }
   return { recipe: parseRecipe(raw, abs), file: abs };
 }

@@ -27,7 +27,11 @@ export interface ModelFacts {
   /** The value for --pretrained / --distill-pretrained, or null (random init). */
   trainPretrained: string | null;
   /** A folder emit must write (custom configs): its open_clip_config.json and the weights to link in. */
-  localDir: { name: string; config: { model_cfg: ModelCfg; preprocess_cfg: Record<string, unknown> }; weights: string | null } | null;
+  localDir: {
+    name: string;
+    config: { model_cfg: ModelCfg; preprocess_cfg: Record<string, unknown> };
+    weights: string | null;
+  } | null;
   modelCfg: ModelCfg;
   tokenizer: TokenizerInfo;
   imageSize: [number, number];
@@ -52,8 +56,15 @@ function size2(size: number | [number, number]): [number, number] {
   return Array.isArray(size) ? [size[0], size[1]] : [size, size];
 }
 
-function readCustomConfig(file: string, label: string): { model_cfg: ModelCfg; preprocess_cfg: Record<string, unknown> } {
-  if (!existsSync(file)) throw new DistillError('BAD_RECIPE', `${label}: config file ${file} does not exist; 'config' is relative to the recipe file`);
+function readCustomConfig(
+  file: string,
+  label: string,
+): { model_cfg: ModelCfg; preprocess_cfg: Record<string, unknown> } {
+  if (!existsSync(file))
+    throw new DistillError(
+      'BAD_RECIPE',
+      `${label}: config file ${file} does not exist; 'config' is relative to the recipe file`,
+    );
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
@@ -62,7 +73,11 @@ function readCustomConfig(file: string, label: string): { model_cfg: ModelCfg; p
   }
   const obj = raw as Record<string, unknown>;
   // Accept a bare model config (model_configs/*.json) or an open_clip_config.json.
-  if (obj && typeof obj === 'object' && 'model_cfg' in obj) return { model_cfg: obj.model_cfg as ModelCfg, preprocess_cfg: (obj.preprocess_cfg ?? {}) as Record<string, unknown> };
+  if (obj && typeof obj === 'object' && 'model_cfg' in obj)
+    return {
+      model_cfg: obj.model_cfg as ModelCfg,
+      preprocess_cfg: (obj.preprocess_cfg ?? {}) as Record<string, unknown>,
+    };
   return { model_cfg: obj as ModelCfg, preprocess_cfg: {} };
 }
 
@@ -80,13 +95,18 @@ export async function modelFacts(ref: ModelRef, role: Role, recipeDir: string): 
   let trainModel: string;
   let trainPretrained: string | null = null;
   let localDir: ModelFacts['localDir'] = null;
-  const pretrainedFile = ref.pretrained && looksLikeFile(ref.pretrained) ? path.resolve(recipeDir, ref.pretrained) : null;
+  const pretrainedFile =
+    ref.pretrained && looksLikeFile(ref.pretrained) ? path.resolve(recipeDir, ref.pretrained) : null;
 
   if (ref.config) {
     const file = path.resolve(recipeDir, ref.config);
     const config = readCustomConfig(file, label);
     resolved = resolveFromOpenClipConfig(config, file, { spec: ref.model });
-    if (ref.pretrained && !pretrainedFile) errors.push({ code: 'BAD_PRETRAINED', message: `${label}: with 'config', 'pretrained' must be a weights file, not the tag '${ref.pretrained}'` });
+    if (ref.pretrained && !pretrainedFile)
+      errors.push({
+        code: 'BAD_PRETRAINED',
+        message: `${label}: with 'config', 'pretrained' must be a weights file, not the tag '${ref.pretrained}'`,
+      });
     // open_clip_train can only build a custom config from a local-dir: folder, which emit writes.
     localDir = { name: role, config, weights: pretrainedFile };
     trainModel = `local-dir:${role}`;
@@ -94,10 +114,16 @@ export async function modelFacts(ref: ModelRef, role: Role, recipeDir: string): 
     const parsed = parseSpec(ref.model);
     const spec = ref.pretrained && !pretrainedFile ? `${ref.model}:${ref.pretrained}` : ref.model;
     if (ref.pretrained && parsed.kind !== 'name') {
-      errors.push({ code: 'BAD_PRETRAINED', message: `${label}: ${parsed.kind} models bring their own weights; drop 'pretrained'` });
+      errors.push({
+        code: 'BAD_PRETRAINED',
+        message: `${label}: ${parsed.kind} models bring their own weights; drop 'pretrained'`,
+      });
     }
     if (parsed.kind === 'name' && parsed.tag && ref.pretrained) {
-      throw new DistillError('BAD_RECIPE', `${label}: give the tag once, either in 'model' (ARCH:TAG) or in 'pretrained'`);
+      throw new DistillError(
+        'BAD_RECIPE',
+        `${label}: give the tag once, either in 'model' (ARCH:TAG) or in 'pretrained'`,
+      );
     }
     try {
       resolved = await resolve(spec, { registryFile: false });
@@ -110,7 +136,11 @@ export async function modelFacts(ref: ModelRef, role: Role, recipeDir: string): 
       if (role === 'teacher') {
         // open_clip ignores --distill-pretrained under local-dir:, but main.py distills only when it is set.
         const w = resolved.weights?.kind === 'local' ? resolved.weights.path : null;
-        if (!w) errors.push({ code: 'TEACHER_WITHOUT_WEIGHTS', message: `${label}: the folder holds no checkpoint; a teacher needs trained weights` });
+        if (!w)
+          errors.push({
+            code: 'TEACHER_WITHOUT_WEIGHTS',
+            message: `${label}: the folder holds no checkpoint; a teacher needs trained weights`,
+          });
         trainPretrained = w ?? 'none';
       }
     } else if (parsed.kind === 'hf-hub') {
@@ -138,7 +168,9 @@ export async function modelFacts(ref: ModelRef, role: Role, recipeDir: string): 
       );
     } else if (role === 'student') {
       forceQuickGelu = true;
-      notices.push(`student tag ${resolved.tag} needs QuickGELU and ${alias} does not carry it: passing --force-quick-gelu`);
+      notices.push(
+        `student tag ${resolved.tag} needs QuickGELU and ${alias} does not carry it: passing --force-quick-gelu`,
+      );
     } else {
       errors.push({
         code: 'QUICKGELU_UNAVAILABLE',
@@ -147,7 +179,9 @@ export async function modelFacts(ref: ModelRef, role: Role, recipeDir: string): 
     }
   }
   if (pretrainedFile && resolved.arch && !ref.config) {
-    notices.push(`${role} weights from ${pretrainedFile}: cliphub cannot tell their activation; make sure ${trainModel} matches how they were trained`);
+    notices.push(
+      `${role} weights from ${pretrainedFile}: cliphub cannot tell their activation; make sure ${trainModel} matches how they were trained`,
+    );
   }
 
   const lower = `${ref.model} ${resolved.arch ?? ''}`.toLowerCase();

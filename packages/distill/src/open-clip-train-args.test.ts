@@ -7,7 +7,8 @@ import { sharedUpstream, tempDir } from '#test-support';
 
 const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const hasUpstream = sharedUpstream !== null;
-if (!hasUpstream) console.warn('SKIPPED (open_clip_train argument table regeneration): ../shared/upstream is absent; CI always has it');
+if (!hasUpstream)
+  console.warn('SKIPPED (open_clip_train argument table regeneration): ../shared/upstream is absent; CI always has it');
 const tmp = tempDir('cliphub-distill-gen-');
 afterAll(tmp.cleanup);
 

@@ -16,7 +16,14 @@ describe('planRecipe', () => {
     const p = await plan(() => {});
     expect(errors(p)).toEqual([]);
     expect(p.ok).toBe(true);
-    expect(p.args.slice(0, 6)).toEqual(['--model', 'ViT-B-32', '--distill-model', 'ViT-L-14', '--distill-pretrained', 'datacomp_xl_s13b_b90k']);
+    expect(p.args.slice(0, 6)).toEqual([
+      '--model',
+      'ViT-B-32',
+      '--distill-model',
+      'ViT-L-14',
+      '--distill-pretrained',
+      'datacomp_xl_s13b_b90k',
+    ]);
     expect(arg(p, '--accum-freq')).toBe('1');
     expect(arg(p, '--train-num-samples')).toBe('10000000');
     expect(p.args).toContain('--dataset-resampled');
@@ -33,7 +40,8 @@ describe('planRecipe', () => {
     expect(p.checks).toContainEqual({
       id: 'quickgelu',
       level: 'notice',
-      message: 'teacher ViT-L-14:openai was trained with QuickGELU but ViT-L-14 builds GELU: using ViT-L-14-quickgelu (same weights, QuickGELU); open_clip would only warn and lose accuracy',
+      message:
+        'teacher ViT-L-14:openai was trained with QuickGELU but ViT-L-14 builds GELU: using ViT-L-14-quickgelu (same weights, QuickGELU); open_clip would only warn and lose accuracy',
     });
   });
 
@@ -58,20 +66,38 @@ describe('planRecipe', () => {
       r.student = { model: 'ViT-B-16-SigLIP' };
     });
     expect(errors(bad).map((c) => c.id)).toEqual(expect.arrayContaining(['tokenizer', 'preprocess']));
-    expect(errors(bad).find((c) => c.id === 'tokenizer')!.message).toMatch(/context lengths differ \(teacher 16, student 64\).*set student.overrides.contextLength: 16/);
-    expect(errors(bad).find((c) => c.id === 'preprocess')!.message).toMatch(/normalisation differs .*set student.overrides.imageMean: \[0.5, 0.5, 0.5\]/);
+    expect(errors(bad).find((c) => c.id === 'tokenizer')!.message).toMatch(
+      /context lengths differ \(teacher 16, student 64\).*set student.overrides.contextLength: 16/,
+    );
+    expect(errors(bad).find((c) => c.id === 'preprocess')!.message).toMatch(
+      /normalisation differs .*set student.overrides.imageMean: \[0.5, 0.5, 0.5\]/,
+    );
     const fixed = await plan((r) => {
       r.teacher = { model: 'ViT-SO400M-14-SigLIP:webli' };
-      r.student = { model: 'ViT-B-16-SigLIP', overrides: { contextLength: 16, imageMean: [0.5, 0.5, 0.5], imageStd: [0.5, 0.5, 0.5] } };
+      r.student = {
+        model: 'ViT-B-16-SigLIP',
+        overrides: { contextLength: 16, imageMean: [0.5, 0.5, 0.5], imageStd: [0.5, 0.5, 0.5] },
+      };
     });
     expect(errors(fixed).map((c) => c.id)).toEqual(['logit-bias', 'logit-bias']);
     expect(arg(fixed, '--force-context-length')).toBe('16');
-    expect(fixed.args.slice(fixed.args.indexOf('--image-std'), fixed.args.indexOf('--image-std') + 4)).toEqual(['--image-std', '0.5', '0.5', '0.5']);
+    expect(fixed.args.slice(fixed.args.indexOf('--image-std'), fixed.args.indexOf('--image-std') + 4)).toEqual([
+      '--image-std',
+      '0.5',
+      '0.5',
+      '0.5',
+    ]);
   });
 
   it('rejects a teacher without weights', async () => {
     const p = await plan((r) => void (r.teacher = { model: 'ViT-L-14' }));
-    expect(errors(p)).toEqual([{ id: 'teacher-weights', level: 'error', message: 'teacher ViT-L-14 has no weights: give a tag (ARCH:TAG) or a weights file in teacher.pretrained' }]);
+    expect(errors(p)).toEqual([
+      {
+        id: 'teacher-weights',
+        level: 'error',
+        message: 'teacher ViT-L-14 has no weights: give a tag (ARCH:TAG) or a weights file in teacher.pretrained',
+      },
+    ]);
   });
 
   it('rejects accum_freq > 1', async () => {
@@ -80,30 +106,43 @@ describe('planRecipe', () => {
       {
         id: 'accum-freq',
         level: 'error',
-        message: 'schedule.accumFreq is 4, but open_clip_train 3.3.0 asserts accum_freq == 1 when distilling; set it to 1 and reach the global batch with more GPUs or a larger batchPerGpu',
+        message:
+          'schedule.accumFreq is 4, but open_clip_train 3.3.0 asserts accum_freq == 1 when distilling; set it to 1 and reach the global batch with more GPUs or a larger batchPerGpu',
       },
     ]);
   });
 
   it('rejects CoCa as student or teacher', async () => {
     const p = await plan((r) => void (r.student = { model: 'coca_ViT-B-32' }));
-    expect(errors(p).find((c) => c.id === 'coca')!.message).toMatch(/^student coca_ViT-B-32 is a CoCa model: open_clip_train 3\.3\.0 cannot distill CoCa/);
+    expect(errors(p).find((c) => c.id === 'coca')!.message).toMatch(
+      /^student coca_ViT-B-32 is a CoCa model: open_clip_train 3\.3\.0 cannot distill CoCa/,
+    );
     const t = await plan((r) => void (r.teacher = { model: 'coca_ViT-L-14:laion2b_s13b_b90k' }));
     expect(errors(t).some((c) => c.id === 'coca' && c.message.startsWith('teacher coca_ViT-L-14'))).toBe(true);
   });
 
   it('rejects distillation-only loss, which open_clip_train cannot do', async () => {
     const p = await plan((r) => void (r.loss = { mode: 'distill' }));
-    expect(errors(p)[0]!.message).toMatch(/^loss.mode 'distill' \(distillation only\) is not available: .*always adds the contrastive loss/);
+    expect(errors(p)[0]!.message).toMatch(
+      /^loss.mode 'distill' \(distillation only\) is not available: .*always adds the contrastive loss/,
+    );
   });
 
   it('rejects a flag unknown to open_clip_train in extraArgs', async () => {
     const p = await plan((r) => void (r.extraArgs = ['--distill-weight', '0.5']));
-    expect(errors(p)).toEqual([{ id: 'flags', level: 'error', message: expect.stringMatching(/^'--distill-weight' is not an open_clip_train 3\.3\.0 argument/) }]);
+    expect(errors(p)).toEqual([
+      {
+        id: 'flags',
+        level: 'error',
+        message: expect.stringMatching(/^'--distill-weight' is not an open_clip_train 3\.3\.0 argument/),
+      },
+    ]);
   });
 
   it('rejects an impossible batch and a memory budget that does not fit', async () => {
-    const batch = await plan((r) => void (r.data = { kind: 'webdataset', shards: '/d/{0..9}.tar', samples: 1000, resampled: true }));
+    const batch = await plan(
+      (r) => void (r.data = { kind: 'webdataset', shards: '/d/{0..9}.tar', samples: 1000, resampled: true }),
+    );
     expect(errors(batch).map((c) => c.id)).toContain('schedule');
     const mem = await plan((r) => {
       r.teacher = { model: 'ViT-bigG-14:laion2b_s39b_b160k' };
@@ -113,7 +152,9 @@ describe('planRecipe', () => {
       r.schedule.precision = 'amp';
     });
     const m = errors(mem).find((c) => c.id === 'memory');
-    expect(m?.message).toMatch(/^~\d+\.\d GiB per GPU \(student states .*\) of 16 GiB: does not fit; lower schedule.batchPerGpu, enable gradCheckpointing, or use a larger GPU$/);
+    expect(m?.message).toMatch(
+      /^~\d+\.\d GiB per GPU \(student states .*\) of 16 GiB: does not fit; lower schedule.batchPerGpu, enable gradCheckpointing, or use a larger GPU$/,
+    );
     expect(mem.memory!.totalGiB).toBeGreaterThan(16);
   });
 

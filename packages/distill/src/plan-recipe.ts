@@ -42,14 +42,17 @@ export interface PlanOptions {
 }
 
 const fmt = (v: readonly number[]): string => `[${v.map((x) => Number(x.toFixed(8))).join(', ')}]`;
-const same = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((x, i) => Math.abs(x - b[i]!) < 1e-6);
+const same = (a: readonly number[], b: readonly number[]): boolean =>
+  a.length === b.length && a.every((x, i) => Math.abs(x - b[i]!) < 1e-6);
 
 function tokenizerChecks(t: ModelFacts, s: ModelFacts, recipe: Recipe, add: (c: Check) => void): void {
   const tt = t.tokenizer;
   const stt = s.tokenizer;
   const problems: string[] = [];
   if (tt.kind !== stt.kind || (tt.kind === 'hf' && tt.name !== stt.name)) {
-    problems.push(`teacher uses the ${tt.kind === 'hf' ? `HF tokenizer ${tt.name}` : 'CLIP BPE tokenizer'} but the student the ${stt.kind === 'hf' ? `HF tokenizer ${stt.name}` : 'CLIP BPE tokenizer'}`);
+    problems.push(
+      `teacher uses the ${tt.kind === 'hf' ? `HF tokenizer ${tt.name}` : 'CLIP BPE tokenizer'} but the student the ${stt.kind === 'hf' ? `HF tokenizer ${stt.name}` : 'CLIP BPE tokenizer'}`,
+    );
   } else if (tt.vocabSize !== stt.vocabSize) {
     problems.push(`vocabularies differ (teacher ${tt.vocabSize}, student ${stt.vocabSize})`);
   }
@@ -67,7 +70,11 @@ function tokenizerChecks(t: ModelFacts, s: ModelFacts, recipe: Recipe, add: (c: 
       message: `context lengths differ (teacher ${tt.contextLength}, student ${studentCtx}): the teacher would get ${studentCtx}-token captions; set student.overrides.contextLength: ${tt.contextLength}`,
     });
   } else {
-    add({ id: 'tokenizer', level: 'ok', message: `same tokenizer (${tt.kind === 'hf' ? tt.name : 'CLIP BPE'}, vocab ${tt.vocabSize ?? 'as configured'}, context ${tt.contextLength})` });
+    add({
+      id: 'tokenizer',
+      level: 'ok',
+      message: `same tokenizer (${tt.kind === 'hf' ? tt.name : 'CLIP BPE'}, vocab ${tt.vocabSize ?? 'as configured'}, context ${tt.contextLength})`,
+    });
   }
 }
 
@@ -76,11 +83,16 @@ function preprocessChecks(t: ModelFacts, s: ModelFacts, recipe: Recipe, add: (c:
   const size: [number, number] = o.imageSize ? [o.imageSize, o.imageSize] : s.imageSize;
   const mean = o.imageMean ?? s.mean;
   const std = o.imageStd ?? s.std;
-  const why = "open_clip_train preprocesses each image once, with the student's transform, and gives the same tensor to the teacher";
+  const why =
+    "open_clip_train preprocesses each image once, with the student's transform, and gives the same tensor to the teacher";
   let bad = false;
   if (!same(size, t.imageSize)) {
     bad = true;
-    add({ id: 'preprocess', level: 'error', message: `image sizes differ (teacher ${t.imageSize.join('x')}, student ${size.join('x')}): ${why}; set student.overrides.imageSize: ${t.imageSize[0]} or pick a student at the teacher's resolution` });
+    add({
+      id: 'preprocess',
+      level: 'error',
+      message: `image sizes differ (teacher ${t.imageSize.join('x')}, student ${size.join('x')}): ${why}; set student.overrides.imageSize: ${t.imageSize[0]} or pick a student at the teacher's resolution`,
+    });
   }
   if (!same(mean, t.mean) || !same(std, t.std)) {
     bad = true;
@@ -91,8 +103,12 @@ function preprocessChecks(t: ModelFacts, s: ModelFacts, recipe: Recipe, add: (c:
     });
   }
   if (!bad) {
-    const overridden = o.imageMean || o.imageStd || o.imageSize ? ' (with the recipe\'s student overrides)' : '';
-    add({ id: 'preprocess', level: 'ok', message: `same preprocessing${overridden}: ${t.imageSize.join('x')}, mean ${fmt(t.mean)}, std ${fmt(t.std)}` });
+    const overridden = o.imageMean || o.imageStd || o.imageSize ? " (with the recipe's student overrides)" : '';
+    add({
+      id: 'preprocess',
+      level: 'ok',
+      message: `same preprocessing${overridden}: ${t.imageSize.join('x')}, mean ${fmt(t.mean)}, std ${fmt(t.std)}`,
+    });
   }
 }
 
@@ -110,17 +126,35 @@ export async function planRecipe(loaded: LoadedRecipe, options: PlanOptions = {}
   const add = (c: Check): void => void checks.push(c);
   const teacher = await modelFacts(recipe.teacher, 'teacher', dir);
   const student = await modelFacts(recipe.student, 'student', dir);
-  add({ id: 'models', level: 'ok', message: `teacher ${teacher.trainModel}${teacher.trainPretrained ? ` (${teacher.trainPretrained})` : ''}, student ${student.trainModel}${student.trainPretrained ? ` from ${student.trainPretrained}` : ' from scratch'}` });
+  add({
+    id: 'models',
+    level: 'ok',
+    message: `teacher ${teacher.trainModel}${teacher.trainPretrained ? ` (${teacher.trainPretrained})` : ''}, student ${student.trainModel}${student.trainPretrained ? ` from ${student.trainPretrained}` : ' from scratch'}`,
+  });
   for (const f of [teacher, student]) {
     for (const n of f.notices) add({ id: /quickgelu/i.test(n) ? 'quickgelu' : 'models', level: 'notice', message: n });
     for (const e of f.errors) add({ id: e.code.toLowerCase().replace(/_/g, '-'), level: 'error', message: e.message });
   }
   if (!recipe.teacher.pretrained && teacher.arch && !teacher.trainPretrained) {
-    add({ id: 'teacher-weights', level: 'error', message: `teacher ${recipe.teacher.model} has no weights: give a tag (ARCH:TAG) or a weights file in teacher.pretrained` });
+    add({
+      id: 'teacher-weights',
+      level: 'error',
+      message: `teacher ${recipe.teacher.model} has no weights: give a tag (ARCH:TAG) or a weights file in teacher.pretrained`,
+    });
   }
   for (const f of [teacher, student]) {
-    if (f.coca) add({ id: 'coca', level: 'error', message: `${f.label} is a CoCa model: open_clip_train ${OPEN_CLIP_TRAIN_VERSION} cannot distill CoCa (main.py asserts 'coca' is not in --model; DistillClipLoss has no captioning term); pick a CLIP ${f.role}` });
-    if (f.clap) add({ id: 'clap', level: 'error', message: `${f.label} is a CLAP (audio-text) model: open_clip_train distills image-text CLIP models only; pick a CLIP ${f.role}` });
+    if (f.coca)
+      add({
+        id: 'coca',
+        level: 'error',
+        message: `${f.label} is a CoCa model: open_clip_train ${OPEN_CLIP_TRAIN_VERSION} cannot distill CoCa (main.py asserts 'coca' is not in --model; DistillClipLoss has no captioning term); pick a CLIP ${f.role}`,
+      });
+    if (f.clap)
+      add({
+        id: 'clap',
+        level: 'error',
+        message: `${f.label} is a CLAP (audio-text) model: open_clip_train distills image-text CLIP models only; pick a CLIP ${f.role}`,
+      });
     if (f.logitBias) {
       add({
         id: 'logit-bias',
@@ -136,7 +170,12 @@ export async function planRecipe(loaded: LoadedRecipe, options: PlanOptions = {}
       message: `loss.mode 'distill' (distillation only) is not available: open_clip_train ${OPEN_CLIP_TRAIN_VERSION} with --distill-model always adds the contrastive loss to the distillation loss with equal weight (DistillClipLoss) and has no flag to drop it; use loss.mode: distill+contrastive`,
     });
   } else {
-    add({ id: 'loss', level: 'ok', message: 'loss = contrastive (InfoNCE) + distillation (cross-entropy of student logits against teacher softmax, image and text), equal weights' });
+    add({
+      id: 'loss',
+      level: 'ok',
+      message:
+        'loss = contrastive (InfoNCE) + distillation (cross-entropy of student logits against teacher softmax, image and text), equal weights',
+    });
   }
   if (recipe.schedule.accumFreq !== 1) {
     add({
@@ -160,14 +199,27 @@ export async function planRecipe(loaded: LoadedRecipe, options: PlanOptions = {}
   }
   const h = recipe.hardware;
   if (h.cpusPerNode !== undefined && recipe.schedule.workers * h.gpusPerNode > h.cpusPerNode) {
-    add({ id: 'workers', level: 'warning', message: `${recipe.schedule.workers} loader workers x ${h.gpusPerNode} GPUs = ${recipe.schedule.workers * h.gpusPerNode} processes on ${h.cpusPerNode} CPUs per node; lower schedule.workers` });
+    add({
+      id: 'workers',
+      level: 'warning',
+      message: `${recipe.schedule.workers} loader workers x ${h.gpusPerNode} GPUs = ${recipe.schedule.workers * h.gpusPerNode} processes on ${h.cpusPerNode} CPUs per node; lower schedule.workers`,
+    });
   }
-  if (recipe.resume === 'none') add({ id: 'resume', level: 'warning', message: `resume: none: relaunching fails with "Experiment already exists" for --name ${recipe.logging.name}; use resume: latest to continue after a preemption` });
+  if (recipe.resume === 'none')
+    add({
+      id: 'resume',
+      level: 'warning',
+      message: `resume: none: relaunching fails with "Experiment already exists" for --name ${recipe.logging.name}; use resume: latest to continue after a preemption`,
+    });
 
   const args = buildTrainArgs({ recipe, teacher, student, schedule, outDir });
   try {
     validateTrainArgs(args);
-    add({ id: 'flags', level: 'ok', message: `${args.filter((x) => x.startsWith('--')).length} flags, all in open_clip_train ${OPEN_CLIP_TRAIN_VERSION}'s argument table with valid values` });
+    add({
+      id: 'flags',
+      level: 'ok',
+      message: `${args.filter((x) => x.startsWith('--')).length} flags, all in open_clip_train ${OPEN_CLIP_TRAIN_VERSION}'s argument table with valid values`,
+    });
   } catch (e) {
     if (!(e instanceof DistillError)) throw e;
     add({ id: 'flags', level: 'error', message: e.message });
@@ -175,16 +227,28 @@ export async function planRecipe(loaded: LoadedRecipe, options: PlanOptions = {}
 
   const gpu = gpuType(h.gpu) ?? null;
   if (!gpu && (h.memoryGiB === undefined || h.tflops === undefined)) {
-    add({ id: 'gpu', level: 'error', message: `unknown GPU type '${h.gpu}'; use one of ${GPU_TYPES.map((g) => g.name).join(', ')}, or give hardware.memoryGiB and hardware.tflops` });
+    add({
+      id: 'gpu',
+      level: 'error',
+      message: `unknown GPU type '${h.gpu}'; use one of ${GPU_TYPES.map((g) => g.name).join(', ')}, or give hardware.memoryGiB and hardware.tflops`,
+    });
   }
   if (gpu && !gpu.bf16 && /bf16|bfloat16/.test(recipe.schedule.precision)) {
-    add({ id: 'precision', level: 'error', message: `${gpu.name} has no bfloat16 support; use precision amp (fp16 autocast) or fp32` });
+    add({
+      id: 'precision',
+      level: 'error',
+      message: `${gpu.name} has no bfloat16 support; use precision amp (fp16 autocast) or fp32`,
+    });
   }
   let memory: MemoryEstimate | null = null;
   let compute: ComputeEstimate | null = null;
   const memGiB = h.memoryGiB ?? gpu?.memoryGiB;
   if (!teacher.costs || !student.costs) {
-    add({ id: 'memory', level: 'warning', message: `no size profile for the ${!teacher.costs ? 'teacher' : 'student'} (not in open_clip's model_profile.csv and not a native ViT config): memory and compute are not estimated` });
+    add({
+      id: 'memory',
+      level: 'warning',
+      message: `no size profile for the ${!teacher.costs ? 'teacher' : 'student'} (not in open_clip's model_profile.csv and not a native ViT config): memory and compute are not estimated`,
+    });
   } else {
     memory = estimateMemory({
       student: student.costs,
@@ -198,9 +262,17 @@ export async function planRecipe(loaded: LoadedRecipe, options: PlanOptions = {}
     if (memGiB !== undefined) {
       const line = `~${memory.totalGiB.toFixed(1)} GiB per GPU (student states ${memory.studentStatesGiB.toFixed(1)}, teacher ${memory.teacherWeightsGiB.toFixed(1)}, activations ${memory.activationsGiB.toFixed(1)}, logits ${memory.logitsGiB.toFixed(2)}, overhead ${memory.overheadGiB}) of ${memGiB} GiB`;
       if (memory.totalGiB > memGiB) {
-        add({ id: 'memory', level: 'error', message: `${line}: does not fit; lower schedule.batchPerGpu, enable gradCheckpointing, or use a larger GPU` });
+        add({
+          id: 'memory',
+          level: 'error',
+          message: `${line}: does not fit; lower schedule.batchPerGpu, enable gradCheckpointing, or use a larger GPU`,
+        });
       } else if (memory.totalGiB > 0.85 * memGiB) {
-        add({ id: 'memory', level: 'warning', message: `${line}: under 15% headroom, and the estimate is a lower bound` });
+        add({
+          id: 'memory',
+          level: 'warning',
+          message: `${line}: under 15% headroom, and the estimate is a lower bound`,
+        });
       } else add({ id: 'memory', level: 'ok', message: line });
     }
     const tflops = h.tflops;
@@ -210,7 +282,14 @@ export async function planRecipe(loaded: LoadedRecipe, options: PlanOptions = {}
         teacher: teacher.costs,
         samples: schedule.totalSamples,
         gpus: schedule.gpus,
-        gpu: gpu ?? { name: h.gpu, memoryGiB: memGiB ?? 0, tflops16: tflops!, tflops32: tflops!, bf16: true, source: 'recipe hardware.tflops' },
+        gpu: gpu ?? {
+          name: h.gpu,
+          memoryGiB: memGiB ?? 0,
+          tflops16: tflops!,
+          tflops32: tflops!,
+          bf16: true,
+          source: 'recipe hardware.tflops',
+        },
         precision: recipe.schedule.precision,
         mfu: h.mfu ?? DEFAULT_MFU,
         tflops,
@@ -223,5 +302,18 @@ export async function planRecipe(loaded: LoadedRecipe, options: PlanOptions = {}
       });
     }
   }
-  return { recipe, file, teacher, student, args, checks, ok: !checks.some((c) => c.level === 'error'), schedule, gpu, memory, compute, outDir };
+  return {
+    recipe,
+    file,
+    teacher,
+    student,
+    args,
+    checks,
+    ok: !checks.some((c) => c.level === 'error'),
+    schedule,
+    gpu,
+    memory,
+    compute,
+    outDir,
+  };
 }

@@ -34,7 +34,12 @@ export interface PublishRunOptions {
   message?: string;
 }
 
-const FORMAT_NAMES: Record<ConvertReport['format'], string> = { zip: 'torch.save', legacy: 'legacy torch.save', torchscript: 'OpenAI TorchScript', safetensors: 'safetensors' };
+const FORMAT_NAMES: Record<ConvertReport['format'], string> = {
+  zip: 'torch.save',
+  legacy: 'legacy torch.save',
+  torchscript: 'OpenAI TorchScript',
+  safetensors: 'safetensors',
+};
 
 /**
  * Publishes a finalized run in one commit, in the layout open_clip's hf-hub: loader reads, with the
@@ -44,13 +49,19 @@ export async function publishRun(o: PublishRunOptions): Promise<PushResult> {
   const repo = parseRepoId(o.repo);
   const env = o.env ?? process.env;
   const token = o.token ?? discoverToken(env);
-  if (!token) throw new HubClientError('NoToken', 'No Hub token: set HF_TOKEN or log in with huggingface_hub (~/.cache/huggingface/token)');
+  if (!token)
+    throw new HubClientError(
+      'NoToken',
+      'No Hub token: set HF_TOKEN or log in with huggingface_hub (~/.cache/huggingface/token)',
+    );
   const files = [SAFETENSORS_NAME, CONFIG_NAME].map((f) => ({ path: f, file: path.join(o.modelDir, f) }));
-  for (const f of files) if (!existsSync(f.file)) throw new HubClientError('BadFolder', `${f.file} is missing; finalize the run again`);
+  for (const f of files)
+    if (!existsSync(f.file)) throw new HubClientError('BadFolder', `${f.file} is missing; finalize the run again`);
 
   // A student trained from scratch on a stock architecture gets that architecture's size and FLOPs;
   // never a pretrained tag's results, which say nothing about these weights.
-  const modelCfg = (JSON.parse(readFileSync(path.join(o.modelDir, CONFIG_NAME), 'utf8')) as { model_cfg?: unknown }).model_cfg;
+  const modelCfg = (JSON.parse(readFileSync(path.join(o.modelDir, CONFIG_NAME), 'utf8')) as { model_cfg?: unknown })
+    .model_cfg;
   const arch = matchArchitecture(modelCfg, listArchitectures());
   const facts: Partial<ModelCardFacts> = arch ? registryCardFacts(arch) : {};
   const c = o.convert;
@@ -59,7 +70,13 @@ export async function publishRun(o: PublishRunOptions): Promise<PushResult> {
     hasOnnx: !!o.onnxDir,
     ...facts,
     description: `An OpenCLIP${facts.architecture ? ` ${facts.architecture}` : ''} student distilled with open_clip_train${o.teacher ? ` from ${o.teacher}` : ''}, finalized by cliphub from \`${path.basename(c.checkpoint)}\`.`,
-    conversion: { from: path.basename(c.checkpoint), format: FORMAT_NAMES[c.format], verified: c.verified, dtype: c.dtype, activation: c.activation.value },
+    conversion: {
+      from: path.basename(c.checkpoint),
+      format: FORMAT_NAMES[c.format],
+      verified: c.verified,
+      dtype: c.dtype,
+      activation: c.activation.value,
+    },
     ...(o.validation && { validation: o.validation }),
   });
   return pushFolder({

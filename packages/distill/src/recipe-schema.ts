@@ -1,5 +1,25 @@
 import { z } from 'zod';
 
+// Recipe text reaches launch.sh (always shell-quoted), its comments, #SBATCH directives and the argument file, and
+// recipes are shared between teams: no string may carry a line break or any other control character (C0, DEL, C1,
+// U+2028/2029, and the bidi overrides that make a line read differently than it runs).
+const CONTROL = '\\p{Cc}\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069';
+const NO_CONTROL = new RegExp(`^[^${CONTROL}]*$`, 'u');
+const CONTROL_MESSAGE = 'must not contain line breaks or control characters';
+const text = (): z.ZodString => z.string().regex(NO_CONTROL, CONTROL_MESSAGE);
+// A CSV separator may be a tab (the default); nothing else from the control set.
+const separator = z.string().regex(new RegExp(`^(?:\\t|[^${CONTROL}])+$`, 'u'), CONTROL_MESSAGE);
+// Slurm time limits: minutes, M:S, H:M:S, D-H, D-H:M, D-H:M:S, or INFINITE/UNLIMITED.
+const slurmTime = text().regex(
+  /^(?:\d+(?:-\d+)?(?::\d+){0,2}|INFINITE|UNLIMITED)$/i,
+  'use a Slurm time such as 72:00:00 or 3-00:00:00',
+);
+// Slurm partition, account and QOS names (a partition may be a comma-separated list).
+const slurmName = text().regex(
+  /^[\w.+-]+(?:,[\w.+-]+)*$/,
+  'use letters, digits, ".", "_", "+", "-" (and "," between partitions)',
+);
+
 const positiveInt = z.number().int().positive();
 const count = z.number().int().positive(); // YAML 2_000_000_000 and 13e9 both parse to integers
 
@@ -7,11 +27,11 @@ const count = z.number().int().positive(); // YAML 2_000_000_000 and 13e9 both p
 export const modelRefSchema = z
   .object({
     /** ARCH, ARCH:TAG, hf-hub:ORG/REPO or local-dir:PATH. With `config`, only a display name. */
-    model: z.string().min(1),
+    model: text().min(1),
     /** A tag of `model`, or a weights file. Absent = random init (student) / the spec's tag. */
-    pretrained: z.string().min(1).optional(),
+    pretrained: text().min(1).optional(),
     /** Path (relative to the recipe) of an open_clip model config JSON, or an open_clip_config.json. */
-    config: z.string().min(1).optional(),
+    config: text().min(1).optional(),
   })
   .strict();
 
@@ -34,7 +54,7 @@ const webdataset = z
   .object({
     kind: z.literal('webdataset'),
     /** Brace-expanded shard patterns; several sources are joined with '::'. */
-    shards: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    shards: z.union([text().min(1), z.array(text().min(1)).min(1)]),
     /** Samples in the data (all sources together). */
     samples: count,
     resampled: z.boolean().default(true),
@@ -44,27 +64,30 @@ const webdataset = z
 const csv = z
   .object({
     kind: z.literal('csv'),
-    path: z.string().min(1),
+    path: text().min(1),
     /** Rows in the CSV (open_clip_train counts them itself; cliphub needs them for the schedule). */
     samples: count,
-    imgKey: z.string().default('filepath'),
-    captionKey: z.string().default('title'),
-    separator: z.string().default('\t'),
+    imgKey: text().default('filepath'),
+    captionKey: text().default('title'),
+    separator: separator.default('\t'),
   })
   .strict();
 const synthetic = z.object({ kind: z.literal('synthetic'), samples: count }).strict();
 
 export const recipeSchema = z
   .object({
-    name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'names are lower-case letters, digits, ".", "_" and "-"'),
-    description: z.string().min(1),
+    name: text().regex(/^[a-z0-9][a-z0-9._-]*$/, 'names are lower-case letters, digits, ".", "_" and "-"'),
+    description: text().min(1),
     /** Where each setting comes from: one line per source. */
-    sources: z.array(z.string().min(1)).min(1),
+    sources: z.array(text().min(1)).min(1),
     teacher: modelRefSchema,
     student: studentSchema,
     data: z.discriminatedUnion('kind', [webdataset, csv, synthetic]),
-    val: z.object({ shards: z.string().min(1), samples: count }).strict().optional(),
-    imagenetVal: z.string().min(1).optional(),
+    val: z
+      .object({ shards: text().min(1), samples: count })
+      .strict()
+      .optional(),
+    imagenetVal: text().min(1).optional(),
     schedule: z
       .object({
         /** Total samples seen; or give `epochs`. */
@@ -91,7 +114,7 @@ export const recipeSchema = z
       .object({
         nodes: positiveInt,
         gpusPerNode: positiveInt,
-        gpu: z.string().min(1),
+        gpu: text().min(1),
         /** Overrides the GPU table (GiB, peak dense TFLOP/s at the run's precision, model FLOPs utilisation). */
         memoryGiB: z.number().positive().optional(),
         tflops: z.number().positive().optional(),
@@ -104,15 +127,15 @@ export const recipeSchema = z
     launcher: z
       .object({
         kind: z.enum(['torchrun', 'slurm']),
-        python: z.string().default('python'),
+        python: text().default('python'),
         rdzvPort: z.number().int().min(1).max(65535).default(29500),
-        env: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), z.string()).default({}),
+        env: z.record(text().regex(/^[A-Z_][A-Z0-9_]*$/), text()).default({}),
         slurm: z
           .object({
-            partition: z.string().optional(),
-            account: z.string().optional(),
-            qos: z.string().optional(),
-            time: z.string().default('72:00:00'),
+            partition: slurmName.optional(),
+            account: slurmName.optional(),
+            qos: slurmName.optional(),
+            time: slurmTime.default('72:00:00'),
             cpusPerTask: positiveInt.optional(),
             requeue: z.boolean().default(true),
           })
@@ -122,19 +145,19 @@ export const recipeSchema = z
       .strict(),
     logging: z
       .object({
-        dir: z.string().min(1),
-        name: z.string().regex(/^[\w.-]+$/, 'a run name is letters, digits, ".", "_" and "-"'),
+        dir: text().min(1),
+        name: text().regex(/^[\w.-]+$/, 'a run name is letters, digits, ".", "_" and "-"'),
         reportTo: z.enum(['none', 'tensorboard', 'wandb', 'all']).default('tensorboard'),
-        wandbProject: z.string().optional(),
+        wandbProject: text().optional(),
         logEveryNSteps: positiveInt.default(100),
         saveFrequency: positiveInt.default(1),
         zeroshotFrequency: z.number().int().nonnegative().default(1),
       })
       .strict(),
     /** latest: relaunching the same script continues from epoch_latest.pt; none; or a checkpoint path. */
-    resume: z.union([z.enum(['latest', 'none']), z.string().min(1)]).default('latest'),
+    resume: z.union([z.enum(['latest', 'none']), text().min(1)]).default('latest'),
     /** Extra open_clip_train arguments, checked against its argument table. */
-    extraArgs: z.array(z.string()).default([]),
+    extraArgs: z.array(text()).default([]),
   })
   .strict();
 

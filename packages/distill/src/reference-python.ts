@@ -77,7 +77,10 @@ export async function probeReferencePython(python: string, env: NodeJS.ProcessEn
   const fix = `pass --python PATH to the interpreter that ran open_clip_train (or set PYTHON), or --no-validate to skip validation`;
   const r = await runProcess(python, ['-c', PROBE], env);
   if (r.spawnError) {
-    throw new DistillError('NO_PYTHON', `cannot run ${python} (${r.spawnError.code ?? r.spawnError.message}) to make the validation reference with open_clip; ${fix}`);
+    throw new DistillError(
+      'NO_PYTHON',
+      `cannot run ${python} (${r.spawnError.code ?? r.spawnError.message}) to make the validation reference with open_clip; ${fix}`,
+    );
   }
   const last = r.stdout.trim().split('\n').pop() ?? '';
   const facts = r.status === 0 ? parseProbe(last) : null;
@@ -86,9 +89,17 @@ export async function probeReferencePython(python: string, env: NodeJS.ProcessEn
     throw new DistillError('NO_PYTHON', `${python} failed to start (${why}); ${fix}`);
   }
   if (facts.missing?.length) {
-    throw new DistillError('NO_PYTHON', `${python} cannot import ${facts.missing.join(', ')}, needed to make the validation reference; install open_clip_torch there or ${fix}`);
+    throw new DistillError(
+      'NO_PYTHON',
+      `${python} cannot import ${facts.missing.join(', ')}, needed to make the validation reference; install open_clip_torch there or ${fix}`,
+    );
   }
-  return { python, pythonVersion: facts.python ?? 'unknown', openClipVersion: facts.open_clip ?? 'unknown', torchVersion: facts.torch ?? 'unknown' };
+  return {
+    python,
+    pythonVersion: facts.python ?? 'unknown',
+    openClipVersion: facts.open_clip ?? 'unknown',
+    torchVersion: facts.torch ?? 'unknown',
+  };
 }
 
 const SCRIPT = path.join('tools', 'reference', 'make_reference.py');
@@ -100,7 +111,11 @@ const SCRIPT = path.join('tools', 'reference', 'make_reference.py');
 export function findReferenceScript(explicit: string | undefined, env: NodeJS.ProcessEnv): string {
   const given = explicit ?? env.CLIPHUB_MAKE_REFERENCE;
   if (given) {
-    if (!existsSync(given)) throw new DistillError('NO_REFERENCE_SCRIPT', `reference generator ${given} does not exist; point it at cliphub's tools/reference/make_reference.py`);
+    if (!existsSync(given))
+      throw new DistillError(
+        'NO_REFERENCE_SCRIPT',
+        `reference generator ${given} does not exist; point it at cliphub's tools/reference/make_reference.py`,
+      );
     return path.resolve(given);
   }
   const here = path.dirname(fileURLToPath(import.meta.url));
@@ -130,10 +145,26 @@ export interface MakeReferenceOptions {
  * finalize validates against, and CUDA modes would only add time.
  */
 export async function makeReference(o: MakeReferenceOptions): Promise<void> {
-  const args = [o.script, `local-dir:${o.modelDir}`, '--out', o.out, '--n', String(o.samples), '--seed', String(o.seed), '--modes', 'cpu_fp32', '--cpu-only'];
+  const args = [
+    o.script,
+    `local-dir:${o.modelDir}`,
+    '--out',
+    o.out,
+    '--n',
+    String(o.samples),
+    '--seed',
+    String(o.seed),
+    '--modes',
+    'cpu_fp32',
+    '--cpu-only',
+  ];
   const r = await runProcess(o.python, args, o.env);
   if (r.status !== 0 || !existsSync(o.out)) {
     const tail = (r.stderr.trim() || r.spawnError?.message || `exit ${r.status}`).split('\n').slice(-3).join(' | ');
-    throw new DistillError('REFERENCE_FAILED', `make_reference.py failed on ${o.modelDir} (${tail}); run it by hand: ${o.python} ${args.join(' ')}`, 1);
+    throw new DistillError(
+      'REFERENCE_FAILED',
+      `make_reference.py failed on ${o.modelDir} (${tail}); run it by hand: ${o.python} ${args.join(' ')}`,
+      1,
+    );
   }
 }

@@ -27,19 +27,28 @@ export function computeSchedule(recipe: Recipe): Schedule {
   const globalBatch = s.batchPerGpu * gpus;
   let samplesPerEpoch = s.samplesPerEpoch ?? data.samples;
   if (data.kind === 'csv' && s.samplesPerEpoch !== undefined && s.samplesPerEpoch !== data.samples) {
-    errors.push(`schedule.samplesPerEpoch is ${s.samplesPerEpoch} but a CSV epoch is one pass over its ${data.samples} rows; drop samplesPerEpoch or use webdataset`);
+    errors.push(
+      `schedule.samplesPerEpoch is ${s.samplesPerEpoch} but a CSV epoch is one pass over its ${data.samples} rows; drop samplesPerEpoch or use webdataset`,
+    );
     samplesPerEpoch = data.samples;
   }
   if (data.kind === 'webdataset' && !data.resampled && samplesPerEpoch > data.samples) {
-    errors.push(`schedule.samplesPerEpoch (${samplesPerEpoch}) exceeds the ${data.samples} samples in the shards, and data.resampled is false; set resampled: true or lower samplesPerEpoch`);
+    errors.push(
+      `schedule.samplesPerEpoch (${samplesPerEpoch}) exceeds the ${data.samples} samples in the shards, and data.resampled is false; set resampled: true or lower samplesPerEpoch`,
+    );
   }
   let epochs: number;
   if (s.samples !== undefined) {
     epochs = Math.ceil(s.samples / samplesPerEpoch);
     if (s.epochs !== undefined && s.epochs !== epochs) {
-      errors.push(`schedule.samples ${s.samples} at ${samplesPerEpoch} samples per epoch is ${epochs} epochs, but schedule.epochs is ${s.epochs}; give one of them`);
+      errors.push(
+        `schedule.samples ${s.samples} at ${samplesPerEpoch} samples per epoch is ${epochs} epochs, but schedule.epochs is ${s.epochs}; give one of them`,
+      );
     }
-    if (s.samples % samplesPerEpoch !== 0) warnings.push(`schedule.samples ${s.samples} is not a whole number of ${samplesPerEpoch}-sample epochs: rounded up to ${epochs} epochs (${epochs * samplesPerEpoch} samples)`);
+    if (s.samples % samplesPerEpoch !== 0)
+      warnings.push(
+        `schedule.samples ${s.samples} is not a whole number of ${samplesPerEpoch}-sample epochs: rounded up to ${epochs} epochs (${epochs * samplesPerEpoch} samples)`,
+      );
   } else if (s.epochs !== undefined) {
     epochs = s.epochs;
   } else {
@@ -61,7 +70,19 @@ export function computeSchedule(recipe: Recipe): Schedule {
   }
   const totalSteps = stepsPerEpoch * epochs;
   if (totalSteps > 0 && s.warmup >= totalSteps) {
-    errors.push(`warmup of ${s.warmup} steps is not shorter than the whole run (${totalSteps} steps); lower schedule.warmup`);
+    errors.push(
+      `warmup of ${s.warmup} steps is not shorter than the whole run (${totalSteps} steps); lower schedule.warmup`,
+    );
   }
-  return { gpus, globalBatch, samplesPerEpoch, epochs, stepsPerEpoch, totalSteps, totalSamples: totalSteps * globalBatch, errors, warnings };
+  return {
+    gpus,
+    globalBatch,
+    samplesPerEpoch,
+    epochs,
+    stepsPerEpoch,
+    totalSteps,
+    totalSamples: totalSteps * globalBatch,
+    errors,
+    warnings,
+  };
 }

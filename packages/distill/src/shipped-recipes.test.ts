@@ -16,13 +16,18 @@ describe('shipped recipes', () => {
   });
 
   it('are found by name, with a suggestion for a near miss', () => {
-    expect(findRecipe('vit-l-14-openai-to-vit-b-32').recipe.teacher).toEqual({ model: 'ViT-L-14', pretrained: 'openai' });
+    expect(findRecipe('vit-l-14-openai-to-vit-b-32').recipe.teacher).toEqual({
+      model: 'ViT-L-14',
+      pretrained: 'openai',
+    });
     try {
       findRecipe('vit-l-14-openai-to-vit-b-16');
       throw new Error('found');
     } catch (e) {
       expect(e).toBeInstanceOf(DistillError);
-      expect((e as DistillError).message).toMatch(/no recipe file or shipped recipe named 'vit-l-14-openai-to-vit-b-16' \(did you mean vit-l-14-openai-to-vit-b-32/);
+      expect((e as DistillError).message).toMatch(
+        /no recipe file or shipped recipe named 'vit-l-14-openai-to-vit-b-16' \(did you mean vit-l-14-openai-to-vit-b-32/,
+      );
     }
   });
 });

@@ -27,8 +27,15 @@ function recipeFiles(): string[] {
 export function listRecipes(): ShippedRecipe[] {
   return recipeFiles().map((file) => {
     const { recipe } = loadRecipe(file);
-    const spec = (m: { model: string; pretrained?: string | undefined }): string => (m.pretrained ? `${m.model} (${m.pretrained})` : m.model);
-    return { name: recipe.name, description: recipe.description, teacher: spec(recipe.teacher), student: spec(recipe.student), path: file };
+    const spec = (m: { model: string; pretrained?: string | undefined }): string =>
+      m.pretrained ? `${m.model} (${m.pretrained})` : m.model;
+    return {
+      name: recipe.name,
+      description: recipe.description,
+      teacher: spec(recipe.teacher),
+      student: spec(recipe.student),
+      path: file,
+    };
   });
 }
 

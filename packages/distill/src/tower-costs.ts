@@ -23,7 +23,15 @@ export function profileCosts(arch: string): TowerCosts | null {
   const archs = loadRegistryData().architectures.architectures;
   for (const name of [arch, arch.replace(/-quickgelu$/, '')]) {
     const p = archs[name]?.profile;
-    if (p && p.imageMparams != null && p.textMparams != null && p.imageGflops != null && p.textGflops != null && p.imageWidth && p.textWidth) {
+    if (
+      p &&
+      p.imageMparams != null &&
+      p.textMparams != null &&
+      p.imageGflops != null &&
+      p.textGflops != null &&
+      p.imageWidth &&
+      p.textWidth
+    ) {
       return {
         imageMparams: p.imageMparams,
         textMparams: p.textMparams,
@@ -46,7 +54,14 @@ export function profileCosts(arch: string): TowerCosts | null {
 export function configCosts(cfg: ModelCfg): TowerCosts | null {
   const v = cfg.vision_cfg;
   const t = cfg.text_cfg;
-  if (v.timm_model_name || t.hf_model_name || Array.isArray(v.layers) || typeof v.layers !== 'number' || typeof t.layers !== 'number') return null;
+  if (
+    v.timm_model_name ||
+    t.hf_model_name ||
+    Array.isArray(v.layers) ||
+    typeof v.layers !== 'number' ||
+    typeof t.layers !== 'number'
+  )
+    return null;
   const vw = num(v.width, 768);
   const vl = v.layers as number;
   const patch = num(v.patch_size, 16);

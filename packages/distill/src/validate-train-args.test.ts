@@ -17,12 +17,32 @@ describe('validateTrainArgs', () => {
   it('holds open_clip_train 3.3.0 argument table, help excluded', () => {
     expect(OPEN_CLIP_TRAIN_ARGS).toHaveLength(90);
     expect(OPEN_CLIP_TRAIN_ARGS.find((a) => a.flag === '--distill-model')?.kind).toBe('value');
-    expect(OPEN_CLIP_TRAIN_ARGS.find((a) => a.flag === '--image-mean')).toMatchObject({ kind: 'list', type: 'float', minValues: 1 });
+    expect(OPEN_CLIP_TRAIN_ARGS.find((a) => a.flag === '--image-mean')).toMatchObject({
+      kind: 'list',
+      type: 'float',
+      minValues: 1,
+    });
   });
 
   it('accepts switches, values, lists and kwargs', () => {
     expect(() =>
-      validateTrainArgs(['--model', 'ViT-B-32', '--local-loss', '--lr', '1e-3', '--image-mean', '0.5', '0.5', '0.5', '--precision', 'amp_bf16', '--aug-cfg', 'scale=(0.9,1.0)', '--epochs', '3']),
+      validateTrainArgs([
+        '--model',
+        'ViT-B-32',
+        '--local-loss',
+        '--lr',
+        '1e-3',
+        '--image-mean',
+        '0.5',
+        '0.5',
+        '0.5',
+        '--precision',
+        'amp_bf16',
+        '--aug-cfg',
+        'scale=(0.9,1.0)',
+        '--epochs',
+        '3',
+      ]),
     ).not.toThrow();
   });
 
@@ -30,11 +50,15 @@ describe('validateTrainArgs', () => {
     const e = fails(['--distil-model', 'ViT-L-14']);
     expect(e.code).toBe('UNKNOWN_FLAG');
     expect(e.exitCode).toBe(2);
-    expect(e.message).toMatch(/'--distil-model' is not an open_clip_train 3\.3\.0 argument \(did you mean --distill-model/);
+    expect(e.message).toMatch(
+      /'--distil-model' is not an open_clip_train 3\.3\.0 argument \(did you mean --distill-model/,
+    );
   });
 
   it('rejects values of the wrong type or outside the choices', () => {
-    expect(fails(['--batch-size', '25.5']).message).toBe("--batch-size takes an integer, got '25.5'; fix the recipe value that sets it");
+    expect(fails(['--batch-size', '25.5']).message).toBe(
+      "--batch-size takes an integer, got '25.5'; fix the recipe value that sets it",
+    );
     expect(fails(['--lr', 'fast']).message).toMatch(/--lr takes a number, got 'fast'/);
     expect(fails(['--precision', 'fp8']).message).toMatch(/--precision must be one of amp, amp_bf16, .*got 'fp8'/);
   });

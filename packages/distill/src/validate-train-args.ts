@@ -11,10 +11,16 @@ const FLOAT = /^\s*[-+]?((\d+(_\d+)*)?\.?\d+(_\d+)*([eE][-+]?\d+)?|\d+\.|inf(ini
 
 function checkValue(spec: TrainArgSpec, value: string): void {
   if (spec.type === 'int' && !INT.test(value)) {
-    throw new DistillError('BAD_FLAG_VALUE', `${spec.flag} takes an integer, got '${value}'; fix the recipe value that sets it`);
+    throw new DistillError(
+      'BAD_FLAG_VALUE',
+      `${spec.flag} takes an integer, got '${value}'; fix the recipe value that sets it`,
+    );
   }
   if (spec.type === 'float' && !FLOAT.test(value)) {
-    throw new DistillError('BAD_FLAG_VALUE', `${spec.flag} takes a number, got '${value}'; fix the recipe value that sets it`);
+    throw new DistillError(
+      'BAD_FLAG_VALUE',
+      `${spec.flag} takes a number, got '${value}'; fix the recipe value that sets it`,
+    );
   }
   if (spec.choices && !spec.choices.includes(value)) {
     throw new DistillError('BAD_FLAG_VALUE', `${spec.flag} must be one of ${spec.choices.join(', ')}, got '${value}'`);
@@ -42,17 +48,24 @@ export function validateTrainArgs(argv: readonly string[]): void {
     }
     i++;
     const values: string[] = [];
-    while (i < argv.length && !(argv[i]!.startsWith('--') && byFlag.has(argv[i]!)) && !/^--[a-z]/.test(argv[i]!)) values.push(argv[i++]!);
+    while (i < argv.length && !(argv[i]!.startsWith('--') && byFlag.has(argv[i]!)) && !/^--[a-z]/.test(argv[i]!))
+      values.push(argv[i++]!);
     if (spec.kind === 'switch') {
-      if (values.length > 0) throw new DistillError('BAD_FLAG_VALUE', `${spec.flag} is a switch and takes no value, got '${values.join(' ')}'`);
+      if (values.length > 0)
+        throw new DistillError(
+          'BAD_FLAG_VALUE',
+          `${spec.flag} is a switch and takes no value, got '${values.join(' ')}'`,
+        );
       continue;
     }
     if (spec.kind === 'value') {
-      if (values.length !== 1) throw new DistillError('BAD_FLAG_VALUE', `${spec.flag} takes exactly one value, got ${values.length}`);
+      if (values.length !== 1)
+        throw new DistillError('BAD_FLAG_VALUE', `${spec.flag} takes exactly one value, got ${values.length}`);
       checkValue(spec, values[0]!);
       continue;
     }
-    if (values.length < spec.minValues) throw new DistillError('BAD_FLAG_VALUE', `${spec.flag} needs at least ${spec.minValues} value(s)`);
+    if (values.length < spec.minValues)
+      throw new DistillError('BAD_FLAG_VALUE', `${spec.flag} needs at least ${spec.minValues} value(s)`);
     if (spec.kind === 'kwargs') {
       const bad = values.find((v) => !v.includes('='));
       if (bad) throw new DistillError('BAD_FLAG_VALUE', `${spec.flag} takes KEY=VALUE pairs, got '${bad}'`);

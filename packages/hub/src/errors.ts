@@ -1,12 +1,10 @@
+import { CliphubError } from '@cliphub/core';
+
 /** A push/pull failure; `exitCode` 2 for bad input (repo id, folder, token), 1 when the Hub refused or failed. */
-export class HubClientError extends Error {
+export class HubClientError extends CliphubError {
   override name = 'HubClientError';
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly exitCode: number = 2,
-  ) {
-    super(message);
+  constructor(code: string, message: string, exitCode: 1 | 2 = 2) {
+    super(code, message, { exitCode });
   }
 }
 
@@ -20,7 +18,19 @@ export function wrapHubError(e: unknown, what: string, token: string | undefined
   if (e instanceof HubClientError) return new HubClientError(e.code, redact(e.message, token), e.exitCode);
   const msg = redact(((e as Error)?.message ?? String(e)).split('\n')[0] ?? '', token);
   const status = (e as { statusCode?: number }).statusCode;
-  const code = status === 401 || status === 403 ? 'HubAuth' : status === 404 ? 'HubNotFound' : status === 412 ? 'HubConflict' : 'HubRequestFailed';
-  const hint = code === 'HubAuth' ? ' (check HF_TOKEN: writes need a write token for the namespace)' : code === 'HubConflict' ? ' (the branch moved meanwhile: re-run to push on top of it)' : '';
+  const code =
+    status === 401 || status === 403
+      ? 'HUB_AUTH'
+      : status === 404
+        ? 'HUB_NOT_FOUND'
+        : status === 412
+          ? 'HUB_CONFLICT'
+          : 'HUB_REQUEST_FAILED';
+  const hint =
+    code === 'HUB_AUTH'
+      ? ' (check HF_TOKEN: writes need a write token for the namespace)'
+      : code === 'HUB_CONFLICT'
+        ? ' (the branch moved meanwhile: re-run to push on top of it)'
+        : '';
   return new HubClientError(code, `${what} failed: ${msg}${hint}`, 1);
 }

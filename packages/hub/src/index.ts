@@ -1,8 +1,20 @@
-export { pushFolder, type PushFolderOptions, type PushResult, type PushProgress, type PlannedFile } from './push-folder.js';
+export {
+  pushFolder,
+  type PushFolderOptions,
+  type PushResult,
+  type PushProgress,
+  type PlannedFile,
+} from './push-folder.js';
 export { pullRepo, type PullRepoOptions, type PullResult } from './pull-repo.js';
 export { buildModelCard, type ModelCardFacts } from './model-card.js';
 export { summarizeValidation, type ValidationSummary, type ValidationRow } from './validation-summary.js';
-export { registryCardFacts, matchArchitecture, modelCfgDiff, type RegistryPretrainedFacts, type RegistryArchitectureFacts } from './registry-facts.js';
+export {
+  registryCardFacts,
+  matchArchitecture,
+  modelCfgDiff,
+  type RegistryPretrainedFacts,
+  type RegistryArchitectureFacts,
+} from './registry-facts.js';
 export { findTokenizerFiles } from './tokenizer-files.js';
 export { discoverToken, defaultCacheDir } from './token.js';
 export { parseRepoId } from './repo-id.js';

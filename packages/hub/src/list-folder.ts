@@ -5,7 +5,8 @@ import { HubClientError } from './errors.js';
 /** Files under `dir` as repo paths ('/'-separated, sorted), skipping .git and .cache like huggingface_hub does. */
 export async function listFolder(dir: string, prefix = ''): Promise<Array<{ path: string; file: string }>> {
   const s = await stat(dir).catch(() => null);
-  if (!s?.isDirectory()) throw new HubClientError('NotAFolder', `${dir} is not a folder; pass the prepared model folder`);
+  if (!s?.isDirectory())
+    throw new HubClientError('NOT_A_FOLDER', `${dir} is not a folder; pass the prepared model folder`);
   const out: Array<{ path: string; file: string }> = [];
   async function walk(abs: string, rel: string): Promise<void> {
     for (const e of await readdir(abs, { withFileTypes: true })) {

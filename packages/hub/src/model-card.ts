@@ -31,7 +31,8 @@ export interface ModelCardFacts {
   validation?: ValidationSummary;
 }
 
-const fmtCount = (n: number): string => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} B` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} M` : String(n));
+const fmtCount = (n: number): string =>
+  n >= 1e9 ? `${(n / 1e9).toFixed(2)} B` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} M` : String(n);
 
 /** A README.md with the YAML metadata the Hub reads for open_clip models and a usage body. */
 export function buildModelCard(f: ModelCardFacts): string {
@@ -50,7 +51,11 @@ export function buildModelCard(f: ModelCardFacts): string {
 
   const name = f.repo.split('/')[1] ?? f.repo;
   const lines: string[] = [`---\n${stringify(meta).trimEnd()}\n---`, '', `# ${name}`, ''];
-  lines.push(f.description ?? `An OpenCLIP${f.architecture ? ` ${f.architecture}` : ''} model${f.baseModel ? `, derived from [${f.baseModel}](https://huggingface.co/${f.baseModel})` : ''}.`, '');
+  lines.push(
+    f.description ??
+      `An OpenCLIP${f.architecture ? ` ${f.architecture}` : ''} model${f.baseModel ? `, derived from [${f.baseModel}](https://huggingface.co/${f.baseModel})` : ''}.`,
+    '',
+  );
 
   const facts: string[] = [];
   if (f.architecture) facts.push(`| Architecture | ${f.architecture} |`);
@@ -96,7 +101,7 @@ export function buildModelCard(f: ModelCardFacts): string {
   );
   if (f.hasOnnx)
     lines.push(
-      'The `onnx/` folder holds an ONNX export (see `onnx/cliphub.json`) for runtimes without PyTorch, e.g. cliphub\'s runtime on onnxruntime:',
+      "The `onnx/` folder holds an ONNX export (see `onnx/cliphub.json`) for runtimes without PyTorch, e.g. cliphub's runtime on onnxruntime:",
       '',
       '```ts',
       "import { loadModel, zeroShot } from '@cliphub/runtime';",
@@ -109,17 +114,31 @@ export function buildModelCard(f: ModelCardFacts): string {
   return lines.join('\n');
 }
 
-const metric = (x: number | undefined, digits: number): string => (x === undefined ? 'n/a' : x === 0 ? '0' : Math.abs(x) < 1e-3 ? x.toExponential(2) : x.toFixed(digits));
+const metric = (x: number | undefined, digits: number): string =>
+  x === undefined ? 'n/a' : x === 0 ? '0' : Math.abs(x) < 1e-3 ? x.toExponential(2) : x.toFixed(digits);
 
 function validationSection(v: ValidationSummary): string[] {
-  const out = ['## Validation', '', `cliphub validate: **${v.passed ? 'passed' : 'FAILED'}**${v.summary ? ` (${v.summary})` : ''}`, ''];
-  const context = [v.reference ? `reference ${v.reference}` : '', v.profile ? `tolerance profile ${v.profile}` : ''].filter(Boolean);
+  const out = [
+    '## Validation',
+    '',
+    `cliphub validate: **${v.passed ? 'passed' : 'FAILED'}**${v.summary ? ` (${v.summary})` : ''}`,
+    '',
+  ];
+  const context = [
+    v.reference ? `reference ${v.reference}` : '',
+    v.profile ? `tolerance profile ${v.profile}` : '',
+  ].filter(Boolean);
   if (context.length) out.push(`Compared with ${context.join(', under ')}.`, '');
   if (v.rows?.length) {
     const named = v.rows.some((r) => r.artifact);
-    out.push(`|${named ? ' Artifact |' : ''} Tower | Min cosine | Max abs diff | Max rel L2 | Result |`, `|${named ? ' --- |' : ''} --- | --- | --- | --- | --- |`);
+    out.push(
+      `|${named ? ' Artifact |' : ''} Tower | Min cosine | Max abs diff | Max rel L2 | Result |`,
+      `|${named ? ' --- |' : ''} --- | --- | --- | --- | --- |`,
+    );
     for (const r of v.rows)
-      out.push(`|${named ? ` ${r.artifact ?? ''} |` : ''} ${r.tower} | ${metric(r.minCosine, 8)} | ${metric(r.maxAbsDiff, 6)} | ${metric(r.maxRelL2, 6)} | ${r.passed === undefined ? '' : r.passed ? 'pass' : 'fail'} |`);
+      out.push(
+        `|${named ? ` ${r.artifact ?? ''} |` : ''} ${r.tower} | ${metric(r.minCosine, 8)} | ${metric(r.maxAbsDiff, 6)} | ${metric(r.maxRelL2, 6)} | ${r.passed === undefined ? '' : r.passed ? 'pass' : 'fail'} |`,
+      );
     out.push('');
   }
   if (v.checks?.length) {

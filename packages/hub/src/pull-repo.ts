@@ -51,13 +51,17 @@ export async function pullRepo(o: PullRepoOptions): Promise<PullResult> {
       throw wrapHubError(e, what, o.token);
     }
   };
-  const info = await step(`reading ${repo}@${revision}`, () => modelInfo({ name: repo, revision, additionalFields: ['sha'], ...common }));
+  const info = await step(`reading ${repo}@${revision}`, () =>
+    modelInfo({ name: repo, revision, additionalFields: ['sha'], ...common }),
+  );
   const commit = (info as { sha?: string }).sha;
-  if (!commit || !/^[0-9a-f]{40}$/.test(commit)) throw new HubClientError('NoCommit', `The Hub did not report a commit for ${repo}@${revision}`, 1);
+  if (!commit || !/^[0-9a-f]{40}$/.test(commit))
+    throw new HubClientError('NO_COMMIT', `The Hub did not report a commit for ${repo}@${revision}`, 1);
   const entries: Array<{ path: string; size: number; etag: string; lfs: boolean }> = [];
   await step('listing files', async () => {
     for await (const f of listFiles({ repo, revision: commit, recursive: true, ...common }))
-      if (f.type === 'file' && (!o.paths || o.paths.includes(f.path))) entries.push({ path: f.path, size: f.size, etag: f.lfs ? f.lfs.oid : (f.oid ?? ''), lfs: !!f.lfs });
+      if (f.type === 'file' && (!o.paths || o.paths.includes(f.path)))
+        entries.push({ path: f.path, size: f.size, etag: f.lfs ? f.lfs.oid : (f.oid ?? ''), lfs: !!f.lfs });
   });
 
   const storage = path.join(o.cacheDir ?? defaultCacheDir(), `models--${repo.replace('/', '--')}`);
@@ -68,12 +72,35 @@ export async function pullRepo(o: PullRepoOptions): Promise<PullResult> {
   const files: PullResult['files'] = [];
   let downloadedBytes = 0;
   for (const e of entries) {
+    // the oid becomes a file name in blobs/: only a git sha1 (regular) or sha256 (LFS) in lowercase hex
+    if (!(e.lfs ? /^[0-9a-f]{64}$/ : /^[0-9a-f]{40}$/).test(e.etag))
+      throw new HubClientError(
+        'UNSAFE_OID',
+        `The Hub listed '${e.path}' with an oid that is not ${e.lfs ? '64' : '40'} lowercase hex characters; refusing to use it as a cache file name`,
+        1,
+      );
     const target = path.resolve(snapshotDir, e.path);
-    if (!target.startsWith(snapshotDir + path.sep)) throw new HubClientError('UnsafePath', `The Hub listed an unsafe path '${e.path}'; refusing to write outside the cache`, 1);
+    if (!target.startsWith(snapshotDir + path.sep))
+      throw new HubClientError(
+        'UnsafePath',
+        `The Hub listed an unsafe path '${e.path}'; refusing to write outside the cache`,
+        1,
+      );
     const blob = path.join(storage, 'blobs', e.etag);
-    const have = await stat(blob).then((s) => s.size === e.size, () => false);
+    const have = await stat(blob).then(
+      (s) => s.size === e.size,
+      () => false,
+    );
     if (!have) {
-      await step(`downloading ${e.path}`, () => downloadBlob(`${hubUrl}/${repo}/resolve/${commit}/${e.path.split('/').map(encodeURIComponent).join('/')}`, blob, e, o, (n) => o.onProgress?.({ bytesDone: done + n, bytesTotal: total, path: e.path })));
+      await step(`downloading ${e.path}`, () =>
+        downloadBlob(
+          `${hubUrl}/${repo}/resolve/${commit}/${e.path.split('/').map(encodeURIComponent).join('/')}`,
+          blob,
+          e,
+          o,
+          (n) => o.onProgress?.({ bytesDone: done + n, bytesTotal: total, path: e.path }),
+        ),
+      );
       downloadedBytes += e.size;
     }
     done += e.size;
@@ -98,9 +125,15 @@ export async function pullRepo(o: PullRepoOptions): Promise<PullResult> {
 }
 
 /** Streams one file to a temp name, checks its oid (sha256 or git blob sha1), then renames it into blobs/. */
-async function downloadBlob(url: string, blob: string, e: { size: number; etag: string; lfs: boolean; path: string }, o: PullRepoOptions, onBytes: (n: number) => void): Promise<void> {
+async function downloadBlob(
+  url: string,
+  blob: string,
+  e: { size: number; etag: string; lfs: boolean; path: string },
+  o: PullRepoOptions,
+  onBytes: (n: number) => void,
+): Promise<void> {
   const res = await (o.fetch ?? fetch)(url, { headers: { ...(o.token && { Authorization: `Bearer ${o.token}` }) } });
-  if (!res.ok || !res.body) throw new HubClientError('DownloadFailed', `GET ${e.path} answered HTTP ${res.status}`, 1);
+  if (!res.ok || !res.body) throw new HubClientError('DOWNLOAD_FAILED', `GET ${e.path} answered HTTP ${res.status}`, 1);
   const hash = e.lfs ? createHash('sha256') : createHash('sha1').update(`blob ${e.size}\0`);
   const tmp = `${blob}.incomplete-${randomBytes(4).toString('hex')}`;
   let n = 0;
@@ -118,7 +151,12 @@ async function downloadBlob(url: string, blob: string, e: { size: number; etag: 
       createWriteStream(tmp),
     );
     const got = hash.digest('hex');
-    if (n !== e.size || got !== e.etag) throw new HubClientError('DownloadCorrupt', `${e.path}: downloaded ${n} bytes hashing to ${got}, expected ${e.size} bytes with oid ${e.etag}; retry the pull`, 1);
+    if (n !== e.size || got !== e.etag)
+      throw new HubClientError(
+        'DownloadCorrupt',
+        `${e.path}: downloaded ${n} bytes hashing to ${got}, expected ${e.size} bytes with oid ${e.etag}; retry the pull`,
+        1,
+      );
     await rename(tmp, blob);
   } finally {
     await rm(tmp, { force: true });

@@ -1,6 +1,14 @@
 import { open } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
-import { commitIter, createBranch, createRepo, listFiles, modelInfo, repoExists, type CommitOperation } from '@huggingface/hub';
+import {
+  commitIter,
+  createBranch,
+  createRepo,
+  listFiles,
+  modelInfo,
+  repoExists,
+  type CommitOperation,
+} from '@huggingface/hub';
 import { HubClientError, wrapHubError } from './errors.js';
 import { gitBlobOid, hashFile } from './file-hashes.js';
 import { listFolder } from './list-folder.js';
@@ -67,7 +75,8 @@ export interface PushResult {
 }
 
 const MiB = 1024 * 1024;
-const LFS_EXT = /\.(safetensors|bin|pt|pth|ckpt|onnx|onnx_data|msgpack|h5|npz|npy|pkl|gguf|tar|gz|zip|tflite|ot|model|pb|arrow|parquet|wasm)$/i;
+const LFS_EXT =
+  /\.(safetensors|bin|pt|pth|ckpt|onnx|onnx_data|msgpack|h5|npz|npy|pkl|gguf|tar|gz|zip|tflite|ot|model|pb|arrow|parquet|wasm)$/i;
 
 /**
  * Pushes a folder to a Hub repo in ONE commit through @huggingface/hub. Files whose content is
@@ -80,8 +89,13 @@ export async function pushFolder(o: PushFolderOptions): Promise<PushResult> {
   const repo = parseRepoId(o.repo);
   const revision = o.revision ?? 'main';
   const common = { hubUrl: o.hubUrl.replace(/\/$/, ''), accessToken: o.token, ...(o.fetch && { fetch: o.fetch }) };
-  if (!o.dryRun && !o.token) throw new HubClientError('NoToken', 'No Hub token: set HF_TOKEN or log in with huggingface_hub (~/.cache/huggingface/token)');
-  if (o.token && !o.token.startsWith('hf_')) throw new HubClientError('BadToken', "The Hub token must start with 'hf_'; check HF_TOKEN");
+  if (!o.dryRun && !o.token)
+    throw new HubClientError(
+      'NoToken',
+      'No Hub token: set HF_TOKEN or log in with huggingface_hub (~/.cache/huggingface/token)',
+    );
+  if (o.token && !o.token.startsWith('hf_'))
+    throw new HubClientError('BAD_TOKEN', "The Hub token must start with 'hf_'; check HF_TOKEN");
   const step = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();
@@ -90,12 +104,17 @@ export async function pushFolder(o: PushFolderOptions): Promise<PushResult> {
     }
   };
 
-  if (o.folder === undefined && !o.files?.length) throw new HubClientError('NothingToPush', 'Nothing to push: give a folder or files');
+  if (o.folder === undefined && !o.files?.length)
+    throw new HubClientError('NOTHING_TO_PUSH', 'Nothing to push: give a folder or files');
   const local = o.folder === undefined ? [] : [...(await listFolder(o.folder))];
   for (const f of o.files ?? []) local.push({ path: checkRepoPath(f.path), file: f.file });
   for (const x of o.extraFolders ?? []) local.push(...(await listFolder(x.dir, x.prefix.replace(/^\/+|\/+$/g, ''))));
   const dup = local.find((f, i) => local.findIndex((g) => g.path === f.path) !== i);
-  if (dup) throw new HubClientError('DuplicatePath', `'${dup.path}' is given twice (two folders or files map to it); rename one`);
+  if (dup)
+    throw new HubClientError(
+      'DuplicatePath',
+      `'${dup.path}' is given twice (two folders or files map to it); rename one`,
+    );
 
   // What the target revision holds now (nothing when the repo or branch does not exist yet).
   const exists = await step('checking the repo', () => repoExists({ repo, ...common }));
@@ -116,7 +135,8 @@ export async function pushFolder(o: PushFolderOptions): Promise<PushResult> {
     if (parent)
       await step('listing remote files', async () => {
         for await (const f of listFiles({ repo, revision: parent as string, recursive: true, ...common }))
-          if (f.type === 'file') remote.set(f.path, f.lfs ? { oid: f.oid ?? '', lfsOid: f.lfs.oid } : { oid: f.oid ?? '' });
+          if (f.type === 'file')
+            remote.set(f.path, f.lfs ? { oid: f.oid ?? '', lfsOid: f.lfs.oid } : { oid: f.oid ?? '' });
       });
   }
 
@@ -131,15 +151,23 @@ export async function pushFolder(o: PushFolderOptions): Promise<PushResult> {
     const r = remote.get(f.path);
     const same = r && (r.lfsOid ? r.lfsOid === h.sha256 : r.oid === h.gitOid);
     const lfs = r ? !!r.lfsOid : await looksLfs(f.file, f.path, h.size);
-    files.push({ path: f.path, size: h.size, lfs, action: same ? 'skip' : 'upload', ...(same && { reason: 'unchanged' }) });
+    files.push({
+      path: f.path,
+      size: h.size,
+      lfs,
+      action: same ? 'skip' : 'upload',
+      ...(same && { reason: 'unchanged' }),
+    });
     if (!same) ops.push({ operation: 'addOrUpdate', path: f.path, content: pathToFileURL(f.file) });
   }
   if (o.card !== undefined) {
     const body = Buffer.from(o.card);
     const r = remote.get('README.md');
     const gitOid = gitBlobOid(body);
-    if (r && !o.overwriteCard) files.push({ path: 'README.md', size: body.length, lfs: false, action: 'skip', reason: 'existing card kept' });
-    else if (r && r.oid === gitOid) files.push({ path: 'README.md', size: body.length, lfs: false, action: 'skip', reason: 'unchanged' });
+    if (r && !o.overwriteCard)
+      files.push({ path: 'README.md', size: body.length, lfs: false, action: 'skip', reason: 'existing card kept' });
+    else if (r && r.oid === gitOid)
+      files.push({ path: 'README.md', size: body.length, lfs: false, action: 'skip', reason: 'unchanged' });
     else {
       files.push({ path: 'README.md', size: body.length, lfs: false, action: 'upload' });
       ops.push({ operation: 'addOrUpdate', path: 'README.md', content: new Blob([body]) });
@@ -147,7 +175,15 @@ export async function pushFolder(o: PushFolderOptions): Promise<PushResult> {
   }
   files.sort((a, b) => (a.path < b.path ? -1 : 1));
   const uploadBytes = files.filter((f) => f.action === 'upload').reduce((s, f) => s + f.size, 0);
-  const result: PushResult = { repo, revision, commit: null, parentCommit: parent, repoCreated: false, files, uploadBytes };
+  const result: PushResult = {
+    repo,
+    revision,
+    commit: null,
+    parentCommit: parent,
+    repoCreated: false,
+    files,
+    uploadBytes,
+  };
   if (o.dryRun || ops.length === 0) return result;
 
   if (!exists) {
@@ -161,7 +197,9 @@ export async function pushFolder(o: PushFolderOptions): Promise<PushResult> {
     });
   }
   if (!branchExists && revision !== 'main') {
-    await step(`creating branch ${revision}`, () => createBranch({ repo, branch: revision, revision: 'main', ...common }));
+    await step(`creating branch ${revision}`, () =>
+      createBranch({ repo, branch: revision, revision: 'main', ...common }),
+    );
   }
 
   const sizes = new Map(files.map((f) => [f.path, f.size]));
@@ -183,7 +221,8 @@ export async function pushFolder(o: PushFolderOptions): Promise<PushResult> {
       const n = await it.next();
       if (n.done) return n.value;
       const ev = n.value;
-      if (ev.event === 'phase' && ev.phase === 'committing') o.onProgress?.({ phase: 'committing', bytesDone: uploadBytes, bytesTotal: uploadBytes });
+      if (ev.event === 'phase' && ev.phase === 'committing')
+        o.onProgress?.({ phase: 'committing', bytesDone: uploadBytes, bytesTotal: uploadBytes });
       if (ev.event === 'fileProgress' && ev.state === 'uploading') {
         progress.set(ev.path, ev.progress * (sizes.get(ev.path) ?? 0));
         let done = 0;
@@ -200,7 +239,10 @@ export async function pushFolder(o: PushFolderOptions): Promise<PushResult> {
 /** A repo path as the Hub accepts it: relative, '/'-separated, no '..' (the server refuses those anyway). */
 function checkRepoPath(p: string): string {
   if (!p || p.startsWith('/') || p.includes('\\') || p.split('/').some((s) => s === '' || s === '.' || s === '..'))
-    throw new HubClientError('BadRepoPath', `'${p}' is not a valid repo path; use a relative path like dir/file.json`);
+    throw new HubClientError(
+      'BAD_REPO_PATH',
+      `'${p}' is not a valid repo path; use a relative path like dir/file.json`,
+    );
   return p;
 }
 

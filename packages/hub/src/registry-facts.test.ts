@@ -7,14 +7,19 @@ import { matchArchitecture, modelCfgDiff, registryCardFacts } from './registry-f
 /** Same keys, reversed order at every level: matching must not depend on key order. */
 function reversedKeys(x: unknown): unknown {
   if (Array.isArray(x)) return x.map(reversedKeys);
-  if (x && typeof x === 'object') return Object.fromEntries(Object.entries(x).reverse().map(([k, v]) => [k, reversedKeys(v)]));
+  if (x && typeof x === 'object')
+    return Object.fromEntries(
+      Object.entries(x)
+        .reverse()
+        .map(([k, v]) => [k, reversedKeys(v)]),
+    );
   return x;
 }
 
 describe('registry facts in the model card', () => {
   const entry = listPretrained({}, { registryFile: false }).find((e) => e.name === 'ViT-B-32:laion2b_s34b_b79k');
 
-  it('puts a real registry entry\'s params, FLOPs, zero-shot results and base_model in the card', () => {
+  it("puts a real registry entry's params, FLOPs, zero-shot results and base_model in the card", () => {
     expect(entry).toBeDefined();
     const e = entry!;
     const facts = registryCardFacts(e);
@@ -30,14 +35,29 @@ describe('registry facts in the model card', () => {
     expect(card).toContain(`| ImageNet-1k | top-1 | ${e.imagenet1k} |`);
     expect(card).toContain(`| 38-dataset average (open_clip benchmark) | mean | ${e.avg38} |`);
     expect(card).toContain('| open_clip pretrained tag | ViT-B-32:laion2b_s34b_b79k |');
-    expect(card).toMatch(/Published results \(open_clip's published profile and results for ViT-B-32:laion2b_s34b_b79k\)/);
+    expect(card).toMatch(
+      /Published results \(open_clip's published profile and results for ViT-B-32:laion2b_s34b_b79k\)/,
+    );
   });
 
   it('leaves out what the registry does not know, and has no base_model without a Hub repo', () => {
     // every open_clip 3.3.0 tag has a Hub mirror; a URL-only entry (as user data may be) has no base_model
     expect(registryCardFacts({ ...entry!, hfHub: null }).baseModel).toBeUndefined();
-    const bare = registryCardFacts({ name: 'X:y', arch: 'X', tag: 'y', mparams: null, gflops: null, imagenet1k: null, avg38: null, hfHub: null });
-    expect(bare).toEqual({ architecture: 'X', pretrained: 'X:y', factsSource: "open_clip's published profile and results for X:y" });
+    const bare = registryCardFacts({
+      name: 'X:y',
+      arch: 'X',
+      tag: 'y',
+      mparams: null,
+      gflops: null,
+      imagenet1k: null,
+      avg38: null,
+      hfHub: null,
+    });
+    expect(bare).toEqual({
+      architecture: 'X',
+      pretrained: 'X:y',
+      factsSource: "open_clip's published profile and results for X:y",
+    });
     expect(buildModelCard({ repo: 'o/m', ...bare })).not.toMatch(/Zero-shot|Parameters/);
   });
 

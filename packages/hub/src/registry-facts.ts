@@ -26,19 +26,26 @@ export interface RegistryArchitectureFacts {
   gflops: number | null;
 }
 
-type RegistryCardFacts = Pick<ModelCardFacts, 'architecture' | 'pretrained' | 'params' | 'gflops' | 'zeroShot' | 'baseModel' | 'factsSource'>;
+type RegistryCardFacts = Pick<
+  ModelCardFacts,
+  'architecture' | 'pretrained' | 'params' | 'gflops' | 'zeroShot' | 'baseModel' | 'factsSource'
+>;
 
 /** Card facts for an open_clip pretrained pair: size, compute, zero-shot results and the Hub repo it comes from. */
 export function registryCardFacts(e: RegistryPretrainedFacts | RegistryArchitectureFacts): RegistryCardFacts {
   const pair = 'arch' in e && e.tag ? e.name : null;
-  const out: RegistryCardFacts = { architecture: 'arch' in e ? e.arch : e.name, factsSource: `open_clip's published profile and results for ${pair ?? `the ${'arch' in e ? e.arch : e.name} architecture`}` };
+  const out: RegistryCardFacts = {
+    architecture: 'arch' in e ? e.arch : e.name,
+    factsSource: `open_clip's published profile and results for ${pair ?? `the ${'arch' in e ? e.arch : e.name} architecture`}`,
+  };
   if (e.mparams !== null) out.params = { total: Math.round(e.mparams * 1e6) };
   if (e.gflops !== null) out.gflops = { total: e.gflops };
   if ('arch' in e) {
     if (pair) out.pretrained = pair;
     const zs: NonNullable<ModelCardFacts['zeroShot']> = [];
     if (e.imagenet1k !== null) zs.push({ dataset: 'ImageNet-1k', metric: 'top-1', value: e.imagenet1k });
-    if (e.avg38 !== null) zs.push({ dataset: '38-dataset average (open_clip benchmark)', metric: 'mean', value: e.avg38 });
+    if (e.avg38 !== null)
+      zs.push({ dataset: '38-dataset average (open_clip benchmark)', metric: 'mean', value: e.avg38 });
     if (zs.length) out.zeroShot = zs;
     if (e.hfHub) out.baseModel = e.hfHub.repo;
   }
@@ -67,7 +74,8 @@ export function modelCfgDiff(a: unknown, b: unknown): string[] {
     const av = ao[k];
     const bv = bo[k];
     if (canonical({ [k]: av }) === canonical({ [k]: bv })) continue;
-    if ((k === 'vision_cfg' || k === 'text_cfg') && av && bv && typeof av === 'object' && typeof bv === 'object') out.push(...modelCfgDiff(av, bv).map((s) => `${k}.${s}`));
+    if ((k === 'vision_cfg' || k === 'text_cfg') && av && bv && typeof av === 'object' && typeof bv === 'object')
+      out.push(...modelCfgDiff(av, bv).map((s) => `${k}.${s}`));
     else out.push(k);
   }
   return out;
@@ -78,7 +86,10 @@ export function modelCfgDiff(a: unknown, b: unknown): string[] {
  * explicit quick_gelu: false), or null. A converted model names no architecture; this recovers it
  * when the config is unmodified, so the card can state params and FLOPs.
  */
-export function matchArchitecture<A extends RegistryArchitectureFacts>(modelCfg: unknown, architectures: readonly A[]): A | null {
+export function matchArchitecture<A extends RegistryArchitectureFacts>(
+  modelCfg: unknown,
+  architectures: readonly A[],
+): A | null {
   const want = canonical(modelCfg);
   return architectures.find((a) => canonical(a.config) === want) ?? null;
 }

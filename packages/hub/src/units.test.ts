@@ -31,7 +31,7 @@ describe('@cliphub/hub helpers', () => {
     expect(redact('Bearer hf_abc failed hf_abc', 'hf_abc')).toBe('Bearer hf_*** failed hf_***');
     const e = wrapHubError(Object.assign(new Error('401 for hf_abc'), { statusCode: 401 }), 'pushing', 'hf_abc');
     expect(e.message).not.toContain('hf_abc');
-    expect(e.code).toBe('HubAuth');
+    expect(e.code).toBe('HUB_AUTH');
   });
 
   it('parses repo ids', () => {
@@ -46,8 +46,16 @@ describe('@cliphub/hub helpers', () => {
       writeFileSync(path.join(dir, 'sub/x.bin'), 'abc\0def');
       writeFileSync(path.join(dir, 'sub/.git/skip'), '');
       const h = await hashFile(path.join(dir, 'sub/x.bin'));
-      expect(h.gitOid).toBe(execFileSync('git', ['hash-object', path.join(dir, 'sub/x.bin')]).toString().trim());
-      expect(h.sha256).toBe(execFileSync('sha256sum', [path.join(dir, 'sub/x.bin')]).toString().split(' ')[0]);
+      expect(h.gitOid).toBe(
+        execFileSync('git', ['hash-object', path.join(dir, 'sub/x.bin')])
+          .toString()
+          .trim(),
+      );
+      expect(h.sha256).toBe(
+        execFileSync('sha256sum', [path.join(dir, 'sub/x.bin')])
+          .toString()
+          .split(' ')[0],
+      );
       expect((await listFolder(dir)).map((f) => f.path)).toEqual(['sub/x.bin']);
       expect((await listFolder(path.join(dir, 'sub'), 'onnx')).map((f) => f.path)).toEqual(['onnx/x.bin']);
     } finally {
@@ -94,13 +102,26 @@ describe('findTokenizerFiles', () => {
     const { symlinkSync } = await import('node:fs');
     const { dir, cleanup } = tempDir();
     try {
-      for (const f of ['tokenizer.json', 'special_tokens_map.json', 'vocab.txt', 'open_clip_config.json', 'README.md', 'vocabulary.json']) writeFileSync(path.join(dir, f), '{}');
+      for (const f of [
+        'tokenizer.json',
+        'special_tokens_map.json',
+        'vocab.txt',
+        'open_clip_config.json',
+        'README.md',
+        'vocabulary.json',
+      ])
+        writeFileSync(path.join(dir, f), '{}');
       mkdirSync(path.join(dir, 'sub'));
       writeFileSync(path.join(dir, 'sub/tokenizer_config.json'), '{}');
       writeFileSync(path.join(dir, 'blob'), '{}');
       symlinkSync('blob', path.join(dir, 'spiece.model'));
       mkdirSync(path.join(dir, 'merges.txt')); // a folder by that name is not a tokenizer file
-      expect((await findTokenizerFiles(dir)).map((f) => f.path)).toEqual(['special_tokens_map.json', 'spiece.model', 'tokenizer.json', 'vocab.txt']);
+      expect((await findTokenizerFiles(dir)).map((f) => f.path)).toEqual([
+        'special_tokens_map.json',
+        'spiece.model',
+        'tokenizer.json',
+        'vocab.txt',
+      ]);
       expect(await findTokenizerFiles(path.join(dir, 'missing'))).toEqual([]);
     } finally {
       cleanup();

@@ -30,20 +30,29 @@ export interface ValidationSummary {
 type Obj = Record<string, unknown>;
 const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
 // JSON has no NaN: the validator writes null for a NaN metric, which we keep as "absent".
-const num = (...xs: unknown[]): number | undefined => xs.find((x): x is number => typeof x === 'number' && Number.isFinite(x));
-const str = (...xs: unknown[]): string | undefined => xs.find((x): x is string => typeof x === 'string' && x.length > 0);
+const num = (...xs: unknown[]): number | undefined =>
+  xs.find((x): x is number => typeof x === 'number' && Number.isFinite(x));
+const str = (...xs: unknown[]): string | undefined =>
+  xs.find((x): x is string => typeof x === 'string' && x.length > 0);
 // Only the file name: a local absolute path says nothing to readers and may reveal a home folder.
 const base = (p: string): string => p.split(/[\\/]/).pop() || p;
 
 function bad(source: string, why: string): HubClientError {
-  return new HubClientError('BadValidationReport', `${source} is not a 'cliphub validate --json' report (${why}); pass the file that command wrote`);
+  return new HubClientError(
+    'BadValidationReport',
+    `${source} is not a 'cliphub validate --json' report (${why}); pass the file that command wrote`,
+  );
 }
 
 function verdictOf(v: unknown, source: string): boolean | undefined {
   if (v === undefined) return undefined;
   if (v === 'pass') return true;
   if (v === 'fail') return false;
-  if (v === 'error') throw new HubClientError('ValidationErrored', `${source} records a validation that errored, not a verdict; fix the run and validate again`);
+  if (v === 'error')
+    throw new HubClientError(
+      'ValidationErrored',
+      `${source} records a validation that errored, not a verdict; fix the run and validate again`,
+    );
   throw bad(source, `verdict is ${JSON.stringify(v)}, expected "pass" or "fail"`);
 }
 
@@ -65,7 +74,8 @@ function checksOf(r: Obj): Array<{ id: string; group?: string; pass: boolean; va
   });
 }
 
-const fmt = (x: number): string => (Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? String(Number(x.toPrecision(6))) : x.toExponential(2));
+const fmt = (x: number): string =>
+  Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? String(Number(x.toPrecision(6))) : x.toExponential(2);
 
 /**
  * Reads a `cliphub validate --json` report ({verdict, results: [...]}) or a single result
@@ -75,11 +85,23 @@ const fmt = (x: number): string => (Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? S
  */
 export function summarizeValidation(report: unknown, source = 'the validation report'): ValidationSummary {
   if (!isObj(report)) throw bad(source, 'not a JSON object');
-  const results: Obj[] = Array.isArray(report.results) ? report.results.filter(isObj) : 'towers' in report || 'checks' in report ? [report] : [];
+  const results: Obj[] = Array.isArray(report.results)
+    ? report.results.filter(isObj)
+    : 'towers' in report || 'checks' in report
+      ? [report]
+      : [];
   const top = verdictOf(report.verdict, source);
   if (Array.isArray(report.results) && results.length === 0) {
-    const errs = Array.isArray(report.errors) ? report.errors.filter(isObj).map((e) => str(e.message)).filter(Boolean) : [];
-    throw new HubClientError('ValidationErrored', `${source} holds no results${errs.length ? ` (errors: ${errs.join('; ')})` : ''}; validate again`);
+    const errs = Array.isArray(report.errors)
+      ? report.errors
+          .filter(isObj)
+          .map((e) => str(e.message))
+          .filter(Boolean)
+      : [];
+    throw new HubClientError(
+      'ValidationErrored',
+      `${source} holds no results${errs.length ? ` (errors: ${errs.join('; ')})` : ''}; validate again`,
+    );
   }
   if (results.length === 0) throw bad(source, 'no "results", "towers" or "checks"');
   const perResult = results.map((r) => verdictOf(r.verdict, source));
@@ -107,7 +129,11 @@ export function summarizeValidation(report: unknown, source = 'the validation re
       });
     }
     for (const c of checks.filter((x) => !x.pass))
-      failed.push({ name: `${artifact ? `${artifact}: ` : ''}${c.id}`, passed: false, ...(c.value !== undefined && c.limit !== undefined && { detail: `${fmt(c.value)} (limit ${fmt(c.limit)})` }) });
+      failed.push({
+        name: `${artifact ? `${artifact}: ` : ''}${c.id}`,
+        passed: false,
+        ...(c.value !== undefined && c.limit !== undefined && { detail: `${fmt(c.value)} (limit ${fmt(c.limit)})` }),
+      });
     const p = str(r.profile, isObj(r.profile) ? r.profile.name : undefined);
     if (p) profiles.add(p);
     const ref = r.reference;
@@ -121,7 +147,8 @@ export function summarizeValidation(report: unknown, source = 'the validation re
       const parts: string[] = [];
       const a = num(s.argmaxImageToText);
       const b = num(s.argmaxTextToImage);
-      if (a !== undefined && b !== undefined) parts.push(`top-1 agreement ${fmt(a * 100)}% image->text, ${fmt(b * 100)}% text->image`);
+      if (a !== undefined && b !== undefined)
+        parts.push(`top-1 agreement ${fmt(a * 100)}% image->text, ${fmt(b * 100)}% text->image`);
       const rho = num(s.spearman);
       if (rho !== undefined) parts.push(`Spearman ${fmt(rho)}`);
       if (parts.length) similarity = `similarity: ${parts.join(', ')}`;

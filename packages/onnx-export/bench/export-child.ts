@@ -18,7 +18,9 @@ try {
     const r = await exportOnnx(cfg, weightSourceFromSafetensors(file), out);
     const seconds = (performance.now() - t) / 1000;
     const bytes = readdirSync(out).reduce((a, f) => a + statSync(path.join(out, f)).size, 0);
-    console.log(JSON.stringify({ seconds, bytes, external: r.towers.filter((x) => x.externalData).map((x) => x.tower) }));
+    console.log(
+      JSON.stringify({ seconds, bytes, external: r.towers.filter((x) => x.externalData).map((x) => x.tower) }),
+    );
   }
 } finally {
   await file.close();

@@ -19,7 +19,11 @@ const shared = path.resolve(root, '../shared');
 const threads = Number(process.argv[process.argv.indexOf('--threads') + 1] ?? 2) || 2;
 const weights = path.join(root, '.cache/onnx-export/ViT-B-32/open_clip_model.safetensors');
 const bigDir = path.join(root, 'bench-out/onnx-export/ViT-g-14'); // gitignored cache
-const cfg = (JSON.parse(readFileSync(path.join(shared, 'fixtures/openclip-3.3.0/full/ViT-B-32/open_clip_config.json'), 'utf8')) as { model_cfg: ModelCfg }).model_cfg;
+const cfg = (
+  JSON.parse(
+    readFileSync(path.join(shared, 'fixtures/openclip-3.3.0/full/ViT-B-32/open_clip_config.json'), 'utf8'),
+  ) as { model_cfg: ModelCfg }
+).model_cfg;
 
 function py(code: string, args: string[]): string {
   const r = spawnSync(python, ['-W', 'ignore', '-c', code, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
@@ -111,9 +115,20 @@ async function exportTime(out: string, options: ExportOptions): Promise<number> 
  * after a run, onnxruntime's idle workers spin for a while, so alternating single runs timed every session
  * while the previous session's pool still held the cores (measured 24-28 ms instead of 16-18 ms for a
  * 77-token text at batch 1, noise of several % between graphs). */
-async function throughputs(models: string[], tower: 'vision' | 'text', batch: number, fullText = false): Promise<number[]> {
+async function throughputs(
+  models: string[],
+  tower: 'vision' | 'text',
+  batch: number,
+  fullText = false,
+): Promise<number[]> {
   const sessions = await Promise.all(
-    models.map((m) => ort.InferenceSession.create(m, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' })),
+    models.map((m) =>
+      ort.InferenceSession.create(m, {
+        intraOpNumThreads: threads,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: 'all',
+      }),
+    ),
   );
   const input = benchInput(tower, batch, fullText);
   const fastest = models.map(() => Infinity);
@@ -145,7 +160,10 @@ function childRss(args: string[]): { rssMiB: number; out: Record<string, unknown
   const r = spawnSync('/usr/bin/time', ['-v', viteNode, child, ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
   const kb = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1];
   if (r.status !== 0 || !kb) throw new Error(`export child failed: ${r.stderr.slice(-2000)}`);
-  return { rssMiB: Number(kb) / 1024, out: JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown> };
+  return {
+    rssMiB: Number(kb) / 1024,
+    out: JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>,
+  };
 }
 
 function bigExportRss(): void {
@@ -188,9 +206,15 @@ async function main(): Promise<void> {
     await exportTime(int8, { dtype: 'int8' });
     const torch = JSON.parse(py(PY_TORCH, [dir, String(threads), weights])) as Record<string, number>;
     const torchExport = (torch.legacy_vision_s ?? 0) + (torch.legacy_text_s ?? 0);
-    console.log(`ViT-B-32, ${threads} threads, onnxruntime-node ${ort.env.versions.common}; one run, ratios from this run only`);
-    console.log('baselines: [legacy] torch.onnx.export(dynamo=False) time; [torch-graph] onnxruntime-node on that exported graph; [eager] PyTorch eager, torch.no_grad');
-    console.log(`export both towers: cliphub ${tExport.toFixed(2)} s, [legacy] ${torchExport.toFixed(2)} s -> ${(tExport / torchExport).toFixed(3)}x the time`);
+    console.log(
+      `ViT-B-32, ${threads} threads, onnxruntime-node ${ort.env.versions.common}; one run, ratios from this run only`,
+    );
+    console.log(
+      'baselines: [legacy] torch.onnx.export(dynamo=False) time; [torch-graph] onnxruntime-node on that exported graph; [eager] PyTorch eager, torch.no_grad',
+    );
+    console.log(
+      `export both towers: cliphub ${tExport.toFixed(2)} s, [legacy] ${torchExport.toFixed(2)} s -> ${(tExport / torchExport).toFixed(3)}x the time`,
+    );
     const cases = [
       { tower: 'vision', full: false, label: 'images' },
       { tower: 'text', full: false, label: 'texts (5-token prompts)' },
@@ -198,8 +222,15 @@ async function main(): Promise<void> {
     ] as const;
     for (const k of cases) {
       for (const b of [1, 16]) {
-        const models = [fp32, plain, dir, int8].map((d) => path.join(d, d === dir ? `torch_${k.tower}.onnx` : `${k.tower}.onnx`));
-        const [ours, ourPlain, theirs, q] = (await throughputs(models, k.tower, b, k.full)) as [number, number, number, number];
+        const models = [fp32, plain, dir, int8].map((d) =>
+          path.join(d, d === dir ? `torch_${k.tower}.onnx` : `${k.tower}.onnx`),
+        );
+        const [ours, ourPlain, theirs, q] = (await throughputs(models, k.tower, b, k.full)) as [
+          number,
+          number,
+          number,
+          number,
+        ];
         // eager runs all 77 positions whatever the prompt, so one eager number serves both text cases
         const eager = torch[`eager_${k.tower}_b${b}`] ?? NaN;
         console.log(

@@ -19,7 +19,11 @@ const full = process.argv.includes('--full');
 const models = process.argv.slice(2).filter((a) => a.endsWith('.onnx'));
 
 async function main(): Promise<void> {
-  const opts: ort.InferenceSession.SessionOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
+  const opts: ort.InferenceSession.SessionOptions = {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+  };
   // --no-spin: idle workers of one session's pool sleep instead of spinning while another session runs
   if (process.argv.includes('--no-spin')) opts.extra = { session: { intra_op: { allow_spinning: '0' } } };
   const sessions = await Promise.all(models.map((m) => ort.InferenceSession.create(m, opts)));
@@ -44,7 +48,9 @@ async function main(): Promise<void> {
   const base = fastest[0] as number;
   for (const [i, m] of models.entries()) {
     const ms = fastest[i] as number;
-    console.log(`${m}: ${ms.toFixed(2)} ms, ${((batch * 1000) / ms).toFixed(1)} items/s, ${(base / ms).toFixed(3)}x the first`);
+    console.log(
+      `${m}: ${ms.toFixed(2)} ms, ${((batch * 1000) / ms).toFixed(1)} items/s, ${(base / ms).toFixed(3)}x the first`,
+    );
   }
 }
 

@@ -54,7 +54,11 @@ export function i64(c: BuildCtx, values: number[], dims: number[] = [values.leng
 }
 
 /** Output-channel multipliers (scale × gamma), or null when there are none. */
-async function outScale(c: BuildCtx, r: { scale?: number; scaleUpTo?: number; gamma?: string }, n: number): Promise<Float32Array | null> {
+async function outScale(
+  c: BuildCtx,
+  r: { scale?: number; scaleUpTo?: number; gamma?: string },
+  n: number,
+): Promise<Float32Array | null> {
   if (r.scale === undefined && !r.gamma) return null;
   const g = r.gamma ? await c.w.f32(r.gamma) : null;
   const upTo = r.scaleUpTo ?? n;
@@ -74,7 +78,8 @@ async function weightValues(c: BuildCtx, r: WeightRef, inDim: number, outDim: nu
       for (let i = j * inDim; i < (j + 1) * inDim; i++) out[i] = (base[i] as number) * f;
     }
   } else {
-    for (let i = 0; i < inDim; i++) for (let j = 0; j < outDim; j++) out[i * outDim + j] = (base[i * outDim + j] as number) * (s[j] as number);
+    for (let i = 0; i < inDim; i++)
+      for (let j = 0; j < outDim; j++) out[i * outDim + j] = (base[i * outDim + j] as number) * (s[j] as number);
   }
   return out;
 }
@@ -94,10 +99,19 @@ function biasInit(c: BuildCtx, hint: string, b: BiasRef, outDim: number, dataTyp
  * are written exactly as stored (no transposes at export time, bias fused). int8 uses the
  * DynamicQuantizeLinear → MatMulInteger → Cast → Mul pattern onnxruntime fuses into DynamicQuantizeMatMul.
  */
-export function linear(c: BuildCtx, x: string, hint: string, inDim: number, outDim: number, w: WeightRef, b: BiasRef | null): string {
+export function linear(
+  c: BuildCtx,
+  x: string,
+  hint: string,
+  inDim: number,
+  outDim: number,
+  w: WeightRef,
+  b: BiasRef | null,
+): string {
   const { g } = c;
   if (c.mode === 'int8') {
-    const quantize = () => weightValues(c, w, inDim, outDim).then((v) => quantizePerChannel(v, inDim, outDim, w.layout === 'torch'));
+    const quantize = () =>
+      weightValues(c, w, inDim, outDim).then((v) => quantizePerChannel(v, inDim, outDim, w.layout === 'torch'));
     const y = int8MatMul(c, x, hint, [inDim, outDim], [outDim], quantize);
     return b ? g.node('Add', [y, biasInit(c, hint, b, outDim, DataType.FLOAT)]) : y;
   }
@@ -115,7 +129,14 @@ export function linear(c: BuildCtx, x: string, hint: string, inDim: number, outD
  * scales of `scaleDims`: the DynamicQuantizeLinear → MatMulInteger → Cast → Mul pattern onnxruntime fuses
  * into DynamicQuantizeMatMul. `quantize` runs once, when the writer reaches the weight.
  */
-function int8MatMul(c: BuildCtx, x: string, hint: string, dims: number[], scaleDims: number[], quantize: () => Promise<{ q: Int8Array; scale: Float32Array }>): string {
+function int8MatMul(
+  c: BuildCtx,
+  x: string,
+  hint: string,
+  dims: number[],
+  scaleDims: number[],
+  quantize: () => Promise<{ q: Int8Array; scale: Float32Array }>,
+): string {
   const { g } = c;
   let q: Promise<{ q: Int8Array; scale: Float32Array }> | null = null;
   const quant = () => (q ??= quantize());
@@ -199,7 +220,18 @@ export function attention(
   c: BuildCtx,
   q: string,
   kv: string,
-  o: { hint: string; dim: number; outDim: number; qIn: number; kvIn: number; heads: number; lq: number; lk: number; sharedQuery: boolean; weights: AttnWeights },
+  o: {
+    hint: string;
+    dim: number;
+    outDim: number;
+    qIn: number;
+    kvIn: number;
+    heads: number;
+    lq: number;
+    lk: number;
+    sharedQuery: boolean;
+    weights: AttnWeights;
+  },
 ): string {
   const { g } = c;
   const hd = o.dim / o.heads;
@@ -293,9 +325,14 @@ export interface StackOptions {
  */
 export function transformer(c: BuildCtx, x: string, blocks: BlockNames[], o: StackOptions): string {
   const { g } = c;
-  const mask = o.causal && !c.contrib ? causalMask(c, o.seq, o.runtimeSeq) : null;
-  // [N, L, D] for Attention, [N, L, heads, head_dim] for the plain path; built once for all blocks
-  const shape = seqShape(c, o.runtimeSeq ?? o.seq, -1, c.contrib ? [o.width] : [o.heads, o.width / o.heads]);
+  // The causal mask and the [N, L, D] (Attention) or [N, L, heads, head_dim] (plain path) shape are built on
+  // first use, once for all blocks: a one-block stack that keeps only the pooled row never uses them, and an
+  // unused initializer makes onnxruntime print a warning on every load.
+  let mask: string | null | undefined;
+  let shape: string | undefined;
+  const maskOnce = () => (mask ??= o.causal && !c.contrib ? causalMask(c, o.seq, o.runtimeSeq) : null);
+  const shapeOnce = () =>
+    (shape ??= seqShape(c, o.runtimeSeq ?? o.seq, -1, c.contrib ? [o.width] : [o.heads, o.width / o.heads]));
   for (const [i, n] of blocks.entries()) {
     const ls1 = n.ls1 ? { gamma: n.ls1 } : {};
     const ls2 = n.ls2 ? { gamma: n.ls2 } : {};
@@ -306,12 +343,23 @@ export function transformer(c: BuildCtx, x: string, blocks: BlockNames[], o: Sta
       // Only the pooled row leaves the last block: it attends over ln_1 of every token (see pooledAttention).
       const seq3 = seqShape(c, o.runtimeSeq ?? o.seq, -1, [o.width]);
       const only = o.onlyRow;
-      const row = (t3: string) => (typeof only === 'number' ? g.node('Gather', [t3, i64(c, [only], [])], { axis: 1 }) : g.node('GatherND', [t3, only], { batch_dims: 1 }));
+      const row = (t3: string) =>
+        typeof only === 'number'
+          ? g.node('Gather', [t3, i64(c, [only], [])], { axis: 1 })
+          : g.node('GatherND', [t3, only], { batch_dims: 1 });
       const h3 = g.node('Reshape', [h, seq3]);
       x1 = g.node('Add', [row(g.node('Reshape', [x, seq3])), pooledAttention(c, row(h3), h3, n, o, only)]);
     } else {
-      const a = selfAttention(c, h, n, o, mask, shape);
-      const out = linear(c, a, `${hint}.attn.out`, o.width, o.width, { name: n.outWeight, layout: 'torch', ...ls1 }, { name: n.outBias, ...ls1 });
+      const a = selfAttention(c, h, n, o, maskOnce(), shapeOnce());
+      const out = linear(
+        c,
+        a,
+        `${hint}.attn.out`,
+        o.width,
+        o.width,
+        { name: n.outWeight, layout: 'torch', ...ls1 },
+        { name: n.outBias, ...ls1 },
+      );
       x1 = g.node('Add', [x, out]);
     }
     x = g.node('Add', [x1, mlp(c, layerNorm(c, x1, n.ln2, o.eps), n.fc1, n.fc2, o.width, o.mlp, o.act, ls2)]);
@@ -345,14 +393,29 @@ function causalMask(c: BuildCtx, L: number, runtime: string | undefined): string
  * p·(h·Wvᵀ + bv) = (p·h)·Wvᵀ + bv because p sums to 1. That turns two [L, D]×[D, D] projections into
  * two [1, D]×[D, D] ones per sequence: the last block of a ViT-B/32 image costs 2% of a full block.
  */
-function pooledAttention(c: BuildCtx, hRow: string, h3: string, n: BlockNames, o: StackOptions, row: number | string): string {
+function pooledAttention(
+  c: BuildCtx,
+  hRow: string,
+  h3: string,
+  n: BlockNames,
+  o: StackOptions,
+  row: number | string,
+): string {
   const { g } = c;
   const d = o.width;
   const H = o.heads;
   const hd = d / H;
   const s = 1 / Math.sqrt(hd);
   const hint = `${n.ln1.replace(/\.[^.]*$/, '')}.attn`;
-  const q = linear(c, hRow, `${hint}.q`, d, d, { name: n.qkvWeight, layout: 'torch', rows: [0, d], scale: s }, { name: n.qkvBias, range: [0, d], scale: s });
+  const q = linear(
+    c,
+    hRow,
+    `${hint}.q`,
+    d,
+    d,
+    { name: n.qkvWeight, layout: 'torch', rows: [0, d], scale: s },
+    { name: n.qkvBias, range: [0, d], scale: s },
+  );
   const qh = g.node('Transpose', [g.node('Reshape', [q, i64(c, [-1, H, hd])])], { perm: [1, 0, 2] }); // [H, N, hd]
   // Wk per head is [hd, D], the k rows of in_proj_weight as stored; Wvᵀ per head is [D, hd].
   const wk = (x: string) => perHeadMatMul(c, x, `${hint}.k_heads`, n.qkvWeight, d, H, d, false);
@@ -364,7 +427,15 @@ function pooledAttention(c: BuildCtx, hRow: string, h3: string, n: BlockNames, o
   const ctx = g.node('Reshape', [g.node('Transpose', [wv(ph)], { perm: [1, 0, 2] }), i64(c, [-1, d])]);
   const bv = c.w.direct(g, n.qkvBias, c.cdt, [2 * d, 3 * d], `${hint}.v.bias`);
   const ls = n.ls1 ? { gamma: n.ls1 } : {};
-  return linear(c, g.node('Add', [ctx, bv]), `${hint}.out`, d, d, { name: n.outWeight, layout: 'torch', ...ls }, { name: n.outBias, ...ls });
+  return linear(
+    c,
+    g.node('Add', [ctx, bv]),
+    `${hint}.out`,
+    d,
+    d,
+    { name: n.outWeight, layout: 'torch', ...ls },
+    { name: n.outBias, ...ls },
+  );
 }
 
 /**
@@ -372,7 +443,16 @@ function pooledAttention(c: BuildCtx, hRow: string, h3: string, n: BlockNames, o
  * [row0 + h·hd, row0 + (h+1)·hd) of the torch weight `name` ([·, d] rows), or its transpose. int8
  * exports quantize each head's matrix per output column, as linear() does.
  */
-function perHeadMatMul(c: BuildCtx, x: string, hint: string, name: string, row0: number, H: number, d: number, transposed: boolean): string {
+function perHeadMatMul(
+  c: BuildCtx,
+  x: string,
+  hint: string,
+  name: string,
+  row0: number,
+  H: number,
+  d: number,
+  transposed: boolean,
+): string {
   const { g } = c;
   const hd = d / H;
   const [inDim, outDim] = transposed ? [d, hd] : [hd, d];
@@ -409,7 +489,14 @@ function keyMask(c: BuildCtx, o: StackOptions, row: number | string): string {
 }
 
 /** Multi-head self-attention of one block, before its output projection: [N·L, D] -> [N·L, D]. */
-function selfAttention(c: BuildCtx, h: string, n: BlockNames, o: StackOptions, mask: string | null, shape: string): string {
+function selfAttention(
+  c: BuildCtx,
+  h: string,
+  n: BlockNames,
+  o: StackOptions,
+  mask: string | null,
+  shape: string,
+): string {
   const { g } = c;
   const d = o.width;
   const hint = `${n.ln1.replace(/\.[^.]*$/, '')}.attn`;
@@ -417,7 +504,9 @@ function selfAttention(c: BuildCtx, h: string, n: BlockNames, o: StackOptions, m
     // com.microsoft Attention: the qkv projection, scaling by 1/√head_dim, (causal) softmax and P·V in
     // one kernel. It takes [N, L, D] input and an [in, 3D] weight (q|k|v columns), the transpose of
     // torch's in_proj_weight.
-    const weight = c.w.computed(g, `${hint}.qkv.weight`, [d, 3 * d], DataType.FLOAT, async () => transpose(await c.w.f32(n.qkvWeight), 3 * d, d));
+    const weight = c.w.computed(g, `${hint}.qkv.weight`, [d, 3 * d], DataType.FLOAT, async () =>
+      transpose(await c.w.f32(n.qkvWeight), 3 * d, d),
+    );
     const bias = c.w.direct(g, n.qkvBias, DataType.FLOAT, undefined, `${hint}.qkv.bias`);
     const x3 = g.node('Reshape', [h, shape]);
     const attrs = { num_heads: o.heads, ...(o.causal ? { unidirectional: 1 } : {}) };
@@ -425,7 +514,15 @@ function selfAttention(c: BuildCtx, h: string, n: BlockNames, o: StackOptions, m
   }
   const s = 1 / Math.sqrt(d / o.heads);
   // One [N·L, 3D] Gemm is faster than three [N·L, D] ones; Split is a cheap copy.
-  const qkv = linear(c, h, `${hint}.qkv`, d, 3 * d, { name: n.qkvWeight, layout: 'torch', scale: s, scaleUpTo: d }, { name: n.qkvBias, scale: s, scaleUpTo: d });
+  const qkv = linear(
+    c,
+    h,
+    `${hint}.qkv`,
+    d,
+    3 * d,
+    { name: n.qkvWeight, layout: 'torch', scale: s, scaleUpTo: d },
+    { name: n.qkvBias, scale: s, scaleUpTo: d },
+  );
   const [qp, kp, vp] = g.nodeN('Split', [qkv, i64(c, [d, d, d])], 3, { axis: -1 }) as [string, string, string];
   const qh = g.node('Transpose', [g.node('Reshape', [qp, shape])], { perm: [0, 2, 1, 3] });
   const kt = g.node('Transpose', [g.node('Reshape', [kp, shape])], { perm: [0, 2, 3, 1] });
@@ -451,9 +548,26 @@ function transpose(m: Float32Array, rows: number, cols: number): Float32Array {
 }
 
 /** Linear → activation → Linear with `<name>.weight` / `<name>.bias` torch layers. */
-export function mlp(c: BuildCtx, x: string, fc1: string, fc2: string, d: number, hidden: number, act: Activation, ls: { gamma?: string } = {}): string {
+export function mlp(
+  c: BuildCtx,
+  x: string,
+  fc1: string,
+  fc2: string,
+  d: number,
+  hidden: number,
+  act: Activation,
+  ls: { gamma?: string } = {},
+): string {
   const h = linear(c, x, fc1, d, hidden, { name: `${fc1}.weight`, layout: 'torch' }, { name: `${fc1}.bias` });
-  return linear(c, activation(c, h, act), fc2, hidden, d, { name: `${fc2}.weight`, layout: 'torch', ...ls }, { name: `${fc2}.bias`, ...ls });
+  return linear(
+    c,
+    activation(c, h, act),
+    fc2,
+    hidden,
+    d,
+    { name: `${fc2}.weight`, layout: 'torch', ...ls },
+    { name: `${fc2}.bias`, ...ls },
+  );
 }
 
 /** F.normalize(x, dim=-1): x / max(‖x‖₂, 1e-12). */
@@ -464,7 +578,13 @@ export function l2Normalize(c: BuildCtx, x: string): string {
 }
 
 /** Reduce* with axes as an attribute (opset < 18) or an input (opset >= 18). */
-export function reduce(c: BuildCtx, op: 'ReduceMean' | 'ReduceL2', x: string, axes: number[], keepdims: boolean): string {
+export function reduce(
+  c: BuildCtx,
+  op: 'ReduceMean' | 'ReduceL2',
+  x: string,
+  axes: number[],
+  keepdims: boolean,
+): string {
   const { g } = c;
   if (g.opset >= 18) return g.node(op, [x, i64(c, axes)], { keepdims: keepdims ? 1 : 0 });
   return g.node(op, [x], { axes, keepdims: keepdims ? 1 : 0 });

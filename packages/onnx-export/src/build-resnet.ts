@@ -78,7 +78,10 @@ function attentionPool2d(c: BuildCtx, s: ResNetSpec, x: string): string {
   const L = side * side + 1;
   const seq = g.node('Transpose', [g.node('Reshape', [x, i64(c, [0, C, -1])])], { perm: [0, 2, 1] });
   const mean = reduce(c, 'ReduceMean', seq, [1], true);
-  const tokens = g.node('Add', [g.node('Concat', [mean, seq], { axis: 1 }), w.direct(g, 'visual.attnpool.positional_embedding', c.cdt)]);
+  const tokens = g.node('Add', [
+    g.node('Concat', [mean, seq], { axis: 1 }),
+    w.direct(g, 'visual.attnpool.positional_embedding', c.cdt),
+  ]);
   // Only token 0's output is used, so only its query is computed.
   const q = g.node('Gather', [tokens, i64(c, [0], [])], { axis: 1 });
   const kv = g.node('Reshape', [tokens, i64(c, [-1, C])]);

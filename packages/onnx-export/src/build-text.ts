@@ -17,22 +17,48 @@ export function buildText(c: BuildCtx, s: TextSpec, ids: string, act: Activation
     // With a causal mask a token's output depends only on itself and earlier tokens, so the transformer
     // runs on the first max(pooled position) + 1 tokens of the batch: short prompts padded to the context
     // length cost what their length costs, with the same result.
-    seq = idx ? g.node('Reshape', [g.node('Add', [g.node('ReduceMax', [idx], { keepdims: 0 }), i64(c, [1], [])]), i64(c, [1])]) : i64(c, [1]);
+    seq = idx
+      ? g.node('Reshape', [g.node('Add', [g.node('ReduceMax', [idx], { keepdims: 0 }), i64(c, [1], [])]), i64(c, [1])])
+      : i64(c, [1]);
     tokens = g.node('Slice', [ids, i64(c, [0]), seq, i64(c, [1])]);
     pos = g.node('Slice', [pos, i64(c, [0]), seq, i64(c, [0])]);
   }
   const tok = g.node('Gather', [w.direct(g, `${p}token_embedding.weight`, c.cdt), tokens], { axis: 0 });
   // The transformer runs on [N·L, W] rows so every linear layer is a single Gemm.
   const x = g.node('Reshape', [g.node('Add', [tok, pos]), i64(c, [-1, W])]);
-  const blocks = Array.from({ length: s.layers }, (_, i) => openClipBlock(`${p}transformer.resblocks.${i}.`, s.layerScale));
+  const blocks = Array.from({ length: s.layers }, (_, i) =>
+    openClipBlock(`${p}transformer.resblocks.${i}.`, s.layerScale),
+  );
   // Only the pooled token's output is used, so the last block computes attention and MLP for that row alone.
   const onlyRow = idx ?? (s.pool === 'last' ? L - 1 : 0);
   const stack = { width: W, heads: s.heads, mlp: s.mlpWidth, seq: L, eps: s.eps, act, causal: s.causal, onlyRow };
   // ln_final is per token: normalizing the pooled token alone gives the same vector
-  const pooled = layerNorm(c, transformer(c, x, blocks, seq ? { ...stack, runtimeSeq: seq } : stack), `${p}ln_final`, s.eps);
-  if (s.proj === 'matrix') return linear(c, pooled, `${p}text_projection`, W, s.outputDim, { name: `${p}text_projection`, layout: 'matrix' }, null);
+  const pooled = layerNorm(
+    c,
+    transformer(c, x, blocks, seq ? { ...stack, runtimeSeq: seq } : stack),
+    `${p}ln_final`,
+    s.eps,
+  );
+  if (s.proj === 'matrix')
+    return linear(
+      c,
+      pooled,
+      `${p}text_projection`,
+      W,
+      s.outputDim,
+      { name: `${p}text_projection`, layout: 'matrix' },
+      null,
+    );
   if (s.proj === 'linear') {
-    return linear(c, pooled, `${p}text_projection`, W, s.outputDim, { name: `${p}text_projection.weight`, layout: 'torch' }, { name: `${p}text_projection.bias` });
+    return linear(
+      c,
+      pooled,
+      `${p}text_projection`,
+      W,
+      s.outputDim,
+      { name: `${p}text_projection.weight`, layout: 'torch' },
+      { name: `${p}text_projection.bias` },
+    );
   }
   return pooled;
 }

@@ -1,4 +1,14 @@
-import { attention, type BiasRef, type BuildCtx, i64, layerNorm, linear, mlp, transformer, type WeightRef } from './blocks.js';
+import {
+  attention,
+  type BiasRef,
+  type BuildCtx,
+  i64,
+  layerNorm,
+  linear,
+  mlp,
+  transformer,
+  type WeightRef,
+} from './blocks.js';
 import { DataType } from './proto.js';
 import type { TimmVitSpec } from './resolve-config.js';
 import type { Activation } from './types.js';
@@ -15,10 +25,14 @@ export function buildTimmVit(c: BuildCtx, s: TimmVitSpec, pixels: string, act: A
   const t = 'visual.trunk.';
   const W = s.width;
   const L = Math.floor(s.image / s.patch) ** 2;
-  const conv = g.node('Conv', [pixels, w.direct(g, `${t}patch_embed.proj.weight`, c.cdt), w.direct(g, `${t}patch_embed.proj.bias`, c.cdt)], {
-    kernel_shape: [s.patch, s.patch],
-    strides: [s.patch, s.patch],
-  });
+  const conv = g.node(
+    'Conv',
+    [pixels, w.direct(g, `${t}patch_embed.proj.weight`, c.cdt), w.direct(g, `${t}patch_embed.proj.bias`, c.cdt)],
+    {
+      kernel_shape: [s.patch, s.patch],
+      strides: [s.patch, s.patch],
+    },
+  );
   const seq = g.node('Transpose', [g.node('Reshape', [conv, i64(c, [0, W, L])])], { perm: [0, 2, 1] });
   let x = g.node('Reshape', [g.node('Add', [seq, w.direct(g, `${t}pos_embed`, c.cdt)]), i64(c, [-1, W])]);
   const blocks = Array.from({ length: s.layers }, (_, i) => {
@@ -34,7 +48,15 @@ export function buildTimmVit(c: BuildCtx, s: TimmVitSpec, pixels: string, act: A
       fc2: `${b}mlp.fc2`,
     };
   });
-  x = transformer(c, x, blocks, { width: W, heads: s.heads, mlp: s.mlpWidth, seq: L, eps: TIMM_LN_EPS, act, causal: false });
+  x = transformer(c, x, blocks, {
+    width: W,
+    heads: s.heads,
+    mlp: s.mlpWidth,
+    seq: L,
+    eps: TIMM_LN_EPS,
+    act,
+    causal: false,
+  });
   x = layerNorm(c, x, `${t}norm`, TIMM_LN_EPS);
 
   // MAP head: the latent is a constant [1, W] query row (q projection in float32, see attention()).
@@ -57,13 +79,27 @@ export function buildTimmVit(c: BuildCtx, s: TimmVitSpec, pixels: string, act: A
     lk: L,
     sharedQuery: true,
     weights: {
-      q: [{ name: `${p}q.weight`, layout: 'torch', scale }, { name: `${p}q.bias`, scale }],
+      q: [
+        { name: `${p}q.weight`, layout: 'torch', scale },
+        { name: `${p}q.bias`, scale },
+      ],
       k: kvPart(0),
       v: kvPart(1),
       out: [{ name: `${p}proj.weight`, layout: 'torch' }, { name: `${p}proj.bias` }],
     },
   }); // [N·1, W] = [N, W]: one latent, and timm's pool_type 'token' takes it
-  pooled = g.node('Add', [pooled, mlp(c, layerNorm(c, pooled, `${p}norm`, TIMM_LN_EPS), `${p}mlp.fc1`, `${p}mlp.fc2`, W, s.mlpWidth, act)]);
+  pooled = g.node('Add', [
+    pooled,
+    mlp(c, layerNorm(c, pooled, `${p}norm`, TIMM_LN_EPS), `${p}mlp.fc1`, `${p}mlp.fc2`, W, s.mlpWidth, act),
+  ]);
   if (s.proj === 'none') return pooled;
-  return linear(c, pooled, 'visual.head.proj', W, s.outputDim, { name: 'visual.head.proj.weight', layout: 'torch' }, s.projBias ? { name: 'visual.head.proj.bias' } : null);
+  return linear(
+    c,
+    pooled,
+    'visual.head.proj',
+    W,
+    s.outputDim,
+    { name: 'visual.head.proj.weight', layout: 'torch' },
+    s.projBias ? { name: 'visual.head.proj.bias' } : null,
+  );
 }

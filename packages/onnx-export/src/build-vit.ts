@@ -1,4 +1,15 @@
-import { attention, type BuildCtx, i64, layerNorm, linear, openClipBlock, packedQkv, reduce, transformer, type WeightRef } from './blocks.js';
+import {
+  attention,
+  type BuildCtx,
+  i64,
+  layerNorm,
+  linear,
+  openClipBlock,
+  packedQkv,
+  reduce,
+  transformer,
+  type WeightRef,
+} from './blocks.js';
 import { DataType } from './proto.js';
 import type { VitSpec } from './resolve-config.js';
 import type { Activation } from './types.js';
@@ -8,7 +19,10 @@ export function buildVit(c: BuildCtx, s: VitSpec, pixels: string, act: Activatio
   const { g, w } = c;
   const W = s.width;
   const L = s.grid[0] * s.grid[1] + 1;
-  const conv = g.node('Conv', [pixels, w.direct(g, 'visual.conv1.weight', c.cdt)], { kernel_shape: s.patch, strides: s.patch });
+  const conv = g.node('Conv', [pixels, w.direct(g, 'visual.conv1.weight', c.cdt)], {
+    kernel_shape: s.patch,
+    strides: s.patch,
+  });
   const seq = g.node('Transpose', [g.node('Reshape', [conv, i64(c, [0, W, L - 1])])], { perm: [0, 2, 1] });
   // The class token is a zero row padded in front plus a constant holding class_embedding + pos[0]:
   // no Expand/Concat on the dynamic batch.
@@ -22,10 +36,21 @@ export function buildVit(c: BuildCtx, s: VitSpec, pixels: string, act: Activatio
   // The transformer runs on [N·L, W] rows so every linear layer is a single Gemm.
   let x = g.node('Reshape', [g.node('Add', [padded, embed]), i64(c, [-1, W])]);
   if (s.lnPre) x = layerNorm(c, x, 'visual.ln_pre', s.eps);
-  const blocks = Array.from({ length: s.layers }, (_, i) => openClipBlock(`visual.transformer.resblocks.${i}.`, s.layerScale));
+  const blocks = Array.from({ length: s.layers }, (_, i) =>
+    openClipBlock(`visual.transformer.resblocks.${i}.`, s.layerScale),
+  );
   // Class-token pooling uses one row of the last block's output.
   const tok = !s.attnPool && s.pool === 'tok';
-  x = transformer(c, x, blocks, { width: W, heads: s.heads, mlp: s.mlpWidth, seq: L, eps: s.eps, act, causal: false, ...(tok ? { onlyRow: 0 } : {}) });
+  x = transformer(c, x, blocks, {
+    width: W,
+    heads: s.heads,
+    mlp: s.mlpWidth,
+    seq: L,
+    eps: s.eps,
+    act,
+    causal: false,
+    ...(tok ? { onlyRow: 0 } : {}),
+  });
 
   let pooled: string;
   let poolDim = W;
@@ -65,7 +90,11 @@ function attentionalPool(c: BuildCtx, s: VitSpec, x: string, L: number): string 
   // nn.MultiheadAttention packs q/k/v into in_proj_weight only when kdim == embed_dim
   let qkv = packedQkv(p, e, heads);
   if (W !== e) {
-    const sep = (k: string, scale?: number): WeightRef => ({ name: `${p}${k}_proj_weight`, layout: 'torch', ...(scale ? { scale } : {}) });
+    const sep = (k: string, scale?: number): WeightRef => ({
+      name: `${p}${k}_proj_weight`,
+      layout: 'torch',
+      ...(scale ? { scale } : {}),
+    });
     qkv = { q: [sep('q', qkv.q[0].scale), qkv.q[1]], k: [sep('k'), qkv.k[1]], v: [sep('v'), qkv.v[1]] };
   }
   return attention(c, q, kv, {

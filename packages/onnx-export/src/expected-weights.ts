@@ -51,7 +51,9 @@ function bn(out: WeightShapes, p: string, c: number): void {
 }
 
 /** The ModifiedResNet bottleneck layout: [stage][block] -> {inplanes, planes, stride, downsample}. */
-export function resnetBlocks(s: ResNetSpec): Array<Array<{ inplanes: number; planes: number; stride: number; downsample: boolean }>> {
+export function resnetBlocks(
+  s: ResNetSpec,
+): Array<Array<{ inplanes: number; planes: number; stride: number; downsample: boolean }>> {
   let inplanes = s.width;
   return s.layers.map((n, stage) => {
     const planes = s.width * 2 ** stage;
@@ -92,7 +94,8 @@ export function resnetWeights(s: ResNetSpec): WeightShapes {
   const c = s.width * 32;
   const sp = Math.floor(s.image / 32);
   out.set('visual.attnpool.positional_embedding', [sp * sp + 1, c]);
-  for (const k of ['q', 'k', 'v']) out.set(`visual.attnpool.${k}_proj.weight`, [c, c]).set(`visual.attnpool.${k}_proj.bias`, [c]);
+  for (const k of ['q', 'k', 'v'])
+    out.set(`visual.attnpool.${k}_proj.weight`, [c, c]).set(`visual.attnpool.${k}_proj.bias`, [c]);
   out.set('visual.attnpool.c_proj.weight', [s.outputDim, c]).set('visual.attnpool.c_proj.bias', [s.outputDim]);
   return out;
 }
@@ -105,7 +108,8 @@ export function textWeights(s: TextSpec): WeightShapes {
   blocks(out, p, s.layers, s.width, s.mlpWidth, s.layerScale);
   out.set(`${p}ln_final.weight`, [s.width]).set(`${p}ln_final.bias`, [s.width]);
   if (s.proj === 'matrix') out.set(`${p}text_projection`, [s.width, s.outputDim]);
-  if (s.proj === 'linear') out.set(`${p}text_projection.weight`, [s.outputDim, s.width]).set(`${p}text_projection.bias`, [s.outputDim]);
+  if (s.proj === 'linear')
+    out.set(`${p}text_projection.weight`, [s.outputDim, s.width]).set(`${p}text_projection.bias`, [s.outputDim]);
   return out;
 }
 

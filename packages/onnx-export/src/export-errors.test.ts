@@ -24,7 +24,7 @@ describe('exportOnnx bad input: typed errors (exit 2) and no files', () => {
     const cfg: ModelCfg = { ...TINY_CFG, vision_cfg: { timm_model_name: 'convnext_base', image_size: 224 } };
     const { err, files } = await failure(cfg);
     expect(err).toBeInstanceOf(OnnxExportError);
-    expect((err as OnnxExportError).code).toBe('unsupported_tower');
+    expect((err as OnnxExportError).code).toBe('UNSUPPORTED_TOWER');
     expect((err as OnnxExportError).exitCode).toBe(2);
     expect((err as Error).message).toMatch(/vision tower.*convnext_base/);
     expect(files).toEqual([]);
@@ -37,7 +37,7 @@ describe('exportOnnx bad input: typed errors (exit 2) and no files', () => {
     t.set('visual.surprise', { dtype: 'F32', shape: [1], data: new Uint8Array(4) });
     t.set('visual.proj', { dtype: 'F32', shape: [32, 8], data: new Uint8Array(32 * 8 * 4) });
     const { err, files } = await failure(TINY_CFG, t);
-    expect((err as OnnxExportError).code).toBe('weights_mismatch');
+    expect((err as OnnxExportError).code).toBe('WEIGHTS_MISMATCH');
     const msg = (err as Error).message;
     expect(msg).toContain('missing visual.ln_pre.bias, transformer.resblocks.0.mlp.c_fc.bias');
     expect(msg).toContain('unexpected visual.surprise');
@@ -48,17 +48,17 @@ describe('exportOnnx bad input: typed errors (exit 2) and no files', () => {
 
   it('rejects weights of another model (text keys where custom_text expects text.*)', async () => {
     const { err } = await failure({ ...TINY_CFG, custom_text: true }, syntheticWeights(TINY_CFG));
-    expect((err as OnnxExportError).code).toBe('weights_mismatch');
+    expect((err as OnnxExportError).code).toBe('WEIGHTS_MISMATCH');
     expect((err as Error).message).toMatch(/missing text\.token_embedding\.weight.*unexpected token_embedding\.weight/);
   });
 
   it('rejects an unknown dtype and unknown opsets', async () => {
     for (const [options, code] of [
-      [{ dtype: 'bf16' }, 'bad_dtype'],
-      [{ opset: 16 }, 'bad_opset'],
-      [{ opset: 99 }, 'bad_opset'],
-      [{ towers: [] }, 'bad_option'],
-      [{ activation: { text: 'swish' } }, 'bad_option'],
+      [{ dtype: 'bf16' }, 'BAD_DTYPE'],
+      [{ opset: 16 }, 'BAD_OPSET'],
+      [{ opset: 99 }, 'BAD_OPSET'],
+      [{ towers: [] }, 'BAD_OPTION'],
+      [{ activation: { text: 'swish' } }, 'BAD_OPTION'],
     ] as const) {
       const { err, files } = await failure(TINY_CFG, undefined, options as unknown as ExportOptions);
       expect(err, JSON.stringify(options)).toBeInstanceOf(OnnxExportError);
@@ -85,7 +85,9 @@ describe('exportOnnx bad input: typed errors (exit 2) and no files', () => {
     const { dir, cleanup } = tempDir();
     try {
       const src = memorySource(syntheticWeights(cfg), 'token_embedding.weight', { readInto: true, failAt: 1 << 20 });
-      await expect(exportOnnx(cfg, src, dir)).rejects.toThrow(/simulated read failure on token_embedding.weight at byte 1048576/);
+      await expect(exportOnnx(cfg, src, dir)).rejects.toThrow(
+        /simulated read failure on token_embedding.weight at byte 1048576/,
+      );
       expect(readdirSync(dir)).toEqual([]);
     } finally {
       cleanup();
@@ -101,11 +103,14 @@ describe('exportOnnx bad input: typed errors (exit 2) and no files', () => {
         const a = path.join(dir, `read-${external}`);
         const b = path.join(dir, `span-${external}`);
         await exportOnnx(cfg, memorySource(t), a, { externalDataThreshold: external ? 0 : undefined });
-        await exportOnnx(cfg, memorySource(t, undefined, { readInto: true }), b, { externalDataThreshold: external ? 0 : undefined });
+        await exportOnnx(cfg, memorySource(t, undefined, { readInto: true }), b, {
+          externalDataThreshold: external ? 0 : undefined,
+        });
         const files = readdirSync(a).sort();
         expect(readdirSync(b).sort()).toEqual(files);
         expect(files).toContain(external ? 'text.onnx_data' : 'text.onnx');
-        for (const f of files) expect(readFileSync(path.join(b, f)).equals(readFileSync(path.join(a, f))), f).toBe(true);
+        for (const f of files)
+          expect(readFileSync(path.join(b, f)).equals(readFileSync(path.join(a, f))), f).toBe(true);
       }
     } finally {
       cleanup();
@@ -115,7 +120,11 @@ describe('exportOnnx bad input: typed errors (exit 2) and no files', () => {
   it('exports the supported tower alone when the other is unsupported', async () => {
     const cfg: ModelCfg = { ...TINY_CFG, text_cfg: { hf_model_name: 'roberta-base' } };
     const t = syntheticWeights(cfg);
-    t.set('text.transformer.embeddings.word_embeddings.weight', { dtype: 'F32', shape: [2, 2], data: new Uint8Array(16) });
+    t.set('text.transformer.embeddings.word_embeddings.weight', {
+      dtype: 'F32',
+      shape: [2, 2],
+      data: new Uint8Array(16),
+    });
     const { dir, cleanup } = tempDir();
     try {
       const r = await exportOnnx(cfg, memorySource(t), dir, { towers: ['vision'] });

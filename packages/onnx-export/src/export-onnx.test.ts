@@ -5,11 +5,21 @@ import { generatedFixtures, hasOracle, needsShared, sharedFixtures, tempDir } fr
 import { compare, embedImages, embedTexts, exportFixture, loadReference, modelCfgOf } from './test-utils/fidelity.js';
 import { pyCheck, pyJob, type PyJob } from './test-utils/py-check.js';
 
-const GENERATED = ['tiny-vit-gelu', 'tiny-vit-quickgelu', 'tiny-vit-variants', 'tiny-siglip-like', 'tiny-vit-attnpool', 'tiny-rn-quickgelu'];
+const GENERATED = [
+  'tiny-vit-gelu',
+  'tiny-vit-quickgelu',
+  'tiny-vit-variants',
+  'tiny-siglip-like',
+  'tiny-vit-attnpool',
+  'tiny-rn-quickgelu',
+];
 const generated = GENERATED.map((n) => ({ label: n, dir: path.join(generatedFixtures, 'models', n) }));
 const shared =
   sharedFixtures && existsSync(path.join(sharedFixtures, 'tiny'))
-    ? readdirSync(path.join(sharedFixtures, 'tiny')).map((n) => ({ label: `shared/${n}`, dir: path.join(sharedFixtures as string, 'tiny', n) }))
+    ? readdirSync(path.join(sharedFixtures, 'tiny')).map((n) => ({
+        label: `shared/${n}`,
+        dir: path.join(sharedFixtures as string, 'tiny', n),
+      }))
     : [];
 
 /** Exports one fixture and returns node's and the reference's embeddings for both towers. */
@@ -20,7 +30,16 @@ async function exportAndRun(dir: string, out: string, options: Parameters<typeof
   const n = ref.pixels.dims[0] as number;
   const image = await embedImages(path.join(out, 'vision.onnx'), ref);
   const text = await embedTexts(path.join(out, 'text.onnx'), ref);
-  return { result, ref, refFile, image, text, n, img: compare(image, ref.image.data, n), txt: compare(text, ref.text.data, n) };
+  return {
+    result,
+    ref,
+    refFile,
+    image,
+    text,
+    n,
+    img: compare(image, ref.image.data, n),
+    txt: compare(text, ref.text.data, n),
+  };
 }
 
 function fp32Faithful(s: { minCos: number; maxRel: number }): boolean {
@@ -31,7 +50,9 @@ const scratch = tempDir('cliphub-onnx-test-');
 afterAll(() => scratch.cleanup());
 
 /** Graphs for the one Python pass at the end (importing onnx + onnxruntime costs seconds, so once per file). */
-const jobs: Array<PyJob & { minCos: number; maxRel?: number; maxDiffVsNode?: number; inits: (i: Record<string, number>) => boolean }> = [];
+const jobs: Array<
+  PyJob & { minCos: number; maxRel?: number; maxDiffVsNode?: number; inits: (i: Record<string, number>) => boolean }
+> = [];
 
 function fp32Suite(fixtures: Array<{ label: string; dir: string }>) {
   for (const f of fixtures) {
@@ -52,9 +73,13 @@ function fp32Suite(fixtures: Array<{ label: string; dir: string }>) {
           const ms = Object.keys(t.nodeCounts).filter((k) => k.startsWith('com.microsoft.'));
           if (!contribOps) expect(ms).toEqual([]);
           // every text block but the last, which attends from the pooled token alone (pooledAttention)
-          else if (t.tower === 'text') expect(t.nodeCounts['com.microsoft.Attention']).toBe(Number(cfg.text_cfg.layers) - 1);
+          else if (t.tower === 'text')
+            expect(t.nodeCounts['com.microsoft.Attention']).toBe(Number(cfg.text_cfg.layers) - 1);
         }
-        for (const [tower, nodeOut, ref] of [['vision', r.image, r.ref.image.data], ['text', r.text, r.ref.text.data]] as const) {
+        for (const [tower, nodeOut, ref] of [
+          ['vision', r.image, r.ref.image.data],
+          ['text', r.text, r.ref.text.data],
+        ] as const) {
           jobs.push({
             ...pyJob(path.join(out, `${tower}.onnx`), tower, r.refFile, nodeOut, !contribOps),
             minCos: 0.99999,
@@ -69,7 +94,9 @@ function fp32Suite(fixtures: Array<{ label: string; dir: string }>) {
 }
 
 describe.skipIf(!hasOracle)('exportOnnx fp32 (generated open_clip 3.3.0 fixtures)', () => fp32Suite(generated));
-describe.skipIf(!needsShared('tiny fixtures from ../shared'))('exportOnnx fp32 (../shared tiny fixtures)', () => fp32Suite(shared));
+describe.skipIf(!needsShared('tiny fixtures from ../shared'))('exportOnnx fp32 (../shared tiny fixtures)', () =>
+  fp32Suite(shared),
+);
 
 describe.skipIf(!hasOracle)('exportOnnx fp16 and int8', () => {
   const fixtures = [...generated, ...shared];
@@ -86,8 +113,14 @@ describe.skipIf(!hasOracle)('exportOnnx fp16 and int8', () => {
       // only attention's Q·Kᵀ and P·V stay float MatMuls (in the pooled last block: scores and P·h)
       const layers = Number(modelCfgOf(f.dir).text_cfg.layers);
       expect(q.result.towers.find((t) => t.tower === 'text')?.nodeCounts.MatMul).toBe(2 * layers);
-      for (const [dtype, r] of [['fp16', h], ['int8', q]] as const) {
-        for (const [tower, nodeOut] of [['vision', r.image], ['text', r.text]] as const) {
+      for (const [dtype, r] of [
+        ['fp16', h],
+        ['int8', q],
+      ] as const) {
+        for (const [tower, nodeOut] of [
+          ['vision', r.image],
+          ['text', r.text],
+        ] as const) {
           jobs.push({
             ...pyJob(path.join(out, dtype, `${tower}.onnx`), tower, r.refFile, nodeOut),
             minCos: dtype === 'fp16' ? 0.999 : 0.99,
@@ -109,17 +142,23 @@ describe.skipIf(!hasOracle)('activation is part of fidelity', () => {
       const { dir: out, cleanup } = tempDir();
       try {
         const dir = path.join(generatedFixtures, 'models', c.model);
-        const wrong = await exportAndRun(dir, path.join(out, 'wrong'), { activation: { vision: c.wrong, text: c.wrong } });
+        const wrong = await exportAndRun(dir, path.join(out, 'wrong'), {
+          activation: { vision: c.wrong, text: c.wrong },
+        });
         expect(wrong.result.towers.map((t) => t.activation)).toEqual([c.wrong, c.wrong]);
         // each activation has its own fused kernel: QuickGelu is never computed by a GELU kernel, nor the reverse
         const kernel = (a: string) => (a === 'quick_gelu' ? 'com.microsoft.QuickGelu' : 'com.microsoft.Gelu');
-        for (const t of wrong.result.towers) expect(Object.keys(t.nodeCounts).filter((k) => /Gelu/.test(k))).toEqual([kernel(c.wrong)]);
+        for (const t of wrong.result.towers)
+          expect(Object.keys(t.nodeCounts).filter((k) => /Gelu/.test(k))).toEqual([kernel(c.wrong)]);
         expect(fp32Faithful(wrong.img)).toBe(false);
         expect(fp32Faithful(wrong.txt)).toBe(false);
         const right = await exportAndRun(dir, path.join(out, 'right'));
         expect(right.result.towers.map((t) => t.activation)).not.toContain(c.wrong);
         expect(fp32Faithful(right.img) && fp32Faithful(right.txt)).toBe(true);
-        for (const t of right.result.towers) expect(Object.keys(t.nodeCounts).filter((k) => /Gelu/.test(k))).toEqual([kernel(right.result.towers[0]?.activation ?? '')]);
+        for (const t of right.result.towers)
+          expect(Object.keys(t.nodeCounts).filter((k) => /Gelu/.test(k))).toEqual([
+            kernel(right.result.towers[0]?.activation ?? ''),
+          ]);
       } finally {
         cleanup();
       }
@@ -137,7 +176,10 @@ describe.skipIf(!hasOracle)('export options', () => {
       const text = r.result.towers.find((t) => t.tower === 'text');
       expect(text?.nodeCounts.Gelu ?? 0).toBe(opset >= 20 ? 2 : 0);
       expect(text?.nodeCounts.Tanh ?? 0).toBe(opset >= 20 ? 0 : 2);
-      for (const [tower, nodeOut, ref] of [['vision', r.image, r.ref.image.data], ['text', r.text, r.ref.text.data]] as const) {
+      for (const [tower, nodeOut, ref] of [
+        ['vision', r.image, r.ref.image.data],
+        ['text', r.text, r.ref.text.data],
+      ] as const) {
         jobs.push({
           ...pyJob(path.join(out, `${tower}.onnx`), tower, r.refFile, nodeOut),
           minCos: 0.99999,
@@ -162,22 +204,34 @@ describe.skipIf(!hasOracle)('export options', () => {
     const last = progress[progress.length - 1];
     expect(last?.[0]).toBe(last?.[1]);
     expect(progress.every(([d], i) => i === 0 || d >= (progress[i - 1]?.[0] ?? 0))).toBe(true);
-    for (const [tower, nodeOut] of [['vision', r.image], ['text', r.text]] as const) {
-      jobs.push({ ...pyJob(path.join(out, `${tower}.onnx`), tower, r.refFile, nodeOut, false), minCos: 0.99999, maxRel: 1e-4, inits: () => true });
+    for (const [tower, nodeOut] of [
+      ['vision', r.image],
+      ['text', r.text],
+    ] as const) {
+      jobs.push({
+        ...pyJob(path.join(out, `${tower}.onnx`), tower, r.refFile, nodeOut, false),
+        minCos: 0.99999,
+        maxRel: 1e-4,
+        inits: () => true,
+      });
     }
   });
 
   it('the fused path computes tanh GELU with FastGelu and erf GELU with Gelu, never the other kernel', async () => {
     const r = await exportAndRun(dir, path.join(scratch.dir, 'fastgelu'));
     expect(fp32Faithful(r.img) && fp32Faithful(r.txt)).toBe(true);
-    const gelus = (tower: string) => Object.entries(r.result.towers.find((t) => t.tower === tower)?.nodeCounts ?? {}).filter(([k]) => /Gelu/.test(k));
+    const gelus = (tower: string) =>
+      Object.entries(r.result.towers.find((t) => t.tower === tower)?.nodeCounts ?? {}).filter(([k]) => /Gelu/.test(k));
     expect(gelus('text')).toEqual([['com.microsoft.FastGelu', 2]]); // act_kwargs.approximate: tanh
     expect(gelus('vision')).toEqual([['com.microsoft.Gelu', 2]]);
   });
 
   it('normalize appends F.normalize: unit rows, parallel to the unnormalized embeddings', async () => {
     const r = await exportAndRun(dir, path.join(scratch.dir, 'normalized'), { normalize: true });
-    for (const [got, ref] of [[r.image, r.ref.image.data], [r.text, r.ref.text.data]] as const) {
+    for (const [got, ref] of [
+      [r.image, r.ref.image.data],
+      [r.text, r.ref.text.data],
+    ] as const) {
       const d = got.length / r.n;
       for (let i = 0; i < r.n; i++) {
         const row = got.subarray(i * d, (i + 1) * d);

@@ -11,7 +11,14 @@ import { OnnxExportError } from './errors.js';
 import { resnetWeights, textWeights, timmVitWeights, vitWeights, type WeightShapes } from './expected-weights.js';
 import { GraphBuilder } from './graph.js';
 import { DataType, dataTypeName } from './proto.js';
-import { resolveText, resolveVision, type ResNetSpec, type TextSpec, type TimmVitSpec, type VitSpec } from './resolve-config.js';
+import {
+  resolveText,
+  resolveVision,
+  type ResNetSpec,
+  type TextSpec,
+  type TimmVitSpec,
+  type VitSpec,
+} from './resolve-config.js';
 import { toFloat32 } from './tensor-math.js';
 import { towerSupport } from './tower-support.js';
 import type { Activation, ExportOptions, ExportResult, ModelCfg, Tower, TowerExport, WeightSource } from './types.js';
@@ -29,20 +36,32 @@ const VERSION = '0.1.0';
 function checkOptions(o: ExportOptions): { towers: Tower[]; dtype: (typeof DTYPES)[number]; opset: number } {
   const dtype = o.dtype ?? 'fp32';
   if (!(DTYPES as readonly string[]).includes(dtype)) {
-    throw new OnnxExportError('bad_dtype', `unknown ONNX export dtype '${String(dtype)}'; use one of ${DTYPES.join(', ')}`);
+    throw new OnnxExportError(
+      'BAD_DTYPE',
+      `unknown ONNX export dtype '${String(dtype)}'; use one of ${DTYPES.join(', ')}`,
+    );
   }
   const opset = o.opset ?? 17;
   if (!(SUPPORTED_OPSETS as readonly number[]).includes(opset)) {
-    throw new OnnxExportError('bad_opset', `unsupported ONNX opset ${String(opset)}; use one of ${SUPPORTED_OPSETS.join(', ')} (17 is the default)`);
+    throw new OnnxExportError(
+      'BAD_OPSET',
+      `unsupported ONNX opset ${String(opset)}; use one of ${SUPPORTED_OPSETS.join(', ')} (17 is the default)`,
+    );
   }
   const towers = o.towers ?? ['vision', 'text'];
   const bad = towers.filter((t) => t !== 'vision' && t !== 'text');
   if (!towers.length || bad.length || new Set(towers).size !== towers.length) {
-    throw new OnnxExportError('bad_option', `towers must be a non-empty list of distinct 'vision' and 'text', got ${JSON.stringify(towers)}`);
+    throw new OnnxExportError(
+      'BAD_OPTION',
+      `towers must be a non-empty list of distinct 'vision' and 'text', got ${JSON.stringify(towers)}`,
+    );
   }
   for (const [t, a] of Object.entries(o.activation ?? {})) {
     if (a !== undefined && !ACTIVATIONS.includes(a)) {
-      throw new OnnxExportError('bad_option', `unknown activation '${String(a)}' for the ${t} tower; use one of ${ACTIVATIONS.join(', ')}`);
+      throw new OnnxExportError(
+        'BAD_OPTION',
+        `unknown activation '${String(a)}' for the ${t} tower; use one of ${ACTIVATIONS.join(', ')}`,
+      );
     }
   }
   return { towers, dtype, opset };
@@ -56,7 +75,12 @@ interface Planned {
   outputs: TowerExport['outputs'];
 }
 
-function plan(tower: Tower, spec: VitSpec | ResNetSpec | TimmVitSpec | TextSpec, source: WeightSource, o: { dtype: 'fp32' | 'fp16' | 'int8'; opset: number; normalize: boolean; contrib: boolean; act?: Activation }): Planned {
+function plan(
+  tower: Tower,
+  spec: VitSpec | ResNetSpec | TimmVitSpec | TextSpec,
+  source: WeightSource,
+  o: { dtype: 'fp32' | 'fp16' | 'int8'; opset: number; normalize: boolean; contrib: boolean; act?: Activation },
+): Planned {
   const g = new GraphBuilder(o.opset);
   const cdt = o.dtype === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT;
   const c: BuildCtx = { g, w: new WeightLoader(source), mode: o.dtype, cdt, contrib: o.contrib && o.dtype === 'fp32' };
@@ -71,9 +95,17 @@ function plan(tower: Tower, spec: VitSpec | ResNetSpec | TimmVitSpec | TextSpec,
     const x = cdt === DataType.FLOAT16 ? g.node('Cast', [pixels], { to: DataType.FLOAT16 }) : pixels;
     activation = o.act ?? s.activation;
     if (s.kind === 'resnet' && activation !== 'relu') {
-      throw new OnnxExportError('bad_option', `ModifiedResNet vision towers only use ReLU; drop the vision activation override '${activation}'`);
+      throw new OnnxExportError(
+        'BAD_OPTION',
+        `ModifiedResNet vision towers only use ReLU; drop the vision activation override '${activation}'`,
+      );
     }
-    out = s.kind === 'vit' ? buildVit(c, s, x, activation) : s.kind === 'timm-vit' ? buildTimmVit(c, s, x, activation) : buildResNet(c, s, x);
+    out =
+      s.kind === 'vit'
+        ? buildVit(c, s, x, activation)
+        : s.kind === 'timm-vit'
+          ? buildTimmVit(c, s, x, activation)
+          : buildResNet(c, s, x);
     dim = s.outputDim;
     inputs = [{ name: 'pixel_values', dtype: 'float32', shape: ['batch', 3, h, w] }];
   } else {
@@ -88,7 +120,13 @@ function plan(tower: Tower, spec: VitSpec | ResNetSpec | TimmVitSpec | TextSpec,
   if (o.normalize) out = l2Normalize(c, out);
   const outName = tower === 'vision' ? 'image_embeds' : 'text_embeds';
   g.output(out, outName, DataType.FLOAT, ['batch', dim]);
-  return { tower, graph: g, activation, inputs, outputs: [{ name: outName, dtype: dataTypeName[DataType.FLOAT] as string, shape: ['batch', dim] }] };
+  return {
+    tower,
+    graph: g,
+    activation,
+    inputs,
+    outputs: [{ name: outName, dtype: dataTypeName[DataType.FLOAT] as string, shape: ['batch', dim] }],
+  };
 }
 
 async function scalar(source: WeightSource, name: string): Promise<number | null> {
@@ -101,14 +139,22 @@ async function scalar(source: WeightSource, name: string): Promise<number | null
  * Builds `vision.onnx` / `text.onnx` in `outDir` straight from open_clip weights and model_cfg. Checks
  * everything first, writes to temporary names and renames at the end, so a failure leaves no files.
  */
-export async function exportOnnx(modelCfg: ModelCfg, weights: WeightSource, outDir: string, options: ExportOptions = {}): Promise<ExportResult> {
+export async function exportOnnx(
+  modelCfg: ModelCfg,
+  weights: WeightSource,
+  outDir: string,
+  options: ExportOptions = {},
+): Promise<ExportResult> {
   const { towers, dtype, opset } = checkOptions(options);
   const support = towerSupport(modelCfg);
   for (const t of towers) {
     const s = support[t];
     if (!s.supported) {
-      const other = towers.length === 1 ? '' : ` (export the other tower alone with towers: ['${t === 'vision' ? 'text' : 'vision'}'])`;
-      throw new OnnxExportError('unsupported_tower', `cannot export the ${t} tower: ${s.reason}${other}`);
+      const other =
+        towers.length === 1
+          ? ''
+          : ` (export the other tower alone with towers: ['${t === 'vision' ? 'text' : 'vision'}'])`;
+      throw new OnnxExportError('UNSUPPORTED_TOWER', `cannot export the ${t} tower: ${s.reason}${other}`);
     }
   }
   const vision = support.vision.supported ? resolveVision(modelCfg) : null;
@@ -120,7 +166,9 @@ export async function exportOnnx(modelCfg: ModelCfg, weights: WeightSource, outD
         : vision.kind === 'timm-vit'
           ? timmVitWeights(vision)
           : resnetWeights(vision)
-       : t === 'text' && text ? textWeights(text) : new Map();
+      : t === 'text' && text
+        ? textWeights(text)
+        : new Map();
 
   const required: WeightShapes = new Map();
   for (const t of towers) for (const [k, v] of shapes(t)) required.set(k, v);
@@ -131,7 +179,8 @@ export async function exportOnnx(modelCfg: ModelCfg, weights: WeightSource, outD
   for (const t of ['vision', 'text'] as const) for (const k of shapes(t).keys()) known.add(k);
   const foreign: string[] = [];
   if (!vision) foreign.push('visual.');
-  if (!text) foreign.push('text.', 'transformer.', 'token_embedding.', 'positional_embedding', 'ln_final.', 'text_projection');
+  if (!text)
+    foreign.push('text.', 'transformer.', 'token_embedding.', 'positional_embedding', 'ln_final.', 'text_projection');
   validateWeights(weights, required, known, foreign);
 
   const planned = towers.map((t) =>
@@ -158,7 +207,8 @@ export async function exportOnnx(modelCfg: ModelCfg, weights: WeightSource, outD
     for (const p of planned) {
       const file = path.join(outDir, `${p.tower}.onnx`);
       const bytes = p.graph.initializers.reduce((b, i) => b + i.byteLength, 0);
-      const external = bytes > threshold ? { tempPath: `${file}_data.tmp-${tag}`, location: externalDataName(file) } : null;
+      const external =
+        bytes > threshold ? { tempPath: `${file}_data.tmp-${tag}`, location: externalDataName(file) } : null;
       const modelTemp = `${file}.tmp-${tag}`;
       temps.push(modelTemp, ...(external ? [external.tempPath] : []));
       await writeModel(p.graph, {

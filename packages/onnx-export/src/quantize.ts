@@ -4,7 +4,12 @@
  * scale_j = max|W[:, j]| / 127 and W ≈ q · scale_j; no weight zero point, which is what onnxruntime's
  * fast U8S8 kernels expect.
  */
-export function quantizePerChannel(w: Float32Array, inDim: number, outDim: number, torchLayout: boolean): { q: Int8Array; scale: Float32Array } {
+export function quantizePerChannel(
+  w: Float32Array,
+  inDim: number,
+  outDim: number,
+  torchLayout: boolean,
+): { q: Int8Array; scale: Float32Array } {
   const amax = new Float32Array(outDim);
   if (torchLayout) {
     for (let j = 0; j < outDim; j++) {
@@ -42,7 +47,8 @@ export function quantizePerChannel(w: Float32Array, inDim: number, outDim: numbe
       for (let i = 0, k = j * inDim; i < inDim; i++, k++) put(i * outDim + j, (w[k] as number) * r);
     }
   } else {
-    for (let i = 0; i < inDim; i++) for (let j = 0, k = i * outDim; j < outDim; j++, k++) put(k, (w[k] as number) * (inv[j] as number));
+    for (let i = 0; i < inDim; i++)
+      for (let j = 0, k = i * outDim; j < outDim; j++, k++) put(k, (w[k] as number) * (inv[j] as number));
   }
   return { q, scale };
 }

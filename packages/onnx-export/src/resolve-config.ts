@@ -70,18 +70,28 @@ export interface TextSpec {
 export class Unsupported extends Error {}
 
 const num = (v: unknown, d: number): number => (typeof v === 'number' ? v : d);
-const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [Number(v[0]), Number(v[1])] : [Number(v), Number(v)]);
+const pair = (v: unknown): [number, number] =>
+  Array.isArray(v) ? [Number(v[0]), Number(v[1])] : [Number(v), Number(v)];
 
 function obj(v: unknown): Record<string, unknown> {
   return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
-const CUSTOM_BLOCK_KEYS = ['qk_norm', 'scaled_cosine_attn', 'scale_heads', 'scale_attn_inner', 'scale_attn', 'scale_fc'];
+const CUSTOM_BLOCK_KEYS = [
+  'qk_norm',
+  'scaled_cosine_attn',
+  'scale_heads',
+  'scale_attn_inner',
+  'scale_attn',
+  'scale_fc',
+];
 
 function checkCommon(cfg: Record<string, unknown>, tower: string): void {
   const custom = CUSTOM_BLOCK_KEYS.filter((k) => cfg[k] === true);
   if (cfg.block_type === 'custom' || custom.length) {
-    throw new Unsupported(`${tower} uses open_clip's CustomResidualAttentionBlock (${custom.join(', ') || 'block_type=custom'})`);
+    throw new Unsupported(
+      `${tower} uses open_clip's CustomResidualAttentionBlock (${custom.join(', ') || 'block_type=custom'})`,
+    );
   }
   const nk = Object.keys(obj(cfg.norm_kwargs)).filter((k) => k !== 'eps');
   if (nk.length) throw new Unsupported(`${tower} norm_kwargs ${nk.join(', ')} are not supported (only eps)`);
@@ -96,7 +106,8 @@ function activationOf(quickGelu: boolean, actKwargs: unknown, tower: string): Ac
     if (keys.length) throw new Unsupported(`${tower} act_kwargs ${keys.join(', ')} cannot apply to QuickGELU`);
     return 'quick_gelu';
   }
-  if (keys.some((k) => k !== 'approximate')) throw new Unsupported(`${tower} act_kwargs ${keys.join(', ')} are not supported`);
+  if (keys.some((k) => k !== 'approximate'))
+    throw new Unsupported(`${tower} act_kwargs ${keys.join(', ')} are not supported`);
   const approx = kw.approximate ?? 'none';
   if (approx === 'tanh') return 'gelu_tanh';
   if (approx === 'none') return 'gelu';
@@ -105,17 +116,26 @@ function activationOf(quickGelu: boolean, actKwargs: unknown, tower: string): Ac
 
 function checkModel(model: ModelCfg): void {
   if (model.multimodal_cfg) throw new Unsupported('CoCa models (multimodal_cfg) are not supported');
-  if (typeof model.embed_dim !== 'number') throw new OnnxExportError('bad_config', 'model_cfg.embed_dim is missing; pass the model_cfg object from open_clip_config.json');
+  if (typeof model.embed_dim !== 'number')
+    throw new OnnxExportError(
+      'BAD_CONFIG',
+      'model_cfg.embed_dim is missing; pass the model_cfg object from open_clip_config.json',
+    );
 }
 
 function resolveTimm(model: ModelCfg, v: Record<string, unknown>): TimmVitSpec {
   const name = String(v.timm_model_name);
   const arch = timmSiglipArch(name);
-  if (!arch) throw new Unsupported(`timm vision tower ${name} is not supported (only timm's vit_*_siglip_* MAP-head ViTs are)`);
+  if (!arch)
+    throw new Unsupported(`timm vision tower ${name} is not supported (only timm's vit_*_siglip_* MAP-head ViTs are)`);
   const pool = v.timm_pool ?? 'avg';
-  if (pool !== 'map') throw new Unsupported(`timm vision tower ${name} with timm_pool=${String(pool)} is not supported (only 'map')`);
+  if (pool !== 'map')
+    throw new Unsupported(`timm vision tower ${name} with timm_pool=${String(pool)} is not supported (only 'map')`);
   const proj = (v.timm_proj ?? 'linear') as string;
-  if (proj !== 'none' && proj !== 'linear') throw new Unsupported(`timm vision tower ${name} with timm_proj=${String(proj)} is not supported (only none or linear)`);
+  if (proj !== 'none' && proj !== 'linear')
+    throw new Unsupported(
+      `timm vision tower ${name} with timm_proj=${String(proj)} is not supported (only none or linear)`,
+    );
   return {
     kind: 'timm-vit',
     width: arch.width,
@@ -151,10 +171,13 @@ export function resolveVision(model: ModelCfg): VitSpec | ResNetSpec | TimmVitSp
   }
   checkCommon(v, 'vision_cfg');
   const pos = v.pos_embed_type ?? 'learnable';
-  if (pos !== 'learnable' && pos !== 'sin_cos_2d') throw new Unsupported(`vision pos_embed_type=${String(pos)} is not supported`);
-  if (typeof v.attentional_pool === 'string') throw new Unsupported(`vision attentional_pool='${v.attentional_pool}' (parallel/cascade) is not supported`);
+  if (pos !== 'learnable' && pos !== 'sin_cos_2d')
+    throw new Unsupported(`vision pos_embed_type=${String(pos)} is not supported`);
+  if (typeof v.attentional_pool === 'string')
+    throw new Unsupported(`vision attentional_pool='${v.attentional_pool}' (parallel/cascade) is not supported`);
   const pool = v.pool_type ?? 'tok';
-  if (pool !== 'tok' && pool !== 'avg') throw new Unsupported(`vision pool_type=${String(pool)} returns tokens, not an embedding`);
+  if (pool !== 'tok' && pool !== 'avg')
+    throw new Unsupported(`vision pool_type=${String(pool)} returns tokens, not an embedding`);
   const width = num(v.width, 768);
   const image = pair(v.image_size ?? 224);
   const patch = pair(v.patch_size ?? 16);
@@ -171,7 +194,9 @@ export function resolveVision(model: ModelCfg): VitSpec | ResNetSpec | TimmVitSp
     layerScale: v.ls_init_value != null,
     pool,
     finalLnAfterPool: v.final_ln_after_pool === true,
-    attnPool: v.attentional_pool ? { queries: num(v.attn_pooler_queries, 256), heads: num(v.attn_pooler_heads, 8) } : null,
+    attnPool: v.attentional_pool
+      ? { queries: num(v.attn_pooler_queries, 256), heads: num(v.attn_pooler_heads, 8) }
+      : null,
     outputDim: model.embed_dim,
     eps: num(obj(v.norm_kwargs).eps, 1e-5),
     activation: activationOf(model.quick_gelu === true, v.act_kwargs, 'vision_cfg'),
@@ -181,7 +206,8 @@ export function resolveVision(model: ModelCfg): VitSpec | ResNetSpec | TimmVitSp
 export function resolveText(model: ModelCfg): TextSpec {
   checkModel(model);
   const t = obj(model.text_cfg);
-  if (t.hf_model_name) throw new Unsupported(`HuggingFace text towers (hf_model_name=${String(t.hf_model_name)}) are not supported`);
+  if (t.hf_model_name)
+    throw new Unsupported(`HuggingFace text towers (hf_model_name=${String(t.hf_model_name)}) are not supported`);
   checkCommon(t, 'text_cfg');
   if (t.embed_cls) throw new Unsupported('text embed_cls (CoCa-style class token) is not supported');
   const pool = t.pool_type ?? 'argmax';

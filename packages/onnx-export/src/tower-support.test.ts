@@ -10,22 +10,46 @@ describe('towerSupport', () => {
     expect(towerSupport(rn).vision.supported).toBe(true);
     const siglip: ModelCfg = {
       ...TINY_CFG,
-      vision_cfg: { timm_model_name: 'vit_so400m_patch14_siglip_384', timm_pool: 'map', timm_proj: 'none', image_size: 384 },
+      vision_cfg: {
+        timm_model_name: 'vit_so400m_patch14_siglip_384',
+        timm_pool: 'map',
+        timm_proj: 'none',
+        image_size: 384,
+      },
     };
     expect(towerSupport(siglip).vision.supported).toBe(true);
   });
 
   it('names what it cannot build', () => {
     const cases: Array<[ModelCfg, 'vision' | 'text', RegExp]> = [
-      [{ ...TINY_CFG, vision_cfg: { timm_model_name: 'eva02_large_patch14_clip_224' } }, 'vision', /timm vision tower eva02_large_patch14_clip_224/],
+      [
+        { ...TINY_CFG, vision_cfg: { timm_model_name: 'eva02_large_patch14_clip_224' } },
+        'vision',
+        /timm vision tower eva02_large_patch14_clip_224/,
+      ],
       [{ ...TINY_CFG, vision_cfg: { timm_model_name: 'vit_so400m_patch14_siglip_384' } }, 'vision', /timm_pool=avg/],
-      [{ ...TINY_CFG, vision_cfg: { timm_model_name: 'vit_base_patch16_siglip_224', timm_pool: 'map', timm_proj: 'mlp' } }, 'vision', /timm_proj=mlp/],
+      [
+        {
+          ...TINY_CFG,
+          vision_cfg: { timm_model_name: 'vit_base_patch16_siglip_224', timm_pool: 'map', timm_proj: 'mlp' },
+        },
+        'vision',
+        /timm_proj=mlp/,
+      ],
       [{ ...TINY_CFG, text_cfg: { hf_model_name: 'xlm-roberta-base' } }, 'text', /HuggingFace.*xlm-roberta-base/],
       [{ ...TINY_CFG, multimodal_cfg: { width: 512 } }, 'text', /CoCa/],
-      [{ ...TINY_CFG, vision_cfg: { ...TINY_CFG.vision_cfg, qk_norm: true } }, 'vision', /CustomResidualAttentionBlock \(qk_norm\)/],
+      [
+        { ...TINY_CFG, vision_cfg: { ...TINY_CFG.vision_cfg, qk_norm: true } },
+        'vision',
+        /CustomResidualAttentionBlock \(qk_norm\)/,
+      ],
       [{ ...TINY_CFG, text_cfg: { ...TINY_CFG.text_cfg, embed_cls: true } }, 'text', /embed_cls/],
       [{ ...TINY_CFG, vision_cfg: { ...TINY_CFG.vision_cfg, pool_type: 'none' } }, 'vision', /pool_type=none/],
-      [{ ...TINY_CFG, quick_gelu: true, text_cfg: { ...TINY_CFG.text_cfg, act_kwargs: { approximate: 'tanh' } } }, 'text', /QuickGELU/],
+      [
+        { ...TINY_CFG, quick_gelu: true, text_cfg: { ...TINY_CFG.text_cfg, act_kwargs: { approximate: 'tanh' } } },
+        'text',
+        /QuickGELU/,
+      ],
     ];
     for (const [cfg, tower, reason] of cases) {
       const s = towerSupport(cfg)[tower];

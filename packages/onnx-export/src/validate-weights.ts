@@ -13,7 +13,12 @@ function list(items: string[], max = 12): string {
  * tensors the requested towers read; `known` also covers towers not being exported, and `foreign`
  * prefixes belong to towers this exporter cannot describe (left unchecked).
  */
-export function validateWeights(source: WeightSource, required: WeightShapes, known: Set<string>, foreign: string[]): void {
+export function validateWeights(
+  source: WeightSource,
+  required: WeightShapes,
+  known: Set<string>,
+  foreign: string[],
+): void {
   const missing: string[] = [];
   const wrong: string[] = [];
   for (const [name, shape] of required) {
@@ -28,7 +33,9 @@ export function validateWeights(source: WeightSource, required: WeightShapes, kn
       wrong.push(`${name} has dtype ${info.dtype} (expected a float dtype)`);
     }
   }
-  const extra = source.names().filter((n) => !known.has(n) && !required.has(n) && !foreign.some((p) => n.startsWith(p)));
+  const extra = source
+    .names()
+    .filter((n) => !known.has(n) && !required.has(n) && !foreign.some((p) => n.startsWith(p)));
   if (!missing.length && !wrong.length && !extra.length) return;
   const parts = [
     missing.length ? `missing ${list(missing)}` : '',
@@ -36,7 +43,7 @@ export function validateWeights(source: WeightSource, required: WeightShapes, kn
     wrong.length ? `wrong ${list(wrong)}` : '',
   ].filter(Boolean);
   throw new OnnxExportError(
-    'weights_mismatch',
+    'WEIGHTS_MISMATCH',
     `weights do not match model_cfg: ${parts.join('; ')}; check that the checkpoint and the config belong to the same model`,
   );
 }

@@ -8,8 +8,25 @@ const CASES: Record<string, Record<string, unknown>> = {
   // text: 'eos' pooling, no projection (proj_type none); vision: avg pool with final LN after pooling
   'eos-noproj-avgfinal': {
     embed_dim: 16,
-    vision_cfg: { image_size: 32, layers: 1, width: 32, head_width: 16, patch_size: 8, pool_type: 'avg', final_ln_after_pool: true },
-    text_cfg: { context_length: 12, vocab_size: 300, width: 16, heads: 2, layers: 1, pool_type: 'eos', eos_id: 7, proj_type: 'none' },
+    vision_cfg: {
+      image_size: 32,
+      layers: 1,
+      width: 32,
+      head_width: 16,
+      patch_size: 8,
+      pool_type: 'avg',
+      final_ln_after_pool: true,
+    },
+    text_cfg: {
+      context_length: 12,
+      vocab_size: 300,
+      width: 16,
+      heads: 2,
+      layers: 1,
+      pool_type: 'eos',
+      eos_id: 7,
+      proj_type: 'none',
+    },
   },
   // text: 'first' pooling with layer scale; vision: attentional pool whose width equals embed_dim (packed
   // in_proj_weight), 4 queries averaged, non-square image and patches
@@ -17,10 +34,26 @@ const CASES: Record<string, Record<string, unknown>> = {
     embed_dim: 32,
     quick_gelu: true,
     vision_cfg: {
-      image_size: [32, 48], layers: 1, width: 32, head_width: 8, patch_size: [8, 16], attentional_pool: true,
-      attn_pooler_queries: 4, attn_pooler_heads: 4, pool_type: 'avg', mlp_ratio: 2.5,
+      image_size: [32, 48],
+      layers: 1,
+      width: 32,
+      head_width: 8,
+      patch_size: [8, 16],
+      attentional_pool: true,
+      attn_pooler_queries: 4,
+      attn_pooler_heads: 4,
+      pool_type: 'avg',
+      mlp_ratio: 2.5,
     },
-    text_cfg: { context_length: 10, vocab_size: 300, width: 24, heads: 3, layers: 2, pool_type: 'first', ls_init_value: 0.5 },
+    text_cfg: {
+      context_length: 10,
+      vocab_size: 300,
+      width: 24,
+      heads: 3,
+      layers: 2,
+      pool_type: 'first',
+      ls_init_value: 0.5,
+    },
   },
 };
 

@@ -43,7 +43,9 @@ describe.skipIf(!hasOracle || !needsShared('full-size ViT-B-32 reference'))('ful
       const n = ref.pixels.dims[0] as number;
       const img = compare(await embedImages(path.join(out, 'vision.onnx'), ref), ref.image.data, n);
       const txt = compare(await embedTexts(path.join(out, 'text.onnx'), ref), ref.text.data, n);
-      console.log(`ViT-B-32 export ${exportMs.toFixed(0)} ms; image ${JSON.stringify(img)}; text ${JSON.stringify(txt)}`);
+      console.log(
+        `ViT-B-32 export ${exportMs.toFixed(0)} ms; image ${JSON.stringify(img)}; text ${JSON.stringify(txt)}`,
+      );
       console.log(JSON.stringify(Object.fromEntries(r.towers.map((t) => [t.tower, t.nodeCounts]))));
       expect(img.minCos).toBeGreaterThanOrEqual(0.99999);
       expect(img.maxRel).toBeLessThanOrEqual(1e-4);

@@ -40,7 +40,13 @@ export class WeightLoader {
   }
 
   /** An initializer whose float values come from `compute`, stored as `dataType` (float32 or float16). */
-  computed(g: GraphBuilder, hint: string, dims: number[], dataType: DataTypeId, compute: () => Promise<Float32Array>): string {
+  computed(
+    g: GraphBuilder,
+    hint: string,
+    dims: number[],
+    dataType: DataTypeId,
+    compute: () => Promise<Float32Array>,
+  ): string {
     return g.initializer(hint, dims, dataType, async () => {
       const v = await compute();
       return dataType === DataType.FLOAT16 ? asBytes(float32ToFloat16(v)) : asBytes(v);
@@ -57,25 +63,36 @@ export class WeightLoader {
     const rowElems = rest.reduce((a, b) => a * b, 1);
     const [r0, r1] = rows ?? [0, n0 ?? 1];
     const dims = info.shape.length ? [r1 - r0, ...rest] : [];
-    const same = (info.dtype === 'F32' && dataType === DataType.FLOAT) || (info.dtype === 'F16' && dataType === DataType.FLOAT16);
+    const same =
+      (info.dtype === 'F32' && dataType === DataType.FLOAT) || (info.dtype === 'F16' && dataType === DataType.FLOAT16);
     const chunks = this.source.chunks;
     const span = same && !rows ? (this.source.span?.(name) ?? null) : null;
     if (span) return g.initializer(hint, dims, dataType, () => span);
     if (same && !rows && chunks) return g.initializer(hint, dims, dataType, () => chunks.call(this.source, name));
     if (!rows && chunks && (dataType === DataType.FLOAT || dataType === DataType.FLOAT16)) {
       // converted chunk by chunk, so large tensors (token embeddings) never sit in memory whole
-      return g.initializer(hint, dims, dataType, () => convertChunks(chunks.call(this.source, name), info.dtype as 'F32', dataType));
+      return g.initializer(hint, dims, dataType, () =>
+        convertChunks(chunks.call(this.source, name), info.dtype as 'F32', dataType),
+      );
     }
     if (same) {
       const size = dtypeSize(info.dtype as 'F32');
-      return g.initializer(hint, dims, dataType, async () => (await this.entry(name)).bytes.subarray(r0 * rowElems * size, r1 * rowElems * size));
+      return g.initializer(hint, dims, dataType, async () =>
+        (await this.entry(name)).bytes.subarray(r0 * rowElems * size, r1 * rowElems * size),
+      );
     }
-    return this.computed(g, hint, dims, dataType, async () => (await this.f32(name)).subarray(r0 * rowElems, r1 * rowElems));
+    return this.computed(g, hint, dims, dataType, async () =>
+      (await this.f32(name)).subarray(r0 * rowElems, r1 * rowElems),
+    );
   }
 }
 
 /** Re-encodes a float tensor's chunks to float32 or float16, carrying partial elements across chunks. */
-async function* convertChunks(src: AsyncIterable<Uint8Array>, from: 'F32' | 'F16' | 'BF16' | 'F64', to: DataTypeId): AsyncIterable<Uint8Array> {
+async function* convertChunks(
+  src: AsyncIterable<Uint8Array>,
+  from: 'F32' | 'F16' | 'BF16' | 'F64',
+  to: DataTypeId,
+): AsyncIterable<Uint8Array> {
   const size = dtypeSize(from);
   let carry = new Uint8Array(0);
   for await (const chunk of src) {

@@ -20,6 +20,12 @@ export function weightSourceFromSafetensors(file: SafetensorsLike): WeightSource
     },
     read: (name) => file.readTensor(name),
     ...(chunks ? { chunks: (name: string) => chunks.call(file, name) } : {}),
-    ...(readInto ? { span: (name: string) => ({ readInto: (offset: number, target: Uint8Array) => readInto.call(file, name, offset, target) }) } : {}),
+    ...(readInto
+      ? {
+          span: (name: string) => ({
+            readInto: (offset: number, target: Uint8Array) => readInto.call(file, name, offset, target),
+          }),
+        }
+      : {}),
   };
 }

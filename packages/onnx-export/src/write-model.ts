@@ -143,7 +143,7 @@ class Sink {
     if (this.failure) throw this.failure;
   }
   private async writeAll(b: Uint8Array, at: number): Promise<void> {
-    for (let done = 0; done < b.byteLength; ) {
+    for (let done = 0; done < b.byteLength;) {
       const { bytesWritten } = await this.fh.write(b, done, b.byteLength - done, at + done);
       done += bytesWritten;
     }
@@ -152,7 +152,12 @@ class Sink {
 
 type Produced = Uint8Array | AsyncIterable<Uint8Array> | SpanCopy;
 
-async function streamData(init: Initializer, produced: Produced, sink: Sink, onBytes?: (n: number) => void): Promise<void> {
+async function streamData(
+  init: Initializer,
+  produced: Produced,
+  sink: Sink,
+  onBytes?: (n: number) => void,
+): Promise<void> {
   if (isSpanCopy(produced)) return sink.copy(produced, init.byteLength, onBytes);
   let n = 0;
   const chunks: AsyncIterable<Uint8Array> | Uint8Array[] = produced instanceof Uint8Array ? [produced] : produced;
@@ -210,7 +215,10 @@ export async function writeModel(g: GraphBuilder, opts: WriteOptions): Promise<v
     input: g.inputs.map(valueInfo),
     output: g.outputs.map(valueInfo),
   }).finish();
-  const opsetImport = [{ domain: '', version: g.opset }, ...[...g.domains].map(([domain, version]) => ({ domain, version }))];
+  const opsetImport = [
+    { domain: '', version: g.opset },
+    ...[...g.domains].map(([domain, version]) => ({ domain, version })),
+  ];
   const modelHead = ModelProto.encode({
     ir_version: irVersionFor(g.opset),
     opset_import: opsetImport,

@@ -28,8 +28,18 @@ export async function decodeImage(input: string | Buffer): Promise<DecodedImage>
     const img = sharp(input, { failOn: 'error', ignoreIcc: true });
     if (meta.space === 'cmyk') {
       // Keep the stored CMYK bands: without pipelineColourspace, libvips round-trips them through an ICC profile.
-      const { data, info } = await img.pipelineColourspace('cmyk').toColourspace('cmyk').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-      return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 4, mode: 'cmyk' };
+      const { data, info } = await img
+        .pipelineColourspace('cmyk')
+        .toColourspace('cmyk')
+        .raw({ depth: 'uchar' })
+        .toBuffer({ resolveWithObject: true });
+      return {
+        data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+        width: info.width,
+        height: info.height,
+        channels: 4,
+        mode: 'cmyk',
+      };
     }
     const pipeline = meta.hasAlpha ? img.toColourspace('srgb').ensureAlpha() : img.toColourspace('srgb').removeAlpha();
     const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
@@ -45,7 +55,11 @@ export async function decodeImage(input: string | Buffer): Promise<DecodedImage>
   } catch (e) {
     if (e instanceof PreprocessError) throw e;
     const why = (e as Error).message.split('\n')[0];
-    throw new PreprocessError('IMAGE_UNREADABLE', `cannot decode ${name}: ${why}; check that it is a valid image file`, typeof input === 'string' ? input : undefined);
+    throw new PreprocessError(
+      'IMAGE_UNREADABLE',
+      `cannot decode ${name}: ${why}; check that it is a valid image file`,
+      typeof input === 'string' ? input : undefined,
+    );
   }
 }
 

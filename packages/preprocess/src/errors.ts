@@ -1,12 +1,15 @@
+import { CliphubError } from '@cliphub/core';
+
+export type PreprocessErrorCode = 'IMAGE_UNREADABLE' | 'BAD_CONFIG';
+
 /** A preprocessing failure caused by its input (an unreadable image, a bad config): exit code 2. */
-export class PreprocessError extends Error {
-  readonly exitCode = 2;
+export class PreprocessError extends CliphubError<PreprocessErrorCode> {
+  override name = 'PreprocessError';
   constructor(
-    readonly code: 'IMAGE_UNREADABLE' | 'BAD_CONFIG',
+    code: PreprocessErrorCode,
     message: string,
     readonly file?: string,
   ) {
-    super(message);
-    this.name = 'PreprocessError';
+    super(code, message);
   }
 }

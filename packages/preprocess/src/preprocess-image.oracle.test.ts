@@ -45,7 +45,15 @@ print(json.dumps(open_clip.__version__))
 
 const OPENAI = { mean: [0.48145466, 0.4578275, 0.40821073], std: [0.26862954, 0.26130258, 0.27577711] };
 const SIGLIP = { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
-interface Case { key: string; image: string; w: number; h: number; mode: string; fmt: 'png' | 'jpg'; cfg: PreprocessCfg }
+interface Case {
+  key: string;
+  image: string;
+  w: number;
+  h: number;
+  mode: string;
+  fmt: 'png' | 'jpg';
+  cfg: PreprocessCfg;
+}
 
 const images = [
   { image: 'rgb-odd.png', w: 333, h: 251, mode: 'RGB', fmt: 'png' },
@@ -85,7 +93,9 @@ describe.skipIf(!hasOracle)('preprocessImage vs open_clip image_transform on gen
         worstMean = Math.max(worstMean, mean);
         worstMax = Math.max(worstMax, max);
       }
-      console.log(`${rows.join('\n')}\nworst over ${cases.length}: mean|d| ${worstMean.toExponential(2)} max|d| ${worstMax.toExponential(2)}`);
+      console.log(
+        `${rows.join('\n')}\nworst over ${cases.length}: mean|d| ${worstMean.toExponential(2)} max|d| ${worstMax.toExponential(2)}`,
+      );
       expect(worstMean).toBeLessThanOrEqual(0.02);
       expect(worstMax).toBeLessThanOrEqual(0.5);
     }
@@ -105,7 +115,9 @@ describe.skipIf(!hasOracle)('preprocessImage vs open_clip image_transform on gen
       expect(err).toBeInstanceOf(PreprocessError);
       expect(err).toMatchObject({ code: 'IMAGE_UNREADABLE', exitCode: 2, file: bad });
       expect((err as Error).message).toContain(bad);
-      await expect(preprocessImage(path.join(dir, 'missing.png'), cfg)).rejects.toMatchObject({ code: 'IMAGE_UNREADABLE' });
+      await expect(preprocessImage(path.join(dir, 'missing.png'), cfg)).rejects.toMatchObject({
+        code: 'IMAGE_UNREADABLE',
+      });
       await expect(preprocessImage(a, { ...cfg, size: 0 })).rejects.toMatchObject({ code: 'BAD_CONFIG', exitCode: 2 });
     }
   });

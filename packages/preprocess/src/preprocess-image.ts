@@ -23,10 +23,14 @@ export function checkCfg(cfg: PreprocessCfg): [number, number] {
   const bad = (what: string): never => {
     throw new PreprocessError('BAD_CONFIG', `preprocess config: ${what}; fix the model's preprocess_cfg`);
   };
-  if (!Number.isInteger(h) || !Number.isInteger(w) || h < 1 || w < 1) bad(`size ${JSON.stringify(cfg.size)} is not a positive integer or [h, w]`);
-  if (cfg.mean.length !== 3 || cfg.std.length !== 3 || cfg.std.some((s) => !(s > 0))) bad('mean and std need 3 values each, std > 0');
-  if (!['bicubic', 'bilinear'].includes(cfg.interpolation)) bad(`interpolation ${JSON.stringify(cfg.interpolation)} is not bicubic or bilinear`);
-  if (!['shortest', 'longest', 'squash'].includes(cfg.resize_mode)) bad(`resize_mode ${JSON.stringify(cfg.resize_mode)} is not shortest, longest or squash`);
+  if (!Number.isInteger(h) || !Number.isInteger(w) || h < 1 || w < 1)
+    bad(`size ${JSON.stringify(cfg.size)} is not a positive integer or [h, w]`);
+  if (cfg.mean.length !== 3 || cfg.std.length !== 3 || cfg.std.some((s) => !(s > 0)))
+    bad('mean and std need 3 values each, std > 0');
+  if (!['bicubic', 'bilinear'].includes(cfg.interpolation))
+    bad(`interpolation ${JSON.stringify(cfg.interpolation)} is not bicubic or bilinear`);
+  if (!['shortest', 'longest', 'squash'].includes(cfg.resize_mode))
+    bad(`resize_mode ${JSON.stringify(cfg.resize_mode)} is not shortest, longest or squash`);
   return [h, w];
 }
 
@@ -59,7 +63,8 @@ function cropOrPad(img: RawImage, th: number, tw: number, fill: readonly number[
     const data = new Uint8Array(pw * ph * c);
     for (let p = 0; p < pw * ph; p++) data.set(fill, p * c);
     const row = img.width * c;
-    for (let y = 0; y < img.height; y++) data.set(img.data.subarray(y * row, (y + 1) * row), ((y + top) * pw + left) * c);
+    for (let y = 0; y < img.height; y++)
+      data.set(img.data.subarray(y * row, (y + 1) * row), ((y + top) * pw + left) * c);
     src = { data, width: pw, height: ph, channels: c };
     if (pw === tw && ph === th) return src;
   }
@@ -90,13 +95,19 @@ export function transformPixels(decoded: DecodedImage, cfg: PreprocessCfg): RawI
 }
 
 /** ToTensor + Normalize: float32 [3, H, W], (v / 255 - mean) / std in float32 like torch. */
-export function normalizeToChw(img: RawImage, cfg: PreprocessCfg, out = new Float32Array(3 * img.width * img.height), offset = 0): Float32Array {
+export function normalizeToChw(
+  img: RawImage,
+  cfg: PreprocessCfg,
+  out = new Float32Array(3 * img.width * img.height),
+  offset = 0,
+): Float32Array {
   const plane = img.width * img.height;
   const f = Math.fround;
   for (let c = 0; c < 3; c++) {
     const mean = f(cfg.mean[c] as number);
     const std = f(cfg.std[c] as number);
-    for (let p = 0; p < plane; p++) out[offset + c * plane + p] = f(f(f((img.data[p * 3 + c] as number) / 255) - mean) / std);
+    for (let p = 0; p < plane; p++)
+      out[offset + c * plane + p] = f(f(f((img.data[p * 3 + c] as number) / 255) - mean) / std);
   }
   return out;
 }

@@ -10,7 +10,12 @@ describe('resample (Pillow fixed-point antialiasing)', () => {
 
   it('keeps a flat image flat in both directions and both filters', () => {
     for (const interp of ['bicubic', 'bilinear'] as const) {
-      const out = resample(img(37, 23, () => 200), 11, 64, interp);
+      const out = resample(
+        img(37, 23, () => 200),
+        11,
+        64,
+        interp,
+      );
       expect([out.width, out.height]).toEqual([11, 64]);
       expect(new Set(out.data)).toEqual(new Set([200]));
     }
@@ -32,11 +37,25 @@ describe('resample (Pillow fixed-point antialiasing)', () => {
   });
 
   it('rejects bad configs with a typed error', () => {
-    const ok: PreprocessCfg = { size: 224, mean: [0, 0, 0], std: [1, 1, 1], interpolation: 'bicubic', resize_mode: 'shortest' };
+    const ok: PreprocessCfg = {
+      size: 224,
+      mean: [0, 0, 0],
+      std: [1, 1, 1],
+      interpolation: 'bicubic',
+      resize_mode: 'shortest',
+    };
     expect(checkCfg(ok)).toEqual([224, 224]);
     expect(checkCfg({ ...ok, size: [96, 160] })).toEqual([96, 160]);
-    for (const bad of [{ size: 0 }, { std: [1, 0, 1] }, { mean: [0, 0] }, { interpolation: 'lanczos' }, { resize_mode: 'crop' }]) {
-      expect(() => checkCfg({ ...ok, ...bad } as PreprocessCfg)).toThrow(expect.objectContaining({ code: 'BAD_CONFIG', exitCode: 2 }));
+    for (const bad of [
+      { size: 0 },
+      { std: [1, 0, 1] },
+      { mean: [0, 0] },
+      { interpolation: 'lanczos' },
+      { resize_mode: 'crop' },
+    ]) {
+      expect(() => checkCfg({ ...ok, ...bad } as PreprocessCfg)).toThrow(
+        expect.objectContaining({ code: 'BAD_CONFIG', exitCode: 2 }),
+      );
     }
   });
 });

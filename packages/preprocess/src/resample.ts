@@ -12,7 +12,7 @@ export type Interpolation = 'bicubic' | 'bilinear';
 const PRECISION_BITS = 32 - 8 - 2;
 
 const FILTERS: Record<Interpolation, { support: number; fn: (x: number) => number }> = {
-  bilinear: { support: 1, fn: (x) => (x < 0 ? -x : x) < 1 ? 1 - Math.abs(x) : 0 },
+  bilinear: { support: 1, fn: (x) => ((x < 0 ? -x : x) < 1 ? 1 - Math.abs(x) : 0) },
   bicubic: {
     support: 2,
     fn: (x) => {

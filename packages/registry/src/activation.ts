@@ -5,7 +5,8 @@ import type { Activation, ModelCfg, TowerActivations } from './types.js';
 /** open_clip's rule for its own towers: QuickGELU if quick_gelu, else nn.GELU, then act_kwargs applied. */
 function nativeActivation(quickGelu: boolean, actKwargs: unknown): Activation {
   if (quickGelu) return 'quick_gelu';
-  const approximate = actKwargs && typeof actKwargs === 'object' ? (actKwargs as { approximate?: unknown }).approximate : undefined;
+  const approximate =
+    actKwargs && typeof actKwargs === 'object' ? (actKwargs as { approximate?: unknown }).approximate : undefined;
   return approximate === 'tanh' ? 'gelu_tanh' : 'gelu';
 }
 
@@ -35,7 +36,9 @@ export function activationOf(modelCfg: ModelCfg): TowerActivations {
       vision = towers.timm[String(v.timm_model_name)]?.activation ?? 'unknown';
   }
   const text: Activation =
-    textTowerOf(modelCfg) === 'hf-text' ? (towers.hf[String(t.hf_model_name)]?.activation ?? 'unknown') : nativeActivation(quick, t.act_kwargs);
+    textTowerOf(modelCfg) === 'hf-text'
+      ? (towers.hf[String(t.hf_model_name)]?.activation ?? 'unknown')
+      : nativeActivation(quick, t.act_kwargs);
   const out: TowerActivations = { vision, text };
   // CoCa's decoder takes quick_gelu but not act_kwargs (coca_model._build_text_decoder_tower).
   if (modelCfg.multimodal_cfg) out.multimodal = quick ? 'quick_gelu' : 'gelu';

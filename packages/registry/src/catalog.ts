@@ -57,7 +57,8 @@ export function catalog(): Catalog {
     };
     const base = name.endsWith(QUICKGELU_SUFFIX) ? name.slice(0, -QUICKGELU_SUFFIX.length) : null;
     const baseCfg = base ? data.architectures.architectures[base]?.config : undefined;
-    if (base && baseCfg && withoutQuickGelu(baseCfg as ModelCfg) === withoutQuickGelu(cfg)) info.quickGeluAliasOf = base;
+    if (base && baseCfg && withoutQuickGelu(baseCfg as ModelCfg) === withoutQuickGelu(cfg))
+      info.quickGeluAliasOf = base;
     byArch.set(name, info);
   }
   // An alias has the same shapes as its base, so the base's profile applies (upstream profiles only the base).

@@ -9,7 +9,10 @@ export const OPEN_CLIP_CONFIG = 'open_clip_config.json';
 export function parseOpenClipConfig(config: unknown, source: string): OpenClipConfig {
   const parsed = openClipConfigSchema.safeParse(config);
   if (!parsed.success) {
-    throw new RegistryError('BAD_CONFIG', `${source} is not a valid open_clip config (${describeIssues(parsed.error)}); it needs {model_cfg: {embed_dim, vision_cfg, text_cfg}, preprocess_cfg?} as open_clip's push_to_hf_hub writes it.`);
+    throw new RegistryError(
+      'BAD_CONFIG',
+      `${source} is not a valid open_clip config (${describeIssues(parsed.error)}); it needs {model_cfg: {embed_dim, vision_cfg, text_cfg}, preprocess_cfg?} as open_clip's push_to_hf_hub writes it.`,
+    );
   }
   return parsed.data;
 }
@@ -17,7 +20,10 @@ export function parseOpenClipConfig(config: unknown, source: string): OpenClipCo
 /** Reads DIR/open_clip_config.json; a missing file names the subfolders that do have one. */
 export function readOpenClipConfigDir(dir: string): OpenClipConfig {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new RegistryError('NO_CONFIG', `local model folder ${dir} does not exist; pass a folder that holds ${OPEN_CLIP_CONFIG}.`);
+    throw new RegistryError(
+      'NO_CONFIG',
+      `local model folder ${dir} does not exist; pass a folder that holds ${OPEN_CLIP_CONFIG}.`,
+    );
   }
   const file = path.join(dir, OPEN_CLIP_CONFIG);
   if (!existsSync(file)) {
@@ -25,7 +31,11 @@ export function readOpenClipConfigDir(dir: string): OpenClipConfig {
       .filter((d) => d.isDirectory() && existsSync(path.join(dir, d.name, OPEN_CLIP_CONFIG)))
       .map((d) => path.join(dir, d.name))
       .slice(0, 3);
-    throw new RegistryError('NO_CONFIG', `${dir} has no ${OPEN_CLIP_CONFIG}; point at the folder open_clip's push_to_hf_hub (or cliphub convert) wrote.`, nearby);
+    throw new RegistryError(
+      'NO_CONFIG',
+      `${dir} has no ${OPEN_CLIP_CONFIG}; point at the folder open_clip's push_to_hf_hub (or cliphub convert) wrote.`,
+      nearby,
+    );
   }
   let raw: unknown;
   try {
@@ -50,11 +60,16 @@ const PREFERRED = [
 
 /** The checkpoint open_clip would load from a local-dir: a preferred name, else the first (safetensors first). */
 export function findCheckpointInDir(dir: string): string | null {
-  const files = readdirSync(dir).filter((f) => /\.(safetensors|bin|pth)$/.test(f) && statSync(path.join(dir, f)).isFile());
+  const files = readdirSync(dir).filter(
+    (f) => /\.(safetensors|bin|pth)$/.test(f) && statSync(path.join(dir, f)).isFile(),
+  );
   if (files.length === 0) return null;
   const preferred = PREFERRED.find((p) => files.includes(p));
   if (preferred) return path.join(dir, preferred);
   files.sort();
-  const sorted = [...files.filter((f) => f.endsWith('.safetensors')), ...files.filter((f) => !f.endsWith('.safetensors'))];
+  const sorted = [
+    ...files.filter((f) => f.endsWith('.safetensors')),
+    ...files.filter((f) => !f.endsWith('.safetensors')),
+  ];
   return path.join(dir, sorted[0]!);
 }

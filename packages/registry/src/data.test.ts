@@ -34,7 +34,10 @@ describe('committed registry data', () => {
   });
 
   it('stays compact', () => {
-    const total = ['architectures.json', 'pretrained.json', 'towers.json'].reduce((n, f) => n + statSync(path.join(dir, f)).size, 0);
+    const total = ['architectures.json', 'pretrained.json', 'towers.json'].reduce(
+      (n, f) => n + statSync(path.join(dir, f)).size,
+      0,
+    );
     expect(total).toBeLessThan(400 * 1024);
   });
 

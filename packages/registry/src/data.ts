@@ -43,11 +43,17 @@ function readValidated<T>(file: string, schema: z.ZodType<T>): T {
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new RegistryError('BAD_DATA', `registry data ${file} is not readable JSON (${(e as Error).message}); regenerate it with tools/registry/generate.mjs`);
+    throw new RegistryError(
+      'BAD_DATA',
+      `registry data ${file} is not readable JSON (${(e as Error).message}); regenerate it with tools/registry/generate.mjs`,
+    );
   }
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    throw new RegistryError('BAD_DATA', `registry data ${file} fails its schema: ${describeIssues(parsed.error)}; regenerate it with tools/registry/generate.mjs`);
+    throw new RegistryError(
+      'BAD_DATA',
+      `registry data ${file} fails its schema: ${describeIssues(parsed.error)}; regenerate it with tools/registry/generate.mjs`,
+    );
   }
   return parsed.data;
 }

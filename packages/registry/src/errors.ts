@@ -1,3 +1,5 @@
+import { CliphubError } from '@cliphub/core';
+
 /** Why the registry refused: the code is stable for scripts, the message says what to do. */
 export type RegistryErrorCode =
   | 'UNKNOWN_MODEL'
@@ -10,16 +12,14 @@ export type RegistryErrorCode =
   | 'NAME_TAKEN';
 
 /** A registry error. exitCode 2 = bad input (the user can fix the spec or file); 1 = the Hub could not be reached. */
-export class RegistryError extends Error {
+export class RegistryError extends CliphubError<RegistryErrorCode> {
   override name = 'RegistryError';
-  readonly exitCode: 1 | 2;
   constructor(
-    readonly code: RegistryErrorCode,
+    code: RegistryErrorCode,
     message: string,
     readonly suggestions: string[] = [],
     exitCode: 1 | 2 = 2,
   ) {
-    super(suggestions.length > 0 ? `${message} Did you mean: ${suggestions.join(', ')}?` : message);
-    this.exitCode = exitCode;
+    super(code, suggestions.length > 0 ? `${message} Did you mean: ${suggestions.join(', ')}?` : message, { exitCode });
   }
 }

@@ -31,15 +31,26 @@ describe('default hf-hub config loader', () => {
 
   it('fetches from HF_ENDPOINT when not cached; 404 is bad input, network failure exit 1', async () => {
     const seen: string[] = [];
-    const ok = (async (url: string) => (seen.push(url), new Response(JSON.stringify({ from: 'net' }), { status: 200 }))) as unknown as typeof fetch;
-    expect(await makeDefaultHubConfigLoader({ HF_HOME: tmp.dir, HF_ENDPOINT: 'http://mirror/' }, ok)('org/other', 'v2')).toEqual({ from: 'net' });
+    const ok = (async (url: string) => (
+      seen.push(url),
+      new Response(JSON.stringify({ from: 'net' }), { status: 200 })
+    )) as unknown as typeof fetch;
+    expect(
+      await makeDefaultHubConfigLoader({ HF_HOME: tmp.dir, HF_ENDPOINT: 'http://mirror/' }, ok)('org/other', 'v2'),
+    ).toEqual({ from: 'net' });
     expect(seen).toEqual(['http://mirror/org/other/resolve/v2/open_clip_config.json']);
     const missing = (async () => new Response('nope', { status: 404 })) as unknown as typeof fetch;
-    await expect(makeDefaultHubConfigLoader({ HF_HOME: tmp.dir }, missing)('org/other')).rejects.toMatchObject({ code: 'NO_CONFIG', exitCode: 2 });
+    await expect(makeDefaultHubConfigLoader({ HF_HOME: tmp.dir }, missing)('org/other')).rejects.toMatchObject({
+      code: 'NO_CONFIG',
+      exitCode: 2,
+    });
     const down = (async () => {
       throw new TypeError('fetch failed');
     }) as unknown as typeof fetch;
-    const e: unknown = await makeDefaultHubConfigLoader({ HF_HOME: tmp.dir }, down)('org/other').catch((x: unknown) => x);
+    const e: unknown = await makeDefaultHubConfigLoader(
+      { HF_HOME: tmp.dir },
+      down,
+    )('org/other').catch((x: unknown) => x);
     expect(e).toBeInstanceOf(RegistryError);
     expect(e).toMatchObject({ code: 'HUB_UNREACHABLE', exitCode: 1 });
   });

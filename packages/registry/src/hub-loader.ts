@@ -13,7 +13,12 @@ export function hfHubCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** The cached open_clip_config.json of repo@revision in huggingface_hub's layout, or null. */
-export function cachedHubFile(repo: string, revision: string, file: string, env: NodeJS.ProcessEnv = process.env): string | null {
+export function cachedHubFile(
+  repo: string,
+  revision: string,
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string | null {
   const repoDir = path.join(hfHubCacheDir(env), `models--${repo.replace(/\//g, '--')}`);
   if (!existsSync(repoDir)) return null;
   let commit = revision;
@@ -36,7 +41,10 @@ function cachedSnapshots(repo: string, env: NodeJS.ProcessEnv): string[] {
  * Default loader for hf-hub: specs: the local huggingface_hub cache first (refs/REV -> snapshot),
  * then `${HF_ENDPOINT}/REPO/resolve/REV/open_clip_config.json`. The Hub client package may replace it.
  */
-export function makeDefaultHubConfigLoader(env: NodeJS.ProcessEnv = process.env, fetchImpl: typeof fetch = fetch): HubConfigLoader {
+export function makeDefaultHubConfigLoader(
+  env: NodeJS.ProcessEnv = process.env,
+  fetchImpl: typeof fetch = fetch,
+): HubConfigLoader {
   return async (repo, revision = 'main') => {
     const cached = cachedHubFile(repo, revision, OPEN_CLIP_CONFIG, env);
     if (cached) return JSON.parse(readFileSync(cached, 'utf8')) as unknown;
@@ -55,13 +63,25 @@ export function makeDefaultHubConfigLoader(env: NodeJS.ProcessEnv = process.env,
       );
     }
     if (res.status === 404 || res.status === 401) {
-      throw new RegistryError('NO_CONFIG', `hf-hub:${repo}@${revision} has no ${OPEN_CLIP_CONFIG} (HTTP ${res.status}); check the repo name, or that it is an open_clip model.`);
+      throw new RegistryError(
+        'NO_CONFIG',
+        `hf-hub:${repo}@${revision} has no ${OPEN_CLIP_CONFIG} (HTTP ${res.status}); check the repo name, or that it is an open_clip model.`,
+      );
     }
-    if (!res.ok) throw new RegistryError('HUB_UNREACHABLE', `fetching ${url} failed with HTTP ${res.status}; retry later or check HF_ENDPOINT.`, [], 1);
+    if (!res.ok)
+      throw new RegistryError(
+        'HUB_UNREACHABLE',
+        `fetching ${url} failed with HTTP ${res.status}; retry later or check HF_ENDPOINT.`,
+        [],
+        1,
+      );
     try {
       return (await res.json()) as unknown;
     } catch (e) {
-      throw new RegistryError('BAD_CONFIG', `${url} is not valid JSON (${(e as Error).message}); the repo's ${OPEN_CLIP_CONFIG} is broken.`);
+      throw new RegistryError(
+        'BAD_CONFIG',
+        `${url} is not valid JSON (${(e as Error).message}); the repo's ${OPEN_CLIP_CONFIG} is broken.`,
+      );
     }
   };
 }

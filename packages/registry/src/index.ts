@@ -13,7 +13,13 @@ export { resolveFromOpenClipConfig } from './resolve-config.js';
 export { parseSpec, cleanTag, type ParsedSpec } from './spec.js';
 export { closestNames, editDistance } from './suggest.js';
 export { makeDefaultHubConfigLoader, hfHubCacheDir, cachedHubFile, type HubConfigLoader } from './hub-loader.js';
-export { addLocalModel, readUserRegistry, userRegistryFile, type UserModel, type AddLocalModelOptions } from './user-registry.js';
+export {
+  addLocalModel,
+  readUserRegistry,
+  userRegistryFile,
+  type UserModel,
+  type AddLocalModelOptions,
+} from './user-registry.js';
 export { findCheckpointInDir, readOpenClipConfigDir, parseOpenClipConfig } from './config-file.js';
 export { loadRegistryData, registryDataDir, type RegistryData } from './data.js';
 export { openClipConfigSchema, modelCfgSchema } from './schema.js';

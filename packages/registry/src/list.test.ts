@@ -13,7 +13,13 @@ describe('listPretrained', () => {
     const all = listPretrained({}, none);
     expect(all).toHaveLength(196);
     const b32 = all.find((e) => e.name === 'ViT-B-32:laion2b_s34b_b79k')!;
-    expect(b32).toMatchObject({ family: 'native-vit', mparams: 151.28, imageSize: [224, 224], contextLength: 77, quickGelu: false });
+    expect(b32).toMatchObject({
+      family: 'native-vit',
+      mparams: 151.28,
+      imageSize: [224, 224],
+      contextLength: 77,
+      quickGelu: false,
+    });
     expect(b32.imagenet1k).toBeCloseTo(0.6656, 4);
     // A -quickgelu alias borrows its base's profile and results for the same weights, and says so.
     const alias = all.find((e) => e.name === 'ViT-B-16-quickgelu:openai')!;
@@ -44,7 +50,16 @@ describe('listPretrained', () => {
       expect(listPretrained({}, { registryFile: file })).toHaveLength(196);
       const dir = path.join(tmp.dir, 'my-model');
       mkdirSync(dir);
-      writeFileSync(path.join(dir, 'open_clip_config.json'), JSON.stringify({ model_cfg: { embed_dim: 8, vision_cfg: { image_size: 32, layers: 1, width: 16, patch_size: 8 }, text_cfg: {} } }));
+      writeFileSync(
+        path.join(dir, 'open_clip_config.json'),
+        JSON.stringify({
+          model_cfg: {
+            embed_dim: 8,
+            vision_cfg: { image_size: 32, layers: 1, width: 16, patch_size: 8 },
+            text_cfg: {},
+          },
+        }),
+      );
       addLocalModel(dir, { registryFile: file });
       addLocalModel(dir, { registryFile: file }); // re-adding replaces
       expect(readUserRegistry(file)).toHaveLength(1);

@@ -74,11 +74,16 @@ export function listPretrained(filter: PretrainedFilter = {}, options: ListOptio
     const f = filter.family.toLowerCase();
     const families = knownFamilies();
     if (!families.some((n) => n.includes(f))) {
-      throw new RegistryError('UNKNOWN_MODEL', `no family matches '${filter.family}'; families are ${families.join(', ')}.`, closestNames(filter.family, families));
+      throw new RegistryError(
+        'UNKNOWN_MODEL',
+        `no family matches '${filter.family}'; families are ${families.join(', ')}.`,
+        closestNames(filter.family, families),
+      );
     }
     out = out.filter((e) => [e.family, e.visionTower, e.textTower].some((n) => n.includes(f)));
   }
-  if (filter.minImagenet !== undefined) out = out.filter((e) => e.imagenet1k !== null && e.imagenet1k >= filter.minImagenet!);
+  if (filter.minImagenet !== undefined)
+    out = out.filter((e) => e.imagenet1k !== null && e.imagenet1k >= filter.minImagenet!);
   if (filter.maxParams !== undefined) out = out.filter((e) => e.mparams !== null && e.mparams <= filter.maxParams!);
   if (filter.quickGelu !== undefined) out = out.filter((e) => e.quickGelu === filter.quickGelu);
   if (filter.arch !== undefined) out = out.filter((e) => e.arch === filter.arch);

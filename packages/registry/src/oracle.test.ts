@@ -30,32 +30,87 @@ interface LocalDecision {
 }
 
 const PAIRS = [
-  'RN50:openai', 'RN50-quickgelu:openai', 'RN101:yfcc15m', 'RN50x4:openai',
-  'ViT-B-32:openai', 'ViT-B-32-quickgelu:metaclip_400m', 'ViT-B-32:laion2b_s34b_b79k', 'ViT-B-16:dfn2b',
-  'ViT-L-14-336:openai', 'ViT-H-14-378-quickgelu:dfn5b', 'ViT-H-14-worldwide:metaclip2_worldwide', 'ViT-H-14-worldwide-378:metaclip2_worldwide',
+  'RN50:openai',
+  'RN50-quickgelu:openai',
+  'RN101:yfcc15m',
+  'RN50x4:openai',
+  'ViT-B-32:openai',
+  'ViT-B-32-quickgelu:metaclip_400m',
+  'ViT-B-32:laion2b_s34b_b79k',
+  'ViT-B-16:dfn2b',
+  'ViT-L-14-336:openai',
+  'ViT-H-14-378-quickgelu:dfn5b',
+  'ViT-H-14-worldwide:metaclip2_worldwide',
+  'ViT-H-14-worldwide-378:metaclip2_worldwide',
   'ViT-L-14-CLIPA:datacomp1b',
-  'roberta-ViT-B-32:laion2b_s12b_b32k', 'xlm-roberta-base-ViT-B-32:laion5b_s13b_b90k', 'nllb-clip-base-siglip:v1',
-  'coca_ViT-B-32:laion2b_s13b_b90k', 'convnext_base_w:laion2b_s13b_b82k_augreg', 'EVA02-B-16:merged2b_s8b_b131k',
-  'ViT-B-16-SigLIP:webli', 'ViT-B-16-SigLIP2-256:webli', 'ViT-SO400M-16-SigLIP-i18n-256:webli',
-  'MobileCLIP-S1:datacompdr', 'MobileCLIP2-S0:dfndr2b', 'ViTamin-S:datacomp1b', 'PE-Core-B-16:meta',
+  'roberta-ViT-B-32:laion2b_s12b_b32k',
+  'xlm-roberta-base-ViT-B-32:laion5b_s13b_b90k',
+  'nllb-clip-base-siglip:v1',
+  'coca_ViT-B-32:laion2b_s13b_b90k',
+  'convnext_base_w:laion2b_s13b_b82k_augreg',
+  'EVA02-B-16:merged2b_s8b_b131k',
+  'ViT-B-16-SigLIP:webli',
+  'ViT-B-16-SigLIP2-256:webli',
+  'ViT-SO400M-16-SigLIP-i18n-256:webli',
+  'MobileCLIP-S1:datacompdr',
+  'MobileCLIP2-S0:dfndr2b',
+  'ViTamin-S:datacomp1b',
+  'PE-Core-B-16:meta',
 ];
 
 // local-dir: configs open_clip builds as-is: preprocess_cfg overrides, a ModifiedResNet with quick_gelu,
 // a tanh-GELU text tower, a non-square timm tower.
 const LOCAL_CONFIGS: Record<string, unknown> = {
   'vit-pre': {
-    model_cfg: { embed_dim: 16, vision_cfg: { image_size: 48, layers: 1, width: 32, head_width: 16, patch_size: 8 }, text_cfg: { context_length: 32, vocab_size: 49408, width: 16, heads: 2, layers: 1 } },
-    preprocess_cfg: { size: 999, mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25], interpolation: 'bilinear', resize_mode: 'longest', fill_color: 3 },
+    model_cfg: {
+      embed_dim: 16,
+      vision_cfg: { image_size: 48, layers: 1, width: 32, head_width: 16, patch_size: 8 },
+      text_cfg: { context_length: 32, vocab_size: 49408, width: 16, heads: 2, layers: 1 },
+    },
+    preprocess_cfg: {
+      size: 999,
+      mean: [0.5, 0.5, 0.5],
+      std: [0.25, 0.25, 0.25],
+      interpolation: 'bilinear',
+      resize_mode: 'longest',
+      fill_color: 3,
+    },
   },
   'rn-quick': {
-    model_cfg: { embed_dim: 32, quick_gelu: true, vision_cfg: { image_size: 64, layers: [1, 1, 1, 1], width: 16, head_width: 8 }, text_cfg: { context_length: 77, vocab_size: 49408, width: 16, heads: 2, layers: 1 } },
+    model_cfg: {
+      embed_dim: 32,
+      quick_gelu: true,
+      vision_cfg: { image_size: 64, layers: [1, 1, 1, 1], width: 16, head_width: 8 },
+      text_cfg: { context_length: 77, vocab_size: 49408, width: 16, heads: 2, layers: 1 },
+    },
   },
   'tanh-text': {
-    model_cfg: { embed_dim: 16, vision_cfg: { image_size: 32, layers: 1, width: 32, head_width: 16, patch_size: 8 }, text_cfg: { context_length: 77, vocab_size: 49408, width: 16, heads: 2, layers: 1, act_kwargs: { approximate: 'tanh' } } },
+    model_cfg: {
+      embed_dim: 16,
+      vision_cfg: { image_size: 32, layers: 1, width: 32, head_width: 16, patch_size: 8 },
+      text_cfg: {
+        context_length: 77,
+        vocab_size: 49408,
+        width: 16,
+        heads: 2,
+        layers: 1,
+        act_kwargs: { approximate: 'tanh' },
+      },
+    },
     preprocess_cfg: { mean: [0.1, 0.2, 0.3] },
   },
   'timm-rect': {
-    model_cfg: { embed_dim: 16, vision_cfg: { image_size: [64, 48], timm_model_name: 'convnext_tiny', timm_model_pretrained: false, timm_pool: 'avg', timm_proj: 'linear' }, text_cfg: { context_length: 77, vocab_size: 49408, width: 16, heads: 2, layers: 1 } },
+    model_cfg: {
+      embed_dim: 16,
+      vision_cfg: {
+        image_size: [64, 48],
+        timm_model_name: 'convnext_tiny',
+        timm_model_pretrained: false,
+        timm_pool: 'avg',
+        timm_proj: 'linear',
+      },
+      text_cfg: { context_length: 77, vocab_size: 49408, width: 16, heads: 2, layers: 1 },
+    },
   },
 };
 
@@ -73,7 +128,10 @@ describe.skipIf(!hasOracle)('resolve() agrees with what open_clip 3.3.0 builds',
       writeFileSync(path.join(tmp.dir, name, 'open_clip_config.json'), JSON.stringify(cfg));
     }
     // One Python process for everything: create_model runs for real with weights and model construction stubbed.
-    const all = pythonJson<Record<string, Decision & LocalDecision>>(`import runpy, sys; sys.argv = [${JSON.stringify(script)}, *sys.argv[1:]]; runpy.run_path(sys.argv[0], run_name='__main__')`, [...PAIRS, ...localSpecs]);
+    const all = pythonJson<Record<string, Decision & LocalDecision>>(
+      `import runpy, sys; sys.argv = [${JSON.stringify(script)}, *sys.argv[1:]]; runpy.run_path(sys.argv[0], run_name='__main__')`,
+      [...PAIRS, ...localSpecs],
+    );
     oracle = Object.fromEntries(PAIRS.map((p) => [p, all[p]!]));
     local = Object.fromEntries(localSpecs.map((p) => [p, all[p]!]));
   });

@@ -7,8 +7,13 @@ const cfg = (vision: Record<string, unknown>): ModelCfg => ({ embed_dim: 8, visi
 describe('preprocessCfgFor', () => {
   it('uses open_clip defaults and a 2-tuple size for ViT towers', () => {
     expect(preprocessCfgFor(cfg({ image_size: 240, layers: 12 }))).toEqual({
-      size: [240, 240], mode: 'RGB', mean: OPENAI_MEAN, std: [0.26862954, 0.26130258, 0.27577711],
-      interpolation: 'bicubic', resize_mode: 'shortest', fill_color: 0,
+      size: [240, 240],
+      mode: 'RGB',
+      mean: OPENAI_MEAN,
+      std: [0.26862954, 0.26130258, 0.27577711],
+      interpolation: 'bicubic',
+      resize_mode: 'shortest',
+      fill_color: 0,
     });
   });
 
@@ -18,12 +23,29 @@ describe('preprocessCfgFor', () => {
   });
 
   it('accepts a listing entry (resizeMode) as the pretrained overlay', () => {
-    const p = preprocessCfgFor(cfg({ image_size: 224, layers: 12 }), { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], interpolation: 'bicubic', resizeMode: 'squash' });
+    const p = preprocessCfgFor(cfg({ image_size: 224, layers: 12 }), {
+      mean: [0.5, 0.5, 0.5],
+      std: [0.5, 0.5, 0.5],
+      interpolation: 'bicubic',
+      resizeMode: 'squash',
+    });
     expect(p.resize_mode).toBe('squash');
   });
 
   it('merges the overlay, skipping nulls, but size always comes from the tower', () => {
-    const p = preprocessCfgFor(cfg({ image_size: 384, layers: 12 }), { mean: [0.5, 0.5, 0.5], std: null, interpolation: 'bilinear', resize_mode: 'squash', size: 999 });
-    expect(p).toMatchObject({ mean: [0.5, 0.5, 0.5], std: [0.26862954, 0.26130258, 0.27577711], interpolation: 'bilinear', resize_mode: 'squash', size: [384, 384] });
+    const p = preprocessCfgFor(cfg({ image_size: 384, layers: 12 }), {
+      mean: [0.5, 0.5, 0.5],
+      std: null,
+      interpolation: 'bilinear',
+      resize_mode: 'squash',
+      size: 999,
+    });
+    expect(p).toMatchObject({
+      mean: [0.5, 0.5, 0.5],
+      std: [0.26862954, 0.26130258, 0.27577711],
+      interpolation: 'bilinear',
+      resize_mode: 'squash',
+      size: [384, 384],
+    });
   });
 });

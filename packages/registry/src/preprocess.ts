@@ -29,7 +29,15 @@ export function preprocessCfgFor(
   pretrained: PreprocessOverlay | Pick<PretrainedEntry, 'mean' | 'std' | 'interpolation' | 'resizeMode'> = {},
 ): PreprocessCfg {
   // A listing entry spells it resizeMode; open_clip files spell it resize_mode.
-  const overlay: PreprocessOverlay = 'resizeMode' in pretrained ? { mean: pretrained.mean, std: pretrained.std, interpolation: pretrained.interpolation, resize_mode: pretrained.resizeMode } : pretrained;
+  const overlay: PreprocessOverlay =
+    'resizeMode' in pretrained
+      ? {
+          mean: pretrained.mean,
+          std: pretrained.std,
+          interpolation: pretrained.interpolation,
+          resize_mode: pretrained.resizeMode,
+        }
+      : pretrained;
   const cfg: PreprocessCfg = {
     size: 224,
     mode: 'RGB',

@@ -21,12 +21,23 @@ export interface QuickGeluDecision {
  * - a config with quick_gelu keeps it even when its tag is silent: that is what open_clip builds, and
  *   a tag without the key makes no claim (roberta-ViT-B-32 / laion2b_s12b_b32k is the one such pair).
  */
-export function quickGeluDecision(arch: string, modelCfg: ModelCfg, tag: string | null, tagQuickGelu: boolean | undefined, archNames: ReadonlySet<string>): QuickGeluDecision {
+export function quickGeluDecision(
+  arch: string,
+  modelCfg: ModelCfg,
+  tag: string | null,
+  tagQuickGelu: boolean | undefined,
+  archNames: ReadonlySet<string>,
+): QuickGeluDecision {
   const cfgQuick = modelCfg.quick_gelu === true;
   const notes: string[] = [];
   const towers = activationOf({ ...modelCfg, quick_gelu: true });
   const matters = towers.vision === 'quick_gelu' || towers.text === 'quick_gelu' || towers.multimodal === 'quick_gelu';
-  if (tag === null) return { quickGelu: cfgQuick, source: cfgQuick ? `architecture config ${arch}` : 'open_clip default (GELU)', notes };
+  if (tag === null)
+    return {
+      quickGelu: cfgQuick,
+      source: cfgQuick ? `architecture config ${arch}` : 'open_clip default (GELU)',
+      notes,
+    };
   const tagQuick = tagQuickGelu === true;
   if (tagQuick && !cfgQuick) {
     const alias = `${arch}-quickgelu`;
@@ -42,6 +53,13 @@ export function quickGeluDecision(arch: string, modelCfg: ModelCfg, tag: string 
     );
     return { quickGelu: true, source: `architecture config ${arch} (quick_gelu: true)`, notes };
   }
-  if (cfgQuick && !matters) notes.push(`quick_gelu is set but has no effect: timm and Hugging Face towers pick their own activation`);
-  return { quickGelu: cfgQuick, source: cfgQuick ? `architecture config ${arch} and tag ${tag} agree (quick_gelu: true)` : 'open_clip default (GELU); neither config nor tag sets quick_gelu', notes };
+  if (cfgQuick && !matters)
+    notes.push(`quick_gelu is set but has no effect: timm and Hugging Face towers pick their own activation`);
+  return {
+    quickGelu: cfgQuick,
+    source: cfgQuick
+      ? `architecture config ${arch} and tag ${tag} agree (quick_gelu: true)`
+      : 'open_clip default (GELU); neither config nor tag sets quick_gelu',
+    notes,
+  };
 }

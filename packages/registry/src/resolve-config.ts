@@ -18,14 +18,20 @@ export interface ResolveConfigOptions {
  * builds such a config as-is (no tag, so quick_gelu is whatever model_cfg says) and merges its
  * preprocess_cfg over the PreprocessCfg defaults.
  */
-export function resolveFromOpenClipConfig(config: unknown, source: string, options: ResolveConfigOptions = {}): ResolvedModel {
+export function resolveFromOpenClipConfig(
+  config: unknown,
+  source: string,
+  options: ResolveConfigOptions = {},
+): ResolvedModel {
   const parsed = parseOpenClipConfig(config, source);
   const modelCfg = parsed.model_cfg as ModelCfg;
   const tokenizer = tokenizerOf(modelCfg, { localDir: options.localDir ?? null });
   const activation = activationOf(modelCfg);
   const notes: string[] = [];
   if (activation.vision === 'unknown' || activation.text === 'unknown') {
-    notes.push('a timm or Hugging Face tower here is not in registry/towers.json, so its activation is unknown; add it with tools/registry/tower_activations.py');
+    notes.push(
+      'a timm or Hugging Face tower here is not in registry/towers.json, so its activation is unknown; add it with tools/registry/tower_activations.py',
+    );
   }
   return {
     spec: options.spec ?? source,
@@ -45,7 +51,8 @@ export function resolveFromOpenClipConfig(config: unknown, source: string, optio
     provenance: {
       modelCfg: `${source} (model_cfg)`,
       preprocessCfg: `${source} (preprocess_cfg) over open_clip's PreprocessCfg defaults; size from vision_cfg.image_size`,
-      quickGelu: modelCfg.quick_gelu === true ? `${source} (model_cfg.quick_gelu)` : `${source} sets no quick_gelu: GELU`,
+      quickGelu:
+        modelCfg.quick_gelu === true ? `${source} (model_cfg.quick_gelu)` : `${source} sets no quick_gelu: GELU`,
       tokenizer: `${source} (text_cfg)`,
     },
     notes,

@@ -52,16 +52,23 @@ function resolvePair(spec: string, arch: string, tag: string | null): ResolvedMo
     // open_clip prefers the Hub copy when a tag has both, and checks URL downloads against the sha256 in the URL.
     if (raw.hfHub) weights = { kind: 'hf-hub', repo: raw.hfHub.repo, file: raw.hfHub.file };
     if (raw.url) {
-      const url: WeightsSource = raw.sha256 ? { kind: 'url', url: raw.url, sha256: raw.sha256 } : { kind: 'url', url: raw.url };
+      const url: WeightsSource = raw.sha256
+        ? { kind: 'url', url: raw.url, sha256: raw.sha256 }
+        : { kind: 'url', url: raw.url };
       if (weights) alternatives.push(url);
       else weights = url;
     }
-    if (weights?.kind === 'hf-hub' && weights.file === null) notes.push("the Hub repo's default file: open_clip tries open_clip_model.safetensors, then open_clip_pytorch_model.bin");
+    if (weights?.kind === 'hf-hub' && weights.file === null)
+      notes.push(
+        "the Hub repo's default file: open_clip tries open_clip_model.safetensors, then open_clip_pytorch_model.bin",
+      );
     provenance.preprocessCfg = `open_clip 3.3.0 pretrained tag ${arch}:${tag} over PreprocessCfg defaults; size from vision_cfg.image_size`;
     provenance.weights = `open_clip 3.3.0 pretrained tag ${arch}:${tag} (hf_hub${raw.url ? ', url' : ''})`;
   } else {
     provenance.preprocessCfg = `open_clip 3.3.0 PreprocessCfg defaults; size from model_configs/${arch}.json`;
-    notes.push(`no pretrained tag given: architecture only (tags: ${info.tags.length ? info.tags.join(', ') : 'none in open_clip 3.3.0'})`);
+    notes.push(
+      `no pretrained tag given: architecture only (tags: ${info.tags.length ? info.tags.join(', ') : 'none in open_clip 3.3.0'})`,
+    );
   }
   const preprocessCfg = preprocessCfgFor(
     modelCfg,
@@ -96,10 +103,21 @@ function unknownTag(arch: string, tag: string): RegistryError {
     ...closestNames(arch, elsewhere, 2).map((a) => `${a}:${tag}`),
   ];
   if (tags.length === 0) {
-    return new RegistryError('UNKNOWN_TAG', `${arch} has no pretrained weights in open_clip 3.3.0 (tag '${tag}'); pick an architecture that has some ('cliphub models').`, suggestions);
+    return new RegistryError(
+      'UNKNOWN_TAG',
+      `${arch} has no pretrained weights in open_clip 3.3.0 (tag '${tag}'); pick an architecture that has some ('cliphub models').`,
+      suggestions,
+    );
   }
-  const listed = tags.length > 8 ? `${tags.slice(0, 8).join(', ')} and ${tags.length - 8} more (cliphub models --search ${arch})` : tags.join(', ');
-  return new RegistryError('UNKNOWN_TAG', `unknown tag '${tag}' for ${arch}; its tags are: ${listed}.`, suggestions.slice(0, 4));
+  const listed =
+    tags.length > 8
+      ? `${tags.slice(0, 8).join(', ')} and ${tags.length - 8} more (cliphub models --search ${arch})`
+      : tags.join(', ');
+  return new RegistryError(
+    'UNKNOWN_TAG',
+    `unknown tag '${tag}' for ${arch}; its tags are: ${listed}.`,
+    suggestions.slice(0, 4),
+  );
 }
 
 /**
@@ -114,12 +132,17 @@ export async function resolve(spec: string, options: ResolveOptions = {}): Promi
     const config = await loader(parsed.repo, parsed.revision ?? undefined);
     const rev = parsed.revision ? `@${parsed.revision}` : '';
     out = resolveFromOpenClipConfig(config, `hf-hub:${parsed.repo}${rev}/${OPEN_CLIP_CONFIG}`, { spec });
-    out.weights = parsed.revision ? { kind: 'hf-hub', repo: parsed.repo, file: null, revision: parsed.revision } : { kind: 'hf-hub', repo: parsed.repo, file: null };
+    out.weights = parsed.revision
+      ? { kind: 'hf-hub', repo: parsed.repo, file: null, revision: parsed.revision }
+      : { kind: 'hf-hub', repo: parsed.repo, file: null };
     out.provenance.weights = `hf-hub:${parsed.repo}${rev} (default file: open_clip_model.safetensors, else open_clip_pytorch_model.bin)`;
     noteKnownHubRepo(out, parsed.repo);
   } else if (parsed.kind === 'local-dir') {
     const dir = path.resolve(parsed.path);
-    out = resolveFromOpenClipConfig(readOpenClipConfigDir(dir), path.join(dir, OPEN_CLIP_CONFIG), { spec, localDir: dir });
+    out = resolveFromOpenClipConfig(readOpenClipConfigDir(dir), path.join(dir, OPEN_CLIP_CONFIG), {
+      spec,
+      localDir: dir,
+    });
     out.weights = localWeights(dir, out.notes);
     out.provenance.weights = `checkpoint in ${dir} (open_clip's _find_checkpoint_in_dir order)`;
   } else {
@@ -128,7 +151,6 @@ export async function resolve(spec: string, options: ResolveOptions = {}): Promi
   if (options.support) out.support = options.support(out.modelCfg);
   return out;
 }
-
 
 /**
  * A Hub repo that open_clip's pretrained table points at holds that pair's weights: say so, and warn when
@@ -141,7 +163,9 @@ function noteKnownHubRepo(out: ResolvedModel, repo: string): void {
   if (!match) return;
   out.notes.push(`this repo holds the weights of open_clip's ${match.name}`);
   if (match.quickGelu !== out.quickGelu) {
-    out.notes.push(`its config says quick_gelu=${out.quickGelu} but ${match.name} resolves to quick_gelu=${match.quickGelu}; open_clip builds the repo config as-is, consider '${match.name}' instead`);
+    out.notes.push(
+      `its config says quick_gelu=${out.quickGelu} but ${match.name} resolves to quick_gelu=${match.quickGelu}; open_clip builds the repo config as-is, consider '${match.name}' instead`,
+    );
   }
 }
 
@@ -151,7 +175,11 @@ function resolveName(spec: string, name: string, tag: string | null, options: Re
   const users = file === false ? [] : readUserRegistry(file);
   const user = tag === null ? users.find((m) => m.name === name) : undefined;
   if (user) {
-    const out = resolveFromOpenClipConfig(user.config, `${user.path}/${OPEN_CLIP_CONFIG} (registered as ${user.name})`, { spec, localDir: user.path });
+    const out = resolveFromOpenClipConfig(
+      user.config,
+      `${user.path}/${OPEN_CLIP_CONFIG} (registered as ${user.name})`,
+      { spec, localDir: user.path },
+    );
     out.weights = localWeights(user.path, out.notes);
     out.provenance.weights = `checkpoint in ${user.path}`;
     return out;
@@ -166,7 +194,11 @@ function resolveName(spec: string, name: string, tag: string | null, options: Re
   const arch = name.replace(/\//g, '-');
   if (!cat.byArch.has(arch)) {
     const candidates = [...cat.byArch.keys(), ...users.map((m) => m.name)];
-    throw new RegistryError('UNKNOWN_MODEL', `unknown model '${name}'; run 'cliphub models' (or --search) to see the names.`, closestNames(arch, candidates));
+    throw new RegistryError(
+      'UNKNOWN_MODEL',
+      `unknown model '${name}'; run 'cliphub models' (or --search) to see the names.`,
+      closestNames(arch, candidates),
+    );
   }
   if (tag === null) return resolvePair(spec, arch, null);
   const clean = cleanTag(tag);

@@ -4,12 +4,21 @@ import { z } from 'zod';
 // (open_clip adds keys between releases) but every key cliphub reads is type-checked.
 
 const triple = z.tuple([z.number(), z.number(), z.number()]);
-const imageSize = z.union([z.number().int().positive(), z.tuple([z.number().int().positive(), z.number().int().positive()])]);
-const actKwargs = z.looseObject({ approximate: z.enum(['none', 'tanh']).optional() }).nullable().optional();
+const imageSize = z.union([
+  z.number().int().positive(),
+  z.tuple([z.number().int().positive(), z.number().int().positive()]),
+]);
+const actKwargs = z
+  .looseObject({ approximate: z.enum(['none', 'tanh']).optional() })
+  .nullable()
+  .optional();
 
 export const visionCfgSchema = z.looseObject({
   image_size: imageSize.optional(),
-  layers: z.union([z.number().int().positive(), z.array(z.number().int().positive()).length(4)]).nullable().optional(),
+  layers: z
+    .union([z.number().int().positive(), z.array(z.number().int().positive()).length(4)])
+    .nullable()
+    .optional(),
   width: z.number().int().positive().nullable().optional(),
   head_width: z.number().int().positive().nullable().optional(),
   patch_size: z.number().int().positive().nullable().optional(),
@@ -27,7 +36,10 @@ export const textCfgSchema = z.looseObject({
   hf_model_name: z.string().nullable().optional(),
   hf_tokenizer_name: z.string().nullable().optional(),
   tokenizer_mode: z.string().nullable().optional(),
-  tokenizer_kwargs: z.looseObject({ clean: z.string().nullable().optional(), strip_sep_token: z.boolean().optional() }).nullable().optional(),
+  tokenizer_kwargs: z
+    .looseObject({ clean: z.string().nullable().optional(), strip_sep_token: z.boolean().optional() })
+    .nullable()
+    .optional(),
   act_kwargs: actKwargs,
 });
 
@@ -69,9 +81,16 @@ export const architecturesFileSchema = z.object({
       config: modelCfgSchema,
       profile: z
         .object({
-          imageSize: num, imageWidth: num, textWidth: num, embedDim: num,
-          mparams: num, imageMparams: num, textMparams: num,
-          gflops: num, imageGflops: num, textGflops: num,
+          imageSize: num,
+          imageWidth: num,
+          textWidth: num,
+          embedDim: num,
+          mparams: num,
+          imageMparams: num,
+          textMparams: num,
+          gflops: num,
+          imageGflops: num,
+          textGflops: num,
         })
         .nullable(),
     }),
@@ -83,7 +102,10 @@ export const pretrainedEntrySchema = z.object({
   tag: z.string().regex(/^[a-z0-9_]+$/, 'tags are lower-case with underscores, as open_clip cleans them'),
   hfHub: z.object({ repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/), file: z.string().min(1).nullable() }).nullable(),
   url: z.url().nullable(),
-  sha256: z.string().regex(/^[0-9a-f]{8,64}$/).nullable(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{8,64}$/)
+    .nullable(),
   mean: triple,
   std: triple,
   interpolation: z.enum(['bicubic', 'bilinear', 'random']),

@@ -24,13 +24,24 @@ export function searchModels(query: string, options: ListOptions = {}): SearchHi
   const items: Array<Omit<SearchHit, 'score'> & { haystack: string }> = [];
   for (const e of listPretrained({}, options)) {
     items.push({
-      name: e.name, arch: e.arch, tag: e.tag, kind: e.source === 'user' ? 'user' : 'pretrained', family: e.family,
+      name: e.name,
+      arch: e.arch,
+      tag: e.tag,
+      kind: e.source === 'user' ? 'user' : 'pretrained',
+      family: e.family,
       haystack: [e.name, e.family, e.visionTower, e.textTower, e.hfHub?.repo ?? ''].join(' ').toLowerCase(),
     });
   }
   for (const a of catalog().architectures) {
     if (a.tags.length > 0) continue;
-    items.push({ name: a.name, arch: a.name, tag: null, kind: 'architecture', family: a.family, haystack: [a.name, a.family, a.visionTower, a.textTower].join(' ').toLowerCase() });
+    items.push({
+      name: a.name,
+      arch: a.name,
+      tag: null,
+      kind: 'architecture',
+      family: a.family,
+      haystack: [a.name, a.family, a.visionTower, a.textTower].join(' ').toLowerCase(),
+    });
   }
   const hits: SearchHit[] = [];
   for (const { haystack, ...item } of items) {
@@ -43,9 +54,16 @@ export function searchModels(query: string, options: ListOptions = {}): SearchHi
   }
   if (hits.length === 0) {
     // Fuzzy fallback on names only; keep the few nearest.
-    const scored = items.map(({ haystack: _h, ...item }) => ({ ...item, score: 3 + Math.min(editDistance(q, item.arch), editDistance(q, item.name)) }));
+    const scored = items.map(({ haystack: _h, ...item }) => ({
+      ...item,
+      score: 3 + Math.min(editDistance(q, item.arch), editDistance(q, item.name)),
+    }));
     const best = Math.min(...scored.map((s) => s.score));
-    if (best - 3 <= Math.max(2, Math.ceil(q.length / 3))) return scored.filter((s) => s.score <= best + 1).sort((a, b) => a.score - b.score).slice(0, 10);
+    if (best - 3 <= Math.max(2, Math.ceil(q.length / 3)))
+      return scored
+        .filter((s) => s.score <= best + 1)
+        .sort((a, b) => a.score - b.score)
+        .slice(0, 10);
     return [];
   }
   return hits.sort((a, b) => a.score - b.score);

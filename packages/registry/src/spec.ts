@@ -20,8 +20,15 @@ export function parseSpec(spec: string): ParsedSpec {
     const repo = at >= 0 ? id.slice(0, at) : id;
     const revision = at >= 0 ? id.slice(at + 1) : null;
     const parts = repo.split('/');
-    if (parts.length !== 2 || !parts.every((p) => REPO_PART.test(p)) || (revision !== null && !/^[\w./-]+$/.test(revision))) {
-      throw new RegistryError('BAD_SPEC', `'${spec}' is not a valid Hub spec; write hf-hub:ORG/REPO or hf-hub:ORG/REPO@REVISION (e.g. hf-hub:timm/vit_base_patch32_clip_224.openai).`);
+    if (
+      parts.length !== 2 ||
+      !parts.every((p) => REPO_PART.test(p)) ||
+      (revision !== null && !/^[\w./-]+$/.test(revision))
+    ) {
+      throw new RegistryError(
+        'BAD_SPEC',
+        `'${spec}' is not a valid Hub spec; write hf-hub:ORG/REPO or hf-hub:ORG/REPO@REVISION (e.g. hf-hub:timm/vit_base_patch32_clip_224.openai).`,
+      );
     }
     return { kind: 'hf-hub', repo, revision };
   }
@@ -30,12 +37,17 @@ export function parseSpec(spec: string): ParsedSpec {
     if (!p) throw new RegistryError('BAD_SPEC', `'${spec}' names no folder; write local-dir:PATH.`);
     return { kind: 'local-dir', path: p };
   }
-  if (!s) throw new RegistryError('BAD_SPEC', 'the model spec is empty; give ARCH, ARCH:TAG, hf-hub:ORG/REPO or local-dir:PATH.');
+  if (!s)
+    throw new RegistryError(
+      'BAD_SPEC',
+      'the model spec is empty; give ARCH, ARCH:TAG, hf-hub:ORG/REPO or local-dir:PATH.',
+    );
   const colon = s.indexOf(':');
   if (colon >= 0) {
     const name = s.slice(0, colon);
     const tag = s.slice(colon + 1);
-    if (!name || !tag || tag.includes(':')) throw new RegistryError('BAD_SPEC', `'${spec}' is not ARCH:TAG; write e.g. ViT-B-32:laion2b_s34b_b79k.`);
+    if (!name || !tag || tag.includes(':'))
+      throw new RegistryError('BAD_SPEC', `'${spec}' is not ARCH:TAG; write e.g. ViT-B-32:laion2b_s34b_b79k.`);
     return { kind: 'name', name, tag };
   }
   return { kind: 'name', name: s, tag: null };

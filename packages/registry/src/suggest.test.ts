@@ -8,7 +8,10 @@ describe('closestNames', () => {
   });
 
   it('ranks the nearest names first and drops far ones', () => {
-    expect(closestNames('ViT-B-23', ['RN50', 'ViT-B-32', 'ViT-B-16', 'convnext_xxlarge'])).toEqual(['ViT-B-32', 'ViT-B-16']);
+    expect(closestNames('ViT-B-23', ['RN50', 'ViT-B-32', 'ViT-B-16', 'convnext_xxlarge'])).toEqual([
+      'ViT-B-32',
+      'ViT-B-16',
+    ]);
     expect(closestNames('zzzzzzzz', ['ViT-B-32'])).toEqual([]);
   });
 });
@@ -16,6 +19,8 @@ describe('closestNames', () => {
 describe('closestNames on parts of names', () => {
   it('matches a misspelt part of a longer name', () => {
     expect(closestNames('convnxt', ['timm-convnext', 'timm-eva', 'coca'])).toEqual(['timm-convnext']);
-    expect(closestNames('laion2b_s34b_b97k', ['openai', 'laion2b_s34b_b79k', 'laion2b_e16'])[0]).toBe('laion2b_s34b_b79k');
+    expect(closestNames('laion2b_s34b_b97k', ['openai', 'laion2b_s34b_b79k', 'laion2b_e16'])[0]).toBe(
+      'laion2b_s34b_b79k',
+    );
   });
 });

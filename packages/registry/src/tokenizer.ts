@@ -14,7 +14,10 @@ export interface TokenizerContext {
 export function tokenizerOf(modelCfg: ModelCfg, ctx: TokenizerContext = {}): TokenizerInfo {
   const t = modelCfg.text_cfg;
   const contextLength = typeof t.context_length === 'number' ? t.context_length : DEFAULT_CONTEXT_LENGTH;
-  const kwargs = (t.tokenizer_kwargs && typeof t.tokenizer_kwargs === 'object' ? t.tokenizer_kwargs : {}) as Record<string, unknown>;
+  const kwargs = (t.tokenizer_kwargs && typeof t.tokenizer_kwargs === 'object' ? t.tokenizer_kwargs : {}) as Record<
+    string,
+    unknown
+  >;
   const vocab = typeof t.vocab_size === 'number' ? t.vocab_size : null;
   const hfName = typeof t.hf_tokenizer_name === 'string' ? t.hf_tokenizer_name : '';
   if (hfName) {
@@ -30,7 +33,12 @@ export function tokenizerOf(modelCfg: ModelCfg, ctx: TokenizerContext = {}): Tok
     const variant = arch.includes('siglip2') ? 'gemma' : arch.includes('i18n') ? 'mc4' : 'c4-en';
     return { kind: 'hf', name: `siglip:${variant}`, contextLength, vocabSize: vocab };
   }
-  const info: TokenizerInfo = { kind: 'simple', contextLength, vocabSize: vocab ?? CLIP_VOCAB_SIZE, clean: typeof kwargs.clean === 'string' ? kwargs.clean : 'lower' };
+  const info: TokenizerInfo = {
+    kind: 'simple',
+    contextLength,
+    vocabSize: vocab ?? CLIP_VOCAB_SIZE,
+    clean: typeof kwargs.clean === 'string' ? kwargs.clean : 'lower',
+  };
   if (kwargs.strip_sep_token === true) info.stripSepToken = true;
   return info;
 }

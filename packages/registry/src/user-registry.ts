@@ -20,10 +20,17 @@ export function readUserRegistry(file: string = userRegistryFile()): UserModel[]
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new RegistryError('BAD_CONFIG', `user registry ${file} is not valid JSON (${(e as Error).message}); fix it or delete it to start over.`);
+    throw new RegistryError(
+      'BAD_CONFIG',
+      `user registry ${file} is not valid JSON (${(e as Error).message}); fix it or delete it to start over.`,
+    );
   }
   const parsed = userRegistrySchema.safeParse(raw);
-  if (!parsed.success) throw new RegistryError('BAD_CONFIG', `user registry ${file} fails its schema (${describeIssues(parsed.error)}); fix it or delete it to start over.`);
+  if (!parsed.success)
+    throw new RegistryError(
+      'BAD_CONFIG',
+      `user registry ${file} fails its schema (${describeIssues(parsed.error)}); fix it or delete it to start over.`,
+    );
   return parsed.data.models;
 }
 
@@ -45,10 +52,16 @@ export function addLocalModel(dir: string, options: AddLocalModelOptions = {}): 
   const config = readOpenClipConfigDir(abs);
   const name = options.name ?? path.basename(abs);
   if (!NAME.test(name) || name.includes(':')) {
-    throw new RegistryError('BAD_SPEC', `'${name}' is not a usable model name; use letters, digits and - _ . + (pass --name).`);
+    throw new RegistryError(
+      'BAD_SPEC',
+      `'${name}' is not a usable model name; use letters, digits and - _ . + (pass --name).`,
+    );
   }
   if (catalog().byArch.has(name)) {
-    throw new RegistryError('NAME_TAKEN', `'${name}' is an open_clip architecture name; register the folder under another name (--name).`);
+    throw new RegistryError(
+      'NAME_TAKEN',
+      `'${name}' is an open_clip architecture name; register the folder under another name (--name).`,
+    );
   }
   const file = options.registryFile ?? userRegistryFile();
   const models = readUserRegistry(file).filter((m) => m.name !== name);

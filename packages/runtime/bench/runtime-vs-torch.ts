@@ -9,27 +9,63 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exportOnnx, weightSourceFromSafetensors } from '../../onnx-export/src/index.js';
 import { openSafetensors } from '@cliphub/safetensors';
-import { embedImages, embedTexts, loadModel, manifestFromExport, writeManifest, type ManifestModelCfg } from '../src/index.js';
+import {
+  embedImages,
+  embedTexts,
+  loadModel,
+  manifestFromExport,
+  writeManifest,
+  type ManifestModelCfg,
+} from '../src/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const python = path.join(root, '.oracle/venv/bin/python');
-const arg = (name: string): string | undefined => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+const arg = (name: string): string | undefined =>
+  process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
 const threads = Number(arg('--threads') ?? 2);
 const shared = path.resolve(root, '../shared/fixtures/openclip-3.3.0');
-const full = [path.join(root, '.cache/full-vit-b-32/open_clip_model.safetensors'), path.join(root, '.cache/onnx-export/ViT-B-32/open_clip_model.safetensors')].find(existsSync);
+const full = [
+  path.join(root, '.cache/full-vit-b-32/open_clip_model.safetensors'),
+  path.join(root, '.cache/onnx-export/ViT-B-32/open_clip_model.safetensors'),
+].find(existsSync);
 const useFull = arg('--model') !== 'tiny' && full !== undefined && existsSync(shared);
-const modelDir = useFull ? path.join(shared, 'full/ViT-B-32') : path.join(root, '.cache/fixtures/models/tiny-vit-variants');
+const modelDir = useFull
+  ? path.join(shared, 'full/ViT-B-32')
+  : path.join(root, '.cache/fixtures/models/tiny-vit-variants');
 const weights = useFull ? (full as string) : path.join(modelDir, 'open_clip_model.safetensors');
-const vocab = readdirSync(path.join(root, '.oracle/venv/lib')).map((p) => path.join(root, '.oracle/venv/lib', p, 'site-packages/open_clip/bpe_simple_vocab_16e6.txt.gz')).find(existsSync);
+const vocab = readdirSync(path.join(root, '.oracle/venv/lib'))
+  .map((p) => path.join(root, '.oracle/venv/lib', p, 'site-packages/open_clip/bpe_simple_vocab_16e6.txt.gz'))
+  .find(existsSync);
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'cliphub-bench-'));
 const N_IMAGES = 32;
 const N_TEXTS = 128;
-const imgSrc = existsSync(shared) ? readdirSync(path.join(shared, 'preprocess')).filter((f) => /\.(jpg|png)$/.test(f)).map((f) => path.join(shared, 'preprocess', f)) : [];
+const imgSrc = existsSync(shared)
+  ? readdirSync(path.join(shared, 'preprocess'))
+      .filter((f) => /\.(jpg|png)$/.test(f))
+      .map((f) => path.join(shared, 'preprocess', f))
+  : [];
 if (imgSrc.length === 0) throw new Error('the benchmark reads ../shared/fixtures/openclip-3.3.0/preprocess images');
 const images = Array.from({ length: N_IMAGES }, (_, i) => imgSrc[i % imgSrc.length]!);
-const words = ['photo', 'cat', 'dog', 'astronaut', 'red', 'bicycle', 'on', 'a', 'beach', 'painting', 'of', 'the', 'city', 'night'];
-const texts = Array.from({ length: N_TEXTS }, (_, i) => Array.from({ length: 4 + (i % 12) }, (_, j) => words[(i * 7 + j * 3) % words.length]).join(' '));
+const words = [
+  'photo',
+  'cat',
+  'dog',
+  'astronaut',
+  'red',
+  'bicycle',
+  'on',
+  'a',
+  'beach',
+  'painting',
+  'of',
+  'the',
+  'city',
+  'night',
+];
+const texts = Array.from({ length: N_TEXTS }, (_, i) =>
+  Array.from({ length: 4 + (i % 12) }, (_, j) => words[(i * 7 + j * 3) % words.length]).join(' '),
+);
 
 const PY = `
 import json, sys, time, torch, open_clip
@@ -56,12 +92,26 @@ print(json.dumps(res))
 `;
 
 async function main(): Promise<void> {
-  const config = JSON.parse(readFileSync(path.join(modelDir, 'open_clip_config.json'), 'utf8')) as { model_cfg: ManifestModelCfg; preprocess_cfg?: Record<string, unknown> };
+  const config = JSON.parse(readFileSync(path.join(modelDir, 'open_clip_config.json'), 'utf8')) as {
+    model_cfg: ManifestModelCfg;
+    preprocess_cfg?: Record<string, unknown>;
+  };
   const out = path.join(tmp, 'export');
   const file = await openSafetensors(weights);
   const result = await exportOnnx(config.model_cfg as never, weightSourceFromSafetensors(file), out, { opset: 17 });
   await file.close();
-  await writeManifest(out, manifestFromExport({ source: { path: weights, sha256: '0'.repeat(64) }, modelCfg: config.model_cfg, preprocessCfg: config.preprocess_cfg, result, opset: 17, dtype: 'fp32', normalize: false }));
+  await writeManifest(
+    out,
+    manifestFromExport({
+      source: { path: weights, sha256: '0'.repeat(64) },
+      modelCfg: config.model_cfg,
+      preprocessCfg: config.preprocess_cfg,
+      result,
+      opset: 17,
+      dtype: 'fp32',
+      normalize: false,
+    }),
+  );
   if (vocab) copyFileSync(vocab, path.join(out, 'bpe_simple_vocab_16e6.txt.gz'));
 
   const model = await loadModel(out, { intraOpThreads: threads });
@@ -84,10 +134,14 @@ async function main(): Promise<void> {
   if (r.status !== 0) throw new Error(r.stderr);
   const torch = JSON.parse(r.stdout.trim().split('\n').pop() as string) as Record<string, number>;
 
-  console.log(`${useFull ? 'ViT-B-32' : 'tiny-vit-variants'}, ${threads} threads, ${N_IMAGES} images (${imgSrc.length} files, decoded each time), ${N_TEXTS} texts`);
+  console.log(
+    `${useFull ? 'ViT-B-32' : 'tiny-vit-variants'}, ${threads} threads, ${N_IMAGES} images (${imgSrc.length} files, decoded each time), ${N_TEXTS} texts`,
+  );
   console.log('what            cliphub ONNX   PyTorch eager   ratio');
   for (const k of Object.keys(ours)) {
-    console.log(`${k.padEnd(15)} ${ours[k]!.toFixed(1).padStart(10)}/s ${torch[k]!.toFixed(1).padStart(13)}/s ${(ours[k]! / torch[k]!).toFixed(2).padStart(6)}x`);
+    console.log(
+      `${k.padEnd(15)} ${ours[k]!.toFixed(1).padStart(10)}/s ${torch[k]!.toFixed(1).padStart(13)}/s ${(ours[k]! / torch[k]!).toFixed(2).padStart(6)}x`,
+    );
   }
 }
 

@@ -13,7 +13,12 @@ describe.skipIf(!hasOracle)('exports other than plain fp32 run through the runti
   let images: string[] = [];
   beforeAll(async () => {
     images = await writeTestImages(tmp.dir);
-    for (const [name, opts] of [['fp32', {}], ['fp16', { dtype: 'fp16' }], ['int8', { dtype: 'int8' }], ['norm', { normalize: true }]] as const) {
+    for (const [name, opts] of [
+      ['fp32', {}],
+      ['fp16', { dtype: 'fp16' }],
+      ['int8', { dtype: 'int8' }],
+      ['norm', { normalize: true }],
+    ] as const) {
       await exportModelDir(tinyModels('tiny-vit-variants'), path.join(tmp.dir, name), opts);
     }
   });
@@ -23,14 +28,23 @@ describe.skipIf(!hasOracle)('exports other than plain fp32 run through the runti
     const embed = async (name: string) => {
       const m = await loadModel(path.join(tmp.dir, name));
       try {
-        return { img: await embedImages(m, images), txt: await embedTexts(m, ['a photo of a cat', 'two dogs']), manifest: await readManifest(path.join(tmp.dir, name)) };
+        return {
+          img: await embedImages(m, images),
+          txt: await embedTexts(m, ['a photo of a cat', 'two dogs']),
+          manifest: await readManifest(path.join(tmp.dir, name)),
+        };
       } finally {
         await m.dispose();
       }
     };
     const ref = await embed('fp32');
-    const rows = (a: Float32Array, d: number) => Array.from({ length: a.length / d }, (_, i) => Array.from(a.subarray(i * d, (i + 1) * d)));
-    for (const [name, minCos] of [['fp16', 0.999], ['int8', 0.95], ['norm', 0.99999]] as const) {
+    const rows = (a: Float32Array, d: number) =>
+      Array.from({ length: a.length / d }, (_, i) => Array.from(a.subarray(i * d, (i + 1) * d)));
+    for (const [name, minCos] of [
+      ['fp16', 0.999],
+      ['int8', 0.95],
+      ['norm', 0.99999],
+    ] as const) {
       const got = await embed(name);
       expect(got.manifest.dtype).toBe(name === 'norm' ? 'fp32' : name);
       expect(compareRows(got.img.data, rows(ref.img.data, 24), 24).minCos).toBeGreaterThan(minCos);

@@ -45,7 +45,11 @@ export function checkBatch(batch: number | undefined): number {
 const label = (input: ImageInput, i: number): string => (typeof input === 'string' ? input : `<buffer #${i}>`);
 
 /** Preprocesses images as open_clip does and embeds them in batches; a bad image throws (or is skipped with keepGoing). */
-export async function embedImages(model: ClipModel, inputs: readonly ImageInput[], opts: EmbedImagesOptions = {}): Promise<Embeddings> {
+export async function embedImages(
+  model: ClipModel,
+  inputs: readonly ImageInput[],
+  opts: EmbedImagesOptions = {},
+): Promise<Embeddings> {
   const batch = checkBatch(opts.batch);
   const { size } = model.preprocessCfg;
   const [h, w] = typeof size === 'number' ? [size, size] : size;

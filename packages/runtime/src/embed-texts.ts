@@ -16,10 +16,19 @@ export interface TextEmbeddings {
 }
 
 /** Tokenizes texts with the model's tokenizer and embeds them in batches. */
-export async function embedTexts(model: ClipModel, texts: readonly string[], opts: EmbedOptions = {}): Promise<TextEmbeddings> {
+export async function embedTexts(
+  model: ClipModel,
+  texts: readonly string[],
+  opts: EmbedOptions = {},
+): Promise<TextEmbeddings> {
   const batch = checkBatch(opts.batch);
   const tok = model.tokenizer;
-  if (!tok) throw new RuntimeError('TOWER_MISSING', `the model in ${model.dir} was loaded without its text tower; load it with towers: ['text']`, model.dir);
+  if (!tok)
+    throw new RuntimeError(
+      'TOWER_MISSING',
+      `the model in ${model.dir} was loaded without its text tower; load it with towers: ['text']`,
+      model.dir,
+    );
   const dim = model.embedDim;
   const ctx = model.manifest.tokenizer.contextLength;
   const data = new Float32Array(texts.length * dim);
@@ -27,11 +36,14 @@ export async function embedTexts(model: ClipModel, texts: readonly string[], opt
   for (let start = 0; start < texts.length; start += batch) {
     const chunk = texts.slice(start, start + batch);
     chunk.forEach((t, k) => {
-      if (typeof t !== 'string') throw new RuntimeError('BAD_INPUT', `text #${start + k} is a ${typeof t}, not a string`);
+      if (typeof t !== 'string')
+        throw new RuntimeError('BAD_INPUT', `text #${start + k} is a ${typeof t}, not a string`);
     });
     const { ids, count, truncated } = tok.tokenize(chunk, ctx);
     // The tokenizer counts cuts per batch; find which rows only when there are some (the CLI names the lines).
-    if (truncated > 0) for (let k = 0; k < count; k++) if (tok.tokenize([chunk[k]!], ctx).truncated > 0) truncatedIndices.push(start + k);
+    if (truncated > 0)
+      for (let k = 0; k < count; k++)
+        if (tok.tokenize([chunk[k]!], ctx).truncated > 0) truncatedIndices.push(start + k);
     data.set(await runText(model, ids, count), start * dim);
     opts.onProgress?.(Math.min(start + batch, texts.length), texts.length);
   }

@@ -56,14 +56,17 @@ describe.skipIf(!hasOracle)('embedImages / embedTexts / zeroShot vs open_clip', 
     expect(r.maxAbs).toBeLessThan(1e-4);
   });
 
-  it.each(MODELS)('%s: text embeddings of raw strings match open_clip, the long one counted as truncated', async (name) => {
-    const got = await embedTexts(models[name]!, TEXTS, { batch: 3 });
-    expect(got.truncated).toBe(1);
-    expect(got.truncatedIndices).toEqual([4]);
-    const r = compareRows(got.data, oracle[name]!.text, got.dim);
-    expect(r.minCos).toBeGreaterThan(0.99999);
-    expect(r.maxAbs).toBeLessThan(1e-4);
-  });
+  it.each(MODELS)(
+    '%s: text embeddings of raw strings match open_clip, the long one counted as truncated',
+    async (name) => {
+      const got = await embedTexts(models[name]!, TEXTS, { batch: 3 });
+      expect(got.truncated).toBe(1);
+      expect(got.truncatedIndices).toEqual([4]);
+      const r = compareRows(got.data, oracle[name]!.text, got.dim);
+      expect(r.minCos).toBeGreaterThan(0.99999);
+      expect(r.maxAbs).toBeLessThan(1e-4);
+    },
+  );
 
   it.each(MODELS)('%s: zero-shot probabilities equal the README recipe with logit_scale.exp()', async (name) => {
     const z = await zeroShot(models[name]!, images[0]!, LABELS, { templates: ['a photo of {}.'] });
@@ -80,7 +83,9 @@ describe.skipIf(!hasOracle)('embedImages / embedTexts / zeroShot vs open_clip', 
     for (let i = 0; i < 2; i++) {
       const row = unit.data.subarray(i * unit.dim, (i + 1) * unit.dim);
       expect(Math.hypot(...row)).toBeCloseTo(1, 5);
-      expect(compareRows(raw.data.subarray(i * raw.dim, (i + 1) * raw.dim), [Array.from(row)], raw.dim).minCos).toBeGreaterThan(0.99999);
+      expect(
+        compareRows(raw.data.subarray(i * raw.dim, (i + 1) * raw.dim), [Array.from(row)], raw.dim).minCos,
+      ).toBeGreaterThan(0.99999);
     }
   });
 });

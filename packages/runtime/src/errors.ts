@@ -1,3 +1,5 @@
+import { CliphubError } from '@cliphub/core';
+
 export type RuntimeErrorCode =
   | 'MANIFEST_MISSING'
   | 'MANIFEST_INVALID'
@@ -9,14 +11,13 @@ export type RuntimeErrorCode =
   | 'SESSION_FAILED';
 
 /** A runtime failure caused by its input (a model dir, a tensor, an option): exit code 2, with the file when one is to blame. */
-export class RuntimeError extends Error {
-  readonly exitCode = 2;
+export class RuntimeError extends CliphubError<RuntimeErrorCode> {
+  override name = 'RuntimeError';
   constructor(
-    readonly code: RuntimeErrorCode,
+    code: RuntimeErrorCode,
     message: string,
     readonly file?: string,
   ) {
-    super(message);
-    this.name = 'RuntimeError';
+    super(code, message);
   }
 }

@@ -14,7 +14,13 @@ describe('checkExecutionProvider', () => {
     const { dir, cleanup } = tempDir();
     try {
       expect(() => checkExecutionProvider('cuda', dir)).toThrow(
-        expect.objectContaining({ code: 'CUDA_UNAVAILABLE', exitCode: 2, message: expect.stringContaining('--onnxruntime-node-install=cuda12') }),
+        expect.objectContaining({
+          code: 'CUDA_UNAVAILABLE',
+          exitCode: 2,
+          message: expect.stringContaining(
+            'ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js',
+          ),
+        }),
       );
     } finally {
       cleanup();
@@ -22,6 +28,8 @@ describe('checkExecutionProvider', () => {
   });
 
   it('an unknown provider is a bad input', () => {
-    expect(() => checkExecutionProvider('tpu')).toThrow(expect.objectContaining({ code: 'BAD_INPUT', message: expect.stringContaining('use cpu or cuda') }));
+    expect(() => checkExecutionProvider('tpu')).toThrow(
+      expect.objectContaining({ code: 'BAD_INPUT', message: expect.stringContaining('use cpu or cuda') }),
+    );
   });
 });

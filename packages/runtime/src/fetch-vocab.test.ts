@@ -6,7 +6,7 @@ import { CLIP_MERGE_COUNT, SimpleTokenizer } from '@cliphub/tokenizer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { oracleVocabPath, sharedUpstream, tempDir } from '#test-support';
 // the server is this test's fixture; the fetcher under test only talks HTTP to it
-import { createHubServer, type HubServer } from '../../../apps/hub-server/src/index.js';
+import { createHubServer, type HubServer } from '@cliphub/hub-server';
 import { fetchBpeVocab, isOffline, VocabFetchError, type FetchVocabOptions } from './index.js';
 
 const TOKEN = 'hf_vocabtest_0123456789abcdef';
@@ -40,7 +40,12 @@ describe.skipIf(!gzPath)('fetchBpeVocab against the project Hub server', () => {
   beforeAll(async () => {
     mkdirSync(path.join(tmp.dir, 'data'));
     writeFileSync(path.join(tmp.dir, 'tokens.txt'), `${TOKEN} alice write acme\n`);
-    hub = await createHubServer({ dataDir: path.join(tmp.dir, 'data'), tokensFile: path.join(tmp.dir, 'tokens.txt'), port: 0, host: '127.0.0.1' });
+    hub = await createHubServer({
+      dataDir: path.join(tmp.dir, 'data'),
+      tokensFile: path.join(tmp.dir, 'tokens.txt'),
+      port: 0,
+      host: '127.0.0.1',
+    });
     // An HF CLIP repo's shape: merges.txt beside weights the fetcher must not download.
     const text = gunzipSync(readFileSync(gzPath!)).toString('utf8').split('\n');
     merges = Buffer.from(`#version: 0.2\n${text.slice(1, CLIP_MERGE_COUNT + 1).join('\n')}\n`);
@@ -94,7 +99,12 @@ describe.skipIf(!gzPath)('fetchBpeVocab against the project Hub server', () => {
     const r = await fetchBpeVocab({ env: { ...noCache, HF_HOME: home } });
     expect(r.path.startsWith(path.join(home, 'hub', 'models--acme--clip-bpe', 'snapshots'))).toBe(true);
     const explicit = path.join(tmp.dir, 'explicit');
-    const e = await fetchBpeVocab({ env: { CLIPHUB_VOCAB_REPO: 'nobody/else', HF_ENDPOINT: 'http://127.0.0.1:9' }, repo: 'acme/clip-bpe', hubUrl: hub.url, cacheDir: explicit });
+    const e = await fetchBpeVocab({
+      env: { CLIPHUB_VOCAB_REPO: 'nobody/else', HF_ENDPOINT: 'http://127.0.0.1:9' },
+      repo: 'acme/clip-bpe',
+      hubUrl: hub.url,
+      cacheDir: explicit,
+    });
     expect(e.path.startsWith(explicit)).toBe(true);
   });
 
@@ -104,13 +114,23 @@ describe.skipIf(!gzPath)('fetchBpeVocab against the project Hub server', () => {
       const net = countingFetch();
       const e = await fetchBpeVocab({ env: env(cache, flag), fetch: net.fetch }).catch((x: unknown) => x);
       expect(e).toBeInstanceOf(VocabFetchError);
-      expect(e).toMatchObject({ code: 'VOCAB_NOT_FOUND', exitCode: 2, offline: true, repo: 'acme/clip-bpe', cacheDir: cache });
+      expect(e).toMatchObject({
+        code: 'VOCAB_NOT_FOUND',
+        exitCode: 2,
+        offline: true,
+        repo: 'acme/clip-bpe',
+        cacheDir: cache,
+      });
       expect((e as Error).message).toContain(`acme/clip-bpe's merges.txt is not in the Hub cache ${cache}`);
       expect((e as Error).message).toContain('--vocab FILE');
       expect(net.calls()).toBe(0);
       expect(existsSync(cache)).toBe(false);
     }
-    expect([isOffline({ HF_HUB_OFFLINE: 'TRUE' }), isOffline({ HF_HUB_OFFLINE: '0' }), isOffline({})]).toEqual([true, false, false]);
+    expect([isOffline({ HF_HUB_OFFLINE: 'TRUE' }), isOffline({ HF_HUB_OFFLINE: '0' }), isOffline({})]).toEqual([
+      true,
+      false,
+      false,
+    ]);
   });
 
   it('offline still reads what an earlier online run cached', async () => {
@@ -128,11 +148,21 @@ describe.skipIf(!gzPath)('fetchBpeVocab against the project Hub server', () => {
       exitCode: 2,
       message: expect.stringMatching(/acme\/not-clip@[0-9a-f]{12} has no merges\.txt; point CLIPHUB_VOCAB_REPO/),
     });
-    await expect(fetchBpeVocab({ env: env(cache, { CLIPHUB_VOCAB_REPO: 'not a repo' }) })).rejects.toMatchObject({ code: 'VOCAB_NOT_FOUND', message: expect.stringContaining('CLIPHUB_VOCAB_REPO "not a repo"') });
-    await expect(fetchBpeVocab({ env: env(cache, { CLIPHUB_VOCAB_REPO: 'acme/missing' }) })).rejects.toMatchObject({ code: 'VOCAB_NOT_FOUND', message: expect.stringContaining('from acme/missing at') });
+    await expect(fetchBpeVocab({ env: env(cache, { CLIPHUB_VOCAB_REPO: 'not a repo' }) })).rejects.toMatchObject({
+      code: 'VOCAB_NOT_FOUND',
+      message: expect.stringContaining('CLIPHUB_VOCAB_REPO "not a repo"'),
+    });
+    await expect(fetchBpeVocab({ env: env(cache, { CLIPHUB_VOCAB_REPO: 'acme/missing' }) })).rejects.toMatchObject({
+      code: 'VOCAB_NOT_FOUND',
+      message: expect.stringContaining('from acme/missing at'),
+    });
     // a port nothing listens on: refused at once
     const e = await fetchBpeVocab({ env: env(cache, { HF_ENDPOINT: 'http://127.0.0.1:9' }) }).catch((x: unknown) => x);
     expect(e).toMatchObject({ code: 'VOCAB_NOT_FOUND', exitCode: 2, offline: false });
-    expect((e as Error).message).toMatch(new RegExp(`fetching merges.txt from acme/clip-bpe at http://127.0.0.1:9 into the Hub cache ${cache} failed: .*; pass --vocab FILE`));
+    expect((e as Error).message).toMatch(
+      new RegExp(
+        `fetching merges.txt from acme/clip-bpe at http://127.0.0.1:9 into the Hub cache ${cache} failed: .*; pass --vocab FILE`,
+      ),
+    );
   });
 });

@@ -54,8 +54,13 @@ export function isOffline(env: NodeJS.ProcessEnv = process.env): boolean {
 }
 
 /** merges.txt of `revision` if the cache already has it: refs/<revision> names the snapshot, as huggingface_hub lays it out. */
-async function fromCache(storage: string, revision: string): Promise<{ file: string; commit: string; bytes: Uint8Array } | null> {
-  const commit = /^[0-9a-f]{40}$/.test(revision) ? revision : (await readFile(path.join(storage, 'refs', revision), 'utf8').catch(() => '')).trim();
+async function fromCache(
+  storage: string,
+  revision: string,
+): Promise<{ file: string; commit: string; bytes: Uint8Array } | null> {
+  const commit = /^[0-9a-f]{40}$/.test(revision)
+    ? revision
+    : (await readFile(path.join(storage, 'refs', revision), 'utf8').catch(() => '')).trim();
   if (!/^[0-9a-f]{40}$/.test(commit)) return null;
   const file = path.join(storage, 'snapshots', commit, HF_MERGES_FILE);
   const bytes = await readFile(file).catch(() => null);
@@ -75,14 +80,21 @@ export async function fetchBpeVocab(o: FetchVocabOptions = {}): Promise<FetchedV
   try {
     repo = parseRepoId(repoSpec);
   } catch (e) {
-    throw new VocabFetchError(`CLIPHUB_VOCAB_REPO ${JSON.stringify(repoSpec)} is not a repo id (${(e as Error).message}); use ORG/NAME, e.g. ${DEFAULT_VOCAB_REPO}`, repoSpec, cacheDir, false);
+    throw new VocabFetchError(
+      `CLIPHUB_VOCAB_REPO ${JSON.stringify(repoSpec)} is not a repo id (${(e as Error).message}); use ORG/NAME, e.g. ${DEFAULT_VOCAB_REPO}`,
+      repoSpec,
+      cacheDir,
+      false,
+    );
   }
   const revision = o.revision ?? 'main';
   const storage = path.join(cacheDir, `models--${repo.replace('/', '--')}`);
   const hit = await fromCache(storage, revision);
   if (hit) return { bytes: hit.bytes, path: hit.file, repo, commit: hit.commit, fromCache: true };
 
-  const alternatives = 'pass --vocab FILE (bpe_simple_vocab_16e6.txt.gz or a CLIP merges.txt), put one in the model dir, or install open_clip_torch';
+  const alternatives = `pass --vocab FILE (bpe_simple_vocab_16e6.txt.gz or a CLIP merges.txt), put one in the model dir${
+    env.CLIPHUB_VOCAB_REPO?.trim() ? ', or unset CLIPHUB_VOCAB_REPO to use the vocab bundled with cliphub' : ''
+  }`;
   if (isOffline(env)) {
     throw new VocabFetchError(
       `no local CLIP BPE vocab, ${repo}'s ${HF_MERGES_FILE} is not in the Hub cache ${cacheDir}, and CLIPHUB_OFFLINE/HF_HUB_OFFLINE forbids fetching it; pass its path: ${alternatives}, or run once online`,
@@ -92,10 +104,20 @@ export async function fetchBpeVocab(o: FetchVocabOptions = {}): Promise<FetchedV
     );
   }
   const hubUrl = (o.hubUrl ?? (env.HF_ENDPOINT?.trim() || DEFAULT_ENDPOINT)).replace(/\/+$/, '');
-  o.log?.(`fetching CLIP's BPE merges (${HF_MERGES_FILE}) from ${repo} at ${hubUrl} into ${cacheDir} (once; later runs read the cache)`);
+  o.log?.(
+    `fetching CLIP's BPE merges (${HF_MERGES_FILE}) from ${repo} at ${hubUrl} into ${cacheDir} (once; later runs read the cache)`,
+  );
   let failure: string;
   try {
-    const r = await pullRepo({ repo, revision, hubUrl, token: o.token ?? discoverToken(env), cacheDir, paths: [HF_MERGES_FILE], ...(o.fetch && { fetch: o.fetch }) });
+    const r = await pullRepo({
+      repo,
+      revision,
+      hubUrl,
+      token: o.token ?? discoverToken(env),
+      cacheDir,
+      paths: [HF_MERGES_FILE],
+      ...(o.fetch && { fetch: o.fetch }),
+    });
     if (r.files.some((f) => f.path === HF_MERGES_FILE)) {
       const file = path.join(r.snapshotDir, HF_MERGES_FILE);
       return { bytes: await readFile(file), path: file, repo, commit: r.commit, fromCache: false };
@@ -107,7 +129,12 @@ export async function fetchBpeVocab(o: FetchVocabOptions = {}): Promise<FetchedV
     if (raced) return { bytes: raced.bytes, path: raced.file, repo, commit: raced.commit, fromCache: true };
     failure = (e as Error).message?.split('\n')[0] ?? String(e);
   }
-  throw new VocabFetchError(`no local CLIP BPE vocab, and fetching ${HF_MERGES_FILE} from ${repo} at ${hubUrl} into the Hub cache ${cacheDir} failed: ${failure}; ${alternatives}`, repo, cacheDir, false);
+  throw new VocabFetchError(
+    `no local CLIP BPE vocab, and fetching ${HF_MERGES_FILE} from ${repo} at ${hubUrl} into the Hub cache ${cacheDir} failed: ${failure}; ${alternatives}`,
+    repo,
+    cacheDir,
+    false,
+  );
 }
 
 /** loadModel's default `fetchVocab`: fetchBpeVocab's bytes (SimpleTokenizer calls it only when no local vocab exists). */

@@ -9,7 +9,9 @@ describe('fileSha256', () => {
     const { dir, cleanup } = tempDir();
     try {
       writeFileSync(path.join(dir, 'f'), 'abc');
-      expect(await fileSha256(path.join(dir, 'f'))).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+      expect(await fileSha256(path.join(dir, 'f'))).toBe(
+        'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+      );
     } finally {
       cleanup();
     }

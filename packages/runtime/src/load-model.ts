@@ -19,9 +19,14 @@ export interface LoadModelOptions {
   intraOpThreads?: number;
   /** load only these towers (default: every tower the manifest lists); skipping text skips the tokenizer */
   towers?: TowerName[];
-  /** an explicit bpe_simple_vocab_16e6.txt.gz for CLIP tokenizers */
+  /** an explicit bpe_simple_vocab_16e6.txt.gz (or CLIP merges.txt) for CLIP tokenizers */
   vocabPath?: string;
-  /** fetches the BPE vocab when neither the model dir nor an installed open_clip has it (default: fetchBpeVocab with `vocabFetch`) */
+  /**
+   * use the CLIP vocab bundled with @cliphub/tokenizer when neither `vocabPath` nor the model dir has one. Default:
+   * true, unless a vocab repo is named (`vocabFetch.repo` or $CLIPHUB_VOCAB_REPO): then that repo's merges.txt is used
+   */
+  bundledVocab?: boolean;
+  /** fetches the BPE vocab when no local copy is used (default: fetchBpeVocab with `vocabFetch`) */
   fetchVocab?: () => Promise<Uint8Array>;
   /** the default fetcher's settings (env, repo, hubUrl, cacheDir, log); false: never fetch, a missing vocab is VOCAB_NOT_FOUND */
   vocabFetch?: FetchVocabOptions | false;
@@ -50,9 +55,16 @@ async function createSession(file: string, ep: ExecutionProvider, opts: LoadMode
     return await InferenceSession.create(file, options);
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0] ?? '';
-    if (ep === 'cuda') throw new RuntimeError('CUDA_UNAVAILABLE', `cannot start CUDA for ${file} (${msg}); ${CUDA_INSTALL_HINT}`, file);
+    if (ep === 'cuda')
+      throw new RuntimeError('CUDA_UNAVAILABLE', `cannot start CUDA for ${file} (${msg}); ${CUDA_INSTALL_HINT}`, file);
     throw new RuntimeError('SESSION_FAILED', `onnxruntime cannot load ${file} (${msg}); re-run the export`, file);
   }
+}
+
+/** Whether the caller asked for a particular Hub repo's merges.txt rather than the bundled CLIP vocab. */
+function namesVocabRepo(o: FetchVocabOptions | false | undefined): boolean {
+  if (o === false) return false;
+  return !!(o?.repo ?? (o?.env ?? process.env).CLIPHUB_VOCAB_REPO?.trim());
 }
 
 /** Loads a `cliphub convert --to onnx` dir: reads cliphub.json, opens the towers on the chosen device, finds the tokenizer. */
@@ -60,11 +72,19 @@ export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promi
   const manifest = await readManifest(dir);
   const ep = checkExecutionProvider(opts.executionProvider ?? 'cpu');
   if (opts.intraOpThreads !== undefined && !(Number.isInteger(opts.intraOpThreads) && opts.intraOpThreads >= 0)) {
-    throw new RuntimeError('BAD_INPUT', `intraOpThreads ${opts.intraOpThreads} must be a non-negative integer (0 = onnxruntime's default)`);
+    throw new RuntimeError(
+      'BAD_INPUT',
+      `intraOpThreads ${opts.intraOpThreads} must be a non-negative integer (0 = onnxruntime's default)`,
+    );
   }
   const wanted = opts.towers ?? (Object.keys(manifest.towers) as TowerName[]);
   for (const t of wanted) {
-    if (!manifest.towers[t]) throw new RuntimeError('TOWER_MISSING', `${path.join(dir, 'cliphub.json')} has no ${t} tower; export it with --towers ${t}`, dir);
+    if (!manifest.towers[t])
+      throw new RuntimeError(
+        'TOWER_MISSING',
+        `${path.join(dir, 'cliphub.json')} has no ${t} tower; export it with --towers ${t}`,
+        dir,
+      );
   }
   const model: ClipModel = {
     dir,
@@ -81,7 +101,8 @@ export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promi
     model.tokenizer = await tokenizerForModel(manifest.modelCfg.text_cfg, {
       modelDir: dir,
       vocabPath: opts.vocabPath,
-      // Called only when no local vocab exists: merges.txt from the Hub cache, downloaded there once.
+      bundledVocab: opts.bundledVocab ?? !namesVocabRepo(opts.vocabFetch),
+      // Called only when no local vocab is used: merges.txt from the Hub cache, downloaded there once.
       fetchVocab: opts.fetchVocab ?? (opts.vocabFetch === false ? undefined : defaultVocabFetcher(opts.vocabFetch)),
       contextLength: manifest.tokenizer.contextLength,
     });

@@ -1,6 +1,13 @@
 import path from 'node:path';
 import { RuntimeError } from './errors.js';
-import type { CliphubManifest, ManifestModelCfg, ManifestPreprocessCfg, TensorSpec, TowerManifest, TowerName } from './manifest.js';
+import type {
+  CliphubManifest,
+  ManifestModelCfg,
+  ManifestPreprocessCfg,
+  TensorSpec,
+  TowerManifest,
+  TowerName,
+} from './manifest.js';
 
 // open_clip's defaults (OPENAI_DATASET_MEAN / STD) when a config leaves them out.
 const OPENAI_MEAN: [number, number, number] = [0.48145466, 0.4578275, 0.40821073];
@@ -26,7 +33,10 @@ export interface ManifestFromExportArgs {
 }
 
 /** open_clip's preprocess_cfg with its defaults: size from vision_cfg.image_size, OpenAI mean/std, bicubic, shortest, fill 0. */
-export function resolvePreprocessCfg(modelCfg: ManifestModelCfg, pp: Record<string, unknown> = {}): ManifestPreprocessCfg {
+export function resolvePreprocessCfg(
+  modelCfg: ManifestModelCfg,
+  pp: Record<string, unknown> = {},
+): ManifestPreprocessCfg {
   const size = (pp.size ?? modelCfg.vision_cfg.image_size ?? 224) as number | [number, number];
   return {
     size: Array.isArray(size) ? [size[0], size[1]] : size,
@@ -49,7 +59,11 @@ export function manifestFromExport(args: ManifestFromExportArgs): CliphubManifes
     towers[t.tower] = entry;
     activation[t.tower] = t.activation;
   }
-  if (!Number.isFinite(result.logitScale)) throw new RuntimeError('MANIFEST_INVALID', `logit_scale ${result.logitScale} is not a finite number; check the checkpoint`);
+  if (!Number.isFinite(result.logitScale))
+    throw new RuntimeError(
+      'MANIFEST_INVALID',
+      `logit_scale ${result.logitScale} is not a finite number; check the checkpoint`,
+    );
   const hfName = typeof textCfg.hf_tokenizer_name === 'string' ? textCfg.hf_tokenizer_name : undefined;
   return {
     format: 'cliphub-onnx',

@@ -1,6 +1,7 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '@cliphub/core';
 import { RuntimeError } from './errors.js';
 
 export const MANIFEST_FILE = 'cliphub.json';
@@ -74,14 +75,21 @@ type Json = unknown;
 /** Checks a parsed cliphub.json field by field; the first problem becomes a MANIFEST_INVALID naming the field. */
 export function validateManifest(value: Json, file = MANIFEST_FILE): CliphubManifest {
   const bad = (what: string): never => {
-    throw new RuntimeError('MANIFEST_INVALID', `${file}: ${what}; re-create it with \`cliphub convert --to onnx\``, file);
+    throw new RuntimeError(
+      'MANIFEST_INVALID',
+      `${file}: ${what}; re-create it with \`cliphub convert --to onnx\``,
+      file,
+    );
   };
   const isObj = (v: Json): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
   const num = (v: Json, field: string, pred: (n: number) => boolean = Number.isFinite): number =>
     typeof v === 'number' && pred(v) ? v : bad(`${field} must be a valid number, got ${JSON.stringify(v)}`);
-  const str = (v: Json, field: string): string => (typeof v === 'string' && v !== '' ? v : bad(`${field} must be a non-empty string`));
+  const str = (v: Json, field: string): string =>
+    typeof v === 'string' && v !== '' ? v : bad(`${field} must be a non-empty string`);
   const oneOf = <T extends string>(v: Json, field: string, options: readonly T[]): T =>
-    options.includes(v as T) ? (v as T) : bad(`${field} must be one of ${options.join(', ')}, got ${JSON.stringify(v)}`);
+    options.includes(v as T)
+      ? (v as T)
+      : bad(`${field} must be one of ${options.join(', ')}, got ${JSON.stringify(v)}`);
   const triple = (v: Json, field: string): [number, number, number] =>
     Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x))
       ? (v as [number, number, number])
@@ -90,11 +98,13 @@ export function validateManifest(value: Json, file = MANIFEST_FILE): CliphubMani
 
   if (!isObj(value)) return bad('not a JSON object');
   if (value.format !== 'cliphub-onnx') bad(`format must be "cliphub-onnx", got ${JSON.stringify(value.format)}`);
-  if (value.version !== 1) bad(`version ${JSON.stringify(value.version)} is not supported (this runtime reads version 1); upgrade cliphub`);
+  if (value.version !== 1)
+    bad(`version ${JSON.stringify(value.version)} is not supported (this runtime reads version 1); upgrade cliphub`);
 
   const source = isObj(value.source) ? value.source : bad('source must be an object {path, sha256}');
   str(source.path, 'source.path');
-  if (typeof source.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(source.sha256)) bad('source.sha256 must be 64 lowercase hex digits');
+  if (typeof source.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(source.sha256))
+    bad('source.sha256 must be 64 lowercase hex digits');
 
   const modelCfg = isObj(value.modelCfg) ? value.modelCfg : bad('modelCfg must be an object');
   num(modelCfg.embed_dim, 'modelCfg.embed_dim', posInt);
@@ -102,7 +112,10 @@ export function validateManifest(value: Json, file = MANIFEST_FILE): CliphubMani
 
   const pp = isObj(value.preprocessCfg) ? value.preprocessCfg : bad('preprocessCfg must be an object');
   const size = pp.size;
-  if (!(typeof size === 'number' && posInt(size)) && !(Array.isArray(size) && size.length === 2 && size.every((d) => typeof d === 'number' && posInt(d)))) {
+  if (
+    !(typeof size === 'number' && posInt(size)) &&
+    !(Array.isArray(size) && size.length === 2 && size.every((d) => typeof d === 'number' && posInt(d)))
+  ) {
     bad(`preprocessCfg.size must be a positive integer or [h, w], got ${JSON.stringify(size)}`);
   }
   triple(pp.mean, 'preprocessCfg.mean');
@@ -127,7 +140,8 @@ export function validateManifest(value: Json, file = MANIFEST_FILE): CliphubMani
     if (name !== 'vision' && name !== 'text') bad(`towers.${name} is not a tower (vision, text)`);
     if (!isObj(t)) return bad(`towers.${name} must be an object`);
     const f = str(t.file, `towers.${name}.file`);
-    if (path.isAbsolute(f) || f.split(/[\\/]/).includes('..')) bad(`towers.${name}.file ${JSON.stringify(f)} must be a path inside the model dir`);
+    if (path.isAbsolute(f) || f.split(/[\\/]/).includes('..'))
+      bad(`towers.${name}.file ${JSON.stringify(f)} must be a path inside the model dir`);
     for (const side of ['inputs', 'outputs'] as const) {
       const specs = t[side];
       if (!Array.isArray(specs) || specs.length === 0) bad(`towers.${name}.${side} must be a non-empty list`);
@@ -136,7 +150,10 @@ export function validateManifest(value: Json, file = MANIFEST_FILE): CliphubMani
         if (!isObj(s)) return bad(`${at} must be an object {name, dtype, shape}`);
         str(s.name, `${at}.name`);
         str(s.dtype, `${at}.dtype`);
-        if (!Array.isArray(s.shape) || !s.shape.every((d) => typeof d === 'string' || (typeof d === 'number' && Number.isInteger(d) && d >= 0))) {
+        if (
+          !Array.isArray(s.shape) ||
+          !s.shape.every((d) => typeof d === 'string' || (typeof d === 'number' && Number.isInteger(d) && d >= 0))
+        ) {
           bad(`${at}.shape must be a list of integers or symbolic names`);
         }
       });
@@ -147,7 +164,8 @@ export function validateManifest(value: Json, file = MANIFEST_FILE): CliphubMani
   const raw = num(value.logitScaleRaw, 'logitScaleRaw');
   const scale = num(value.logitScale, 'logitScale', (n) => Number.isFinite(n) && n > 0);
   // Both are stored so nobody has to guess whether exp() was applied; they must agree.
-  if (Math.abs(Math.exp(raw) - scale) > 1e-4 * scale) bad(`logitScale ${scale} is not exp(logitScaleRaw) = ${Math.exp(raw)}`);
+  if (Math.abs(Math.exp(raw) - scale) > 1e-4 * scale)
+    bad(`logitScale ${scale} is not exp(logitScaleRaw) = ${Math.exp(raw)}`);
   if (value.logitBias !== null) num(value.logitBias, 'logitBias');
   return value as unknown as CliphubManifest;
 }
@@ -161,30 +179,45 @@ export async function readManifest(dir: string): Promise<CliphubManifest> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new RuntimeError('MANIFEST_MISSING', `${file} not found; point --model at a dir made by \`cliphub convert --to onnx\``, file);
+      throw new RuntimeError(
+        'MANIFEST_MISSING',
+        `${file} not found; point --model at a dir made by \`cliphub convert --to onnx\``,
+        file,
+      );
     }
-    throw new RuntimeError('MANIFEST_MISSING', `cannot read ${file} (${code ?? (e as Error).message}); check its permissions`, file);
+    throw new RuntimeError(
+      'MANIFEST_MISSING',
+      `cannot read ${file} (${code ?? (e as Error).message}); check its permissions`,
+      file,
+    );
   }
   let parsed: Json;
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    throw new RuntimeError('MANIFEST_INVALID', `${file} is not valid JSON (${(e as Error).message}); re-create it with \`cliphub convert --to onnx\``, file);
+    throw new RuntimeError(
+      'MANIFEST_INVALID',
+      `${file} is not valid JSON (${(e as Error).message}); re-create it with \`cliphub convert --to onnx\``,
+      file,
+    );
   }
   const manifest = validateManifest(parsed, file);
   for (const [name, t] of Object.entries(manifest.towers)) {
     const onnx = path.join(dir, t.file);
-    if (!existsSync(onnx)) throw new RuntimeError('MANIFEST_INVALID', `${onnx} (the ${name} tower named in ${file}) not found; re-run the export`, onnx);
+    if (!existsSync(onnx))
+      throw new RuntimeError(
+        'MANIFEST_INVALID',
+        `${onnx} (the ${name} tower named in ${file}) not found; re-run the export`,
+        onnx,
+      );
   }
   return manifest;
 }
 
-/** Validates and writes `<dir>/cliphub.json` atomically (temp file, then rename). */
+/** Validates and writes `<dir>/cliphub.json` atomically and durably (a unique temp file, fsync, rename). */
 export async function writeManifest(dir: string, manifest: CliphubManifest): Promise<string> {
   const file = path.join(dir, MANIFEST_FILE);
   validateManifest(JSON.parse(JSON.stringify(manifest)) as Json, file);
-  const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, `${JSON.stringify(manifest, null, 2)}\n`);
-  await rename(tmp, file);
+  await writeFileAtomic(file, `${JSON.stringify(manifest, null, 2)}\n`);
   return file;
 }

@@ -8,7 +8,10 @@ import { compareRows } from './test-utils/oracle-embed.js';
 
 const fixture = sharedFixtures ? path.join(sharedFixtures, 'full', 'ViT-B-32') : '';
 // The exporter's own test may already have made these (same script, same seed): reuse rather than write 605 MB twice.
-const candidates = [path.join(repoRoot, '.cache/full-vit-b-32/open_clip_model.safetensors'), path.join(repoRoot, '.cache/onnx-export/ViT-B-32/open_clip_model.safetensors')];
+const candidates = [
+  path.join(repoRoot, '.cache/full-vit-b-32/open_clip_model.safetensors'),
+  path.join(repoRoot, '.cache/onnx-export/ViT-B-32/open_clip_model.safetensors'),
+];
 
 const MAKE_WEIGHTS = `
 import os, runpy, sys, open_clip
@@ -40,28 +43,38 @@ with torch.no_grad():
     print(json.dumps({'image': model.encode_image(px).tolist()}))
 `;
 
-describe.skipIf(!hasOracle || !needsShared('full-size ViT-B-32 through the runtime'))('full-size ViT-B-32 through the runtime', () => {
-  it('image embeddings of the shared images (sharp preprocessing) reach cosine >= 0.999 against open_clip fed by PIL', { timeout: 240_000 }, async () => {
-    const weights = ensureWeights();
-    const { dir, cleanup } = tempDir();
-    try {
-      await exportModelDir(fixture, dir, { weights, towers: ['vision'] }); // text is covered on the tiny models
-      const pre = path.join(sharedFixtures as string, 'preprocess');
-      const images = readdirSync(pre).filter((f) => /\.(png|jpe?g)$/.test(f)).sort().map((f) => path.join(pre, f));
-      const args = path.join(dir, 'args.json');
-      writeFileSync(args, JSON.stringify({ weights, images }));
-      const want = pythonJson<{ image: number[][] }>(ORACLE, [args]);
-      const model = await loadModel(dir);
-      try {
-        const img = compareRows((await embedImages(model, images, { batch: 4 })).data, want.image, 512);
-        console.log(`ViT-B-32 runtime vs open_clip+PIL on ${images.length} images: ${JSON.stringify(img)}`);
-        expect(images.length).toBeGreaterThanOrEqual(4);
-        expect(img.minCos).toBeGreaterThanOrEqual(0.999);
-      } finally {
-        await model.dispose();
-      }
-    } finally {
-      cleanup();
-    }
-  });
-});
+describe.skipIf(!hasOracle || !needsShared('full-size ViT-B-32 through the runtime'))(
+  'full-size ViT-B-32 through the runtime',
+  () => {
+    it(
+      'image embeddings of the shared images (sharp preprocessing) reach cosine >= 0.999 against open_clip fed by PIL',
+      { timeout: 240_000 },
+      async () => {
+        const weights = ensureWeights();
+        const { dir, cleanup } = tempDir();
+        try {
+          await exportModelDir(fixture, dir, { weights, towers: ['vision'] }); // text is covered on the tiny models
+          const pre = path.join(sharedFixtures as string, 'preprocess');
+          const images = readdirSync(pre)
+            .filter((f) => /\.(png|jpe?g)$/.test(f))
+            .sort()
+            .map((f) => path.join(pre, f));
+          const args = path.join(dir, 'args.json');
+          writeFileSync(args, JSON.stringify({ weights, images }));
+          const want = pythonJson<{ image: number[][] }>(ORACLE, [args]);
+          const model = await loadModel(dir);
+          try {
+            const img = compareRows((await embedImages(model, images, { batch: 4 })).data, want.image, 512);
+            console.log(`ViT-B-32 runtime vs open_clip+PIL on ${images.length} images: ${JSON.stringify(img)}`);
+            expect(images.length).toBeGreaterThanOrEqual(4);
+            expect(img.minCos).toBeGreaterThanOrEqual(0.999);
+          } finally {
+            await model.dispose();
+          }
+        } finally {
+          cleanup();
+        }
+      },
+    );
+  },
+);

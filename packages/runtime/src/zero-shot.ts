@@ -23,13 +23,21 @@ export interface ZeroShotResult {
 }
 
 /** Scores one image against labels: softmax(logit_scale·cos) for CLIP, sigmoid(logit_scale·cos + logit_bias) when the model has a bias. */
-export async function zeroShot(model: ClipModel, image: ImageInput, labels: readonly string[], opts: ZeroShotOptions = {}): Promise<ZeroShotResult> {
+export async function zeroShot(
+  model: ClipModel,
+  image: ImageInput,
+  labels: readonly string[],
+  opts: ZeroShotOptions = {},
+): Promise<ZeroShotResult> {
   const templates = opts.templates ?? ['{}'];
   if (labels.length === 0 || labels.some((l) => typeof l !== 'string' || l.trim() === '')) {
     throw new RuntimeError('BAD_INPUT', 'zero-shot needs at least one non-empty label');
   }
   if (templates.length === 0 || templates.some((t) => !t.includes('{}'))) {
-    throw new RuntimeError('BAD_INPUT', `every template needs a {} where the label goes, e.g. "a photo of a {}."; got ${JSON.stringify(templates)}`);
+    throw new RuntimeError(
+      'BAD_INPUT',
+      `every template needs a {} where the label goes, e.g. "a photo of a {}."; got ${JSON.stringify(templates)}`,
+    );
   }
   const d = model.embedDim;
   const img = await embedImages(model, [image], { normalize: true });
@@ -59,5 +67,13 @@ export async function zeroShot(model: ClipModel, image: ImageInput, labels: read
     const sum = e.reduce((a, b) => a + b, 0);
     probs = e.map((x) => x / sum);
   }
-  return { labels: [...labels], probs, logits, activation: logitBias !== null ? 'sigmoid' : 'softmax', logitScale, logitBias, truncated: txt.truncated };
+  return {
+    labels: [...labels],
+    probs,
+    logits,
+    activation: logitBias !== null ? 'sigmoid' : 'softmax',
+    logitScale,
+    logitBias,
+    truncated: txt.truncated,
+  };
 }

@@ -38,14 +38,18 @@ const time = async (label, fn) => {
 try {
   const src = path.join(dir, 'src.safetensors');
   const tensors = [];
-  for (let i = 0; i * TENSOR < total; i++) tensors.push(synthetic(`blocks.${i}.weight`, Math.min(TENSOR, total - i * TENSOR)));
+  for (let i = 0; i * TENSOR < total; i++)
+    tensors.push(synthetic(`blocks.${i}.weight`, Math.min(TENSOR, total - i * TENSOR)));
   tensors.push(bytesSource('logit_scale', 'F32', [], new Uint8Array(4)));
   await time(`write ${gib} GiB from memory`, () => writeSafetensors(src, tensors));
   spawnSync('sync');
   const cpS = await time('cp + fsync of that file', async () => {
     // The writer fsyncs before its rename, so cp gets the same durability: `sync FILE` fsyncs just that file.
     const dst = path.join(dir, 'cp.safetensors');
-    for (const [cmd, args] of [['cp', [src, dst]], ['sync', [dst]]]) {
+    for (const [cmd, args] of [
+      ['cp', [src, dst]],
+      ['sync', [dst]],
+    ]) {
       const r = spawnSync(cmd, args);
       if (r.status !== 0) throw new Error(String(r.stderr));
     }
@@ -64,7 +68,9 @@ try {
     await writeSafetensors(path.join(dir, 'f16.safetensors'), fileSources(st), { castTo: 'F16' });
     await st.close();
   });
-  console.log(`file size ${statSync(src).size} bytes; re-write / cp time ratio ${(copyS / cpS).toFixed(2)} (throughput ${(cpS / copyS).toFixed(2)}x cp)`);
+  console.log(
+    `file size ${statSync(src).size} bytes; re-write / cp time ratio ${(copyS / cpS).toFixed(2)} (throughput ${(cpS / copyS).toFixed(2)}x cp)`,
+  );
   console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 } finally {
   rmSync(dir, { recursive: true, force: true });

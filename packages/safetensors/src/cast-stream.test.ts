@@ -31,6 +31,8 @@ describe('castChunks', () => {
   });
 
   it('refuses a stream that ends inside an element', async () => {
-    await expect(collect(castChunks(pieces(f64.subarray(0, 13), [5]), 'F64', 'F32'))).rejects.toBeInstanceOf(SafetensorsError);
+    await expect(collect(castChunks(pieces(f64.subarray(0, 13), [5]), 'F64', 'F32'))).rejects.toBeInstanceOf(
+      SafetensorsError,
+    );
   });
 });

@@ -6,7 +6,11 @@ import { SafetensorsError } from './errors.js';
  * Casts a stream of float chunks whose boundaries may split elements: the split bytes wait for the next
  * chunk. Throws BAD_CAST if the stream ends inside an element.
  */
-export async function* castChunks(chunks: AsyncIterable<Uint8Array>, from: DType, to: DType): AsyncGenerator<Uint8Array> {
+export async function* castChunks(
+  chunks: AsyncIterable<Uint8Array>,
+  from: DType,
+  to: DType,
+): AsyncGenerator<Uint8Array> {
   const elem = DTYPE_BYTES[from];
   let carry = new Uint8Array(0);
   for await (const chunk of chunks) {
@@ -21,6 +25,9 @@ export async function* castChunks(chunks: AsyncIterable<Uint8Array>, from: DType
     if (whole > 0) yield castFloats(body.subarray(0, whole), from, to);
   }
   if (carry.length > 0) {
-    throw new SafetensorsError('BAD_CAST', `a ${from} stream ended ${carry.length} bytes into an element; its source is truncated`);
+    throw new SafetensorsError(
+      'BAD_CAST',
+      `a ${from} stream ended ${carry.length} bytes into an element; its source is truncated`,
+    );
   }
 }

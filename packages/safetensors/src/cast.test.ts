@@ -20,7 +20,9 @@ function rng(seed: number): () => number {
 /** Inputs per dtype: random patterns plus the hard cases (ties, subnormals, overflow, inf, NaN, signed zero). */
 function inputs(): Record<FloatDType, Uint8Array> {
   const r = rng(12345);
-  const f32: number[] = [0, 0x80000000, 0x7f800000, 0xff800000, 0x7fc00000, 0x7f800001, 0xffc00001, 0x7f7fffff, 0x00000001, 0x807fffff];
+  const f32: number[] = [
+    0, 0x80000000, 0x7f800000, 0xff800000, 0x7fc00000, 0x7f800001, 0xffc00001, 0x7f7fffff, 0x00000001, 0x807fffff,
+  ];
   // Around the largest half (65504) and the overflow threshold (65520).
   for (let b = 0x477fe000 - 4; b <= 0x47800000 + 4; b += 0x400) f32.push(b, b | 0x80000000);
   f32.push(0x477fefff, 0x477ff000, 0x477ff001, 0x7f7fffff - 0x8000, 0x7f7f8000, 0x7f7f7fff);
@@ -38,7 +40,9 @@ function inputs(): Record<FloatDType, Uint8Array> {
     f32.push((0x38000000 + (r() & 0x01ffffff)) >>> 0, (0x47000000 + (r() & 0x00ffffff)) >>> 0);
   }
   const u16 = new Uint16Array(65536).map((_, i) => i); // every half / every bfloat16
-  const f64w: number[] = [0, 0, 0, 0x80000000, 0, 0x7ff00000, 0, 0xfff00000, 1, 0x7ff00000, 0, 0x7ff80000, 0xffffffff, 0x7fefffff];
+  const f64w: number[] = [
+    0, 0, 0, 0x80000000, 0, 0x7ff00000, 0, 0xfff00000, 1, 0x7ff00000, 0, 0x7ff80000, 0xffffffff, 0x7fefffff,
+  ];
   for (let i = 0; i < 8000; i++) f64w.push(r(), r());
   for (let i = 0; i < 4000; i++) {
     // f32 ties (bit 28 of the low word set, below zero), f32-subnormal range, and plain finite values.
@@ -99,7 +103,10 @@ describe('castFloats', () => {
       const src = inputs();
       const inFile = path.join(dir, 'in.safetensors');
       const outFile = path.join(dir, 'out.safetensors');
-      await writeSafetensors(inFile, FLOATS.map((d) => bytesSource(d, d, [src[d].length / SIZE[d]], src[d])));
+      await writeSafetensors(
+        inFile,
+        FLOATS.map((d) => bytesSource(d, d, [src[d].length / SIZE[d]], src[d])),
+      );
       runPython(
         `
 import sys, torch
@@ -132,7 +139,10 @@ save_file(out, sys.argv[2])
             }
             const g = Buffer.from(got.subarray(i * SIZE[to], (i + 1) * SIZE[to])).toString('hex');
             const w = Buffer.from(want.subarray(i * SIZE[to], (i + 1) * SIZE[to])).toString('hex');
-            if (g !== w) mismatches.push(`#${i} in=${Buffer.from(src[from].subarray(i * SIZE[from], (i + 1) * SIZE[from])).toString('hex')} got=${g} torch=${w}`);
+            if (g !== w)
+              mismatches.push(
+                `#${i} in=${Buffer.from(src[from].subarray(i * SIZE[from], (i + 1) * SIZE[from])).toString('hex')} got=${g} torch=${w}`,
+              );
           }
           expect(mismatches.slice(0, 5), `${from} -> ${to}`).toEqual([]);
           compared += n;
@@ -145,4 +155,3 @@ save_file(out, sys.argv[2])
     }
   });
 });
-

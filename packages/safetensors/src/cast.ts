@@ -137,13 +137,23 @@ function fromF32(bits: Uint32Array, to: FloatDType): Uint8Array {
  */
 export function castFloats(src: Uint8Array, from: DType, to: DType): Uint8Array {
   if (!isFloatDType(from) || !isFloatDType(to)) {
-    throw new SafetensorsError('BAD_CAST', `cannot cast ${from} to ${to}: only F64, F32, F16 and BF16 convert between each other`);
+    throw new SafetensorsError(
+      'BAD_CAST',
+      `cannot cast ${from} to ${to}: only F64, F32, F16 and BF16 convert between each other`,
+    );
   }
   if (src.length % DTYPE_BYTES[from] !== 0) {
-    throw new SafetensorsError('BAD_CAST', `cannot cast ${src.length} bytes as ${from}: not a whole number of ${DTYPE_BYTES[from]}-byte elements`);
+    throw new SafetensorsError(
+      'BAD_CAST',
+      `cannot cast ${src.length} bytes as ${from}: not a whole number of ${DTYPE_BYTES[from]}-byte elements`,
+    );
   }
   if (from === to) return src;
   // F32 input is already in the pivot format: view it (no copy unless misaligned).
-  if (from === 'F32') return fromF32(view(src, 4, (b, o, l) => new Uint32Array(b, o, l)), to);
+  if (from === 'F32')
+    return fromF32(
+      view(src, 4, (b, o, l) => new Uint32Array(b, o, l)),
+      to,
+    );
   return fromF32(toF32(src, from), to);
 }

@@ -18,7 +18,18 @@ export const DTYPE_BYTES: Record<DType, number> = {
 };
 
 /** Valid in the safetensors format but not handled by cliphub (reported as unsupported, not as garbage). */
-export const OTHER_SAFETENSORS_DTYPES: readonly string[] = ['U16', 'U32', 'U64', 'F8_E5M2', 'F8_E4M3', 'F8_E8M0', 'F4', 'F6_E2M3', 'F6_E3M2', 'C64'];
+export const OTHER_SAFETENSORS_DTYPES: readonly string[] = [
+  'U16',
+  'U32',
+  'U64',
+  'F8_E5M2',
+  'F8_E4M3',
+  'F8_E8M0',
+  'F4',
+  'F6_E2M3',
+  'F6_E3M2',
+  'C64',
+];
 
 export function isDType(value: unknown): value is DType {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(DTYPE_BYTES, value);

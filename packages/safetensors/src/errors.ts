@@ -1,3 +1,5 @@
+import { CliphubError } from '@cliphub/core';
+
 /** Every way a safetensors file or a write request can be wrong; stable for callers and tests. */
 export type SafetensorsErrorCode =
   | 'NOT_FOUND'
@@ -31,14 +33,10 @@ export type SafetensorsErrorCode =
   | 'BAD_OPTIONS';
 
 /** Bad input (a malformed file, a wrong write request): exit code 2, a one-line message saying what to do. */
-export class SafetensorsError extends Error {
-  readonly code: SafetensorsErrorCode;
-  readonly exitCode = 2 as const;
-
+export class SafetensorsError extends CliphubError<SafetensorsErrorCode> {
+  override name = 'SafetensorsError';
   constructor(code: SafetensorsErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'SafetensorsError';
-    this.code = code;
+    super(code, message, options);
   }
 }
 
@@ -46,8 +44,12 @@ export class SafetensorsError extends Error {
 export function ioError(err: unknown, path: string, doing: string): SafetensorsError {
   if (err instanceof SafetensorsError) return err;
   const code = (err as { code?: unknown } | null)?.code;
-  if (code === 'ENOENT') return new SafetensorsError('NOT_FOUND', `${path}: no such file; check the path`, { cause: err });
-  if (code === 'EISDIR') return new SafetensorsError('NOT_FOUND', `${path} is a directory; pass a .safetensors file`, { cause: err });
+  if (code === 'ENOENT')
+    return new SafetensorsError('NOT_FOUND', `${path}: no such file; check the path`, { cause: err });
+  if (code === 'EISDIR')
+    return new SafetensorsError('NOT_FOUND', `${path} is a directory; pass a .safetensors file`, { cause: err });
   const msg = err instanceof Error ? err.message : String(err);
-  return new SafetensorsError('IO_ERROR', `${path}: ${doing} failed (${msg}); check permissions and free space`, { cause: err });
+  return new SafetensorsError('IO_ERROR', `${path}: ${doing} failed (${msg}); check permissions and free space`, {
+    cause: err,
+  });
 }

@@ -2,7 +2,15 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generatedFixtures, hasOracle, tempDir } from '#test-support';
-import { DTYPE_BYTES, SafetensorsError, bytesSource, openSafetensors, parseSafetensorsHeader, writeSafetensors, type SafetensorsHeader } from './index.js';
+import {
+  DTYPE_BYTES,
+  SafetensorsError,
+  bytesSource,
+  openSafetensors,
+  parseSafetensorsHeader,
+  writeSafetensors,
+  type SafetensorsHeader,
+} from './index.js';
 import { pythonAccepts } from './test-utils/python-accepts.js';
 
 const CASES = 12_000;
@@ -37,7 +45,9 @@ function checkConsistent(h: SafetensorsHeader, s: Sample): void {
   expect(h.dataStart + cursor).toBe(s.fileSize);
 }
 
-const INTERESTING = ['{', '}', '[', ']', '"', ',', ':', '0', '9', '-', ' ', '\\', 'e', '.'].map((c) => c.charCodeAt(0)).concat([0, 0xff, 0xc3, 0x80]);
+const INTERESTING = ['{', '}', '[', ']', '"', ',', ':', '0', '9', '-', ' ', '\\', 'e', '.']
+  .map((c) => c.charCodeAt(0))
+  .concat([0, 0xff, 0xc3, 0x80]);
 const NUMBERS = ['0', '1', '-1', '4', '1.5', '1e3', '9007199254740993', '18446744073709551616', '00', '99999999'];
 const DTYPES = ['F32', 'F16', 'BF16', 'I64', 'BOOL', 'U16', 'F8_E4M3', 'f32', 'X', ''];
 
@@ -92,7 +102,8 @@ function mutate(base: Sample, r: (n: number) => number): Sample {
       const m = nums[r(nums.length)];
       if (!m) return { head, fileSize: base.fileSize };
       const n = Number(m[0]);
-      const repl = r(3) === 0 ? NUMBERS[r(NUMBERS.length)]! : String(Math.max(0, n + [-8, -4, -2, -1, 1, 2, 4, 8][r(8)]!));
+      const repl =
+        r(3) === 0 ? NUMBERS[r(NUMBERS.length)]! : String(Math.max(0, n + [-8, -4, -2, -1, 1, 2, 4, 8][r(8)]!));
       return fromText(t.slice(0, m.index) + repl + t.slice(m.index + m[0].length));
     }
     case 5: {
@@ -110,7 +121,12 @@ function mutate(base: Sample, r: (n: number) => number): Sample {
       const m = entries[r(entries.length)];
       if (!m) return { head, fileSize: base.fileSize };
       const out = r(2) ? `${t.slice(0, -1)},${m[0]}}` : t.slice(0, m.index) + t.slice(m.index + m[0].length);
-      return fromText(out.replace(/,\s*,/, ',').replace(/\{\s*,/, '{').replace(/,\s*\}$/, '}'));
+      return fromText(
+        out
+          .replace(/,\s*,/, ',')
+          .replace(/\{\s*,/, '{')
+          .replace(/,\s*\}$/, '}'),
+      );
     }
     case 7: {
       // Lie in the length prefix.
@@ -140,11 +156,21 @@ describe('fuzz: mutated safetensors files', () => {
     await writeSafetensors(
       mine,
       (['F64', 'F32', 'F16', 'BF16', 'I64', 'I32', 'I16', 'I8', 'U8', 'BOOL'] as const).map((d, i) =>
-        bytesSource(`t${i}.${d}`, d, i % 3 === 0 ? [] : [i, 2], new Uint8Array(DTYPE_BYTES[d] * (i % 3 === 0 ? 1 : i * 2))),
+        bytesSource(
+          `t${i}.${d}`,
+          d,
+          i % 3 === 0 ? [] : [i, 2],
+          new Uint8Array(DTYPE_BYTES[d] * (i % 3 === 0 ? 1 : i * 2)),
+        ),
       ),
       { metadata: { note: 'fuzz \u00e9 "quoted"' } },
     );
-    const paths = [mine, ...['tiny-vit-gelu/open_clip_model.safetensors', 'tiny-siglip-like/reference.safetensors'].map((p) => path.join(generatedFixtures, 'models', p))].filter(existsSync);
+    const paths = [
+      mine,
+      ...['tiny-vit-gelu/open_clip_model.safetensors', 'tiny-siglip-like/reference.safetensors'].map((p) =>
+        path.join(generatedFixtures, 'models', p),
+      ),
+    ].filter(existsSync);
     const bases: Sample[] = paths.map((p) => {
       const buf = readFileSync(p);
       const h = parseSafetensorsHeader(buf, buf.length);
@@ -162,7 +188,8 @@ describe('fuzz: mutated safetensors files', () => {
         checkConsistent(h, sample);
         outcome = 'ok';
       } catch (err) {
-        if (!(err instanceof SafetensorsError)) throw new Error(`case ${i}: ${String(err)} (not a SafetensorsError)`, { cause: err });
+        if (!(err instanceof SafetensorsError))
+          throw new Error(`case ${i}: ${String(err)} (not a SafetensorsError)`, { cause: err });
         expect(err.message).not.toContain('\n');
         outcome = err.code;
       }
@@ -194,43 +221,71 @@ describe('fuzz: mutated safetensors files', () => {
     expect(total).toBe(CASES);
     expect(fileChecks).toBeGreaterThan(50);
     // The mutations reach deep rules, not only the first check.
-    for (const code of ['ok', 'INVALID_JSON', 'HEADER_PAST_EOF', 'TRUNCATED', 'TRAILING_BYTES', 'DUPLICATE_KEY', 'BYTE_LENGTH_MISMATCH', 'BAD_DTYPE', 'OFFSET_GAP']) {
+    for (const code of [
+      'ok',
+      'INVALID_JSON',
+      'HEADER_PAST_EOF',
+      'TRUNCATED',
+      'TRAILING_BYTES',
+      'DUPLICATE_KEY',
+      'BYTE_LENGTH_MISMATCH',
+      'BAD_DTYPE',
+      'OFFSET_GAP',
+    ]) {
       expect(outcomes.get(code) ?? 0, `${code} in ${JSON.stringify(Object.fromEntries(outcomes))}`).toBeGreaterThan(0);
     }
   });
 
-  it.skipIf(!hasOracle)('agrees with Python safetensors on 400 mutated files (we may only be stricter, on named rules)', async () => {
-    const mine = path.join(dir, 'agree-base.safetensors');
-    await writeSafetensors(mine, [bytesSource('a', 'F32', [2, 3], new Uint8Array(24)), bytesSource('b', 'I64', [], new Uint8Array(8)), bytesSource('c', 'BF16', [0], new Uint8Array(0)), bytesSource('d', 'U8', [5], new Uint8Array(5))], { metadata: { k: 'v' } });
-    const paths = [mine, path.join(generatedFixtures, 'models/tiny-siglip-like/reference.safetensors')].filter(existsSync);
-    const bases: Sample[] = paths.map((p) => {
-      const buf = readFileSync(p);
-      return { head: new Uint8Array(buf.subarray(0, parseSafetensorsHeader(buf, buf.length).dataStart)), fileSize: buf.length };
-    });
-    const r = rng(7);
-    const files: string[] = [];
-    const ours: string[] = [];
-    for (let i = 0; i < 400; i++) {
-      const sample = mutate(bases[i % bases.length]!, r);
-      const bytes = new Uint8Array(sample.fileSize);
-      bytes.set(sample.head.subarray(0, Math.min(sample.head.length, sample.fileSize)));
-      const f = path.join(dir, `agree-${i}.safetensors`);
-      writeFileSync(f, bytes);
-      files.push(f);
-      ours.push(
-        await openSafetensors(f).then(
-          async (st) => (await st.close(), 'ok'),
-          (err: unknown) => (err instanceof SafetensorsError ? err.code : 'CRASH'),
-        ),
+  it.skipIf(!hasOracle)(
+    'agrees with Python safetensors on 400 mutated files (we may only be stricter, on named rules)',
+    async () => {
+      const mine = path.join(dir, 'agree-base.safetensors');
+      await writeSafetensors(
+        mine,
+        [
+          bytesSource('a', 'F32', [2, 3], new Uint8Array(24)),
+          bytesSource('b', 'I64', [], new Uint8Array(8)),
+          bytesSource('c', 'BF16', [0], new Uint8Array(0)),
+          bytesSource('d', 'U8', [5], new Uint8Array(5)),
+        ],
+        { metadata: { k: 'v' } },
       );
-    }
-    const py = pythonAccepts(files);
-    // Rules the reference does not enforce, but the brief (and cliphub's dtype support) does.
-    const stricter = new Set(['DUPLICATE_KEY', 'UNSUPPORTED_DTYPE']);
-    const agrees = (o: string, pyAccepts: boolean | undefined): boolean => (o === 'ok') === pyAccepts || (pyAccepts === true && stricter.has(o));
-    const disagreements = ours.flatMap((o, i) => (agrees(o, py[i]) ? [] : [`${i}: ours=${o} python=${py[i]}`]));
-    expect(disagreements).toEqual([]);
-    expect(ours.filter((o) => o === 'ok').length).toBeGreaterThan(10);
-    expect(ours.filter((o) => o !== 'ok').length).toBeGreaterThan(100);
-  });
+      const paths = [mine, path.join(generatedFixtures, 'models/tiny-siglip-like/reference.safetensors')].filter(
+        existsSync,
+      );
+      const bases: Sample[] = paths.map((p) => {
+        const buf = readFileSync(p);
+        return {
+          head: new Uint8Array(buf.subarray(0, parseSafetensorsHeader(buf, buf.length).dataStart)),
+          fileSize: buf.length,
+        };
+      });
+      const r = rng(7);
+      const files: string[] = [];
+      const ours: string[] = [];
+      for (let i = 0; i < 400; i++) {
+        const sample = mutate(bases[i % bases.length]!, r);
+        const bytes = new Uint8Array(sample.fileSize);
+        bytes.set(sample.head.subarray(0, Math.min(sample.head.length, sample.fileSize)));
+        const f = path.join(dir, `agree-${i}.safetensors`);
+        writeFileSync(f, bytes);
+        files.push(f);
+        ours.push(
+          await openSafetensors(f).then(
+            async (st) => (await st.close(), 'ok'),
+            (err: unknown) => (err instanceof SafetensorsError ? err.code : 'CRASH'),
+          ),
+        );
+      }
+      const py = pythonAccepts(files);
+      // Rules the reference does not enforce, but the brief (and cliphub's dtype support) does.
+      const stricter = new Set(['DUPLICATE_KEY', 'UNSUPPORTED_DTYPE']);
+      const agrees = (o: string, pyAccepts: boolean | undefined): boolean =>
+        (o === 'ok') === pyAccepts || (pyAccepts === true && stricter.has(o));
+      const disagreements = ours.flatMap((o, i) => (agrees(o, py[i]) ? [] : [`${i}: ours=${o} python=${py[i]}`]));
+      expect(disagreements).toEqual([]);
+      expect(ours.filter((o) => o === 'ok').length).toBeGreaterThan(10);
+      expect(ours.filter((o) => o !== 'ok').length).toBeGreaterThan(100);
+    },
+  );
 });

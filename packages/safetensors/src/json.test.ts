@@ -38,7 +38,32 @@ describe('parseStrictJson', () => {
   });
 
   it('rejects what RFC 8259 rejects', () => {
-    for (const bad of ['', '{', '{"a"}', '{"a":}', '{,}', '[1,]', '{"a":1,}', '01', '1.', '.5', '+1', '1e', 'tru', 'nul', '"\t"', '"\\x"', '"\\u12"', "'a'", '{a:1}', '[1] 2', 'NaN', 'Infinity', '"\\udc00"', '"\\ud800x"']) {
+    for (const bad of [
+      '',
+      '{',
+      '{"a"}',
+      '{"a":}',
+      '{,}',
+      '[1,]',
+      '{"a":1,}',
+      '01',
+      '1.',
+      '.5',
+      '+1',
+      '1e',
+      'tru',
+      'nul',
+      '"\t"',
+      '"\\x"',
+      '"\\u12"',
+      "'a'",
+      '{a:1}',
+      '[1] 2',
+      'NaN',
+      'Infinity',
+      '"\\udc00"',
+      '"\\ud800x"',
+    ]) {
       expect(code(bad), bad).toBe('INVALID_JSON');
     }
   });

@@ -27,7 +27,10 @@ export function parseStrictJson(text: string): JsonValue {
   const n = text.length;
 
   const fail = (what: string): never => {
-    throw new SafetensorsError('INVALID_JSON', `safetensors header is not valid JSON: ${what} at character ${i}; the file is corrupt, re-export it`);
+    throw new SafetensorsError(
+      'INVALID_JSON',
+      `safetensors header is not valid JSON: ${what} at character ${i}; the file is corrupt, re-export it`,
+    );
   };
   const skipWs = (): void => {
     while (i < n && WS(text.charCodeAt(i))) i++;
@@ -55,14 +58,30 @@ export function parseStrictJson(text: string): JsonValue {
       const e = text.charCodeAt(i + 1);
       i += 2;
       switch (e) {
-        case 0x22: out += '"'; break;
-        case 0x5c: out += '\\'; break;
-        case 0x2f: out += '/'; break;
-        case 0x62: out += '\b'; break;
-        case 0x66: out += '\f'; break;
-        case 0x6e: out += '\n'; break;
-        case 0x72: out += '\r'; break;
-        case 0x74: out += '\t'; break;
+        case 0x22:
+          out += '"';
+          break;
+        case 0x5c:
+          out += '\\';
+          break;
+        case 0x2f:
+          out += '/';
+          break;
+        case 0x62:
+          out += '\b';
+          break;
+        case 0x66:
+          out += '\f';
+          break;
+        case 0x6e:
+          out += '\n';
+          break;
+        case 0x72:
+          out += '\r';
+          break;
+        case 0x74:
+          out += '\t';
+          break;
         case 0x75: {
           const hex = text.slice(i, i + 4);
           if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail('bad \\u escape');
@@ -71,7 +90,9 @@ export function parseStrictJson(text: string): JsonValue {
           // A lone surrogate is not a Unicode scalar value; the reference (serde_json) refuses it too.
           if (unit >= 0xdc00 && unit <= 0xdfff) fail('lone low surrogate escape');
           if (unit >= 0xd800 && unit <= 0xdbff) {
-            const low = /^\\u[dD][c-fC-F][0-9a-fA-F]{2}$/.test(text.slice(i, i + 6)) ? parseInt(text.slice(i + 2, i + 6), 16) : -1;
+            const low = /^\\u[dD][c-fC-F][0-9a-fA-F]{2}$/.test(text.slice(i, i + 6))
+              ? parseInt(text.slice(i + 2, i + 6), 16)
+              : -1;
             if (low < 0) fail('lone high surrogate escape');
             out += String.fromCharCode(unit, low);
             i += 6;
@@ -124,7 +145,10 @@ export function parseStrictJson(text: string): JsonValue {
 
   const parseValue = (depth: number): JsonValue => {
     if (depth > MAX_JSON_DEPTH) {
-      throw new SafetensorsError('JSON_TOO_DEEP', `safetensors header nests deeper than ${MAX_JSON_DEPTH} levels at character ${i}; the file is corrupt or hostile`);
+      throw new SafetensorsError(
+        'JSON_TOO_DEEP',
+        `safetensors header nests deeper than ${MAX_JSON_DEPTH} levels at character ${i}; the file is corrupt or hostile`,
+      );
     }
     skipWs();
     if (i >= n) fail('unexpected end');
@@ -143,7 +167,10 @@ export function parseStrictJson(text: string): JsonValue {
         const keyAt = i;
         const key = parseString();
         if (obj.has(key)) {
-          throw new SafetensorsError('DUPLICATE_KEY', `safetensors header has the key ${JSON.stringify(key)} twice (character ${keyAt}); the file is ambiguous, re-export it`);
+          throw new SafetensorsError(
+            'DUPLICATE_KEY',
+            `safetensors header has the key ${JSON.stringify(key)} twice (character ${keyAt}); the file is ambiguous, re-export it`,
+          );
         }
         skipWs();
         if (text.charCodeAt(i) !== 0x3a) fail("expected ':'");

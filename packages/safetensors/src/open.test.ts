@@ -10,7 +10,11 @@ function pythonWritten(root: string | null): string[] {
   if (!root || !existsSync(root)) return [];
   return readdirSync(root).flatMap((m) => {
     const d = path.join(root, m);
-    return existsSync(d) ? readdirSync(d).filter((f) => f.endsWith('.safetensors')).map((f) => path.join(d, f)) : [];
+    return existsSync(d)
+      ? readdirSync(d)
+          .filter((f) => f.endsWith('.safetensors'))
+          .map((f) => path.join(d, f))
+      : [];
   });
 }
 
@@ -60,16 +64,19 @@ describe.skipIf(!hasOracle)('openSafetensors reads what Python safetensors wrote
     for (const f of files) expect(await ourView(f), f).toEqual(py[f]);
   });
 
-  it.runIf(needsShared('reading the shared oracle safetensors fixtures'))('reads every shared fixture exactly as safe_open does', async () => {
-    const shared = [
-      ...pythonWritten(path.join(sharedFixtures!, 'tiny')),
-      ...pythonWritten(path.join(sharedFixtures!, 'full')),
-      path.join(sharedFixtures!, 'preprocess/expected_pixels.safetensors'),
-    ].filter((f) => existsSync(f));
-    expect(shared.length).toBeGreaterThan(4);
-    const py = pythonJson<Record<string, PyView>>(PY_DUMP, shared);
-    for (const f of shared) expect(await ourView(f), f).toEqual(py[f]);
-  });
+  it.runIf(needsShared('reading the shared oracle safetensors fixtures'))(
+    'reads every shared fixture exactly as safe_open does',
+    async () => {
+      const shared = [
+        ...pythonWritten(path.join(sharedFixtures!, 'tiny')),
+        ...pythonWritten(path.join(sharedFixtures!, 'full')),
+        path.join(sharedFixtures!, 'preprocess/expected_pixels.safetensors'),
+      ].filter((f) => existsSync(f));
+      expect(shared.length).toBeGreaterThan(4);
+      const py = pythonJson<Record<string, PyView>>(PY_DUMP, shared);
+      for (const f of shared) expect(await ourView(f), f).toEqual(py[f]);
+    },
+  );
 });
 
 describe.skipIf(!hasOracle)('writer output matches torch casting and save_file', () => {
@@ -122,27 +129,36 @@ describe('SafetensorsFile', () => {
     await expect(st.readTensor(first)).rejects.toBeInstanceOf(SafetensorsError);
   });
 
-  it.skipIf(!existsSync(fixture))('readInto fills a caller buffer with any span of a tensor and refuses spans outside it', async () => {
-    const st = await openSafetensors(fixture);
-    try {
-      for (const name of st.header.tensors.keys()) {
-        const whole = await st.readTensor(name);
-        const at = Math.floor(whole.byteLength / 3);
-        const span = new Uint8Array(whole.byteLength - at);
-        await st.readInto(name, at, span);
-        expect(Buffer.from(span).equals(Buffer.from(whole.subarray(at))), name).toBe(true);
+  it.skipIf(!existsSync(fixture))(
+    'readInto fills a caller buffer with any span of a tensor and refuses spans outside it',
+    async () => {
+      const st = await openSafetensors(fixture);
+      try {
+        for (const name of st.header.tensors.keys()) {
+          const whole = await st.readTensor(name);
+          const at = Math.floor(whole.byteLength / 3);
+          const span = new Uint8Array(whole.byteLength - at);
+          await st.readInto(name, at, span);
+          expect(Buffer.from(span).equals(Buffer.from(whole.subarray(at))), name).toBe(true);
+        }
+        const first = [...st.header.tensors.keys()][0]!;
+        const size = (await st.readTensor(first)).byteLength;
+        await expect(st.readInto(first, 1, new Uint8Array(size))).rejects.toMatchObject({
+          code: 'BAD_OPTIONS',
+          exitCode: 2,
+        });
+        await expect(st.readInto(first, -1, new Uint8Array(1))).rejects.toMatchObject({ code: 'BAD_OPTIONS' });
+        await expect(st.readInto('nope', 0, new Uint8Array(1))).rejects.toMatchObject({ code: 'TENSOR_NOT_FOUND' });
+      } finally {
+        await st.close();
       }
-      const first = [...st.header.tensors.keys()][0]!;
-      const size = (await st.readTensor(first)).byteLength;
-      await expect(st.readInto(first, 1, new Uint8Array(size))).rejects.toMatchObject({ code: 'BAD_OPTIONS', exitCode: 2 });
-      await expect(st.readInto(first, -1, new Uint8Array(1))).rejects.toMatchObject({ code: 'BAD_OPTIONS' });
-      await expect(st.readInto('nope', 0, new Uint8Array(1))).rejects.toMatchObject({ code: 'TENSOR_NOT_FOUND' });
-    } finally {
-      await st.close();
-    }
-  });
+    },
+  );
 
   it('reports a missing file as bad input', async () => {
-    await expect(openSafetensors('/nonexistent/x.safetensors')).rejects.toMatchObject({ code: 'NOT_FOUND', exitCode: 2 });
+    await expect(openSafetensors('/nonexistent/x.safetensors')).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      exitCode: 2,
+    });
   });
 });

@@ -39,10 +39,17 @@ export async function openSafetensors(path: string): Promise<SafetensorsFile> {
   let closed = false;
 
   const info = (name: string): TensorInfo => {
-    if (closed) throw new SafetensorsError('IO_ERROR', `${path} was already closed; open it again to read ${JSON.stringify(name)}`);
+    if (closed)
+      throw new SafetensorsError(
+        'IO_ERROR',
+        `${path} was already closed; open it again to read ${JSON.stringify(name)}`,
+      );
     const t = header.tensors.get(name);
     if (!t) {
-      throw new SafetensorsError('TENSOR_NOT_FOUND', `${path} has no tensor named ${JSON.stringify(name)}; list header.tensors for the names it has`);
+      throw new SafetensorsError(
+        'TENSOR_NOT_FOUND',
+        `${path} has no tensor named ${JSON.stringify(name)}; list header.tensors for the names it has`,
+      );
     }
     return t;
   };
@@ -80,7 +87,10 @@ export async function openSafetensors(path: string): Promise<SafetensorsFile> {
     async readInto(name, offset, target) {
       const [b, e] = info(name).dataOffsets;
       if (!Number.isSafeInteger(offset) || offset < 0 || offset + target.byteLength > e - b) {
-        throw new SafetensorsError('BAD_OPTIONS', `bytes [${offset}, ${offset + target.byteLength}) are outside tensor ${JSON.stringify(name)}, which has ${e - b} bytes`);
+        throw new SafetensorsError(
+          'BAD_OPTIONS',
+          `bytes [${offset}, ${offset + target.byteLength}) are outside tensor ${JSON.stringify(name)}, which has ${e - b} bytes`,
+        );
       }
       await readExactlyInto(handle, path, header.dataStart + b + offset, target);
     },

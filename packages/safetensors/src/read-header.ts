@@ -6,7 +6,12 @@ import { headerLengthOf, parseSafetensorsHeader, type SafetensorsHeader } from '
 export const MAX_IO = 1 << 30;
 
 /** Reads exactly `length` bytes at `position`, or fails: a short read means the file shrank underneath us. */
-export async function readExactly(handle: FileHandle, path: string, position: number, length: number): Promise<Uint8Array> {
+export async function readExactly(
+  handle: FileHandle,
+  path: string,
+  position: number,
+  length: number,
+): Promise<Uint8Array> {
   // No zero-filling of a buffer that is about to be overwritten in full (or thrown away); never pooled,
   // so it owns its ArrayBuffer from offset 0 and typed-array views on it stay aligned.
   const buf = new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
@@ -15,7 +20,12 @@ export async function readExactly(handle: FileHandle, path: string, position: nu
 }
 
 /** Fills `buf` from `position`, or fails as readExactly does. */
-export async function readExactlyInto(handle: FileHandle, path: string, position: number, buf: Uint8Array): Promise<void> {
+export async function readExactlyInto(
+  handle: FileHandle,
+  path: string,
+  position: number,
+  buf: Uint8Array,
+): Promise<void> {
   const length = buf.byteLength;
   let done = 0;
   while (done < length) {
@@ -26,7 +36,10 @@ export async function readExactlyInto(handle: FileHandle, path: string, position
       throw ioError(err, path, 'reading');
     }
     if (bytesRead === 0) {
-      throw new SafetensorsError('FILE_CHANGED', `${path} ended at byte ${position + done}, earlier than when it was opened; do not modify files while cliphub reads them`);
+      throw new SafetensorsError(
+        'FILE_CHANGED',
+        `${path} ended at byte ${position + done}, earlier than when it was opened; do not modify files while cliphub reads them`,
+      );
     }
     done += bytesRead;
   }

@@ -38,7 +38,13 @@ function bytesFor(dtype: DType, numel: number, seed: number): Uint8Array {
 }
 
 /** A source yielding its bytes in uneven chunks, splitting elements across chunk boundaries. */
-function chunkedSource(name: string, dtype: DType, shape: number[], bytes: Uint8Array, sizes = [3, 1, 7, 64, 5]): TensorSource {
+function chunkedSource(
+  name: string,
+  dtype: DType,
+  shape: number[],
+  bytes: Uint8Array,
+  sizes = [3, 1, 7, 64, 5],
+): TensorSource {
   return {
     name,
     dtype,
@@ -114,12 +120,24 @@ print(json.dumps(out))
       [file],
     );
     const torchName: Record<DType, string> = {
-      F64: 'torch.float64', F32: 'torch.float32', F16: 'torch.float16', BF16: 'torch.bfloat16', I64: 'torch.int64',
-      I32: 'torch.int32', I16: 'torch.int16', I8: 'torch.int8', U8: 'torch.uint8', BOOL: 'torch.bool',
+      F64: 'torch.float64',
+      F32: 'torch.float32',
+      F16: 'torch.float16',
+      BF16: 'torch.bfloat16',
+      I64: 'torch.int64',
+      I32: 'torch.int32',
+      I16: 'torch.int16',
+      I8: 'torch.int8',
+      U8: 'torch.uint8',
+      BOOL: 'torch.bool',
     };
     expect(Object.keys(got).sort()).toEqual(cases.map((c) => c.name).sort());
     for (const c of cases) {
-      expect(got[c.name]).toEqual({ dtype: torchName[c.dtype], shape: c.shape, hex: Buffer.from(c.bytes).toString('hex') });
+      expect(got[c.name]).toEqual({
+        dtype: torchName[c.dtype],
+        shape: c.shape,
+        hex: Buffer.from(c.bytes).toString('hex'),
+      });
     }
   });
 
@@ -131,7 +149,11 @@ print(json.dumps(out))
       const out = path.join(dir, `cast-${castTo}.safetensors`);
       await writeSafetensors(
         out,
-        [chunkedSource('w', 'F32', [2, 4], f32Bytes, [3, 6, 1, 2]), chunkedSource('ids', 'I64', [4], ints), bytesSource('d', 'F64', [2], new Uint8Array(new Float64Array([0.1, 1 / 3]).buffer))],
+        [
+          chunkedSource('w', 'F32', [2, 4], f32Bytes, [3, 6, 1, 2]),
+          chunkedSource('ids', 'I64', [4], ints),
+          bytesSource('d', 'F64', [2], new Uint8Array(new Float64Array([0.1, 1 / 3]).buffer)),
+        ],
         { castTo },
       );
       const st = await openSafetensors(out);
@@ -140,7 +162,9 @@ print(json.dumps(out))
       expect(st.header.tensors.get('d')!.dtype).toBe(castTo);
       expect(await st.readTensor('w')).toEqual(castFloats(f32Bytes, 'F32', castTo));
       expect(await st.readTensor('ids')).toEqual(ints);
-      expect(await st.readTensor('d')).toEqual(castFloats(new Uint8Array(new Float64Array([0.1, 1 / 3]).buffer), 'F64', castTo));
+      expect(await st.readTensor('d')).toEqual(
+        castFloats(new Uint8Array(new Float64Array([0.1, 1 / 3]).buffer), 'F64', castTo),
+      );
       await st.close();
     }
   });
@@ -157,9 +181,13 @@ print(json.dumps(out))
     const seen: [number, number][] = [];
     const out = path.join(dir, 'progress.safetensors');
     const big = bytesFor('U8', 20 * 1024 * 1024, 5);
-    const res = await writeSafetensors(out, [bytesSource('a', 'U8', [big.length], big), bytesSource('b', 'I8', [3], new Uint8Array(3))], {
-      onProgress: (w, t) => seen.push([w, t]),
-    });
+    const res = await writeSafetensors(
+      out,
+      [bytesSource('a', 'U8', [big.length], big), bytesSource('b', 'I8', [3], new Uint8Array(3))],
+      {
+        onProgress: (w, t) => seen.push([w, t]),
+      },
+    );
     expect(seen.length).toBeGreaterThan(1);
     expect(seen.every(([, t]) => t === res.bytes)).toBe(true);
     expect(seen[seen.length - 1]![0]).toBe(res.bytes);
@@ -168,7 +196,10 @@ print(json.dumps(out))
 
   it('keeps a tensor named like an Object prototype key', async () => {
     const out = path.join(dir, 'proto.safetensors');
-    await writeSafetensors(out, [bytesSource('__proto__', 'U8', [1], new Uint8Array([7])), bytesSource('constructor', 'U8', [1], new Uint8Array([8]))]);
+    await writeSafetensors(out, [
+      bytesSource('__proto__', 'U8', [1], new Uint8Array([7])),
+      bytesSource('constructor', 'U8', [1], new Uint8Array([8])),
+    ]);
     const h = parseSafetensorsHeader(readFileSync(out), readFileSync(out).length);
     expect([...h.tensors.keys()]).toEqual(['__proto__', 'constructor']);
   });
@@ -177,7 +208,10 @@ print(json.dumps(out))
 describe('writeSafetensors refuses bad requests and leaves nothing behind', () => {
   const listing = (): string[] => readdirSync(dir).filter((f) => f.startsWith('.') || f.startsWith('bad'));
   const expectCode = async (p: Promise<unknown>, code: string): Promise<void> => {
-    const err = await p.then(() => null, (e: unknown) => e);
+    const err = await p.then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(SafetensorsError);
     expect((err as SafetensorsError).code).toBe(code);
     expect((err as SafetensorsError).exitCode).toBe(2);
@@ -202,7 +236,10 @@ describe('writeSafetensors refuses bad requests and leaves nothing behind', () =
     const out = path.join(dir, 'bad-len.safetensors');
     await expectCode(writeSafetensors(out, [bytesSource('a', 'F32', [4], new Uint8Array(15))]), 'SOURCE_LENGTH');
     await expectCode(writeSafetensors(out, [bytesSource('a', 'F32', [4], new Uint8Array(17))]), 'SOURCE_LENGTH');
-    await expectCode(writeSafetensors(out, [bytesSource('a', 'F32', [4], new Uint8Array(15))], { castTo: 'F16' }), 'SOURCE_LENGTH');
+    await expectCode(
+      writeSafetensors(out, [bytesSource('a', 'F32', [4], new Uint8Array(15))], { castTo: 'F16' }),
+      'SOURCE_LENGTH',
+    );
     expect(listing()).toEqual([]);
   });
 
@@ -236,4 +273,3 @@ describe('writeSafetensors refuses bad requests and leaves nothing behind', () =
     await expectCode(writeSafetensors(path.join(dir, 'no/such/dir/x.safetensors'), []), 'NOT_FOUND');
   });
 });
-

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { unlinkSync } from 'node:fs';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { onExit } from 'signal-exit';
 import { castChunks } from './cast-stream.js';
 import { DTYPE_BYTES, isDType, isFloatDType, type DType } from './dtype.js';
 import { SafetensorsError, ioError } from './errors.js';
@@ -58,18 +60,26 @@ function plan(tensors: TensorSource[], castTo: WriteOptions['castTo']): Planned[
     if (src.name === '__metadata__') {
       throw new SafetensorsError('BAD_NAME', 'a tensor is named "__metadata__", which safetensors reserves; rename it');
     }
-    if (seen.has(src.name)) throw new SafetensorsError('DUPLICATE_NAME', `tensor name ${label} appears twice; names must be unique`);
+    if (seen.has(src.name))
+      throw new SafetensorsError('DUPLICATE_NAME', `tensor name ${label} appears twice; names must be unique`);
     seen.add(src.name);
-    if (!isDType(src.dtype)) throw new SafetensorsError('BAD_DTYPE', `tensor ${label} has unknown dtype ${String(src.dtype)}`);
+    if (!isDType(src.dtype))
+      throw new SafetensorsError('BAD_DTYPE', `tensor ${label} has unknown dtype ${String(src.dtype)}`);
     if (!Array.isArray(src.shape) || !src.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw new SafetensorsError('BAD_SHAPE', `tensor ${label} has shape ${JSON.stringify(src.shape)}; dimensions must be non-negative integers`);
+      throw new SafetensorsError(
+        'BAD_SHAPE',
+        `tensor ${label} has shape ${JSON.stringify(src.shape)}; dimensions must be non-negative integers`,
+      );
     }
     const numel = src.shape.reduce((a, d) => a * d, 1);
     const outDtype = castTo && isFloatDType(src.dtype) ? castTo : src.dtype;
     const inBytes = numel * DTYPE_BYTES[src.dtype];
     const outBytes = numel * DTYPE_BYTES[outDtype];
     if (!Number.isSafeInteger(inBytes) || !Number.isSafeInteger(offset + outBytes)) {
-      throw new SafetensorsError('BAD_SHAPE', `tensor ${label} of shape [${src.shape.join(', ')}] is too large to write`);
+      throw new SafetensorsError(
+        'BAD_SHAPE',
+        `tensor ${label} of shape [${src.shape.join(', ')}] is too large to write`,
+      );
     }
     const p: Planned = { src, outDtype, inBytes, outBytes, begin: offset };
     offset += outBytes;
@@ -82,13 +92,19 @@ function headerBytes(planned: Planned[], metadata: Record<string, string>): Uint
   // fromEntries defines own properties, so even a tensor named "__proto__" is kept.
   const entries: [string, unknown][] = [['__metadata__', metadata]];
   for (const p of planned) {
-    entries.push([p.src.name, { dtype: p.outDtype, shape: p.src.shape, data_offsets: [p.begin, p.begin + p.outBytes] }]);
+    entries.push([
+      p.src.name,
+      { dtype: p.outDtype, shape: p.src.shape, data_offsets: [p.begin, p.begin + p.outBytes] },
+    ]);
   }
   const json = JSON.stringify(Object.fromEntries(entries));
   const raw = new TextEncoder().encode(json);
   const padded = Math.ceil(raw.length / 8) * 8;
   if (padded > MAX_HEADER_BYTES) {
-    throw new SafetensorsError('HEADER_TOO_LARGE', `the header would be ${padded} bytes, over the ${MAX_HEADER_BYTES}-byte limit readers accept; write fewer tensors per file`);
+    throw new SafetensorsError(
+      'HEADER_TOO_LARGE',
+      `the header would be ${padded} bytes, over the ${MAX_HEADER_BYTES}-byte limit readers accept; write fewer tensors per file`,
+    );
   }
   const out = new Uint8Array(8 + padded).fill(0x20, 8);
   new DataView(out.buffer).setBigUint64(0, BigInt(padded), true);
@@ -130,7 +146,8 @@ class Sink {
   async write(chunk: Uint8Array): Promise<void> {
     if (chunk.length >= STAGING_BYTES / 2) {
       await this.flush();
-      for (let at = 0; at < chunk.length; at += WRITE_BYTES) await this.raw(chunk.subarray(at, Math.min(chunk.length, at + WRITE_BYTES)));
+      for (let at = 0; at < chunk.length; at += WRITE_BYTES)
+        await this.raw(chunk.subarray(at, Math.min(chunk.length, at + WRITE_BYTES)));
       return;
     }
     if (this.fill + chunk.length > STAGING_BYTES) await this.flush();
@@ -163,7 +180,11 @@ class Sink {
           const { bytesRead } = await source.read(buf, got, n - got, from + got).catch((err: unknown) => {
             throw ioError(err, sourceName, 'reading');
           });
-          if (bytesRead === 0) throw new SafetensorsError('SOURCE_LENGTH', `${sourceName} ended before byte ${from + n}; the file is truncated`);
+          if (bytesRead === 0)
+            throw new SafetensorsError(
+              'SOURCE_LENGTH',
+              `${sourceName} ended before byte ${from + n}; the file is truncated`,
+            );
           got += bytesRead;
         }
         await this.writeAt(buf.subarray(0, n), at);
@@ -250,9 +271,11 @@ class Sink {
   private async writeAt(buf: Uint8Array, position: number): Promise<void> {
     let done = 0;
     while (done < buf.length) {
-      const { bytesWritten } = await this.handle.write(buf, done, Math.min(buf.length - done, MAX_IO), position + done).catch((err: unknown) => {
-        throw ioError(err, this.where, 'writing');
-      });
+      const { bytesWritten } = await this.handle
+        .write(buf, done, Math.min(buf.length - done, MAX_IO), position + done)
+        .catch((err: unknown) => {
+          throw ioError(err, this.where, 'writing');
+        });
       done += bytesWritten;
     }
   }
@@ -281,16 +304,25 @@ async function* counted(p: Planned, total: { seen: number }): AsyncGenerator<Uin
   const { src, inBytes } = p;
   for await (const chunk of src.chunks()) {
     if (!(chunk instanceof Uint8Array)) {
-      throw new SafetensorsError('SOURCE_LENGTH', `tensor ${JSON.stringify(src.name)} yielded a ${typeof chunk}, not a Uint8Array; fix its source`);
+      throw new SafetensorsError(
+        'SOURCE_LENGTH',
+        `tensor ${JSON.stringify(src.name)} yielded a ${typeof chunk}, not a Uint8Array; fix its source`,
+      );
     }
     total.seen += chunk.length;
     if (total.seen > inBytes) {
-      throw new SafetensorsError('SOURCE_LENGTH', `tensor ${JSON.stringify(src.name)} yielded more than the ${inBytes} bytes its ${src.dtype} [${src.shape.join(', ')}] holds; its source disagrees with its shape`);
+      throw new SafetensorsError(
+        'SOURCE_LENGTH',
+        `tensor ${JSON.stringify(src.name)} yielded more than the ${inBytes} bytes its ${src.dtype} [${src.shape.join(', ')}] holds; its source disagrees with its shape`,
+      );
     }
     if (chunk.length > 0) yield chunk;
   }
   if (total.seen !== inBytes) {
-    throw new SafetensorsError('SOURCE_LENGTH', `tensor ${JSON.stringify(src.name)} yielded ${total.seen} bytes but its ${src.dtype} [${src.shape.join(', ')}] needs ${inBytes}; its source disagrees with its shape`);
+    throw new SafetensorsError(
+      'SOURCE_LENGTH',
+      `tensor ${JSON.stringify(src.name)} yielded ${total.seen} bytes but its ${src.dtype} [${src.shape.join(', ')}] needs ${inBytes}; its source disagrees with its shape`,
+    );
   }
 }
 
@@ -310,16 +342,27 @@ async function writeTensor(sink: Sink, p: Planned, sources: SourceFiles): Promis
  * temp file in the destination folder that is fsynced and renamed into place. On any failure the temp
  * file is removed and the destination is left untouched.
  */
-export async function writeSafetensors(dest: string, tensors: TensorSource[], options: WriteOptions = {}): Promise<WriteResult> {
+export async function writeSafetensors(
+  dest: string,
+  tensors: TensorSource[],
+  options: WriteOptions = {},
+): Promise<WriteResult> {
   const { castTo, onProgress } = options;
   if (castTo !== undefined && castTo !== 'F32' && castTo !== 'F16' && castTo !== 'BF16') {
     throw new SafetensorsError('BAD_OPTIONS', `castTo must be F32, F16 or BF16, got ${String(castTo)}`);
   }
   const metadata: Record<string, string> = { format: 'pt' };
   for (const [k, v] of Object.entries(options.metadata ?? {})) {
-    if (typeof v !== 'string') throw new SafetensorsError('BAD_METADATA', `metadata ${JSON.stringify(k)} is a ${typeof v}; metadata values must be strings`);
+    if (typeof v !== 'string')
+      throw new SafetensorsError(
+        'BAD_METADATA',
+        `metadata ${JSON.stringify(k)} is a ${typeof v}; metadata values must be strings`,
+      );
     if (k === 'format' && v !== 'pt') {
-      throw new SafetensorsError('BAD_METADATA', `metadata format must be "pt" (loaders check it), got ${JSON.stringify(v)}`);
+      throw new SafetensorsError(
+        'BAD_METADATA',
+        `metadata format must be "pt" (loaders check it), got ${JSON.stringify(v)}`,
+      );
     }
     metadata[k] = v;
   }
@@ -331,6 +374,15 @@ export async function writeSafetensors(dest: string, tensors: TensorSource[], op
   const dir = path.dirname(path.resolve(dest));
   const tmp = path.join(dir, `.${path.basename(dest)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   let handle: FileHandle | null = null;
+  // SIGINT/SIGTERM (Ctrl-C, a job scheduler) end the process without unwinding this function: remove
+  // the temp file from the exit hook, then signal-exit re-raises the signal so the exit status says so.
+  const removeExitHook = onExit(() => {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // already renamed or removed
+    }
+  });
   try {
     try {
       handle = await open(tmp, 'wx');
@@ -348,7 +400,8 @@ export async function writeSafetensors(dest: string, tensors: TensorSource[], op
       await sources.close();
     }
     await sink.drain();
-    if (sink.written !== totalBytes) throw new SafetensorsError('IO_ERROR', `${tmp}: wrote ${sink.written} bytes, expected ${totalBytes}`);
+    if (sink.written !== totalBytes)
+      throw new SafetensorsError('IO_ERROR', `${tmp}: wrote ${sink.written} bytes, expected ${totalBytes}`);
     await handle.sync().catch((err: unknown) => {
       throw ioError(err, dest, 'fsync');
     });
@@ -362,6 +415,8 @@ export async function writeSafetensors(dest: string, tensors: TensorSource[], op
     await unlink(tmp).catch(() => undefined);
     // A source's own error (e.g. a corrupt checkpoint) reaches the caller unchanged.
     throw err;
+  } finally {
+    removeExitHook();
   }
   await syncDir(dir);
   return { path: dest, bytes: totalBytes, tensors: planned.length };

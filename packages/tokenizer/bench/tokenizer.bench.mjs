@@ -18,18 +18,23 @@ if (!existsSync(dist)) {
 }
 const { SimpleTokenizer, findBpeVocab } = await import(dist);
 const python = process.env.CLIPHUB_BENCH_PYTHON ?? path.join(root, '.oracle/venv/bin/python');
-const vocab = [path.join(root, '../shared/upstream/open_clip-v3.3.0/bpe_simple_vocab_16e6.txt.gz'),
-  path.join(root, '.oracle/venv/lib/python3.11/site-packages/open_clip/bpe_simple_vocab_16e6.txt.gz')].find(existsSync) ?? findBpeVocab();
+const vocab =
+  [
+    path.join(root, '../shared/upstream/open_clip-v3.3.0/bpe_simple_vocab_16e6.txt.gz'),
+    path.join(root, '.oracle/venv/lib/python3.11/site-packages/open_clip/bpe_simple_vocab_16e6.txt.gz'),
+  ].find(existsSync) ?? findBpeVocab();
 const count = Number(process.argv[2] ?? 20000);
 const BATCH = 256;
 
 // Seeded captions like a zero-shot or embedding workload: mostly English, some other scripts and symbols.
 let seed = 12345;
-const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
 const pick = (xs) => xs[Math.floor(rnd() * xs.length)];
-const words = ('a photo of the dog cat car house tree sky beautiful red small large running jumping painting astronaut ' +
+const words = (
+  'a photo of the dog cat car house tree sky beautiful red small large running jumping painting astronaut ' +
   'riding horse diagram city night street food pizza coffee mountain river ocean sunset portrait bright blue green ' +
-  "old young man woman child bicycle table chair window kitchen garden beach snow forest bird flower it's don't").split(' ');
+  "old young man woman child bicycle table chair window kitchen garden beach snow forest bird flower it's don't"
+).split(' ');
 const extras = ['東京の夜景', 'Привет', 'café', '😀', '&amp;', '“quoted”', 'ﬁne', 'ＦＵＬＬ', '!!!', '2024', 'Zürich'];
 const texts = Array.from({ length: count }, () => {
   const n = 4 + Math.floor(rnd() * 16);
@@ -82,9 +87,13 @@ const js = await timeJs();
 const py = existsSync(python) ? timePython() : null;
 const rate = (s) => Math.round(texts.length / s);
 console.log(`tokenizer bench: ${texts.length} texts, batches of ${BATCH}, node ${process.version}`);
-console.log(`  @cliphub/tokenizer  first pass ${rate(js.cold)} texts/s, warm ${rate(js.warm)} texts/s (load ${js.load.toFixed(2)} s)`);
+console.log(
+  `  @cliphub/tokenizer  first pass ${rate(js.cold)} texts/s, warm ${rate(js.warm)} texts/s (load ${js.load.toFixed(2)} s)`,
+);
 if (py) {
-  console.log(`  open_clip (Python)  first pass ${rate(py.cold)} texts/s, warm ${rate(py.warm)} texts/s (load ${py.load.toFixed(2)} s)`);
+  console.log(
+    `  open_clip (Python)  first pass ${rate(py.cold)} texts/s, warm ${rate(py.warm)} texts/s (load ${py.load.toFixed(2)} s)`,
+  );
   console.log(`  speedup: first pass ${(py.cold / js.cold).toFixed(1)}x, warm ${(py.warm / js.warm).toFixed(1)}x`);
 } else {
   console.log(`  Python comparison skipped: ${python} not found (set CLIPHUB_BENCH_PYTHON)`);

@@ -31,7 +31,10 @@ export function bytesToUnicode(): string[] {
 export function parseBpeVocab(bytes: Uint8Array, source = 'the BPE vocab'): BpeVocab {
   const { format, merges, sha256 } = parseMergesFile(bytes, source);
   if (format === 'hf-merges-txt' && sha256 !== CLIP_MERGES_SHA256) {
-    throw new TokenizerError('VOCAB_INVALID', `${source} holds another tokenizer's merges, not CLIP's (sha256 ${sha256.slice(0, 12)}…); use a CLIP repo's merges.txt or bpe_simple_vocab_16e6.txt.gz`);
+    throw new TokenizerError(
+      'VOCAB_INVALID',
+      `${source} holds another tokenizer's merges, not CLIP's (sha256 ${sha256.slice(0, 12)}…); use a CLIP repo's merges.txt or bpe_simple_vocab_16e6.txt.gz`,
+    );
   }
   const byteEncoder = bytesToUnicode();
   // Vocab order: the byte symbols in bytes_to_unicode's order, the same with '</w>', the merges, the specials.

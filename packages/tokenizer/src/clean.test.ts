@@ -7,7 +7,9 @@ import { generateTexts } from './test-utils/gen-texts.js';
 
 describe('text cleaning', () => {
   it('follows Python html.unescape on its edge cases', () => {
-    expect(htmlUnescape('&amp;amp; &notit; &copy &#128; &#x110000; &#0; &bogus; &#1;x')).toBe('&amp; ¬it; © € \ufffd \ufffd &bogus; x');
+    expect(htmlUnescape('&amp;amp; &notit; &copy &#128; &#x110000; &#0; &bogus; &#1;x')).toBe(
+      '&amp; ¬it; © € \ufffd \ufffd &bogus; x',
+    );
   });
 
   it('canonicalizes like big_vision: underscores to spaces, ASCII punctuation dropped, lowercased', () => {
@@ -47,7 +49,9 @@ describe.skipIf(!hasOracle)('cleanText vs open_clip get_clean_fn (real ftfy)', (
           else bad.push({ mode, t, ours, theirs });
         });
       });
-      console.log(`clean parity: ${texts.length * MODES.length - declined - bad.length}/${texts.length * MODES.length} identical, ${declined} declined mojibake`);
+      console.log(
+        `clean parity: ${texts.length * MODES.length - declined - bad.length}/${texts.length * MODES.length} identical, ${declined} declined mojibake`,
+      );
       if (bad.length) console.log(JSON.stringify(bad));
       expect(bad.slice(0, 5)).toEqual([]);
     } finally {

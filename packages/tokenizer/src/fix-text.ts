@@ -1,7 +1,8 @@
 import { ftfyUnescapeHtml } from './html-unescape.js';
 
 // cp1252's 0x80-0x9F block; ftfy's "sloppy" variant passes its five holes through as latin-1.
-const CP1252_HIGH = '\u20ac\x81\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\x8d\u017d\x8f' +
+const CP1252_HIGH =
+  '\u20ac\x81\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\x8d\u017d\x8f' +
   '\x90\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\x9d\u017e\u0178';
 const SLOPPY_1252_ENCODE = new Map<number, number>();
 for (let b = 0; b < 256; b++) SLOPPY_1252_ENCODE.set(b >= 0x80 && b < 0xa0 ? CP1252_HIGH.charCodeAt(b - 0x80) : b, b);
@@ -9,7 +10,6 @@ for (let b = 0; b < 256; b++) SLOPPY_1252_ENCODE.set(b >= 0x80 && b < 0xa0 ? CP1
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const C1_RE = /[\x80-\x9f]/g;
 const c1Fix = (c: string): string => CP1252_HIGH[c.charCodeAt(0) - 0x80] ?? c;
-
 
 function encodeOneByte(text: string, table: ReadonlyMap<number, number> | null): Uint8Array | null {
   const out = new Uint8Array(text.length);
@@ -23,7 +23,8 @@ function encodeOneByte(text: string, table: ReadonlyMap<number, number> | null):
 }
 
 // A UTF-8 lead byte, as latin-1/cp1252 shows it, followed by a continuation byte: the mark of mojibake.
-const CONT = '\\u0080-\\u00bf\\u20ac\\u201a\\u0192\\u201e\\u2026\\u2020\\u2021\\u02c6\\u2030\\u0160\\u2039\\u0152\\u017d' +
+const CONT =
+  '\\u0080-\\u00bf\\u20ac\\u201a\\u0192\\u201e\\u2026\\u2020\\u2021\\u02c6\\u2030\\u0160\\u2039\\u0152\\u017d' +
   '\\u2018\\u2019\\u201c\\u201d\\u2022\\u2013\\u2014\\u02dc\\u2122\\u0161\\u203a\\u0153\\u017e\\u0178';
 const LOOKS_LIKE_MOJIBAKE = new RegExp(`[\\u00c2-\\u00f4][${CONT}]|[\\u0080-\\u009f]`);
 
@@ -42,8 +43,7 @@ function decodeUtf8(text: string): string | null {
 
 // Well-formed UTF-8 sequences as cp1252/latin-1 shows their bytes, in runs: mojibake embedded in good text.
 const C = `[${CONT}]`;
-const EMBEDDED_UTF8 = new RegExp(
-  `(?:[\\u00c2-\\u00df]${C}|[\\u00e0-\\u00ef]${C}{2}|[\\u00f0-\\u00f4]${C}{3})+`, 'g');
+const EMBEDDED_UTF8 = new RegExp(`(?:[\\u00c2-\\u00df]${C}|[\\u00e0-\\u00ef]${C}{2}|[\\u00f0-\\u00f4]${C}{3})+`, 'g');
 
 /** One round of ftfy's `fix_encoding`, for UTF-8 read as latin-1 or Windows-1252 (the common cases). */
 function fixEncodingOnce(text: string): string {
@@ -51,7 +51,7 @@ function fixEncodingOnce(text: string): string {
   const whole = decodeUtf8(text);
   if (whole !== null) return whole;
   // ftfy's decode_inconsistent_utf8: fix the runs that decode, leave the rest.
-  const fixed = text.replace(EMBEDDED_UTF8, (run) => (run.length < text.length ? decodeUtf8(run) ?? run : run));
+  const fixed = text.replace(EMBEDDED_UTF8, (run) => (run.length < text.length ? (decodeUtf8(run) ?? run) : run));
   if (fixed !== text) return fixed;
   // Like ftfy, read leftover C1 controls as Windows-1252 inside this loop, so a run that mixed latin-1 and
   // cp1252 mojibake decodes on the next round (before quote uncurling would break it).
@@ -68,10 +68,28 @@ export function fixEncoding(text: string): string {
 }
 
 const LIGATURES: Readonly<Record<string, string>> = {
-  '\u0132': 'IJ', '\u0133': 'ij', '\u0149': '\u02bcn', '\u01c4': 'D\u017d', '\u01c5': 'D\u017e', '\u01c6': 'd\u017e',
-  '\u01c7': 'LJ', '\u01c8': 'Lj', '\u01c9': 'lj', '\u01ca': 'NJ', '\u01cb': 'Nj', '\u01cc': 'nj', '\u01f1': 'DZ',
-  '\u01f2': 'Dz', '\u01f3': 'dz', '\ufb00': 'ff', '\ufb01': 'fi', '\ufb02': 'fl', '\ufb03': 'ffi', '\ufb04': 'ffl',
-  '\ufb05': '\u017ft', '\ufb06': 'st',
+  '\u0132': 'IJ',
+  '\u0133': 'ij',
+  '\u0149': '\u02bcn',
+  '\u01c4': 'D\u017d',
+  '\u01c5': 'D\u017e',
+  '\u01c6': 'd\u017e',
+  '\u01c7': 'LJ',
+  '\u01c8': 'Lj',
+  '\u01c9': 'lj',
+  '\u01ca': 'NJ',
+  '\u01cb': 'Nj',
+  '\u01cc': 'nj',
+  '\u01f1': 'DZ',
+  '\u01f2': 'Dz',
+  '\u01f3': 'dz',
+  '\ufb00': 'ff',
+  '\ufb01': 'fi',
+  '\ufb02': 'fl',
+  '\ufb03': 'ffi',
+  '\ufb04': 'ffl',
+  '\ufb05': '\u017ft',
+  '\ufb06': 'st',
 };
 const LIGATURE_RE = /[\u0132\u0133\u0149\u01c4-\u01cc\u01f1-\u01f3\ufb00-\ufb06]/g;
 // Fullwidth and halfwidth forms, plus the ideographic space, become their NFKC equivalents.

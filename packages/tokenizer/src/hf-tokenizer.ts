@@ -20,7 +20,8 @@ type JsonObject = Record<string, unknown>;
 // tokenizer_config.json names special tokens either as a string or as an AddedToken object.
 function tokenName(v: unknown): string | null {
   if (typeof v === 'string') return v;
-  if (v && typeof v === 'object' && typeof (v as JsonObject).content === 'string') return (v as JsonObject).content as string;
+  if (v && typeof v === 'object' && typeof (v as JsonObject).content === 'string')
+    return (v as JsonObject).content as string;
   return null;
 }
 
@@ -31,8 +32,10 @@ const SIGMA = { type: 'Replace', pattern: { String: '\u03a3' }, content: '\u03c3
 function charwiseLowercase(n: unknown): unknown {
   if (!n || typeof n !== 'object') return n;
   const norm = n as JsonObject;
-  if (norm.type === 'Sequence' && Array.isArray(norm.normalizers)) return { ...norm, normalizers: norm.normalizers.map(charwiseLowercase) };
-  if (norm.type === 'Lowercase' || (norm.type === 'BertNormalizer' && norm.lowercase === true)) return { type: 'Sequence', normalizers: [SIGMA, norm] };
+  if (norm.type === 'Sequence' && Array.isArray(norm.normalizers))
+    return { ...norm, normalizers: norm.normalizers.map(charwiseLowercase) };
+  if (norm.type === 'Lowercase' || (norm.type === 'BertNormalizer' && norm.lowercase === true))
+    return { type: 'Sequence', normalizers: [SIGMA, norm] };
   return norm;
 }
 
@@ -53,7 +56,10 @@ const { Model } = hf as unknown as { Model: abstract new (config: unknown) => Li
 // with JSON.parse's exact rounding rather than serde_json's, and has no byte_fallback. This stands in for it as the
 // Tokenizer's model: the library's normalizer, pre-tokenizer, added tokens and post-processor stay as they are.
 class RustUnigram extends Model {
-  constructor(private readonly unigram: UnigramModel, lib: LibModel) {
+  constructor(
+    private readonly unigram: UnigramModel,
+    lib: LibModel,
+  ) {
     super(lib.config);
     // The library's maps already hold the added tokens; ids are looked up there from the strings returned below.
     this.vocab = lib.vocab;
@@ -77,11 +83,18 @@ class RustUnigram extends Model {
 function metaspaceSplit(p: unknown): unknown {
   if (!p || typeof p !== 'object') return p;
   const pre = p as JsonObject;
-  if (pre.type === 'Sequence' && Array.isArray(pre.pretokenizers)) return { ...pre, pretokenizers: pre.pretokenizers.map(metaspaceSplit) };
+  if (pre.type === 'Sequence' && Array.isArray(pre.pretokenizers))
+    return { ...pre, pretokenizers: pre.pretokenizers.map(metaspaceSplit) };
   if (pre.type !== 'Metaspace' || pre.split === false) return pre;
   const rep = typeof pre.replacement === 'string' ? pre.replacement : '\u2581';
   const c = rep.replace(/[\\^$.*+?()[\]{}|-]/g, '\\$&');
-  return { type: 'Sequence', pretokenizers: [pre, { type: 'Split', pattern: { Regex: `${c}[^${c}]*|[^${c}]+` }, behavior: 'MergedWithNext', invert: true }] };
+  return {
+    type: 'Sequence',
+    pretokenizers: [
+      pre,
+      { type: 'Split', pattern: { Regex: `${c}[^${c}]*|[^${c}]+` }, behavior: 'MergedWithNext', invert: true },
+    ],
+  };
 }
 
 const sameIds = (a: readonly number[], at: number, b: readonly number[]): boolean => b.every((x, i) => a[at + i] === x);
@@ -106,11 +119,14 @@ export class HfTokenizer {
     checkContextLength(contextLength);
     const id = (key: string): number | null => {
       const name = tokenName(config[key]);
-      return name === null ? null : tok.token_to_id(name) ?? null;
+      return name === null ? null : (tok.token_to_id(name) ?? null);
     };
     const pad = id('pad_token');
     if (pad === null) {
-      throw new TokenizerError('HF_TOKENIZER_INVALID', 'tokenizer_config.json names no pad_token in the vocab; open_clip pads to the context, so add one');
+      throw new TokenizerError(
+        'HF_TOKENIZER_INVALID',
+        'tokenizer_config.json names no pad_token in the vocab; open_clip pads to the context, so add one',
+      );
     }
     this.padTokenId = pad;
     this.sepTokenId = id('sep_token');
@@ -127,14 +143,20 @@ export class HfTokenizer {
         text = await readFile(file, 'utf8');
       } catch {
         if (!required) return {};
-        throw new TokenizerError('HF_TOKENIZER_INVALID', `${file} not found; the model dir needs the tokenizer's ${name}`);
+        throw new TokenizerError(
+          'HF_TOKENIZER_INVALID',
+          `${file} not found; the model dir needs the tokenizer's ${name}`,
+        );
       }
       try {
         const v: unknown = JSON.parse(text);
         if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not a JSON object');
         return v as JsonObject;
       } catch (e) {
-        throw new TokenizerError('HF_TOKENIZER_INVALID', `${file} is not valid JSON (${(e as Error).message}); re-download it`);
+        throw new TokenizerError(
+          'HF_TOKENIZER_INVALID',
+          `${file} is not valid JSON (${(e as Error).message}); re-download it`,
+        );
       }
     };
     const json = await read('tokenizer.json', true);
@@ -146,12 +168,21 @@ export class HfTokenizer {
       if ('pre_tokenizer' in json) spec.pre_tokenizer = metaspaceSplit(json.pre_tokenizer);
       tok = new Tokenizer(spec, config);
     } catch (e) {
-      throw new TokenizerError('HF_TOKENIZER_INVALID', `${path.join(dir, 'tokenizer.json')} cannot be loaded (${(e as Error).message}); check that it is a Hugging Face tokenizer.json`);
+      throw new TokenizerError(
+        'HF_TOKENIZER_INVALID',
+        `${path.join(dir, 'tokenizer.json')} cannot be loaded (${(e as Error).message}); check that it is a Hugging Face tokenizer.json`,
+      );
     }
     const model = json.model as JsonObject | undefined;
     const lib = tok.model as LibModel | null;
     if (model?.type === 'Unigram' && lib) tok.model = new RustUnigram(UnigramModel.fromJson(model), lib);
-    return new HfTokenizer(tok, config, opts.contextLength ?? 77, opts.clean ?? 'whitespace', opts.stripSepToken ?? false);
+    return new HfTokenizer(
+      tok,
+      config,
+      opts.contextLength ?? 77,
+      opts.clean ?? 'whitespace',
+      opts.stripSepToken ?? false,
+    );
   }
 
   /** Ids of one cleaned text with the tokenizer's special tokens, content cut so the whole fits `max`. */
@@ -179,7 +210,9 @@ export class HfTokenizer {
       const r = this.encodeTruncated(text, contextLength);
       if (r.truncated) truncated++;
       const pad = contextLength - r.ids.length;
-      const ids = this.padLeft ? [...new Array<number>(pad).fill(this.padTokenId), ...r.ids] : [...r.ids, ...new Array<number>(pad).fill(this.padTokenId)];
+      const ids = this.padLeft
+        ? [...new Array<number>(pad).fill(this.padTokenId), ...r.ids]
+        : [...r.ids, ...new Array<number>(pad).fill(this.padTokenId)];
       ids.forEach((id, i) => {
         out[row * contextLength + i] = BigInt(this.stripSepToken && id === this.sepTokenId ? 0 : id);
       });

@@ -1,7 +1,20 @@
 export { TokenizerError } from './errors.js';
 export { bytesToUnicode, parseBpeVocab, type BpeVocab } from './bpe-vocab.js';
-export { BPE_VOCAB_FILE, HF_MERGES_FILE, findBpeVocab } from './find-bpe-vocab.js';
-export { CLIP_MERGE_COUNT, CLIP_MERGES_SHA256, parseMergesFile, type BpeMerges, type MergesFormat } from './merges-file.js';
+export {
+  BPE_VOCAB_FILE,
+  BUNDLED_BPE_VOCAB,
+  BUNDLED_BPE_VOCAB_SHA256,
+  HF_MERGES_FILE,
+  findBpeVocab,
+  type FindBpeVocabOptions,
+} from './find-bpe-vocab.js';
+export {
+  CLIP_MERGE_COUNT,
+  CLIP_MERGES_SHA256,
+  parseMergesFile,
+  type BpeMerges,
+  type MergesFormat,
+} from './merges-file.js';
 export { fixEncoding, fixText } from './fix-text.js';
 export { htmlUnescape, ftfyUnescapeHtml } from './html-unescape.js';
 export { basicClean, canonicalizeText, cleanText, type CleanMode } from './clean.js';

@@ -3,7 +3,14 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { hasOracle, runPython, tempDir } from '#test-support';
-import { cleanText, CLIP_MERGE_COUNT, CLIP_MERGES_SHA256, parseBpeVocab, parseMergesFile, SimpleTokenizer } from '@cliphub/tokenizer';
+import {
+  cleanText,
+  CLIP_MERGE_COUNT,
+  CLIP_MERGES_SHA256,
+  parseBpeVocab,
+  parseMergesFile,
+  SimpleTokenizer,
+} from '@cliphub/tokenizer';
 import { generateTexts } from './test-utils/gen-texts.js';
 import { testVocabPath } from './test-utils/vocab.js';
 
@@ -46,7 +53,12 @@ interface PyOut {
 describe.skipIf(!testVocabPath)('parseMergesFile', () => {
   const gz = (): Buffer => readFileSync(testVocabPath as string);
   // What an HF CLIP repo's merges.txt holds, derived here without Python (the oracle test below writes it in Python).
-  const mergesTxt = (): string => `#version: 0.2\n${gunzipSync(gz()).toString('utf8').split('\n').slice(1, CLIP_MERGE_COUNT + 1).join('\n')}\n`;
+  const mergesTxt = (): string =>
+    `#version: 0.2\n${gunzipSync(gz())
+      .toString('utf8')
+      .split('\n')
+      .slice(1, CLIP_MERGE_COUNT + 1)
+      .join('\n')}\n`;
 
   it('reads the gz and a merges.txt into the same 48,894 merges, fingerprinted as CLIP', () => {
     const a = parseMergesFile(gz(), 'gz');
@@ -67,16 +79,31 @@ describe.skipIf(!testVocabPath)('parseMergesFile', () => {
   it('refuses short, malformed, non-UTF-8 and non-CLIP merge files with VOCAB_INVALID naming the source', () => {
     const lines = mergesTxt().split('\n');
     const short = lines.slice(0, 1000).join('\n');
-    expect(() => parseMergesFile(Buffer.from(short), 'short.txt')).toThrow(expect.objectContaining({ code: 'VOCAB_INVALID', exitCode: 2, message: expect.stringContaining('short.txt holds 999 BPE merges') }));
+    expect(() => parseMergesFile(Buffer.from(short), 'short.txt')).toThrow(
+      expect.objectContaining({
+        code: 'VOCAB_INVALID',
+        exitCode: 2,
+        message: expect.stringContaining('short.txt holds 999 BPE merges'),
+      }),
+    );
     const bad = [...lines.slice(0, 5), 'one two three', ...lines.slice(6)].join('\n');
-    expect(() => parseMergesFile(Buffer.from(bad), 'bad.txt')).toThrow(expect.objectContaining({ message: expect.stringContaining('bad.txt line 6') }));
-    expect(() => parseMergesFile(Buffer.from([0x23, 0xff, 0xfe, 0x0a]), 'bin')).toThrow(expect.objectContaining({ code: 'VOCAB_INVALID' }));
+    expect(() => parseMergesFile(Buffer.from(bad), 'bad.txt')).toThrow(
+      expect.objectContaining({ message: expect.stringContaining('bad.txt line 6') }),
+    );
+    expect(() => parseMergesFile(Buffer.from([0x23, 0xff, 0xfe, 0x0a]), 'bin')).toThrow(
+      expect.objectContaining({ code: 'VOCAB_INVALID' }),
+    );
     // Same format and count, other merges (two swapped): parses, but is not CLIP's, so the vocab builder refuses it.
     const swapped = [...lines];
     [swapped[10], swapped[11]] = [swapped[11] as string, swapped[10] as string];
     const other = Buffer.from(swapped.join('\n'));
     expect(parseMergesFile(other).sha256).not.toBe(CLIP_MERGES_SHA256);
-    expect(() => parseBpeVocab(other, 'other/merges.txt')).toThrow(expect.objectContaining({ code: 'VOCAB_INVALID', message: expect.stringContaining("other/merges.txt holds another tokenizer's merges") }));
+    expect(() => parseBpeVocab(other, 'other/merges.txt')).toThrow(
+      expect.objectContaining({
+        code: 'VOCAB_INVALID',
+        message: expect.stringContaining("other/merges.txt holds another tokenizer's merges"),
+      }),
+    );
   });
 
   it('finds merges.txt in a model dir when the gz is absent', async () => {
@@ -92,37 +119,42 @@ describe.skipIf(!testVocabPath)('parseMergesFile', () => {
   });
 });
 
-describe.skipIf(!hasOracle || !testVocabPath)('a tokenizer from an HF merges.txt equals the gz one, open_clip and CLIPTokenizer', () => {
-  it('gives identical ids on 3,000 varied texts', async () => {
-    const texts = generateTexts(3000, 5150);
-    const { dir, cleanup } = tempDir();
-    try {
-      const textsFile = path.join(dir, 'texts.json');
-      const idsFile = path.join(dir, 'ids.json');
-      writeFileSync(textsFile, JSON.stringify(texts.map((t) => [t, cleanText(t, 'lower')])));
-      runPython(PY, [dir, textsFile, idsFile]);
-      const py = JSON.parse(readFileSync(idsFile, 'utf8')) as PyOut;
-      expect([py.hf_vocab, py.hf_bos, py.hf_eos]).toEqual([49408, 49406, 49407]);
+describe.skipIf(!hasOracle || !testVocabPath)(
+  'a tokenizer from an HF merges.txt equals the gz one, open_clip and CLIPTokenizer',
+  () => {
+    it('gives identical ids on 3,000 varied texts', async () => {
+      const texts = generateTexts(3000, 5150);
+      const { dir, cleanup } = tempDir();
+      try {
+        const textsFile = path.join(dir, 'texts.json');
+        const idsFile = path.join(dir, 'ids.json');
+        writeFileSync(textsFile, JSON.stringify(texts.map((t) => [t, cleanText(t, 'lower')])));
+        runPython(PY, [dir, textsFile, idsFile]);
+        const py = JSON.parse(readFileSync(idsFile, 'utf8')) as PyOut;
+        expect([py.hf_vocab, py.hf_bos, py.hf_eos]).toEqual([49408, 49406, 49407]);
 
-      const fromTxt = await SimpleTokenizer.load({ vocabPath: path.join(dir, 'merges.txt') });
-      const fromGz = await SimpleTokenizer.load({ vocabPath: testVocabPath as string });
-      const differs: Array<{ text: string; what: string; a: number[]; b: number[] }> = [];
-      const check = (text: string, what: string, a: number[], b: number[]): void => {
-        if (JSON.stringify(a) !== JSON.stringify(b)) differs.push({ text, what, a, b });
-      };
-      let sameAsOpenClip = 0;
-      texts.forEach((text, i) => {
-        const ours = fromTxt.encode(text);
-        const [openClip, hfOpenClipCleaned, hfOursCleaned] = py.rows[i] as [number[], number[], number[]];
-        check(text, 'merges.txt vs gz', ours, fromGz.encode(text));
-        check(text, 'ours vs CLIPTokenizer on our cleaning', ours, hfOursCleaned);
-        check(text, 'open_clip vs CLIPTokenizer on its cleaning', openClip, hfOpenClipCleaned);
-        if (JSON.stringify(ours) === JSON.stringify(openClip)) sameAsOpenClip++;
-      });
-      console.log(`merges.txt vs gz vs CLIPTokenizer(merges.txt, vocab.json): ${texts.length - differs.length}/${texts.length} rows identical; ours = open_clip on ${sameAsOpenClip} (the rest: ftfy's mojibake heuristic)`);
-      expect(differs.slice(0, 5)).toEqual([]);
-    } finally {
-      cleanup();
-    }
-  });
-});
+        const fromTxt = await SimpleTokenizer.load({ vocabPath: path.join(dir, 'merges.txt') });
+        const fromGz = await SimpleTokenizer.load({ vocabPath: testVocabPath as string });
+        const differs: Array<{ text: string; what: string; a: number[]; b: number[] }> = [];
+        const check = (text: string, what: string, a: number[], b: number[]): void => {
+          if (JSON.stringify(a) !== JSON.stringify(b)) differs.push({ text, what, a, b });
+        };
+        let sameAsOpenClip = 0;
+        texts.forEach((text, i) => {
+          const ours = fromTxt.encode(text);
+          const [openClip, hfOpenClipCleaned, hfOursCleaned] = py.rows[i] as [number[], number[], number[]];
+          check(text, 'merges.txt vs gz', ours, fromGz.encode(text));
+          check(text, 'ours vs CLIPTokenizer on our cleaning', ours, hfOursCleaned);
+          check(text, 'open_clip vs CLIPTokenizer on its cleaning', openClip, hfOpenClipCleaned);
+          if (JSON.stringify(ours) === JSON.stringify(openClip)) sameAsOpenClip++;
+        });
+        console.log(
+          `merges.txt vs gz vs CLIPTokenizer(merges.txt, vocab.json): ${texts.length - differs.length}/${texts.length} rows identical; ours = open_clip on ${sameAsOpenClip} (the rest: ftfy's mojibake heuristic)`,
+        );
+        expect(differs.slice(0, 5)).toEqual([]);
+      } finally {
+        cleanup();
+      }
+    });
+  },
+);

@@ -32,7 +32,10 @@ export function parseMergesFile(bytes: Uint8Array, source = 'the BPE vocab'): Bp
   try {
     text = gzip ? gunzipSync(bytes).toString('utf8') : new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch (e) {
-    throw new TokenizerError('VOCAB_INVALID', `${source} is neither a readable gzip nor UTF-8 text (${(e as Error).message}); pass bpe_simple_vocab_16e6.txt.gz or a CLIP merges.txt`);
+    throw new TokenizerError(
+      'VOCAB_INVALID',
+      `${source} is neither a readable gzip nor UTF-8 text (${(e as Error).message}); pass bpe_simple_vocab_16e6.txt.gz or a CLIP merges.txt`,
+    );
   }
   const lines = text.split('\n');
   // open_clip drops line 0 of the gz unconditionally; tokenizers' BPE.read_file drops a merges.txt line 0 only
@@ -45,13 +48,19 @@ export function parseMergesFile(bytes: Uint8Array, source = 'the BPE vocab'): Bp
     const parts = line.split(/\s+/).filter(Boolean);
     if (parts.length === 0 && i === lines.length - 1) break; // the final newline
     if (parts.length !== 2) {
-      throw new TokenizerError('VOCAB_INVALID', `${source} line ${i + 1} is not a merge ("first second"): ${JSON.stringify(line.slice(0, 60))}; pass a CLIP BPE vocab`);
+      throw new TokenizerError(
+        'VOCAB_INVALID',
+        `${source} line ${i + 1} is not a merge ("first second"): ${JSON.stringify(line.slice(0, 60))}; pass a CLIP BPE vocab`,
+      );
     }
     merges.push([parts[0] as string, parts[1] as string]);
     hash.update(`${parts[0]} ${parts[1]}\n`);
   }
   if (merges.length !== CLIP_MERGE_COUNT) {
-    throw new TokenizerError('VOCAB_INVALID', `${source} holds ${merges.length} BPE merges, CLIP needs ${CLIP_MERGE_COUNT}; pass bpe_simple_vocab_16e6.txt.gz or a CLIP merges.txt`);
+    throw new TokenizerError(
+      'VOCAB_INVALID',
+      `${source} holds ${merges.length} BPE merges, CLIP needs ${CLIP_MERGE_COUNT}; pass bpe_simple_vocab_16e6.txt.gz or a CLIP merges.txt`,
+    );
   }
   return { format: gzip ? 'open_clip-gz' : 'hf-merges-txt', merges, sha256: hash.digest('hex') };
 }

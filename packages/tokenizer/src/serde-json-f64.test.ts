@@ -7,8 +7,10 @@ import { serdeJsonF64 } from './serde-json-f64.js';
 // Seeded doubles of every magnitude a score can have: 17-digit ones (which serde_json often rounds), short ones, tiny ones.
 function doubles(count: number): number[] {
   let seed = 99;
-  const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
-  const out = [0, -0, 1, -10, 0.1, -7.5, 1e-7, 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, -14.418120173902421];
+  const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const out = [
+    0, -0, 1, -10, 0.1, -7.5, 1e-7, 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, -14.418120173902421,
+  ];
   while (out.length < count) {
     const kind = out.length % 4;
     if (kind === 0) out.push(-rnd() * 20);
@@ -40,14 +42,17 @@ describe('serdeJsonF64', () => {
       writeFileSync(file, JSON.stringify(xs));
       // Python writes the tokenizer.json numbers as Rust and transformers do (shortest digits, exponent past 1e16);
       // to_str writes back what serde_json parsed, and Python's json reads that exactly.
-      const held = pythonJson<[string, number][]>(`
+      const held = pythonJson<[string, number][]>(
+        `
 import json, sys
 from tokenizers import Tokenizer
 xs = [float(x) for x in json.load(open(sys.argv[1]))]  # JSON.stringify writes big integral doubles as ints
 spec = {'version': '1.0', 'truncation': None, 'padding': None, 'added_tokens': [], 'normalizer': None, 'pre_tokenizer': None,
         'post_processor': None, 'decoder': None,
         'model': {'type': 'Unigram', 'unk_id': 0, 'byte_fallback': False, 'vocab': [['<unk>', 0.0]] + [[f't{i}', x] for i, x in enumerate(xs)]}}
-print(json.dumps(json.loads(Tokenizer.from_str(json.dumps(spec)).to_str())['model']['vocab'][1:]))`, [file]);
+print(json.dumps(json.loads(Tokenizer.from_str(json.dumps(spec)).to_str())['model']['vocab'][1:]))`,
+        [file],
+      );
       const ours = xs.map(serdeJsonF64);
       expect(held.length).toBe(xs.length);
       const off = held.filter(([, v], i) => v !== ours[i]).map(([t, v]) => [t, v, ours[Number(t.slice(1))]]);

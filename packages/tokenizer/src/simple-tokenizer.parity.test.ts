@@ -13,9 +13,14 @@ import { testVocabPath } from './test-utils/vocab.js';
 // Three texts of this seed hit rarer ftfy steps; each listed exactly, with the reason.
 const LISTED: ReadonlyMap<string, string> = new Map([
   ['&Ntilde;\uffe5', "after width folding gives 'Ñ¥', ftfy's heuristic keeps it; we decode it to 'ѥ'"],
-  ['&Ntilde;&#1234567;\r\n\\MOUNTAIN HOUSE RIVER\u2014', "ftfy's replace_lossy_sequences turns 'Ñ�' into '�'; not implemented"],
-  ['&EACUTE;\u0085\u00c7\u2026emal \u00c7\u02c6ubljana \u00f0\u0178\u2018\u00a9\u00f0\u0178\u008f\u00bb\u00e2\u20ac\u008d\u00f0\u0178\u201d\u00ac coffee\u00e2\u20ac\u2122&gt;',
-    "ftfy's heuristic keeps 'É…'; we decode it to 'Ʌ'"],
+  [
+    '&Ntilde;&#1234567;\r\n\\MOUNTAIN HOUSE RIVER\u2014',
+    "ftfy's replace_lossy_sequences turns 'Ñ�' into '�'; not implemented",
+  ],
+  [
+    '&EACUTE;\u0085\u00c7\u2026emal \u00c7\u02c6ubljana \u00f0\u0178\u2018\u00a9\u00f0\u0178\u008f\u00bb\u00e2\u20ac\u008d\u00f0\u0178\u201d\u00ac coffee\u00e2\u20ac\u2122&gt;',
+    "ftfy's heuristic keeps 'É…'; we decode it to 'Ʌ'",
+  ],
 ]);
 
 const PY = `
@@ -56,7 +61,9 @@ describe.skipIf(!hasOracle || !testVocabPath)('SimpleTokenizer parity with open_
         else mismatched.push({ text, ours, theirs });
       });
       const same = texts.length - declined - listed - mismatched.length;
-      console.log(`tokenizer parity: ${same}/${texts.length} identical, ${declined} mojibake that ftfy declines to fix, ${listed} listed, ${mismatched.length} other`);
+      console.log(
+        `tokenizer parity: ${same}/${texts.length} identical, ${declined} mojibake that ftfy declines to fix, ${listed} listed, ${mismatched.length} other`,
+      );
       if (mismatched.length) console.log(JSON.stringify(mismatched.slice(0, 10)));
       expect(mismatched.slice(0, 10)).toEqual([]);
       // the exception stays an exception: a few percent of texts, all of them with injected mojibake

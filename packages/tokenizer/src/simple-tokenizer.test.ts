@@ -35,13 +35,22 @@ describe.skipIf(!testVocabPath)('SimpleTokenizer', () => {
   it('rejects a bad context length and a missing or wrong vocab file with typed errors', async () => {
     const tok = await load();
     expect(() => tok.tokenize('x', 1)).toThrow(TokenizerError);
-    await expect(SimpleTokenizer.load({ vocabPath: '/nonexistent/bpe.txt.gz' })).rejects.toMatchObject({ code: 'VOCAB_NOT_FOUND', exitCode: 2 });
-    await expect(SimpleTokenizer.load({ vocabPath: path.join(repoRoot, 'package.json') })).rejects.toMatchObject({ code: 'VOCAB_INVALID' });
+    await expect(SimpleTokenizer.load({ vocabPath: '/nonexistent/bpe.txt.gz' })).rejects.toMatchObject({
+      code: 'VOCAB_NOT_FOUND',
+      exitCode: 2,
+    });
+    await expect(SimpleTokenizer.load({ vocabPath: path.join(repoRoot, 'package.json') })).rejects.toMatchObject({
+      code: 'VOCAB_INVALID',
+    });
   });
 
   it('uses an injected fetcher when no local copy is given', async () => {
     const bytes = readFileSync(testVocabPath as string);
-    const tok = await SimpleTokenizer.load({ modelDir: '/nonexistent', fetchVocab: async () => bytes, contextLength: 5 });
+    const tok = await SimpleTokenizer.load({
+      modelDir: '/nonexistent',
+      fetchVocab: async () => bytes,
+      contextLength: 5,
+    });
     expect(tok.tokenize('').ids.length).toBe(5);
   });
 
@@ -52,7 +61,9 @@ describe.skipIf(!testVocabPath)('SimpleTokenizer', () => {
       const data = JSON.parse(readFileSync(file, 'utf8')) as Cases;
       const mismatches = data.cases.filter((c) => {
         const ids = Array.from(tok.tokenize(c.text, data.context_length).ids, Number);
-        return JSON.stringify(ids) !== JSON.stringify(c.ids) || JSON.stringify(tok.encode(c.text)) !== JSON.stringify(c.bpe);
+        return (
+          JSON.stringify(ids) !== JSON.stringify(c.ids) || JSON.stringify(tok.encode(c.text)) !== JSON.stringify(c.bpe)
+        );
       });
       expect(data.cases.length).toBeGreaterThan(10);
       expect(mismatches.map((c) => c.text)).toEqual([]);
@@ -60,6 +71,7 @@ describe.skipIf(!testVocabPath)('SimpleTokenizer', () => {
   });
 
   it('finds the vocab in the shared upstream copy when present', () => {
-    if (sharedUpstream) expect(readFileSync(path.join(sharedUpstream, 'bpe_simple_vocab_16e6.txt.gz')).length).toBeGreaterThan(1e5);
+    if (sharedUpstream)
+      expect(readFileSync(path.join(sharedUpstream, 'bpe_simple_vocab_16e6.txt.gz')).length).toBeGreaterThan(1e5);
   });
 });

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parseBpeVocab, type BpeVocab } from './bpe-vocab.js';
 import { cleanText, type CleanMode } from './clean.js';
 import { TokenizerError } from './errors.js';
-import { BPE_VOCAB_FILE, findBpeVocab } from './find-bpe-vocab.js';
+import { BPE_VOCAB_FILE, BUNDLED_BPE_VOCAB, findBpeVocab } from './find-bpe-vocab.js';
 
 /** A batch of token ids, row-major [count, contextLength], ready to feed an int64 model input. */
 export interface TokenizedBatch {
@@ -18,6 +18,11 @@ export interface SimpleTokenizerOptions {
   vocabPath?: string;
   /** a model dir that may hold the vocab file */
   modelDir?: string;
+  /**
+   * use the CLIP vocab shipped with this package when neither `vocabPath` nor the model dir has one (default true);
+   * false lets `fetchVocab` (or an installed open_clip) provide it, e.g. when a vocab repo was named explicitly
+   */
+  bundledVocab?: boolean;
   /** fetches the vocab bytes (either format) when no local copy is found (e.g. through the Hub client's cache) */
   fetchVocab?: () => Promise<Uint8Array>;
   contextLength?: number;
@@ -30,7 +35,10 @@ const utf8 = new TextEncoder();
 
 export function checkContextLength(n: number): number {
   if (!Number.isInteger(n) || n < 2) {
-    throw new TokenizerError('BAD_CONTEXT_LENGTH', `context length ${n} is invalid; use an integer >= 2 (CLIP models use 77)`);
+    throw new TokenizerError(
+      'BAD_CONTEXT_LENGTH',
+      `context length ${n} is invalid; use an integer >= 2 (CLIP models use 77)`,
+    );
   }
   return n;
 }
@@ -55,17 +63,23 @@ export class SimpleTokenizer {
     this.cache.set('<end_of_text>', [this.eotTokenId]);
   }
 
-  /** Loads the vocab from an explicit path, the model dir, an installed open_clip, or the fetcher. */
+  /**
+   * Loads the vocab from, in order: an explicit path; the model dir; the vocab bundled with this package; an installed
+   * open_clip; the fetcher.
+   */
   static async load(opts: SimpleTokenizerOptions = {}): Promise<SimpleTokenizer> {
     let bytes: Uint8Array;
     let source: string;
-    const local = opts.vocabPath ?? findBpeVocab(opts.modelDir);
+    const local = opts.vocabPath ?? findBpeVocab(opts.modelDir, { bundled: opts.bundledVocab ?? true });
     if (local) {
       source = local;
       try {
         bytes = await readFile(local);
       } catch (e) {
-        throw new TokenizerError('VOCAB_NOT_FOUND', `cannot read the BPE vocab ${local} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check the path`);
+        throw new TokenizerError(
+          'VOCAB_NOT_FOUND',
+          `cannot read the BPE vocab ${local} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check the path`,
+        );
       }
     } else if (opts.fetchVocab) {
       source = 'the fetched BPE vocab';
@@ -73,7 +87,7 @@ export class SimpleTokenizer {
     } else {
       throw new TokenizerError(
         'VOCAB_NOT_FOUND',
-        `${BPE_VOCAB_FILE} not found (model dir, installed open_clip); pass its path (or a CLIP merges.txt), put it in the model dir, or install open_clip_torch`,
+        `${BPE_VOCAB_FILE} not found (model dir, ${opts.bundledVocab === false ? 'bundled copy turned off' : `@cliphub/tokenizer's bundled copy ${BUNDLED_BPE_VOCAB} is missing; reinstall the package`}, installed open_clip); pass its path (or a CLIP merges.txt), or put it in the model dir`,
       );
     }
     return new SimpleTokenizer(parseBpeVocab(bytes, source), opts.contextLength ?? 77, opts.clean ?? 'lower');
@@ -111,7 +125,11 @@ export class SimpleTokenizer {
     }
     const ids = word.map((w) => {
       const id = encoder.get(w);
-      if (id === undefined) throw new TokenizerError('VOCAB_INVALID', `BPE symbol ${JSON.stringify(w)} is not in the vocab; the vocab file is not CLIP's`);
+      if (id === undefined)
+        throw new TokenizerError(
+          'VOCAB_INVALID',
+          `BPE symbol ${JSON.stringify(w)} is not in the vocab; the vocab file is not CLIP's`,
+        );
       return id;
     });
     this.cache.set(token, ids);

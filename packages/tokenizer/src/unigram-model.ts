@@ -37,7 +37,10 @@ export class UnigramModel {
     readonly byteFallback = false,
   ) {
     if (unkId !== null && (vocab.length === 0 || !Number.isInteger(unkId) || unkId < 0 || unkId >= vocab.length)) {
-      throw new TokenizerError('HF_TOKENIZER_INVALID', `Unigram unk_id ${unkId} is not an index into its ${vocab.length}-piece vocab; fix tokenizer.json's model.unk_id`);
+      throw new TokenizerError(
+        'HF_TOKENIZER_INVALID',
+        `Unigram unk_id ${unkId} is not an index into its ${vocab.length}-piece vocab; fix tokenizer.json's model.unk_id`,
+      );
     }
     let min = Infinity;
     vocab.forEach(([piece, score], id) => {
@@ -52,17 +55,20 @@ export class UnigramModel {
 
   /** From tokenizer.json's `model` object (`type: 'Unigram'`), with its scores as tokenizers reads them. */
   static fromJson(model: unknown): UnigramModel {
-    const bad = (what: string) => new TokenizerError('HF_TOKENIZER_INVALID', `tokenizer.json's Unigram model ${what}; re-export the tokenizer`);
+    const bad = (what: string) =>
+      new TokenizerError('HF_TOKENIZER_INVALID', `tokenizer.json's Unigram model ${what}; re-export the tokenizer`);
     if (!model || typeof model !== 'object') throw bad('is not an object');
     const m = model as Record<string, unknown>;
     if (!Array.isArray(m.vocab)) throw bad('has no vocab array');
     const vocab = m.vocab.map((entry: unknown, i): [string, number] => {
-      if (!Array.isArray(entry) || typeof entry[0] !== 'string' || typeof entry[1] !== 'number') throw bad(`vocab entry ${i} is not [piece, score]`);
+      if (!Array.isArray(entry) || typeof entry[0] !== 'string' || typeof entry[1] !== 'number')
+        throw bad(`vocab entry ${i} is not [piece, score]`);
       return [entry[0], serdeJsonF64(entry[1])];
     });
     const unk = m.unk_id ?? null;
     if (unk !== null && typeof unk !== 'number') throw bad('unk_id is not a number');
-    if (m.byte_fallback !== undefined && typeof m.byte_fallback !== 'boolean') throw bad('byte_fallback is not a boolean');
+    if (m.byte_fallback !== undefined && typeof m.byte_fallback !== 'boolean')
+      throw bad('byte_fallback is not a boolean');
     return new UnigramModel(vocab, unk, m.byte_fallback ?? false);
   }
 
@@ -183,7 +189,9 @@ export class UnigramModel {
         continue;
       }
       if (this.byteFallback) {
-        const bytes = [...new TextEncoder().encode(piece)].map((b) => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
+        const bytes = [...new TextEncoder().encode(piece)].map(
+          (b) => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`,
+        );
         const byteIds = bytes.map((b) => this.ids.get(b));
         // all bytes or none, as Rust's collect into Option
         if (byteIds.every((b) => b !== undefined)) {
@@ -199,6 +207,9 @@ export class UnigramModel {
 
   private missingUnk(cp: number): TokenizerError {
     const hex = cp.toString(16).toUpperCase().padStart(4, '0');
-    return new TokenizerError('HF_TOKENIZER_INVALID', `the text has U+${hex}, which the Unigram vocab lacks, and tokenizer.json's model has no unk_id; add one or drop the character`);
+    return new TokenizerError(
+      'HF_TOKENIZER_INVALID',
+      `the text has U+${hex}, which the Unigram vocab lacks, and tokenizer.json's model has no unk_id; add one or drop the character`,
+    );
   }
 }

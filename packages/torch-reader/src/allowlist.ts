@@ -1,3 +1,4 @@
+import { MAP, MAP_ENTRY, OBJECT, SLOT } from './alloc-costs.js';
 import { storageItemSize } from './dtypes.js';
 import { TorchReaderError } from './errors.js';
 import {
@@ -65,8 +66,16 @@ const INERT_REBUILDS = new Set([
 // Classes whose instances become inert records (constructed with NEWOBJ/REDUCE, filled by BUILD).
 const RECORD_CLASSES = new Set(['argparse.Namespace', 'types.SimpleNamespace', 'torch.Tensor']);
 
-const TORCH_VALUES = new Set(['strided', 'sparse_coo', 'per_tensor_affine', 'per_tensor_symmetric',
-  'per_channel_affine', 'per_channel_symmetric', 'per_channel_affine_float_qparams', 'Tensor']);
+const TORCH_VALUES = new Set([
+  'strided',
+  'sparse_coo',
+  'per_tensor_affine',
+  'per_tensor_symmetric',
+  'per_channel_affine',
+  'per_channel_symmetric',
+  'per_channel_affine_float_qparams',
+  'Tensor',
+]);
 
 export interface GlobalPolicy {
   /** TorchScript archives name their module classes `__torch__.*`; allow them as inert records. */
@@ -93,7 +102,7 @@ export function resolveGlobal(rawModule: string, name: string, opcode: string, p
   const module = MODULE_ALIASES[rawModule] ?? rawModule;
   if (!isAllowedGlobal(module, name, policy)) {
     throw new TorchReaderError(
-      'E_UNSAFE',
+      'UNSAFE_GLOBAL',
       `refused global ${module}.${name} (pickle opcode ${opcode}): it is not on the weights-only allow-list and cliphub never runs code from checkpoints; re-save the file with torch.save(model.state_dict())`,
     );
   }
@@ -106,7 +115,7 @@ export interface CallContext {
 }
 
 function fail(message: string): never {
-  throw new TorchReaderError('E_PICKLE', message);
+  throw new TorchReaderError('BAD_PICKLE', message);
 }
 
 function items(v: PyValue | undefined, what: string): PyValue[] {
@@ -118,23 +127,41 @@ function items(v: PyValue | undefined, what: string): PyValue[] {
 function int(v: PyValue | undefined, what: string): number {
   if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
   if (typeof v === 'boolean') return v ? 1 : 0;
-  if (typeof v === 'bigint' && v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER)) return Number(v);
+  if (typeof v === 'bigint' && v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER))
+    return Number(v);
   return fail(`${what} must be an integer`);
 }
 
-function intList(v: PyValue | undefined, what: string): number[] {
-  return items(v, what).map((x, i) => int(x, `${what}[${i}]`));
+function intList(v: PyValue | undefined, what: string, ctx: CallContext): number[] {
+  const list = items(v, what);
+  ctx.charge(OBJECT + SLOT * list.length);
+  return list.map((x, i) => int(x, `${what}[${i}]`));
+}
+
+/** A fresh copy of a list or tuple's items (list(), tuple(), set(), torch.Size()), charged as allocated. */
+function copyItems(v: PyValue | undefined, what: string, ctx: CallContext): PyValue[] {
+  const list = items(v, what);
+  ctx.charge(OBJECT + SLOT * list.length);
+  return list.slice();
 }
 
 function storageArg(v: PyValue | undefined): PyStorage {
-  if (typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Map) && !(v instanceof Uint8Array) && v.kind === 'storage') return v;
+  if (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    !(v instanceof Map) &&
+    !(v instanceof Uint8Array) &&
+    v.kind === 'storage'
+  )
+    return v;
   return fail('a tensor rebuild expects a storage (persistent id) as its first argument');
 }
 
-function tensor(args: PyValue[], dtypeName: string | null): PyTensor {
+function tensor(args: PyValue[], dtypeName: string | null, ctx: CallContext): PyTensor {
   const storage = storageArg(args[0]);
-  const shape = intList(args[2], 'tensor size');
-  const strides = intList(args[3], 'tensor stride');
+  const shape = intList(args[2], 'tensor size', ctx);
+  const strides = intList(args[3], 'tensor stride', ctx);
   if (shape.length !== strides.length) fail(`tensor size has ${shape.length} dims but stride has ${strides.length}`);
   return {
     kind: 'tensor',
@@ -147,11 +174,17 @@ function tensor(args: PyValue[], dtypeName: string | null): PyTensor {
   };
 }
 
-function toDict(v: PyValue | undefined): PyDict {
+function toDict(v: PyValue | undefined, ctx: CallContext): PyDict {
+  ctx.charge(MAP);
   const out: PyDict = new Map();
   if (v === undefined || v === null) return out;
-  if (isDict(v)) return new Map(v);
-  for (const pair of items(v, 'dict items')) {
+  if (isDict(v)) {
+    ctx.charge(MAP_ENTRY * v.size);
+    return new Map(v);
+  }
+  const pairs = items(v, 'dict items');
+  ctx.charge(MAP_ENTRY * pairs.length);
+  for (const pair of pairs) {
     const kv = items(pair, 'a dict item');
     if (kv.length !== 2) fail('a dict item must be a (key, value) pair');
     out.set(kv[0] as PyValue, kv[1] as PyValue);
@@ -202,13 +235,52 @@ function numpyScalar(g: PyGlobal, args: PyValue[]): PyValue {
   return { kind: 'object', module: g.module, name: g.name, args, state: null };
 }
 
+/** torch nests `_rebuild_from_type_v2` once (a subclass around a tensor rebuild); deeper is hostile. */
+const MAX_REBUILD_NESTING = 8;
+
 /** Applies an allowed callable (REDUCE, NEWOBJ, INST, OBJ) by building data; nothing is executed. */
 export function callGlobal(fn: PyValue, args: PyValue[], opcode: string, ctx: CallContext): PyValue {
-  if (typeof fn !== 'object' || fn === null || Array.isArray(fn) || fn instanceof Map || fn instanceof Uint8Array || fn.kind !== 'global') {
+  // _rebuild_from_type_v2(func, type, args, state) calls func(*args): unwrapped in a loop, never recursed.
+  for (let depth = 0; isGlobal(fn, 'torch._tensor', '_rebuild_from_type_v2'); depth++) {
+    if (depth >= MAX_REBUILD_NESTING)
+      throw new TorchReaderError(
+        'LIMIT_EXCEEDED',
+        `_rebuild_from_type_v2 nested more than ${MAX_REBUILD_NESTING} deep; the file is hostile`,
+      );
+    ctx.charge(OBJECT);
+    const inner = args[0];
+    args = items(args[2], '_rebuild_from_type_v2 args');
+    fn = inner ?? null;
+  }
+  return applyGlobal(fn, args, opcode, ctx);
+}
+
+function isGlobal(v: PyValue, module: string, name: string): boolean {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    !(v instanceof Map) &&
+    !(v instanceof Uint8Array) &&
+    v.kind === 'global' &&
+    v.module === module &&
+    v.name === name
+  );
+}
+
+function applyGlobal(fn: PyValue, args: PyValue[], opcode: string, ctx: CallContext): PyValue {
+  if (
+    typeof fn !== 'object' ||
+    fn === null ||
+    Array.isArray(fn) ||
+    fn instanceof Map ||
+    fn instanceof Uint8Array ||
+    fn.kind !== 'global'
+  ) {
     return fail(`pickle opcode ${opcode} calls something that is not an allowed global`);
   }
   const full = `${fn.module}.${fn.name}`;
-  ctx.charge(16 * args.length);
+  ctx.charge(OBJECT + SLOT * args.length);
   if (RECORD_CLASSES.has(full) || fn.module.startsWith('__torch__')) {
     return { kind: 'object', module: fn.module, name: fn.name, args, state: null };
   }
@@ -217,26 +289,30 @@ export function callGlobal(fn: PyValue, args: PyValue[], opcode: string, ctx: Ca
     case 'collections.OrderedDict':
     case 'collections.Counter':
     case 'builtins.dict':
-      return toDict(args[0]);
+      return toDict(args[0], ctx);
     case 'builtins.list':
-      return args.length ? [...items(args[0], 'list()')] : [];
+      return args.length ? copyItems(args[0], 'list()', ctx) : [];
     case 'builtins.tuple':
-      return { kind: 'tuple', items: args.length ? [...items(args[0], 'tuple()')] : [] };
+      return { kind: 'tuple', items: args.length ? copyItems(args[0], 'tuple()', ctx) : [] };
     case 'builtins.set':
     case 'builtins.frozenset':
-      return { kind: 'set', frozen: fn.name === 'frozenset', items: args.length ? [...items(args[0], 'set()')] : [] };
+      return {
+        kind: 'set',
+        frozen: fn.name === 'frozenset',
+        items: args.length ? copyItems(args[0], 'set()', ctx) : [],
+      };
     case 'builtins.bytes':
     case 'builtins.bytearray': {
       const a = args[0];
       if (a === undefined) return new Uint8Array(0);
-      if (a instanceof Uint8Array) return ctx.charge(a.length), a.slice();
+      if (a instanceof Uint8Array) return (ctx.charge(a.length), a.slice());
       if (typeof a === 'number') {
         if (!Number.isSafeInteger(a) || a < 0) fail('bytearray(n) needs a non-negative size');
         ctx.charge(a);
         return new Uint8Array(a);
       }
       if (typeof a === 'string') return latin1(a, ctx);
-      const list = intList(a, 'bytearray() items');
+      const list = intList(a, 'bytearray() items', ctx);
       ctx.charge(list.length);
       return Uint8Array.from(list, (x) => x & 0xff);
     }
@@ -253,22 +329,38 @@ export function callGlobal(fn: PyValue, args: PyValue[], opcode: string, ctx: Ca
     }
     case 'copyreg._reconstructor': {
       const cls = args[0];
-      if (cls === undefined || typeof cls !== 'object' || cls === null || Array.isArray(cls) || cls instanceof Map || cls instanceof Uint8Array || cls.kind !== 'global') {
+      if (
+        cls === undefined ||
+        typeof cls !== 'object' ||
+        cls === null ||
+        Array.isArray(cls) ||
+        cls instanceof Map ||
+        cls instanceof Uint8Array ||
+        cls.kind !== 'global'
+      ) {
         return fail('copyreg._reconstructor expects a class');
       }
       return { kind: 'object', module: cls.module, name: cls.name, args: [], state: null };
     }
     case 'torch.Size':
-      return { kind: 'tuple', items: args.length ? [...items(args[0], 'torch.Size()')] : [] };
+      return { kind: 'tuple', items: args.length ? copyItems(args[0], 'torch.Size()', ctx) : [] };
     case 'torch._utils._rebuild_tensor':
     case 'torch._utils._rebuild_tensor_v2':
-      return tensor(args, null);
+      return tensor(args, null, ctx);
     case 'torch._utils._rebuild_tensor_v3': {
       const dt = args[6];
-      if (dt === undefined || typeof dt !== 'object' || dt === null || Array.isArray(dt) || dt instanceof Map || dt instanceof Uint8Array || dt.kind !== 'global') {
+      if (
+        dt === undefined ||
+        typeof dt !== 'object' ||
+        dt === null ||
+        Array.isArray(dt) ||
+        dt instanceof Map ||
+        dt instanceof Uint8Array ||
+        dt.kind !== 'global'
+      ) {
         return fail('_rebuild_tensor_v3 expects a torch dtype');
       }
-      return tensor(args, dt.name);
+      return tensor(args, dt.name, ctx);
     }
     case 'torch._utils._rebuild_parameter':
     case 'torch._utils._rebuild_parameter_with_state':
@@ -277,15 +369,11 @@ export function callGlobal(fn: PyValue, args: PyValue[], opcode: string, ctx: Ca
       if (data === undefined || !isTensor(data)) return fail(`${full} expects a tensor`);
       return { ...data, requiresGrad: args[1] === true };
     }
-    case 'torch._tensor._rebuild_from_type_v2': {
-      const inner = args[0];
-      return callGlobal(inner ?? null, items(args[2], '_rebuild_from_type_v2 args'), opcode, ctx);
-    }
     case 'torch.jit._pickle.build_intlist':
     case 'torch.jit._pickle.build_doublelist':
     case 'torch.jit._pickle.build_boollist':
     case 'torch.jit._pickle.build_tensorlist':
-      return [...items(args[0], full)];
+      return copyItems(args[0], full, ctx);
     case 'torch.jit._pickle.restore_type_tag':
       return args[0] ?? null;
     case 'numpy.core.multiarray.scalar':

@@ -13,8 +13,17 @@ export interface ByteSource {
 }
 
 export function checkRange(src: { path: string; size: number }, offset: number, length: number, what: string): void {
-  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > src.size) {
-    throw new TorchReaderError('E_TRUNCATED', `${src.path}: ${what} at byte ${offset} (${length} bytes) lies past the end of the ${src.size}-byte file; the file is truncated or corrupt`);
+  if (
+    !Number.isSafeInteger(offset) ||
+    !Number.isSafeInteger(length) ||
+    offset < 0 ||
+    length < 0 ||
+    offset + length > src.size
+  ) {
+    throw new TorchReaderError(
+      'TRUNCATED',
+      `${src.path}: ${what} at byte ${offset} (${length} bytes) lies past the end of the ${src.size}-byte file; the file is truncated or corrupt`,
+    );
   }
 }
 

@@ -1,14 +1,18 @@
+import { CliphubError } from '@cliphub/core';
+
 /** Why a checkpoint could not be read; `code` is stable for callers, `exitCode` 2 marks bad input. */
 export type TorchReaderErrorCode =
-  | 'E_FORMAT' // not a checkpoint we recognise (magic, signatures)
-  | 'E_TRUNCATED' // a record points past the end of the file
-  | 'E_ZIP' // malformed or unsupported zip structure
-  | 'E_PICKLE' // malformed pickle stream
-  | 'E_UNSAFE' // a global outside the allow-list
-  | 'E_LIMIT' // memo, depth, or allocation bound exceeded
-  | 'E_TENSOR' // a tensor record that does not fit its storage or dtype
-  | 'E_IO' // the file could not be opened or read
-  | 'E_RANGE'; // a caller asked for bytes outside a tensor
+  | 'BAD_FORMAT' // not a checkpoint we recognise (magic, signatures)
+  | 'TRUNCATED' // a record points past the end of the file
+  | 'BAD_ZIP' // malformed or unsupported zip structure
+  | 'BAD_PICKLE' // malformed pickle stream
+  | 'UNSAFE_GLOBAL' // a global outside the allow-list
+  | 'LIMIT_EXCEEDED' // memo, depth, or allocation bound exceeded
+  | 'BAD_TENSOR' // a tensor record that does not fit its storage or dtype
+  | 'OVERLAPPING_VIEW' // a stride-0 or overlapping view: written out, it would be larger than its storage
+  | 'SHARED_STORAGE' // tensors sharing storages would be copied into far more bytes than the file holds
+  | 'IO_ERROR' // the file could not be opened or read
+  | 'OUT_OF_RANGE'; // a caller asked for bytes outside a tensor
 
 /** Messages quote names taken from hostile files: keep them to one printable line of bounded length. */
 function oneLine(s: string): string {
@@ -17,13 +21,10 @@ function oneLine(s: string): string {
   return clean.length > 2000 ? `${clean.slice(0, 2000)}…` : clean;
 }
 
-export class TorchReaderError extends Error {
-  readonly code: TorchReaderErrorCode;
-  readonly exitCode = 2 as const;
+export class TorchReaderError extends CliphubError<TorchReaderErrorCode> {
+  override name = 'TorchReaderError';
   constructor(code: TorchReaderErrorCode, message: string) {
-    super(oneLine(message));
-    this.name = 'TorchReaderError';
-    this.code = code;
+    super(code, oneLine(message));
   }
 }
 
@@ -33,6 +34,6 @@ export class PickleTruncatedError extends TorchReaderError {
     message: string,
     readonly needBytes: number | null,
   ) {
-    super('E_TRUNCATED', message);
+    super('TRUNCATED', message);
   }
 }

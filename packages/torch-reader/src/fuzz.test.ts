@@ -6,7 +6,6 @@ import { checkRange, type ByteSource } from './byte-source.js';
 import { TorchReaderError } from './errors.js';
 import { openCheckpointSource } from './open-checkpoint.js';
 
-
 interface Target {
   file: string;
   cases: number;
@@ -46,8 +45,10 @@ function mutate(base: Uint8Array, hot: Array<[number, number]>, r: () => number)
   const n = 1 + Math.floor(r() * 4);
   for (let i = 0; i < n; i++) {
     const at = Math.min(base.length - 1, pick());
-    if (kind === 1 || kind === 2) patches.set(at, byte(at) ^ (1 << Math.floor(r() * 8))); // bit flips
-    else if (kind === 3) patches.set(at, EXTREMES[Math.floor(r() * EXTREMES.length)] as number); // boundary bytes
+    if (kind === 1 || kind === 2)
+      patches.set(at, byte(at) ^ (1 << Math.floor(r() * 8))); // bit flips
+    else if (kind === 3)
+      patches.set(at, EXTREMES[Math.floor(r() * EXTREMES.length)] as number); // boundary bytes
     else for (let j = 0; j < 4 && at + j < base.length; j++) patches.set(at + j, r() < 0.5 ? 0xff : 0x00); // saturated fields
   }
   return { size: base.length, patches };

@@ -20,17 +20,26 @@ export interface LegacyCheckpoint {
  * version, sys_info, the object pickle, the storage key list, then each storage as an 8-byte
  * little-endian element count and raw bytes. Storage headers are located by seeking; data is not read.
  */
-export async function readLegacyCheckpoint(file: ByteSource, maxPickleBytes: number): Promise<LegacyCheckpoint> {
-  const small = (offset: number, label: string) => readPickleAt(file, offset, Math.min(maxPickleBytes, 1 << 20), () => ({ label: `${file.path} (${label})` }));
+export async function readLegacyCheckpoint(
+  file: ByteSource,
+  maxPickleBytes: number,
+  maxAllocBytes?: number,
+): Promise<LegacyCheckpoint> {
+  const small = (offset: number, label: string) =>
+    readPickleAt(file, offset, Math.min(maxPickleBytes, 1 << 20), () => ({
+      label: `${file.path} (${label})`,
+      maxAllocBytes,
+    }));
   const bad = (what: string): never => {
-    throw new TorchReaderError('E_FORMAT', `${file.path}: ${what}; it is not a PyTorch checkpoint or it is corrupt`);
+    throw new TorchReaderError('BAD_FORMAT', `${file.path}: ${what}; it is not a PyTorch checkpoint or it is corrupt`);
   };
   const magic = await small(0, 'magic number');
   if (magic.value !== MAGIC) {
     bad('wrong magic number (expected 0x1950a86a20f9469cfc6c)');
   }
   const proto = await small(magic.end, 'protocol version');
-  if (proto.value !== PROTOCOL_VERSION) bad(`unsupported legacy protocol version ${String(proto.value)} (expected 1001)`);
+  if (proto.value !== PROTOCOL_VERSION)
+    bad(`unsupported legacy protocol version ${String(proto.value)} (expected 1001)`);
   const sys = await small(proto.end, 'sys_info');
   let littleEndian = true;
   if (sys.value instanceof Map && sys.value.get('little_endian') === false) littleEndian = false;
@@ -40,6 +49,7 @@ export async function readLegacyCheckpoint(file: ByteSource, maxPickleBytes: num
     used = new Map();
     return {
       label: `${file.path} (object pickle)`,
+      maxAllocBytes,
       persistentLoad: (pid) => {
         const s = storageFromPersistentId(pid, file.path);
         if (!used.has(s.key)) used.set(s.key, s);
@@ -47,7 +57,10 @@ export async function readLegacyCheckpoint(file: ByteSource, maxPickleBytes: num
       },
     };
   });
-  const keysPickle = await readPickleAt(file, main.end, maxPickleBytes, () => ({ label: `${file.path} (storage keys)` }));
+  const keysPickle = await readPickleAt(file, main.end, maxPickleBytes, () => ({
+    label: `${file.path} (storage keys)`,
+    maxAllocBytes,
+  }));
   if (!Array.isArray(keysPickle.value) || !keysPickle.value.every((k) => typeof k === 'string')) {
     bad('the storage key list is not a list of strings');
   }
@@ -65,7 +78,10 @@ export async function readLegacyCheckpoint(file: ByteSource, maxPickleBytes: num
     const bytes = count * BigInt(itemsize as number);
     const dataAt = pos + 8;
     if (BigInt(dataAt) + bytes > BigInt(file.size)) {
-      throw new TorchReaderError('E_TRUNCATED', `${file.path}: storage ${key} (${bytes} bytes at byte ${dataAt}) runs past the end of the ${file.size}-byte file; the file is truncated`);
+      throw new TorchReaderError(
+        'TRUNCATED',
+        `${file.path}: storage ${key} (${bytes} bytes at byte ${dataAt}) runs past the end of the ${file.size}-byte file; the file is truncated`,
+      );
     }
     storages.set(key, { fileOffset: dataAt, byteLength: Number(bytes), swap: !littleEndian });
     pos = dataAt + Number(bytes);

@@ -43,7 +43,10 @@ describe.skipIf(!hasOracle)('bad checkpoints give one-line TorchReaderErrors', (
   });
   const withPickle = (name: string, pkl: Uint8Array): string => {
     const p = path.join(tmp.dir, name);
-    writeZip(p, items.map((i) => (i.name.endsWith('/data.pkl') ? { name: i.name, data: pkl } : i)));
+    writeZip(
+      p,
+      items.map((i) => (i.name.endsWith('/data.pkl') ? { name: i.name, data: pkl } : i)),
+    );
     return p;
   };
 
@@ -51,7 +54,7 @@ describe.skipIf(!hasOracle)('bad checkpoints give one-line TorchReaderErrors', (
     const full = readFileSync(zoo);
     for (const n of [10, Math.floor(full.length / 2), full.length - 30, full.length - 1]) {
       const e = await failure(variant(`trunc-${n}.pt`, full.subarray(0, n)));
-      expect(['E_ZIP', 'E_FORMAT', 'E_TRUNCATED']).toContain(e.code);
+      expect(['BAD_ZIP', 'BAD_FORMAT', 'TRUNCATED']).toContain(e.code);
     }
     expect((await failure(variant('trunc-half.pt', full.subarray(0, full.length >> 1)))).message).toMatch(/truncated/);
   });
@@ -60,26 +63,28 @@ describe.skipIf(!hasOracle)('bad checkpoints give one-line TorchReaderErrors', (
     const legacy = Buffer.from(readFileSync(zooLegacy));
     legacy[6] = (legacy[6] as number) ^ 0xff; // inside the LONG1 magic number
     const e = await failure(variant('magic.pt', legacy));
-    expect(e.code).toBe('E_FORMAT');
+    expect(e.code).toBe('BAD_FORMAT');
     expect(e.message).toContain('magic number');
-    expect((await failure(variant('text.pt', Buffer.from('hello, not a checkpoint\n')))).code).toBe('E_FORMAT');
-    expect((await failure(variant('empty.pt', new Uint8Array(0)))).code).toBe('E_FORMAT');
+    expect((await failure(variant('text.pt', Buffer.from('hello, not a checkpoint\n')))).code).toBe('BAD_FORMAT');
+    expect((await failure(variant('empty.pt', new Uint8Array(0)))).code).toBe('BAD_FORMAT');
   });
 
   it('a storage record that points past the end of the file', async () => {
     // legacy: cut inside the last storage's bytes
     const legacy = readFileSync(zooLegacy);
     const e1 = await failure(variant('legacy-cut.pt', legacy.subarray(0, legacy.length - 3)));
-    expect(e1.code).toBe('E_TRUNCATED');
+    expect(e1.code).toBe('TRUNCATED');
     expect(e1.message).toContain('past the end');
     // legacy: an element count far beyond the file in the first storage header
     const f = await RandomAccessFile.open(zooLegacy);
-    const first = [...(await readLegacyCheckpoint(f, 1 << 20)).storages.values()].sort((a, b) => a.fileOffset - b.fileOffset)[0];
+    const first = [...(await readLegacyCheckpoint(f, 1 << 20)).storages.values()].sort(
+      (a, b) => a.fileOffset - b.fileOffset,
+    )[0];
     await f.close();
     const patched = Buffer.from(legacy);
     patched.writeBigUInt64LE(1n << 40n, (first?.fileOffset ?? 0) - 8);
     const e3 = await failure(variant('legacy-count.pt', patched));
-    expect(e3.code).toBe('E_TRUNCATED');
+    expect(e3.code).toBe('TRUNCATED');
     expect(e3.message).toContain('past the end');
     // zip: a data entry whose declared size runs past the file end
     const p = path.join(tmp.dir, 'zip-past-end.pt');
@@ -90,19 +95,21 @@ describe.skipIf(!hasOracle)('bad checkpoints give one-line TorchReaderErrors', (
     raw.writeUInt32LE(0x7fffffff, cd - 46 + 20);
     raw.writeUInt32LE(0x7fffffff, cd - 46 + 24);
     const e2 = await failure(variant('zip-past-end2.pt', raw));
-    expect(e2.code).toBe('E_TRUNCATED');
+    expect(e2.code).toBe('TRUNCATED');
     expect(e2.message).toContain('past the end');
   });
 
   it('compressed storages are refused with a hint', async () => {
     const e = await failure(path.join(generatedFixtures, 'torch-reader/deflated.zip.pt'));
-    expect(e.code).toBe('E_ZIP');
+    expect(e.code).toBe('BAD_ZIP');
     expect(e.message).toContain('compressed');
   });
 
   it('a checkpoint whose data.pkl imports os.system names it', async () => {
-    const e = await failure(withPickle('evil.pt', bytes([0x80, 2], 'cos\nsystem\n', [0x8c, 2], 'id', [0x85, 0x52, 0x2e])));
-    expect(e.code).toBe('E_UNSAFE');
+    const e = await failure(
+      withPickle('evil.pt', bytes([0x80, 2], 'cos\nsystem\n', [0x8c, 2], 'id', [0x85, 0x52, 0x2e])),
+    );
+    expect(e.code).toBe('UNSAFE_GLOBAL');
     expect(e.message).toContain('os.system');
     expect(e.message).toContain('data.pkl');
   });
@@ -110,13 +117,13 @@ describe.skipIf(!hasOracle)('bad checkpoints give one-line TorchReaderErrors', (
   it('memo and recursion bombs inside a checkpoint', async () => {
     const level = [0x28, 0x68, 0, 0x68, 0, 0x6c, 0x71, 0];
     const dag = bytes([0x80, 2, 0x5d, 0x71, 0], Array.from({ length: 64 }, () => level).flat(), [0x2e]);
-    expect((await failure(withPickle('dag.pt', dag))).code).toBe('E_FORMAT'); // a list, not a state dict: fast
+    expect((await failure(withPickle('dag.pt', dag))).code).toBe('BAD_FORMAT'); // a list, not a state dict: fast
     const marks = bytes([0x80, 2], new Array(300_000).fill(0x28), [0x2e]);
-    expect((await failure(withPickle('marks.pt', marks))).code).toBe('E_LIMIT');
+    expect((await failure(withPickle('marks.pt', marks))).code).toBe('LIMIT_EXCEEDED');
     expect(await loadPickleTree(withPickle('dag2.pt', dag))).toBeTruthy();
   });
 
-  it('a missing file is an E_IO error', async () => {
-    expect((await failure(path.join(tmp.dir, 'nope.pt'))).code).toBe('E_IO');
+  it('a missing file is an IO_ERROR error', async () => {
+    expect((await failure(path.join(tmp.dir, 'nope.pt'))).code).toBe('IO_ERROR');
   });
 });

@@ -14,20 +14,34 @@ function str(v: PyValue | undefined): string | null {
  */
 export function storageFromPersistentId(pid: PyValue, label: string): PyStorage {
   const bad = (what: string): never => {
-    throw new TorchReaderError('E_PICKLE', `${label}: ${what}; the file is corrupt or not a PyTorch checkpoint`);
+    throw new TorchReaderError('BAD_PICKLE', `${label}: ${what}; the file is corrupt or not a PyTorch checkpoint`);
   };
   if (!isTuple(pid)) return bad('a persistent id that is not a tuple');
   const [tag, type, key, location, numel, view] = pid.items;
-  if (str(tag) !== 'storage') return bad(`a persistent id of kind ${JSON.stringify(str(tag) ?? typeof tag)} (only storages are allowed)`);
-  if (typeof type !== 'object' || type === null || Array.isArray(type) || type instanceof Map || type instanceof Uint8Array || type.kind !== 'global') {
+  if (str(tag) !== 'storage')
+    return bad(`a persistent id of kind ${JSON.stringify(str(tag) ?? typeof tag)} (only storages are allowed)`);
+  if (
+    typeof type !== 'object' ||
+    type === null ||
+    Array.isArray(type) ||
+    type instanceof Map ||
+    type instanceof Uint8Array ||
+    type.kind !== 'global'
+  ) {
     return bad('a storage persistent id without a storage type');
   }
   const k = str(key);
   if (k === null) return bad('a storage persistent id without a key');
-  if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) return bad(`storage ${k} with an invalid element count`);
+  if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0)
+    return bad(`storage ${k} with an invalid element count`);
   let elementOffset = 0;
   if (view !== undefined && view !== null) {
-    if (!isTuple(view) || typeof view.items[1] !== 'number' || !Number.isSafeInteger(view.items[1]) || view.items[1] < 0) {
+    if (
+      !isTuple(view) ||
+      typeof view.items[1] !== 'number' ||
+      !Number.isSafeInteger(view.items[1]) ||
+      view.items[1] < 0
+    ) {
       return bad(`storage ${k} with malformed view metadata`);
     }
     elementOffset = view.items[1];

@@ -73,17 +73,73 @@ export interface PyTensor {
 }
 
 export function isTuple(v: PyValue): v is PyTuple {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Map) && !(v instanceof Uint8Array) && v.kind === 'tuple';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    !(v instanceof Map) &&
+    !(v instanceof Uint8Array) &&
+    v.kind === 'tuple'
+  );
 }
 
 export function isTensor(v: PyValue): v is PyTensor {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Map) && !(v instanceof Uint8Array) && v.kind === 'tensor';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    !(v instanceof Map) &&
+    !(v instanceof Uint8Array) &&
+    v.kind === 'tensor'
+  );
 }
 
 export function isObject(v: PyValue): v is PyObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Map) && !(v instanceof Uint8Array) && v.kind === 'object';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    !(v instanceof Map) &&
+    !(v instanceof Uint8Array) &&
+    v.kind === 'object'
+  );
 }
 
 export function isDict(v: PyValue): v is PyDict {
   return v instanceof Map;
+}
+
+const MAX_DESCRIPTION = 200;
+
+/**
+ * A short, one-level description of a value for messages and reports (dict keys of dropped entries).
+ * Never recurses and never converts a large integer or container in full: hostile keys can be a
+ * 100,000-deep list or a 64 KiB integer.
+ */
+export function describeValue(v: PyValue): string {
+  const cut = (s: string): string => (s.length > MAX_DESCRIPTION ? `${s.slice(0, MAX_DESCRIPTION)}…` : s);
+  if (v === null) return 'None';
+  if (typeof v === 'string') return cut(v);
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'bigint') {
+    const bits = v < 0n ? (-v).toString(2).length : v.toString(2).length;
+    return bits > 256 ? `<an integer of ${bits} bits>` : v.toString();
+  }
+  if (v instanceof Uint8Array) return `<${v.length} bytes>`;
+  if (Array.isArray(v)) return `<a list of ${v.length} items>`;
+  if (v instanceof Map) return `<a dict of ${v.size} items>`;
+  switch (v.kind) {
+    case 'tuple':
+      return `<a tuple of ${v.items.length} items>`;
+    case 'set':
+      return `<a ${v.frozen ? 'frozenset' : 'set'} of ${v.items.length} items>`;
+    case 'object':
+    case 'global':
+      return cut(`<${v.module}.${v.name}>`);
+    case 'storage':
+      return `<storage ${cut(v.key)}>`;
+    case 'tensor':
+      return '<a tensor>';
+  }
 }

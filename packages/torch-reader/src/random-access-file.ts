@@ -16,12 +16,12 @@ export class RandomAccessFile implements ByteSource {
       handle = await open(path, 'r');
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
-      throw new TorchReaderError('E_IO', `cannot open ${path} (${code}); check the path and permissions`);
+      throw new TorchReaderError('IO_ERROR', `cannot open ${path} (${code}); check the path and permissions`);
     }
     const st = await handle.stat();
     if (!st.isFile()) {
       await handle.close();
-      throw new TorchReaderError('E_IO', `${path} is not a regular file; pass a checkpoint file`);
+      throw new TorchReaderError('IO_ERROR', `${path} is not a regular file; pass a checkpoint file`);
     }
     return new RandomAccessFile(path, handle, st.size);
   }
@@ -41,7 +41,10 @@ export class RandomAccessFile implements ByteSource {
     while (done < length) {
       const { bytesRead } = await this.handle.read(target, done, length - done, offset + done);
       if (bytesRead === 0) {
-        throw new TorchReaderError('E_TRUNCATED', `${this.path}: the file ended while reading ${what} at byte ${offset + done}; it was truncated while open`);
+        throw new TorchReaderError(
+          'TRUNCATED',
+          `${this.path}: the file ended while reading ${what} at byte ${offset + done}; it was truncated while open`,
+        );
       }
       done += bytesRead;
     }

@@ -26,7 +26,10 @@ export async function readPickleAt(
       // A declared length past the end of the file can never be satisfied: fail now, read nothing more.
       if (want > available) throw e;
       if (want > maxBytes || window >= maxBytes) {
-        throw new TorchReaderError('E_LIMIT', `${file.path}: a pickle at byte ${offset} is larger than ${maxBytes} bytes; raise maxPickleBytes if the file is trusted`);
+        throw new TorchReaderError(
+          'LIMIT_EXCEEDED',
+          `${file.path}: a pickle at byte ${offset} is larger than ${maxBytes} bytes; raise maxPickleBytes if the file is trusted`,
+        );
       }
       window = Math.min(Math.max(want, window * 4), available, maxBytes);
     }

@@ -41,6 +41,35 @@ function isContiguous(shape: number[], strides: number[]): boolean {
   return true;
 }
 
+/** The storage index of a view's last element, or null when it is not a safe integer. */
+function lastElement(shape: number[], strides: number[], storageOffset: number): number | null {
+  let last = storageOffset;
+  for (let i = 0; i < shape.length; i++) {
+    last += ((shape[i] as number) - 1) * (strides[i] as number);
+    if (!Number.isSafeInteger(last)) return null;
+  }
+  return last;
+}
+
+/**
+ * Whether a (non-empty) view may address one storage element twice. Dimensions of size 1 do not
+ * count; the rest, sorted by stride, must each step past everything the smaller ones reach. This is
+ * torch's non-overlapping test; a view it cannot prove disjoint (stride 0, expand(), as_strided
+ * overlaps, exotic interleavings) is treated as overlapping.
+ */
+export function overlaps(shape: number[], strides: number[]): boolean {
+  const dims: Array<[number, number]> = [];
+  for (let i = 0; i < shape.length; i++)
+    if ((shape[i] as number) > 1) dims.push([strides[i] as number, shape[i] as number]);
+  dims.sort((a, b) => a[0] - b[0]);
+  let reach = 0; // the largest index offset the smaller dimensions reach
+  for (const [stride, size] of dims) {
+    if (stride <= reach) return true;
+    reach += stride * (size - 1);
+  }
+  return false;
+}
+
 /** Reverses each `size`-byte element in place (big-endian storages). */
 export function swapBytes(b: Uint8Array, size: number): void {
   if (size === 1) return;
@@ -57,13 +86,24 @@ export function swapBytes(b: Uint8Array, size: number): void {
  * Copies a strided view out of its storage span into row-major order, `chunkElems` elements at a time,
  * so only the span and one output chunk are in memory.
  */
-export function* gather(span: Uint8Array, shape: number[], strides: number[], itemsize: number, numel: number, chunkElems: number): Generator<Uint8Array> {
+export function* gather(
+  span: Uint8Array,
+  shape: number[],
+  strides: number[],
+  itemsize: number,
+  numel: number,
+  chunkElems: number,
+): Generator<Uint8Array> {
   // Work in 16/32-bit words so each element is one or two typed-array moves, not per-byte copies.
   const word = itemsize % 4 === 0 ? 4 : itemsize % 2 === 0 ? 2 : 1;
   const per = itemsize / word;
   const src8 = span.byteOffset % word === 0 ? span : span.slice();
   const view = (b: Uint8Array): Uint8Array | Uint16Array | Uint32Array =>
-    word === 4 ? new Uint32Array(b.buffer, b.byteOffset, b.length / 4) : word === 2 ? new Uint16Array(b.buffer, b.byteOffset, b.length / 2) : b;
+    word === 4
+      ? new Uint32Array(b.buffer, b.byteOffset, b.length / 4)
+      : word === 2
+        ? new Uint16Array(b.buffer, b.byteOffset, b.length / 2)
+        : b;
   const src = view(src8);
   const nd = shape.length;
   const idx = new Array<number>(nd).fill(0);
@@ -96,9 +136,12 @@ export function makeTorchTensor(name: string, t: PyTensor, loc: StorageLocation,
   const typeName = t.dtypeName ?? t.storage.storageType;
   const dtype: DType | null = dtypeFromTorchName(typeName);
   const fail = (what: string): never => {
-    throw new TorchReaderError('E_TENSOR', `${file.path}: tensor ${name} ${what}`);
+    throw new TorchReaderError('BAD_TENSOR', `${file.path}: tensor ${name} ${what}`);
   };
-  if (!dtype) fail(`has dtype ${typeName}, which cliphub cannot convert (supported: f64, f32, f16, bf16, i64, i32, i16, i8, u8, bool)`);
+  if (!dtype)
+    fail(
+      `has dtype ${typeName}, which cliphub cannot convert (supported: f64, f32, f16, bf16, i64, i32, i16, i8, u8, bool)`,
+    );
   const itemsize = dtypeSize(dtype as DType);
   const { shape, strides, storageOffset } = t;
   let numel = 1;
@@ -107,13 +150,25 @@ export function makeTorchTensor(name: string, t: PyTensor, loc: StorageLocation,
     numel *= n;
   }
   if (!Number.isSafeInteger(numel * itemsize)) fail(`is too large (${JSON.stringify(shape)})`);
-  for (const s of strides) if (!Number.isSafeInteger(s) || s < 0) fail(`has an invalid stride ${JSON.stringify(strides)}`);
+  for (const s of strides)
+    if (!Number.isSafeInteger(s) || s < 0) fail(`has an invalid stride ${JSON.stringify(strides)}`);
   if (!Number.isSafeInteger(storageOffset) || storageOffset < 0) fail(`has an invalid storage offset ${storageOffset}`);
-  let last = storageOffset;
-  for (let i = 0; i < shape.length; i++) last += ((shape[i] as number) - 1) * (strides[i] as number);
-  const spanBytes = numel === 0 ? 0 : (last - storageOffset + 1) * itemsize;
-  if (numel > 0 && (last + 1) * itemsize > loc.byteLength) {
-    throw new TorchReaderError('E_TRUNCATED', `${file.path}: tensor ${name} needs ${(last + 1) * itemsize} bytes of storage ${t.storage.key} but it holds ${loc.byteLength}; the file is truncated or corrupt`);
+  const last = numel === 0 ? storageOffset : lastElement(shape, strides, storageOffset);
+  if (last === null) fail(`is too large (size ${JSON.stringify(shape)}, stride ${JSON.stringify(strides)})`);
+  const spanBytes = numel === 0 ? 0 : ((last as number) - storageOffset + 1) * itemsize;
+  if (numel > 0 && !Number.isSafeInteger(((last as number) + 1) * itemsize))
+    fail(`is too large (size ${JSON.stringify(shape)}, stride ${JSON.stringify(strides)})`);
+  if (numel > 0 && ((last as number) + 1) * itemsize > loc.byteLength) {
+    throw new TorchReaderError(
+      'TRUNCATED',
+      `${file.path}: tensor ${name} needs ${((last as number) + 1) * itemsize} bytes of storage ${t.storage.key} but it holds ${loc.byteLength}; the file is truncated or corrupt`,
+    );
+  }
+  if (numel > 0 && overlaps(shape, strides)) {
+    throw new TorchReaderError(
+      'OVERLAPPING_VIEW',
+      `${file.path}: tensor ${name} (size ${JSON.stringify(shape)}, stride ${JSON.stringify(strides)}) reads some storage elements more than once (a stride-0 or overlapping view, as expand() makes): written out it would take ${numel * itemsize} bytes from ${spanBytes}; save tensor.contiguous() instead if it is meant`,
+    );
   }
   const contiguous = isContiguous(shape, strides);
   const byteLength = numel * itemsize;
@@ -150,7 +205,10 @@ export function makeTorchTensor(name: string, t: PyTensor, loc: StorageLocation,
       contiguous && !loc.swap
         ? async (offset, target) => {
             if (!Number.isSafeInteger(offset) || offset < 0 || offset + target.byteLength > byteLength) {
-              throw new TorchReaderError('E_RANGE', `${file.path}: bytes [${offset}, ${offset + target.byteLength}) are outside tensor ${name}, which has ${byteLength}`);
+              throw new TorchReaderError(
+                'OUT_OF_RANGE',
+                `${file.path}: bytes [${offset}, ${offset + target.byteLength}) are outside tensor ${name}, which has ${byteLength}`,
+              );
             }
             if (file.readInto) await file.readInto(start + offset, target, `tensor ${name}`);
             else target.set(await file.read(start + offset, target.byteLength, `tensor ${name}`));

@@ -10,17 +10,31 @@ export interface ModuleLists {
   constants: Record<string, Attribute>;
 }
 
+/** Longest `Final` literal worth reading; longer ones are not attributes open_clip has. */
+const MAX_LITERAL = 1024;
+
+const NUMBER = /^[-+]?(\d+(\.\d*)?(e[-+]?\d+)?|inf)$/i;
+
+function numberLiteral(s: string): number | undefined {
+  return NUMBER.test(s) ? Number(s.replace(/inf/i, 'Infinity')) : undefined;
+}
+
 /** A Python literal from a `name : Final[T] = literal` line: bools, numbers, strings, tuples of numbers. */
 function literal(src: string): Attribute | undefined {
   const s = src.trim();
+  if (s.length > MAX_LITERAL) return undefined;
   if (s === 'True' || s === 'False') return s === 'True';
-  if (/^[-+]?(\d+\.?\d*(e[-+]?\d+)?|inf)$/i.test(s)) return Number(s.replace(/inf/i, 'Infinity'));
+  const n = numberLiteral(s);
+  if (n !== undefined) return n;
   const q = /^(["'])(.*)\1$/.exec(s);
   if (q) return q[2] ?? '';
   const seq = /^[([](.*)[)\]]$/.exec(s);
   if (seq) {
-    const parts = (seq[1] ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
-    const nums = parts.map((x) => literal(x));
+    const parts = (seq[1] ?? '')
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x !== '');
+    const nums = parts.map(numberLiteral);
     if (nums.every((x) => typeof x === 'number')) return nums as number[];
   }
   return undefined;
@@ -34,27 +48,68 @@ export interface TorchScriptState {
 
 const MAX_DEPTH = 1000;
 
+const CLASS_LINE = /^class (\w+)\([^)]*\):$/;
+const PARAMETERS_LINE = /^[ \t]+__parameters__ = \[(.*)\]/;
+const BUFFERS_LINE = /^[ \t]+__buffers__ = \[(.*)\]/;
+const FINAL_LINE = /^[ \t]+(\w+) : Final\[.*?\] = (.*)$/;
+
 /**
  * The `__parameters__` / `__buffers__` lists of every TorchScript class, keyed by qualified name
  * (`__torch__.open_clip.model.CLIP`), read from the archive's `code/__torch__/**.py` sources.
+ * Scanned line by line with anchored, single-line patterns, so the time is linear in the source
+ * whatever it holds (a regex over whole class bodies went quadratic on millions of blank lines).
  */
 export function parseModuleLists(code: Map<string, string>): Map<string, ModuleLists> {
   const out = new Map<string, ModuleLists>();
   const list = (s: string | undefined): string[] => [...(s ?? '').matchAll(/"([^"]*)"/g)].map((m) => m[1] as string);
   for (const [file, src] of code) {
-    const module = file.replace(/^code\//, '').replace(/\.py$/, '').split('/').join('.');
-    for (const m of src.matchAll(/^class (\w+)\([^)]*\):\n((?:[ \t]+.*\n?|\n)*)/gm)) {
-      const body = m[2] ?? '';
-      const constants: Record<string, Attribute> = {};
-      for (const c of body.matchAll(/^[ \t]+(\w+) : Final\[.*?\] = (.*)$/gm)) {
-        const v = literal(c[2] ?? '');
-        if (v !== undefined) constants[c[1] as string] = v;
+    const module = file
+      .replace(/^code\//, '')
+      .replace(/\.py$/, '')
+      .split('/')
+      .join('.');
+    let current: ModuleLists | null = null;
+    let sawParameters = false;
+    let sawBuffers = false;
+    for (let start = 0; start <= src.length;) {
+      let end = src.indexOf('\n', start);
+      if (end < 0) end = src.length;
+      const line = src.slice(start, end);
+      start = end + 1;
+      if (line === '' || line[0] === ' ' || line[0] === '\t') {
+        // a class body goes on while lines are blank or indented
+        if (!current || line === '') continue;
+        if (!sawParameters) {
+          const m = PARAMETERS_LINE.exec(line);
+          if (m) {
+            current.parameters = list(m[1]);
+            sawParameters = true;
+            continue;
+          }
+        }
+        if (!sawBuffers) {
+          const m = BUFFERS_LINE.exec(line);
+          if (m) {
+            current.buffers = list(m[1]);
+            sawBuffers = true;
+            continue;
+          }
+        }
+        const c = FINAL_LINE.exec(line);
+        if (c) {
+          const v = literal(c[2] ?? '');
+          if (v !== undefined) current.constants[c[1] as string] = v;
+        }
+        continue;
       }
-      out.set(`${module}.${m[1]}`, {
-        parameters: list(/^\s+__parameters__ = \[(.*)\]/m.exec(body)?.[1]),
-        buffers: list(/^\s+__buffers__ = \[(.*)\]/m.exec(body)?.[1]),
-        constants,
-      });
+      current = null;
+      const header = CLASS_LINE.exec(line);
+      if (header) {
+        current = { parameters: [], buffers: [], constants: {} };
+        sawParameters = false;
+        sawBuffers = false;
+        out.set(`${module}.${header[1]}`, current);
+      }
     }
   }
   return out;
@@ -75,20 +130,31 @@ function attribute(v: PyValue): Attribute | undefined {
  */
 export function torchscriptState(root: PyValue, lists: Map<string, ModuleLists>, path: string): TorchScriptState {
   if (!isObject(root) || !root.module.startsWith('__torch__')) {
-    throw new TorchReaderError('E_FORMAT', `${path}: the TorchScript data.pkl does not hold a module; it is not a TorchScript model`);
+    throw new TorchReaderError(
+      'BAD_FORMAT',
+      `${path}: the TorchScript data.pkl does not hold a module; it is not a TorchScript model`,
+    );
   }
   const entries: TorchScriptState['entries'] = [];
   const attributes: TorchScriptState['attributes'] = {};
   const seen = new Set<PyObject>();
   const visit = (mod: PyObject, prefix: string, depth: number): void => {
-    if (depth > MAX_DEPTH) throw new TorchReaderError('E_LIMIT', `${path}: TorchScript modules nested deeper than ${MAX_DEPTH}; the file is corrupt or hostile`);
+    if (depth > MAX_DEPTH)
+      throw new TorchReaderError(
+        'LIMIT_EXCEEDED',
+        `${path}: TorchScript modules nested deeper than ${MAX_DEPTH}; the file is corrupt or hostile`,
+      );
     if (seen.has(mod)) return; // shared submodules appear once, as in named_modules()
     seen.add(mod);
     const state = mod.state;
     if (!isDict(state)) return;
     const info = lists.get(`${mod.module}.${mod.name}`);
-    const params = info?.parameters ?? [...state].filter(([, v]) => isTensor(v)).map(([k]) => String(k));
-    for (const [names, buffer] of [[params, false], [info?.buffers ?? [], true]] as const) {
+    const params =
+      info?.parameters ?? [...state].filter(([k, v]) => typeof k === 'string' && isTensor(v)).map(([k]) => k as string);
+    for (const [names, buffer] of [
+      [params, false],
+      [info?.buffers ?? [], true],
+    ] as const) {
       for (const n of names) {
         const t = state.get(n);
         if (t !== undefined && isTensor(t)) entries.push({ name: prefix + n, tensor: t, buffer });
@@ -102,7 +168,8 @@ export function torchscriptState(root: PyValue, lists: Map<string, ModuleLists>,
         if (a !== undefined) attributes[prefix + k] = a;
       }
     }
-    for (const [k, v] of Object.entries(info?.constants ?? {})) if (!(prefix + k in attributes)) attributes[prefix + k] = v;
+    for (const [k, v] of Object.entries(info?.constants ?? {}))
+      if (!(prefix + k in attributes)) attributes[prefix + k] = v;
   };
   visit(root, '', 0);
   return { entries, attributes };
@@ -116,7 +183,10 @@ const OPENAI_METADATA = new Set(['input_resolution', 'context_length', 'vocab_si
  * registered with persistent=False (matched by leaf name, e.g. attn_mask) and OpenAI's top-level
  * metadata tensors.
  */
-export function splitExtraBuffers<T extends { name: string; buffer: boolean }>(entries: T[], nonPersistent: Iterable<string>): { kept: T[]; extra: string[] } {
+export function splitExtraBuffers<T extends { name: string; buffer: boolean }>(
+  entries: T[],
+  nonPersistent: Iterable<string>,
+): { kept: T[]; extra: string[] } {
   const leafNames = new Set(nonPersistent);
   const kept: T[] = [];
   const extra: string[] = [];

@@ -67,13 +67,24 @@ describe('unpickle refuses globals outside the allow-list', () => {
     REDUCE: (m, n) => bytes(`c${m}\n${n}\n(S'echo hi'\ntR.`),
     // the classic BUILD attack: give an allowed object a __setstate__, then BUILD it again
     BUILD: (m, n) =>
-      bytes([0x80, 2], 'cargparse\nNamespace\n)', [0x81], '}', shortUnicode('__setstate__'), `c${m}\n${n}\n`, 's', 'b', arg, 'b.'),
+      bytes(
+        [0x80, 2],
+        'cargparse\nNamespace\n)',
+        [0x81],
+        '}',
+        shortUnicode('__setstate__'),
+        `c${m}\n${n}\n`,
+        's',
+        'b',
+        arg,
+        'b.',
+      ),
   };
   for (const [m, n] of bad) {
     for (const [op, make] of Object.entries(variants)) {
       it(`${m}.${n} via ${op}`, () => {
         const e = refused(make(m, n));
-        expect(e.code).toBe('E_UNSAFE');
+        expect(e.code).toBe('UNSAFE_GLOBAL');
         expect(e.exitCode).toBe(2);
         expect(e.message).toContain(`${m}.${n}`);
         expect(e.message.split('\n')).toHaveLength(1);
@@ -86,31 +97,42 @@ describe('unpickle refuses globals outside the allow-list', () => {
   });
 
   it('refuses the copyreg extension registry', () => {
-    expect(refused(bytes([0x80, 2, 0x82, 1, 0x2e])).code).toBe('E_UNSAFE');
+    expect(refused(bytes([0x80, 2, 0x82, 1, 0x2e])).code).toBe('UNSAFE_GLOBAL');
   });
 
   it('BUILD never calls __setstate__ on allowed objects: the state stays inert data', () => {
-    const p = bytes([0x80, 2], 'cargparse\nNamespace\n)', [0x81], '}', shortUnicode('__setstate__'), 'ctorch._utils\n_rebuild_tensor_v2\n', 's', 'b', arg, 'b.');
+    const p = bytes(
+      [0x80, 2],
+      'cargparse\nNamespace\n)',
+      [0x81],
+      '}',
+      shortUnicode('__setstate__'),
+      'ctorch._utils\n_rebuild_tensor_v2\n',
+      's',
+      'b',
+      arg,
+      'b.',
+    );
     const v = unpickle(p);
     expect(isObject(v) && v.state).toBe('echo');
   });
 
   it('refuses calling an allowed value that is not a constructor', () => {
     const e = refused(bytes('ctorch\nfloat32\n)R.'));
-    expect(e.code).toBe('E_PICKLE');
+    expect(e.code).toBe('BAD_PICKLE');
     expect(e.message).toContain('torch.float32');
   });
 
   it('refuses persistent ids outside a checkpoint', () => {
-    expect(refused(bytes([0x80, 2, 0x4b, 1, 0x51, 0x2e])).code).toBe('E_PICKLE');
+    expect(refused(bytes([0x80, 2, 0x4b, 1, 0x51, 0x2e])).code).toBe('BAD_PICKLE');
   });
 });
 
 describe('unpickle bounds hostile input', () => {
-  it('a memo bomb (more memo entries than allowed) is an E_LIMIT error', () => {
+  it('a memo bomb (more memo entries than allowed) is an LIMIT_EXCEEDED error', () => {
     const put = Array.from({ length: 2000 }, (_, i) => [0x72, ...u32(i * 7919)]).flat();
     const e = refused(bytes([0x80, 2, 0x4e], put, [0x2e]), { maxMemo: 1000 });
-    expect(e.code).toBe('E_LIMIT');
+    expect(e.code).toBe('LIMIT_EXCEEDED');
     expect(e.message).toContain('memo');
   });
 
@@ -121,14 +143,18 @@ describe('unpickle bounds hostile input', () => {
     expect(v[0]).toBe(v[1]);
   });
 
-  it('a recursion bomb of nested MARKs is an E_LIMIT error', () => {
+  it('a recursion bomb of nested MARKs is an LIMIT_EXCEEDED error', () => {
     const e = refused(bytes([0x80, 2], new Array(200_000).fill(0x28), [0x2e]));
-    expect(e.code).toBe('E_LIMIT');
+    expect(e.code).toBe('LIMIT_EXCEEDED');
   });
 
   it('a deep nesting built through the memo does not recurse in the VM', () => {
     const level = [0x5d, 0x68, 0, 0x61, 0x71, 0, 0x30]; // EMPTY_LIST GET0 APPEND PUT0 POP
-    const p = bytes([0x80, 2, 0x5d, 0x71, 0, 0x30], Array.from({ length: 200_000 }, () => level).flat(), [0x68, 0, 0x2e]);
+    const p = bytes(
+      [0x80, 2, 0x5d, 0x71, 0, 0x30],
+      Array.from({ length: 200_000 }, () => level).flat(),
+      [0x68, 0, 0x2e],
+    );
     expect(Array.isArray(unpickle(p))).toBe(true);
   });
 
@@ -139,22 +165,24 @@ describe('unpickle bounds hostile input', () => {
       bytes([0x80, 3, 0x42], u32(0xffffffff), 'x.'),
       bytes([0x80, 2, 0x58], u32(0x7fffffff), 'x.'),
     ]) {
-      expect(refused(p).code).toBe('E_TRUNCATED');
+      expect(refused(p).code).toBe('TRUNCATED');
     }
   });
 
   it('bytearray(10**12) is refused by the allocation bound', () => {
-    const e = refused(bytes([0x80, 2], 'c__builtin__\nbytearray\n', [0x8a, 6], u64(10n ** 12n).slice(0, 6), [0x85, 0x52, 0x2e]));
-    expect(e.code).toBe('E_LIMIT');
+    const e = refused(
+      bytes([0x80, 2], 'c__builtin__\nbytearray\n', [0x8a, 6], u64(10n ** 12n).slice(0, 6), [0x85, 0x52, 0x2e]),
+    );
+    expect(e.code).toBe('LIMIT_EXCEEDED');
   });
 
   it('integer literals longer than Python allows are refused', () => {
-    expect(refused(bytes('L', '9'.repeat(5000), 'L\n.')).code).toBe('E_LIMIT');
+    expect(refused(bytes('L', '9'.repeat(5000), 'L\n.')).code).toBe('LIMIT_EXCEEDED');
   });
 
-  it('stack underflow and unknown opcodes are E_PICKLE errors', () => {
-    expect(refused(bytes([0x80, 2, 0x61, 0x2e])).code).toBe('E_PICKLE');
-    expect(refused(bytes([0x80, 2, 0xff])).code).toBe('E_PICKLE');
-    expect(refused(bytes([0x80, 2, 0x4e])).code).toBe('E_TRUNCATED');
+  it('stack underflow and unknown opcodes are BAD_PICKLE errors', () => {
+    expect(refused(bytes([0x80, 2, 0x61, 0x2e])).code).toBe('BAD_PICKLE');
+    expect(refused(bytes([0x80, 2, 0xff])).code).toBe('BAD_PICKLE');
+    expect(refused(bytes([0x80, 2, 0x4e])).code).toBe('TRUNCATED');
   });
 });

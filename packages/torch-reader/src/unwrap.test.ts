@@ -6,14 +6,35 @@ import { loadPickleTree } from './open-checkpoint.js';
 import { isObject, type PyStorage, type PyTensor, type PyValue } from './pyvalue.js';
 import { unwrapStateDict } from './unwrap.js';
 
-const storage: PyStorage = { kind: 'storage', key: '0', storageType: 'FloatStorage', location: 'cpu', numel: 1, elementOffset: 0 };
-const t: PyTensor = { kind: 'tensor', storage, dtypeName: null, storageOffset: 0, shape: [1], strides: [1], requiresGrad: false };
+const storage: PyStorage = {
+  kind: 'storage',
+  key: '0',
+  storageType: 'FloatStorage',
+  location: 'cpu',
+  numel: 1,
+  elementOffset: 0,
+};
+const t: PyTensor = {
+  kind: 'tensor',
+  storage,
+  dtypeName: null,
+  storageOffset: 0,
+  shape: [1],
+  strides: [1],
+  requiresGrad: false,
+};
 
 describe('unwrapStateDict', () => {
   it('unwraps a training checkpoint and strips module. when every key has it', () => {
     const root: PyValue = new Map<PyValue, PyValue>([
       ['epoch', 3],
-      ['state_dict', new Map<PyValue, PyValue>([['module.a', t], ['module.b.c', t]])],
+      [
+        'state_dict',
+        new Map<PyValue, PyValue>([
+          ['module.a', t],
+          ['module.b.c', t],
+        ]),
+      ],
       ['optimizer', new Map()],
     ]);
     const u = unwrapStateDict(root, 'x.pt');
@@ -23,7 +44,14 @@ describe('unwrapStateDict', () => {
   });
 
   it('keeps module. when only some keys have it, and drops non-tensor entries', () => {
-    const u = unwrapStateDict(new Map<PyValue, PyValue>([['module.a', t], ['b', t], ['_extra', 1]]), 'x.pt');
+    const u = unwrapStateDict(
+      new Map<PyValue, PyValue>([
+        ['module.a', t],
+        ['b', t],
+        ['_extra', 1],
+      ]),
+      'x.pt',
+    );
     expect(u.tensors.map(([k]) => k)).toEqual(['module.a', 'b']);
     expect(u.strippedPrefix).toBeNull();
     expect(u.dropped).toEqual(['_extra']);

@@ -4,6 +4,7 @@ import { generatedFixtures, hasOracle, tempDir } from '#test-support';
 import { RandomAccessFile } from './random-access-file.js';
 import { checkpointDigests, oracleDigests } from './test-utils/oracle.js';
 import { readZipItems, writeZip } from './test-utils/zip-writer.js';
+import { memorySource } from './byte-source.js';
 import { readZipDirectory } from './zip.js';
 
 const source = path.join(generatedFixtures, 'torch-reader/proto2.zip.pt');
@@ -44,5 +45,26 @@ describe('zip directory', () => {
     await g.close();
     expect(entries.map((e) => [e.name, e.size])).toEqual(items.map((i) => [i.name, i.data?.length]));
     expect(await checkpointDigests(p)).toEqual(await checkpointDigests(source));
+  });
+});
+
+describe('zip directory bounds', () => {
+  it('refuses a central directory that claims more entries than a checkpoint can need, before reading it', async () => {
+    // an end record claiming 300,000 entries in a 13.8 MB directory that a 22-byte file cannot hold
+    const eocd = Buffer.alloc(22);
+    eocd.writeUInt32LE(0x06054b50, 0);
+    eocd.writeUInt16LE(0xffff, 8);
+    eocd.writeUInt16LE(0xffff, 10);
+    eocd.writeUInt32LE(300_000 * 46, 12);
+    const loc = Buffer.alloc(20);
+    loc.writeUInt32LE(0x07064b50, 0);
+    loc.writeBigUInt64LE(0n, 8);
+    const rec = Buffer.alloc(56);
+    rec.writeUInt32LE(0x06064b50, 0);
+    rec.writeBigUInt64LE(300_000n, 24);
+    rec.writeBigUInt64LE(300_000n, 32);
+    rec.writeBigUInt64LE(BigInt(300_000 * 46), 40);
+    const file = Buffer.concat([rec, loc, eocd]);
+    await expect(readZipDirectory(memorySource(file, 'many.pt'))).rejects.toMatchObject({ code: 'LIMIT_EXCEEDED' });
   });
 });

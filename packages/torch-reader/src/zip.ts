@@ -18,10 +18,15 @@ const LOCATOR64 = 0x07064b50;
 const CENTRAL = 0x02014b50;
 const LOCAL = 0x04034b50;
 const MAX_COMMENT = 0xffff;
-const MAX_CENTRAL_BYTES = 256 * 1024 * 1024;
+const MAX_CENTRAL_BYTES = 64 * 1024 * 1024;
+/** A torch archive holds one entry per storage plus a few: far fewer than this, whose records cost ~60 MB. */
+const MAX_ENTRIES = 1 << 18;
 
 function bad(file: ByteSource, what: string): never {
-  throw new TorchReaderError('E_ZIP', `${file.path}: ${what}; the zip archive is truncated or corrupt (re-download or re-save it)`);
+  throw new TorchReaderError(
+    'BAD_ZIP',
+    `${file.path}: ${what}; the zip archive is truncated or corrupt (re-download or re-save it)`,
+  );
 }
 
 function u64(dv: DataView, at: number): number {
@@ -37,7 +42,8 @@ export async function findEndOfCentralDirectory(file: ByteSource): Promise<numbe
   const dv = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
   for (let i = tailLen - 22; i >= 0; i--) {
     // The comment length must reach exactly to the end, which rules out signatures inside data.
-    if (dv.getUint32(i, true) === EOCD && i + 22 + dv.getUint16(i + 20, true) === tailLen) return file.size - tailLen + i;
+    if (dv.getUint32(i, true) === EOCD && i + 22 + dv.getUint16(i + 20, true) === tailLen)
+      return file.size - tailLen + i;
   }
   return null;
 }
@@ -64,7 +70,8 @@ export async function readZipDirectory(file: ByteSource, eocdAt?: number): Promi
       const recAt = u64(lv, 8);
       const rec = await file.read(recAt, 56, 'the ZIP64 end record');
       const rv = new DataView(rec.buffer, rec.byteOffset, 56);
-      if (rv.getUint32(0, true) !== EOCD64) bad(file, `the ZIP64 locator points at byte ${recAt}, which is no ZIP64 end record`);
+      if (rv.getUint32(0, true) !== EOCD64)
+        bad(file, `the ZIP64 locator points at byte ${recAt}, which is no ZIP64 end record`);
       count = u64(rv, 32);
       cdSize = u64(rv, 40);
       cdOffset = u64(rv, 48);
@@ -74,6 +81,11 @@ export async function readZipDirectory(file: ByteSource, eocdAt?: number): Promi
   }
   if (cdSize > MAX_CENTRAL_BYTES) bad(file, `a ${cdSize}-byte central directory`);
   if (count > cdSize / 46) bad(file, `${count} entries cannot fit a ${cdSize}-byte central directory`);
+  if (count > MAX_ENTRIES)
+    throw new TorchReaderError(
+      'LIMIT_EXCEEDED',
+      `${file.path}: the zip archive lists ${count} entries, more than the ${MAX_ENTRIES} a checkpoint can need; it is corrupt or hostile`,
+    );
   const cd = await file.read(cdOffset, cdSize, 'the zip central directory');
   const cv = new DataView(cd.buffer, cd.byteOffset, cd.byteLength);
   const entries: ZipEntry[] = [];
@@ -121,16 +133,23 @@ export async function readZipDirectory(file: ByteSource, eocdAt?: number): Promi
 /** The offset of an entry's data, read from its local header; refuses compressed or encrypted entries. */
 export async function entryDataOffset(file: ByteSource, entry: ZipEntry): Promise<number> {
   if (entry.method !== 0) {
-    throw new TorchReaderError('E_ZIP', `${file.path}: entry ${entry.name} is compressed (method ${entry.method}); torch writes checkpoints uncompressed, so re-save it with torch.save or re-zip with no compression`);
+    throw new TorchReaderError(
+      'BAD_ZIP',
+      `${file.path}: entry ${entry.name} is compressed (method ${entry.method}); torch writes checkpoints uncompressed, so re-save it with torch.save or re-zip with no compression`,
+    );
   }
   if (entry.flags & 1) bad(file, `entry ${entry.name} is encrypted`);
   if (entry.compressedSize !== entry.size) bad(file, `entry ${entry.name} is stored but its sizes differ`);
   const h = await file.read(entry.headerOffset, 30, `the local header of ${entry.name}`);
   const hv = new DataView(h.buffer, h.byteOffset, 30);
-  if (hv.getUint32(0, true) !== LOCAL) bad(file, `entry ${entry.name} has no local header at byte ${entry.headerOffset}`);
+  if (hv.getUint32(0, true) !== LOCAL)
+    bad(file, `entry ${entry.name} has no local header at byte ${entry.headerOffset}`);
   const start = entry.headerOffset + 30 + hv.getUint16(26, true) + hv.getUint16(28, true);
   if (start + entry.size > file.size) {
-    throw new TorchReaderError('E_TRUNCATED', `${file.path}: entry ${entry.name} (${entry.size} bytes at byte ${start}) runs past the end of the ${file.size}-byte file; the file is truncated`);
+    throw new TorchReaderError(
+      'TRUNCATED',
+      `${file.path}: entry ${entry.name} (${entry.size} bytes at byte ${start}) runs past the end of the ${file.size}-byte file; the file is truncated`,
+    );
   }
   return start;
 }

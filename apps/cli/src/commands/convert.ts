@@ -1,4 +1,12 @@
-import { convertToOnnx, convertToSafetensors, locateInput, type ConvertReport, type OnnxConvertReport, type OutputDtype, type ActivationFlag } from '@cliphub/convert';
+import {
+  convertToOnnx,
+  convertToSafetensors,
+  locateInput,
+  type ConvertReport,
+  type OnnxConvertReport,
+  type OutputDtype,
+  type ActivationFlag,
+} from '@cliphub/convert';
 import path from 'node:path';
 import { parseCommandArgs, UsageError, writeJson, type Command, type CommandIO } from '../command.js';
 import { formatBytes, lazyProgress } from '../progress.js';
@@ -56,9 +64,11 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
   });
   if (positionals.length !== 1) throw new UsageError('convert takes exactly one <input> (see --help)');
   if (!values.out) throw new UsageError('--out DIR is required');
-  if (values.to !== 'safetensors' && values.to !== 'onnx') throw new UsageError(`--to must be safetensors or onnx, not '${values.to}'`);
+  if (values.to !== 'safetensors' && values.to !== 'onnx')
+    throw new UsageError(`--to must be safetensors or onnx, not '${values.to}'`);
   const dtypes = values.to === 'onnx' ? ONNX_DTYPES : DTYPES;
-  if (values.dtype && !dtypes.includes(values.dtype)) throw new UsageError(`--dtype for --to ${values.to} must be one of ${dtypes.join(', ')}, not '${values.dtype}'`);
+  if (values.dtype && !dtypes.includes(values.dtype))
+    throw new UsageError(`--dtype for --to ${values.to} must be one of ${dtypes.join(', ')}, not '${values.dtype}'`);
   if (values.activation && !ACTIVATIONS.includes(values.activation)) {
     throw new UsageError(`--activation must be one of ${ACTIVATIONS.join(', ')}, not '${values.activation}'`);
   }
@@ -70,7 +80,8 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
   values.model ??= located.model;
   values.out = path.resolve(io.cwd, values.out);
   if (values.to === 'onnx') return runOnnx(input, values, io);
-  if (values.opset || values.towers || values.normalize || values['plain-onnx']) throw new UsageError('--opset, --towers, --normalize and --plain-onnx apply to --to onnx only');
+  if (values.opset || values.towers || values.normalize || values['plain-onnx'])
+    throw new UsageError('--opset, --towers, --normalize and --plain-onnx apply to --to onnx only');
 
   const progress = lazyProgress(io.stderr, 'converting', !values.json);
   const report = await convertToSafetensors({
@@ -104,9 +115,11 @@ interface OnnxFlags {
 }
 
 async function runOnnx(input: string, values: OnnxFlags, io: CommandIO): Promise<number> {
-  if (values.verify) throw new UsageError('--verify applies to --to safetensors; check an ONNX export with `cliphub validate`');
+  if (values.verify)
+    throw new UsageError('--verify applies to --to safetensors; check an ONNX export with `cliphub validate`');
   const opset = values.opset === undefined ? undefined : Number(values.opset);
-  if (opset !== undefined && !Number.isInteger(opset)) throw new UsageError(`--opset must be an integer, not '${values.opset}'`);
+  if (opset !== undefined && !Number.isInteger(opset))
+    throw new UsageError(`--opset must be an integer, not '${values.opset}'`);
   const towers = values.towers?.split(',').map((t) => t.trim());
   if (towers && (towers.length === 0 || towers.some((t) => t !== 'vision' && t !== 'text'))) {
     throw new UsageError(`--towers takes vision, text or vision,text, not '${values.towers}'`);
@@ -132,17 +145,25 @@ async function runOnnx(input: string, values: OnnxFlags, io: CommandIO): Promise
 }
 
 function onnxSummary(r: OnnxConvertReport): string {
-  const lines = [`exported ${r.checkpoint} (${r.format}) -> ${r.outDir} in ${r.seconds.toFixed(2)} s (${r.dtype}, opset ${r.opset}${r.normalize ? ', normalized' : ''}${r.contribOps ? ', onnxruntime fused ops' : ', standard ONNX ops'})`];
+  const lines = [
+    `exported ${r.checkpoint} (${r.format}) -> ${r.outDir} in ${r.seconds.toFixed(2)} s (${r.dtype}, opset ${r.opset}${r.normalize ? ', normalized' : ''}${r.contribOps ? ', onnxruntime fused ops' : ', standard ONNX ops'})`,
+  ];
   for (const t of r.towers) {
     const nodes = Object.entries(t.nodeCounts)
       .sort((a, b) => b[1] - a[1])
       .map(([op, n]) => `${op} ${n}`)
       .join(', ');
-    lines.push(`  ${t.file}${t.externalData ? ` + ${t.externalData}` : ''}: ${t.inputs.map((i) => `${i.name}[${i.shape.join(',')}]`).join(' ')} -> ${t.outputs.map((o) => `${o.name}[${o.shape.join(',')}]`).join(' ')}, ${t.activation}`);
+    lines.push(
+      `  ${t.file}${t.externalData ? ` + ${t.externalData}` : ''}: ${t.inputs.map((i) => `${i.name}[${i.shape.join(',')}]`).join(' ')} -> ${t.outputs.map((o) => `${o.name}[${o.shape.join(',')}]`).join(' ')}, ${t.activation}`,
+    );
     lines.push(`    nodes: ${nodes}`);
   }
-  lines.push(`  logit_scale ${r.logitScale.toFixed(4)} (exp ${Math.exp(r.logitScale).toFixed(2)})${r.logitBias !== null ? `, logit_bias ${r.logitBias.toFixed(4)}` : ''}`);
-  lines.push(`  config: ${r.config.source}${r.config.spec ? ` (${r.config.spec})` : ''}; activation: ${r.activation.value} (${r.activation.source})`);
+  lines.push(
+    `  logit_scale ${r.logitScale.toFixed(4)} (exp ${Math.exp(r.logitScale).toFixed(2)})${r.logitBias !== null ? `, logit_bias ${r.logitBias.toFixed(4)}` : ''}`,
+  );
+  lines.push(
+    `  config: ${r.config.source}${r.config.spec ? ` (${r.config.spec})` : ''}; activation: ${r.activation.value} (${r.activation.source})`,
+  );
   for (const g of r.guesses) lines.push(`  note: ${g}`);
   return `${lines.join('\n')}\n`;
 }

@@ -1,5 +1,14 @@
 import path from 'node:path';
-import { emitLaunch, finalizeRun, findRecipe, listRecipes, planRecipe, type DistillPlan, type FinalizeResult, type Launcher } from '@cliphub/distill';
+import {
+  emitLaunch,
+  finalizeRun,
+  findRecipe,
+  listRecipes,
+  planRecipe,
+  type DistillPlan,
+  type FinalizeResult,
+  type Launcher,
+} from '@cliphub/distill';
 import { parseCommandArgs, UsageError, writeJson, type Command, type CommandIO } from '../command.js';
 
 const usage = `Usage: cliphub distill <list|plan|emit|finalize> [options]
@@ -54,13 +63,24 @@ function planText(p: DistillPlan): string {
 }
 
 function planJson(p: DistillPlan): unknown {
-  return { recipe: p.recipe.name, file: p.file, ok: p.ok, checks: p.checks, args: p.args, schedule: p.schedule, memory: p.memory, compute: p.compute, gpu: p.gpu };
+  return {
+    recipe: p.recipe.name,
+    file: p.file,
+    ok: p.ok,
+    checks: p.checks,
+    args: p.args,
+    schedule: p.schedule,
+    memory: p.memory,
+    compute: p.compute,
+    gpu: p.gpu,
+  };
 }
 
 const ONNX_DTYPES = ['fp32', 'fp16', 'int8'] as const;
 type OnnxDtype = (typeof ONNX_DTYPES)[number];
 
-const fmt = (x: number): string => (Math.abs(x) >= 1e-3 || x === 0 ? String(Number(x.toPrecision(6))) : x.toExponential(2));
+const fmt = (x: number): string =>
+  Math.abs(x) >= 1e-3 || x === 0 ? String(Number(x.toPrecision(6))) : x.toExponential(2);
 
 function finalizeText(r: FinalizeResult): string {
   const lines = [`finalized ${r.found.checkpoint}${r.model ? ` (${r.model})` : ''}`];
@@ -68,16 +88,29 @@ function finalizeText(r: FinalizeResult): string {
   lines.push(`  onnx         ${r.onnx.outDir} (${r.onnx.dtype}: ${r.onnx.towers.map((t) => t.file).join(', ')})`);
   const v = r.validation;
   if (v) {
-    lines.push(`  reference    ${v.reference} (open_clip ${v.python.openClipVersion}, torch ${v.python.torchVersion}, ${v.python.python})`);
-    lines.push(`  validation   ${v.verdict === 'pass' ? 'PASS' : 'FAIL'} (profile ${v.result.profile.name}): ${v.reports.json}`);
-    for (const t of v.result.towers) lines.push(`    ${t.tower.padEnd(6)} min cosine ${fmt(t.minCosine)}, max rel L2 ${fmt(t.maxRelL2)}`);
-    for (const c of v.result.checks.filter((x) => !x.pass)) lines.push(`    failed ${c.id}: ${fmt(c.value)} (limit ${fmt(c.limit)})`);
+    lines.push(
+      `  reference    ${v.reference} (open_clip ${v.python.openClipVersion}, torch ${v.python.torchVersion}, ${v.python.python})`,
+    );
+    lines.push(
+      `  validation   ${v.verdict === 'pass' ? 'PASS' : 'FAIL'} (profile ${v.result.profile.name}): ${v.reports.json}`,
+    );
+    for (const t of v.result.towers)
+      lines.push(`    ${t.tower.padEnd(6)} min cosine ${fmt(t.minCosine)}, max rel L2 ${fmt(t.maxRelL2)}`);
+    for (const c of v.result.checks.filter((x) => !x.pass))
+      lines.push(`    failed ${c.id}: ${fmt(c.value)} (limit ${fmt(c.limit)})`);
     for (const d of v.result.diagnosis) lines.push(`    diagnosis: ${d.message}`);
   }
   if (r.push) {
     const p = r.push;
-    lines.push(p.commit ? `  published    ${p.repo}@${p.revision} commit ${p.commit} (${p.files.filter((f) => f.action === 'upload').length} files uploaded)` : `  published    ${p.repo}@${p.revision} already up to date; no commit made`);
-  } else if (!v || v.verdict === 'pass') lines.push(`  publish: cliphub distill finalize ... --push ORG/NAME, or cliphub push ${r.outDir} --repo ORG/NAME --with-onnx ${r.onnx.outDir}`);
+    lines.push(
+      p.commit
+        ? `  published    ${p.repo}@${p.revision} commit ${p.commit} (${p.files.filter((f) => f.action === 'upload').length} files uploaded)`
+        : `  published    ${p.repo}@${p.revision} already up to date; no commit made`,
+    );
+  } else if (!v || v.verdict === 'pass')
+    lines.push(
+      `  publish: cliphub distill finalize ... --push ORG/NAME, or cliphub push ${r.outDir} --repo ORG/NAME --with-onnx ${r.onnx.outDir}`,
+    );
   return `${lines.join('\n')}\n`;
 }
 
@@ -133,7 +166,11 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
     return plan.ok ? 0 : 1;
   }
   if (sub === 'emit') {
-    const { values, positionals } = parseCommandArgs(rest, { launcher: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean', default: false } });
+    const { values, positionals } = parseCommandArgs(rest, {
+      launcher: { type: 'string' },
+      out: { type: 'string' },
+      force: { type: 'boolean', default: false },
+    });
     if (!values.out) throw new UsageError('distill emit needs --out DIR');
     if (values.launcher !== undefined && values.launcher !== 'torchrun' && values.launcher !== 'slurm') {
       throw new UsageError(`--launcher must be torchrun or slurm, not '${values.launcher}'`);
@@ -141,9 +178,12 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
     const loaded = findRecipe(recipeArg(one(positionals, 'emit')));
     const plan = await planRecipe(loaded, { outDir: abs(values.out) });
     const launcher: Launcher = (values.launcher as Launcher | undefined) ?? plan.recipe.launcher.kind;
-    for (const c of plan.checks.filter((x) => x.level === 'warning' || x.level === 'notice')) io.stderr.write(`cliphub: ${c.level}: ${c.message}\n`);
+    for (const c of plan.checks.filter((x) => x.level === 'warning' || x.level === 'notice'))
+      io.stderr.write(`cliphub: ${c.level}: ${c.message}\n`);
     const out = emitLaunch(plan, { launcher, force: values.force });
-    io.stdout.write(`wrote ${launcher} launch for ${plan.recipe.name} to ${out.outDir}\n  run: ${launcher === 'slurm' ? 'sbatch' : 'bash'} ${path.join(out.outDir, 'launch.sh')}\n`);
+    io.stdout.write(
+      `wrote ${launcher} launch for ${plan.recipe.name} to ${out.outDir}\n  run: ${launcher === 'slurm' ? 'sbatch' : 'bash'} ${path.join(out.outDir, 'launch.sh')}\n`,
+    );
     return 0;
   }
   if (sub === 'finalize') {
@@ -162,14 +202,20 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
       private: { type: 'boolean', default: false },
     });
     const runDir = abs(one(positionals, 'finalize'));
-    if (values['no-validate'] && values.python) throw new UsageError('--python makes the validation reference; it cannot go with --no-validate');
-    if (values['no-validate'] && values.profile) throw new UsageError('--profile applies to validation; it cannot go with --no-validate');
+    if (values['no-validate'] && values.python)
+      throw new UsageError('--python makes the validation reference; it cannot go with --no-validate');
+    if (values['no-validate'] && values.profile)
+      throw new UsageError('--profile applies to validation; it cannot go with --no-validate');
     const dtype = values['onnx-dtype'];
-    if (dtype !== undefined && !ONNX_DTYPES.includes(dtype as OnnxDtype)) throw new UsageError(`--onnx-dtype must be one of ${ONNX_DTYPES.join(', ')}, not '${dtype}'`);
+    if (dtype !== undefined && !ONNX_DTYPES.includes(dtype as OnnxDtype))
+      throw new UsageError(`--onnx-dtype must be one of ${ONNX_DTYPES.join(', ')}, not '${dtype}'`);
     const towers = values.towers?.split(',').map((t) => t.trim());
-    for (const t of towers ?? []) if (t !== 'vision' && t !== 'text') throw new UsageError(`--towers takes vision, text or vision,text, not '${values.towers}'`);
+    for (const t of towers ?? [])
+      if (t !== 'vision' && t !== 'text')
+        throw new UsageError(`--towers takes vision, text or vision,text, not '${values.towers}'`);
     const samples = values.samples === undefined ? undefined : Number(values.samples);
-    if (samples !== undefined && !(Number.isInteger(samples) && samples >= 1)) throw new UsageError(`--samples must be a positive integer, not '${values.samples}'`);
+    if (samples !== undefined && !(Number.isInteger(samples) && samples >= 1))
+      throw new UsageError(`--samples must be a positive integer, not '${values.samples}'`);
     if (values['hub-url'] && !values.push) throw new UsageError('--hub-url goes with --push ORG/NAME');
     // a relative --python is a path from the caller's folder; a bare name is looked up on PATH
     const python = values.python && /[/\\]/.test(values.python) ? abs(values.python) : values.python;
@@ -182,7 +228,15 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
       ...(towers ? { towers: towers as Array<'vision' | 'text'> } : {}),
       ...(values.profile ? { profile: values.profile } : {}),
       ...(samples ? { samples } : {}),
-      ...(values.push ? { push: { repo: values.push, ...(values['hub-url'] ? { hubUrl: values['hub-url'] } : {}), private: values.private } } : {}),
+      ...(values.push
+        ? {
+            push: {
+              repo: values.push,
+              ...(values['hub-url'] ? { hubUrl: values['hub-url'] } : {}),
+              private: values.private,
+            },
+          }
+        : {}),
       // the caller's environment (PATH for python3, PYTHON, HF_TOKEN) over this process's
       env: { ...process.env, ...io.env },
     });
@@ -191,8 +245,17 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
     for (const n of result.notes) io.stderr.write(`cliphub: ${n}\n`);
     return result.validation?.verdict === 'fail' ? 1 : 0;
   }
-  throw new UsageError(sub ? `unknown distill subcommand '${sub}'; use list, plan, emit or finalize` : 'distill needs a subcommand: list, plan, emit or finalize (see --help)');
+  throw new UsageError(
+    sub
+      ? `unknown distill subcommand '${sub}'; use list, plan, emit or finalize`
+      : 'distill needs a subcommand: list, plan, emit or finalize (see --help)',
+  );
 }
 
-const command: Command = { name: 'distill', summary: 'plan, emit and finalize open_clip_train distillation runs', usage, run };
+const command: Command = {
+  name: 'distill',
+  summary: 'plan, emit and finalize open_clip_train distillation runs',
+  usage,
+  run,
+};
 export default command;

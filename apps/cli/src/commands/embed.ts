@@ -25,9 +25,9 @@ Options:
   --device D           cpu (default) | cuda (needs onnxruntime-node's CUDA files; see the runtime README)
   --threads N          onnxruntime intra-op threads (default: onnxruntime's choice)
   --vocab FILE         CLIP BPE vocab: bpe_simple_vocab_16e6.txt.gz or a CLIP merges.txt. Without it: the model
-                       dir, an installed open_clip, then merges.txt from the Hub cache, fetched there once from
-                       $CLIPHUB_VOCAB_REPO (default openai/clip-vit-base-patch32) at $HF_ENDPOINT; CLIPHUB_OFFLINE=1
-                       or HF_HUB_OFFLINE=1 never fetches
+                       dir, then the copy bundled with cliphub (no network). With $CLIPHUB_VOCAB_REPO set: that
+                       repo's merges.txt from the Hub cache, fetched there once at $HF_ENDPOINT (CLIPHUB_OFFLINE=1
+                       or HF_HUB_OFFLINE=1 never fetches)
   --json               print a machine-readable summary on stdout
   -h, --help           this help
 
@@ -49,7 +49,10 @@ async function listImages(paths: string[], cwd: string): Promise<string[]> {
     const st = await stat(abs).catch(() => null);
     if (st?.isDirectory()) {
       const names = (await readdir(abs)).filter((n) => IMAGE_EXT.has(path.extname(n).toLowerCase())).sort();
-      if (names.length === 0) throw new UsageError(`${abs} holds no images (${[...IMAGE_EXT].join(' ')}); point --images at image files or a dir of them`);
+      if (names.length === 0)
+        throw new UsageError(
+          `${abs} holds no images (${[...IMAGE_EXT].join(' ')}); point --images at image files or a dir of them`,
+        );
       out.push(...names.map((n) => path.join(abs, n)));
     } else out.push(abs);
   }
@@ -62,17 +65,21 @@ async function readTexts(file: string, cwd: string): Promise<string[]> {
   try {
     text = await readFile(abs, 'utf8');
   } catch (e) {
-    throw new UsageError(`cannot read the texts file ${abs} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check the path`);
+    throw new UsageError(
+      `cannot read the texts file ${abs} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check the path`,
+    );
   }
   const lines = text.split(/\r?\n/);
   if (lines.at(-1) === '') lines.pop(); // the final newline ends the last line; it does not start a new one
-  if (lines.length === 0 || lines.every((l) => l.trim() === '')) throw new UsageError(`the texts file ${abs} is empty; put one text per line`);
+  if (lines.length === 0 || lines.every((l) => l.trim() === ''))
+    throw new UsageError(`the texts file ${abs} is empty; put one text per line`);
   return lines;
 }
 
 function formatFor(out: string, flag: string | undefined): Format {
   if (flag !== undefined) {
-    if (!(FORMATS as readonly string[]).includes(flag)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, not '${flag}'`);
+    if (!(FORMATS as readonly string[]).includes(flag))
+      throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, not '${flag}'`);
     return flag as Format;
   }
   const ext = path.extname(out).slice(1).toLowerCase();
@@ -108,13 +115,18 @@ const f32Bytes = (a: Float32Array): Uint8Array => new Uint8Array(a.buffer, a.byt
 
 async function writeOut(file: string, format: Format, parts: Part[], model: ClipModel): Promise<void> {
   if (format === 'npy') {
-    if (parts.length !== 1) throw new UsageError('npy holds one array: embed images or texts, not both (or use --format safetensors|jsonl)');
+    if (parts.length !== 1)
+      throw new UsageError('npy holds one array: embed images or texts, not both (or use --format safetensors|jsonl)');
     const p = parts[0]!;
     await writeFile(file, npyBytes(p.data, [p.inputs.length, p.dim]));
   } else if (format === 'safetensors') {
     const metadata: Record<string, string> = { model: model.dir, source_sha256: model.manifest.source.sha256 };
     for (const p of parts) metadata[`${p.kind}_inputs`] = JSON.stringify(p.inputs);
-    await writeSafetensors(file, parts.map((p) => bytesSource(`${p.kind}_embeds`, 'F32', [p.inputs.length, p.dim], f32Bytes(p.data))), { metadata });
+    await writeSafetensors(
+      file,
+      parts.map((p) => bytesSource(`${p.kind}_embeds`, 'F32', [p.inputs.length, p.dim], f32Bytes(p.data))),
+      { metadata },
+    );
   } else {
     const lines: string[] = [];
     for (const p of parts) {
@@ -145,17 +157,21 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
   });
   if (!values.model) throw new UsageError('--model DIR is required (an export dir with cliphub.json)');
   if (!values.out) throw new UsageError('--out FILE is required');
-  if (positionals.length > 0 && !values.images) throw new UsageError(`unexpected '${positionals[0]}': image paths follow --images`);
+  if (positionals.length > 0 && !values.images)
+    throw new UsageError(`unexpected '${positionals[0]}': image paths follow --images`);
   if (values.texts && values.text) throw new UsageError('use --texts FILE or --text, not both');
   const imagePaths = values.images ? [...values.images, ...positionals] : [];
   const wantTexts = Boolean(values.texts || values.text);
-  if (imagePaths.length === 0 && !wantTexts) throw new UsageError('nothing to embed: give --images, --texts FILE or --text');
-  if (values.device !== 'cpu' && values.device !== 'cuda') throw new UsageError(`--device must be cpu or cuda, not '${values.device}'`);
+  if (imagePaths.length === 0 && !wantTexts)
+    throw new UsageError('nothing to embed: give --images, --texts FILE or --text');
+  if (values.device !== 'cpu' && values.device !== 'cuda')
+    throw new UsageError(`--device must be cpu or cuda, not '${values.device}'`);
   const batch = positiveInt(values.batch, '--batch');
   const threads = positiveInt(values.threads, '--threads');
   const out = path.resolve(io.cwd, values.out);
   const format = formatFor(out, values.format);
-  if (format === 'npy' && imagePaths.length > 0 && wantTexts) throw new UsageError('npy holds one array: embed images or texts, not both (or use --format safetensors|jsonl)');
+  if (format === 'npy' && imagePaths.length > 0 && wantTexts)
+    throw new UsageError('npy holds one array: embed images or texts, not both (or use --format safetensors|jsonl)');
 
   const images = await listImages(imagePaths, io.cwd);
   const texts = values.texts ? await readTexts(values.texts, io.cwd) : (values.text ?? []);
@@ -182,17 +198,40 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
         skipped.push({ input: s.input, message: s.message });
         io.stderr.write(`cliphub: skipped ${s.input}: ${s.message}\n`);
       }
-      parts.push({ kind: 'image', data: r.data, dim: r.dim, inputs: r.indices.map((i) => images[i]!), seconds: (performance.now() - t0) / 1000 });
+      parts.push({
+        kind: 'image',
+        data: r.data,
+        dim: r.dim,
+        inputs: r.indices.map((i) => images[i]!),
+        seconds: (performance.now() - t0) / 1000,
+      });
     }
     if (texts.length) {
       const t0 = performance.now();
-      const r = await embedTexts(model, texts, { batch, normalize: values.normalize, onProgress: itemProgress(io, texts.length, 'texts', !values.json) });
+      const r = await embedTexts(model, texts, {
+        batch,
+        normalize: values.normalize,
+        onProgress: itemProgress(io, texts.length, 'texts', !values.json),
+      });
       truncated = r.truncated;
       if (r.truncated > 0) {
-        const where = values.texts ? ` (lines ${r.truncatedIndices.slice(0, 10).map((i) => i + 1).join(', ')}${r.truncated > 10 ? ', …' : ''})` : '';
-        io.stderr.write(`cliphub: warning: ${r.truncated} text(s) longer than the ${model.manifest.tokenizer.contextLength}-token context were truncated${where}\n`);
+        const where = values.texts
+          ? ` (lines ${r.truncatedIndices
+              .slice(0, 10)
+              .map((i) => i + 1)
+              .join(', ')}${r.truncated > 10 ? ', …' : ''})`
+          : '';
+        io.stderr.write(
+          `cliphub: warning: ${r.truncated} text(s) longer than the ${model.manifest.tokenizer.contextLength}-token context were truncated${where}\n`,
+        );
       }
-      parts.push({ kind: 'text', data: r.data, dim: r.dim, inputs: [...texts], seconds: (performance.now() - t0) / 1000 });
+      parts.push({
+        kind: 'text',
+        data: r.data,
+        dim: r.dim,
+        inputs: [...texts],
+        seconds: (performance.now() - t0) / 1000,
+      });
     }
     await writeOut(out, format, parts, model);
   } finally {
@@ -205,18 +244,26 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
     device: model.executionProvider,
     dim: model.embedDim,
     normalized: values.normalize || model.manifest.normalize,
-    images: images.length ? { embedded: parts[0]!.inputs.length, skipped, perSecond: parts[0]!.inputs.length / parts[0]!.seconds } : null,
+    images: images.length
+      ? { embedded: parts[0]!.inputs.length, skipped, perSecond: parts[0]!.inputs.length / parts[0]!.seconds }
+      : null,
     texts: texts.length ? { embedded: texts.length, truncated, perSecond: texts.length / parts.at(-1)!.seconds } : null,
   };
   if (values.json) writeJson(io, summary);
   else {
     for (const p of parts) {
-      io.stderr.write(`embedded ${p.inputs.length} ${p.kind}s in ${p.seconds.toFixed(2)} s (${(p.inputs.length / p.seconds).toFixed(1)} ${p.kind}s/s)\n`);
+      io.stderr.write(
+        `embedded ${p.inputs.length} ${p.kind}s in ${p.seconds.toFixed(2)} s (${(p.inputs.length / p.seconds).toFixed(1)} ${p.kind}s/s)\n`,
+      );
     }
-    io.stdout.write(`wrote ${parts.map((p) => `${p.kind}_embeds [${p.inputs.length}, ${p.dim}]`).join(' and ')} to ${out} (${format})\n`);
+    io.stdout.write(
+      `wrote ${parts.map((p) => `${p.kind}_embeds [${p.inputs.length}, ${p.dim}]`).join(' and ')} to ${out} (${format})\n`,
+    );
   }
   if (skipped.length) {
-    io.stderr.write(`cliphub: ${skipped.length} image(s) could not be read and were skipped; the output holds the other ${parts[0]!.inputs.length}\n`);
+    io.stderr.write(
+      `cliphub: ${skipped.length} image(s) could not be read and were skipped; the output holds the other ${parts[0]!.inputs.length}\n`,
+    );
     return EXIT_BAD_INPUT;
   }
   return 0;

@@ -11,7 +11,15 @@ function cli(...argv: string[]): Promise<MainResult> {
   return runMain(argv, { env: { CLIPHUB_HOME: home.dir }, cwd: home.dir });
 }
 
-interface Entry { name: string; family: string; visionTower: string; mparams: number | null; imagenet1k: number | null; quickGelu: boolean; source: string }
+interface Entry {
+  name: string;
+  family: string;
+  visionTower: string;
+  mparams: number | null;
+  imagenet1k: number | null;
+  quickGelu: boolean;
+  source: string;
+}
 const json = (s: string): Entry[] => JSON.parse(s) as Entry[];
 
 describe('cliphub models', () => {
@@ -54,14 +62,20 @@ describe('cliphub models', () => {
     expect(r.out).toMatch(/activation\s+vision quick_gelu, text quick_gelu/);
     expect(r.out).toMatch(/weights\s+hf-hub timm\/vit_base_patch32_clip_224\.openai \(default file\)/);
     expect(r.out).toMatch(/zero-shot\s+ImageNet-1k 63\.3%/);
-    const j = JSON.parse((await cli('models', 'show', 'RN50:openai', '--json')).out) as { activation: { vision: string }; preprocessCfg: { size: number } };
+    const j = JSON.parse((await cli('models', 'show', 'RN50:openai', '--json')).out) as {
+      activation: { vision: string };
+      preprocessCfg: { size: number };
+    };
     expect(j.activation.vision).toBe('relu');
     expect(j.preprocessCfg.size).toBe(224);
   });
 
   it.each([
     [['models', 'show', 'ViT-B-23'], /unknown model 'ViT-B-23'.*Did you mean: ViT-B-32/],
-    [['models', 'show', 'ViT-B-32:laion2b_s34b_b97k'], /unknown tag 'laion2b_s34b_b97k'.*Did you mean: ViT-B-32:laion2b_s34b_b79k/],
+    [
+      ['models', 'show', 'ViT-B-32:laion2b_s34b_b97k'],
+      /unknown tag 'laion2b_s34b_b97k'.*Did you mean: ViT-B-32:laion2b_s34b_b79k/,
+    ],
     [['models', 'show', 'hf-hub:nope'], /not a valid Hub spec/],
     [['models', 'show', `local-dir:${path.sep}nonexistent-cliphub-dir`], /does not exist/],
     [['models', '--family', 'convnxt'], /no family matches 'convnxt'.*Did you mean: timm-convnext/],
@@ -80,7 +94,16 @@ describe('cliphub models', () => {
     const dir = path.join(home.dir, 'tiny-model');
     mkdirSync(dir);
     expect((await cli('models', 'add', dir)).err).toMatch(/has no open_clip_config\.json/);
-    writeFileSync(path.join(dir, 'open_clip_config.json'), JSON.stringify({ model_cfg: { embed_dim: 16, vision_cfg: { image_size: 32, layers: 2, width: 32, patch_size: 8 }, text_cfg: { width: 16, heads: 2, layers: 2 } } }));
+    writeFileSync(
+      path.join(dir, 'open_clip_config.json'),
+      JSON.stringify({
+        model_cfg: {
+          embed_dim: 16,
+          vision_cfg: { image_size: 32, layers: 2, width: 32, patch_size: 8 },
+          text_cfg: { width: 16, heads: 2, layers: 2 },
+        },
+      }),
+    );
     const bad = path.join(home.dir, 'bad-model');
     mkdirSync(bad);
     writeFileSync(path.join(bad, 'open_clip_config.json'), JSON.stringify({ model_cfg: { vision_cfg: {} } }));
@@ -101,7 +124,10 @@ describe('cliphub models', () => {
 describe('cliphub models: ONNX export support comes from the exporter', () => {
   it('marks each entry with the towers @cliphub/onnx-export takes, and why not', async () => {
     const r = await cli('models', '--json');
-    const all = JSON.parse(r.out) as Array<{ name: string; onnx?: { vision: { supported: boolean; reason?: string }; text: { supported: boolean; reason?: string } } }>;
+    const all = JSON.parse(r.out) as Array<{
+      name: string;
+      onnx?: { vision: { supported: boolean; reason?: string }; text: { supported: boolean; reason?: string } };
+    }>;
     expect(all.every((e) => e.onnx !== undefined)).toBe(true);
     const vitb = all.find((e) => e.name === 'ViT-B-32:openai')!;
     expect(vitb.onnx).toEqual({ vision: { supported: true }, text: { supported: true } });

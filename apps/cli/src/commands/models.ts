@@ -42,7 +42,8 @@ type SortKey = (typeof SORTS)[number];
 
 function parseFraction(raw: string): number {
   const v = Number(raw.replace(/%$/, ''));
-  if (!Number.isFinite(v) || v < 0 || v > 100) throw new UsageError(`--min-imagenet takes a number like 0.75 or 75, not '${raw}'`);
+  if (!Number.isFinite(v) || v < 0 || v > 100)
+    throw new UsageError(`--min-imagenet takes a number like 0.75 or 75, not '${raw}'`);
   return v > 1 ? v / 100 : v;
 }
 
@@ -52,7 +53,8 @@ function parseParams(raw: string): number {
   return Number(m[1]) * (m[2]?.toLowerCase() === 'b' ? 1000 : 1);
 }
 
-const nullsLast = (a: number | null, b: number | null, dir: 1 | -1): number => (a === null ? (b === null ? 0 : 1) : b === null ? -1 : (a - b) * dir);
+const nullsLast = (a: number | null, b: number | null, dir: 1 | -1): number =>
+  a === null ? (b === null ? 0 : 1) : b === null ? -1 : (a - b) * dir;
 
 function sortEntries(entries: PretrainedEntry[], key: SortKey): PretrainedEntry[] {
   const out = [...entries];
@@ -63,14 +65,29 @@ function sortEntries(entries: PretrainedEntry[], key: SortKey): PretrainedEntry[
   return out;
 }
 
-const ACT: Record<Activation, string> = { quick_gelu: 'qgelu', gelu: 'gelu', gelu_tanh: 'gelu-tanh', relu: 'relu', silu: 'silu', unknown: '?' };
-const size = (s: number | [number, number]): string => (Array.isArray(s) ? (s[0] === s[1] ? String(s[0]) : `${s[0]}x${s[1]}`) : String(s));
+const ACT: Record<Activation, string> = {
+  quick_gelu: 'qgelu',
+  gelu: 'gelu',
+  gelu_tanh: 'gelu-tanh',
+  relu: 'relu',
+  silu: 'silu',
+  unknown: '?',
+};
+const size = (s: number | [number, number]): string =>
+  Array.isArray(s) ? (s[0] === s[1] ? String(s[0]) : `${s[0]}x${s[1]}`) : String(s);
 const pct = (v: number | null): string => (v === null ? '-' : (v * 100).toFixed(1));
 const fixed = (v: number | null, d = 1): string => (v === null ? '-' : v.toFixed(d));
 
 function table(rows: string[][], rightAligned: Set<number>): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 type Listed = PretrainedEntry & { onnx?: ReturnType<TowerSupportFn> };
@@ -99,11 +116,20 @@ function onnxCell(e: Listed): string {
 function printList(io: CommandIO, entries: Listed[]): void {
   const head = ['NAME', 'FAMILY', 'PARAMS(M)', 'GFLOPS', 'IMAGE', 'ACT(V/T)', 'IMAGENET', 'AVG38', 'ONNX'];
   const rows = entries.map((e) => [
-    e.name, e.family, fixed(e.mparams), fixed(e.gflops, 2), size(e.imageSize),
-    `${ACT[e.activation.vision]}/${ACT[e.activation.text]}`, pct(e.imagenet1k), pct(e.avg38), onnxCell(e),
+    e.name,
+    e.family,
+    fixed(e.mparams),
+    fixed(e.gflops, 2),
+    size(e.imageSize),
+    `${ACT[e.activation.vision]}/${ACT[e.activation.text]}`,
+    pct(e.imagenet1k),
+    pct(e.avg38),
+    onnxCell(e),
   ]);
   const legend = 'ONNX: the towers cliphub exports (v vision, t text, - neither)';
-  io.stdout.write(`${table([head, ...rows], new Set([2, 3, 4, 6, 7]))}\n${legend}\n${entries.length} model${entries.length === 1 ? '' : 's'}\n`);
+  io.stdout.write(
+    `${table([head, ...rows], new Set([2, 3, 4, 6, 7]))}\n${legend}\n${entries.length} model${entries.length === 1 ? '' : 's'}\n`,
+  );
 }
 
 async function list(argv: string[], io: CommandIO, support: TowerSupportFn | undefined): Promise<number> {
@@ -117,7 +143,9 @@ async function list(argv: string[], io: CommandIO, support: TowerSupportFn | und
     json: { type: 'boolean', default: false },
   });
   if (positionals.length > 0) {
-    throw new UsageError(`unknown models subcommand '${positionals[0]}'; use 'cliphub models show ${positionals[0]}' to describe a model, or 'models add DIR'`);
+    throw new UsageError(
+      `unknown models subcommand '${positionals[0]}'; use 'cliphub models show ${positionals[0]}' to describe a model, or 'models add DIR'`,
+    );
   }
   if (values.sort !== undefined && !(SORTS as readonly string[]).includes(values.sort)) {
     throw new UsageError(`--sort must be one of ${SORTS.join(', ')}, not '${values.sort}'`);
@@ -165,20 +193,44 @@ function printShow(io: CommandIO, r: ResolvedModel, entry: PretrainedEntry | und
     ['family', `${r.family} (vision ${r.visionTower}, text ${r.textTower})`],
     ['weights', describeWeights(r)],
     ['quick_gelu', `${r.quickGelu ? 'yes' : 'no'} (${r.provenance.quickGelu ?? ''})`],
-    ['activation', `vision ${r.activation.vision}, text ${r.activation.text}${r.activation.multimodal ? `, decoder ${r.activation.multimodal}` : ''}`],
-    ['image', `${size(p.size)} px, ${p.interpolation}, resize ${p.resize_mode}, mean [${p.mean.join(', ')}], std [${p.std.join(', ')}]`],
-    ['tokenizer', `${t.kind === 'simple' ? 'CLIP BPE (SimpleTokenizer)' : `Hugging Face ${t.name ?? ''}`}, context ${t.contextLength}${t.vocabSize ? `, vocab ${t.vocabSize}` : ''}${t.clean ? `, clean ${t.clean}` : ''}`],
+    [
+      'activation',
+      `vision ${r.activation.vision}, text ${r.activation.text}${r.activation.multimodal ? `, decoder ${r.activation.multimodal}` : ''}`,
+    ],
+    [
+      'image',
+      `${size(p.size)} px, ${p.interpolation}, resize ${p.resize_mode}, mean [${p.mean.join(', ')}], std [${p.std.join(', ')}]`,
+    ],
+    [
+      'tokenizer',
+      `${t.kind === 'simple' ? 'CLIP BPE (SimpleTokenizer)' : `Hugging Face ${t.name ?? ''}`}, context ${t.contextLength}${t.vocabSize ? `, vocab ${t.vocabSize}` : ''}${t.clean ? `, clean ${t.clean}` : ''}`,
+    ],
     ['runtime', r.runtime.join(', ')],
     ['embed_dim', String(r.modelCfg.embed_dim)],
   ];
   if (entry && entry.source === 'open_clip') {
-    lines.push(['size', entry.mparams === null ? 'not published by open_clip 3.3.0' : `${fixed(entry.mparams)} M params, ${fixed(entry.gflops, 2)} GFLOPs`]);
-    lines.push(['zero-shot', entry.imagenet1k === null ? 'no result in openclip_results.csv' : `ImageNet-1k ${pct(entry.imagenet1k)}%, 38-dataset average ${pct(entry.avg38)}%`]);
+    lines.push([
+      'size',
+      entry.mparams === null
+        ? 'not published by open_clip 3.3.0'
+        : `${fixed(entry.mparams)} M params, ${fixed(entry.gflops, 2)} GFLOPs`,
+    ]);
+    lines.push([
+      'zero-shot',
+      entry.imagenet1k === null
+        ? 'no result in openclip_results.csv'
+        : `ImageNet-1k ${pct(entry.imagenet1k)}%, 38-dataset average ${pct(entry.avg38)}%`,
+    ]);
   }
-  if (r.support) lines.push(['onnx export', `vision ${r.support.vision.supported ? 'yes' : `no (${r.support.vision.reason ?? ''})`}, text ${r.support.text.supported ? 'yes' : `no (${r.support.text.reason ?? ''})`}`]);
+  if (r.support)
+    lines.push([
+      'onnx export',
+      `vision ${r.support.vision.supported ? 'yes' : `no (${r.support.vision.reason ?? ''})`}, text ${r.support.text.supported ? 'yes' : `no (${r.support.text.reason ?? ''})`}`,
+    ]);
   const title = r.arch ? `${r.arch}${r.tag ? `:${r.tag}` : ''}` : r.spec;
   const out = [title];
-  for (const [k, v] of lines) (Array.isArray(v) ? v : [v]).forEach((line, i) => out.push(`  ${(i === 0 ? k : '').padEnd(12)} ${line}`));
+  for (const [k, v] of lines)
+    (Array.isArray(v) ? v : [v]).forEach((line, i) => out.push(`  ${(i === 0 ? k : '').padEnd(12)} ${line}`));
   if (r.notes.length) out.push('  notes:', ...r.notes.map((n) => `    - ${n}`));
   out.push('  provenance:', ...Object.entries(r.provenance).map(([k, v]) => `    ${k}: ${v}`));
   io.stdout.write(`${out.join('\n')}\n`);
@@ -186,7 +238,8 @@ function printShow(io: CommandIO, r: ResolvedModel, entry: PretrainedEntry | und
 
 async function show(argv: string[], io: CommandIO, support: TowerSupportFn | undefined): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, { json: { type: 'boolean', default: false } });
-  if (positionals.length !== 1) throw new UsageError('models show takes exactly one SPEC, e.g. cliphub models show ViT-B-32:laion2b_s34b_b79k');
+  if (positionals.length !== 1)
+    throw new UsageError('models show takes exactly one SPEC, e.g. cliphub models show ViT-B-32:laion2b_s34b_b79k');
   const registryFile = userRegistryFile(io.env);
   const r = await resolve(positionals[0]!, { registryFile, ...(support ? { support } : {}) });
   if (values.json) {
@@ -199,13 +252,19 @@ async function show(argv: string[], io: CommandIO, support: TowerSupportFn | und
 }
 
 async function add(argv: string[], io: CommandIO): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, { name: { type: 'string' }, json: { type: 'boolean', default: false } });
+  const { values, positionals } = parseCommandArgs(argv, {
+    name: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  });
   if (positionals.length !== 1) throw new UsageError('models add takes exactly one DIR holding open_clip_config.json');
   const registryFile = userRegistryFile(io.env);
   const dir = positionals[0]!;
   const m = addLocalModel(path.resolve(io.cwd, dir), { registryFile, ...(values.name ? { name: values.name } : {}) });
   if (values.json) writeJson(io, { name: m.name, path: m.path, registryFile });
-  else io.stdout.write(`registered ${m.name} -> ${m.path} (in ${registryFile}); use it as: cliphub models show ${m.name}\n`);
+  else
+    io.stdout.write(
+      `registered ${m.name} -> ${m.path} (in ${registryFile}); use it as: cliphub models show ${m.name}\n`,
+    );
   return 0;
 }
 

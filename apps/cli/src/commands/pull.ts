@@ -17,8 +17,14 @@ const command: Command = {
   summary: 'download a Hub repo into the huggingface_hub cache',
   usage,
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(argv, { revision: { type: 'string' }, 'hub-url': { type: 'string' }, 'cache-dir': { type: 'string' }, json: { type: 'boolean' } });
-    if (positionals.length !== 1) throw new UsageError('pull takes exactly one repo, e.g. hf-hub:ORG/NAME (see --help)');
+    const { values, positionals } = parseCommandArgs(argv, {
+      revision: { type: 'string' },
+      'hub-url': { type: 'string' },
+      'cache-dir': { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    if (positionals.length !== 1)
+      throw new UsageError('pull takes exactly one repo, e.g. hf-hub:ORG/NAME (see --help)');
     const bar = lazyProgress(io.stderr, 'pull', !values.json);
     const r = await pullRepo({
       repo: positionals[0] as string,
@@ -30,7 +36,10 @@ const command: Command = {
     });
     bar.finish();
     if (values.json) writeJson(io, r);
-    else io.stdout.write(`${r.repo}@${r.commit}: ${r.files.length} files, ${formatBytes(r.downloadedBytes)} downloaded\n${r.snapshotDir}\n`);
+    else
+      io.stdout.write(
+        `${r.repo}@${r.commit}: ${r.files.length} files, ${formatBytes(r.downloadedBytes)} downloaded\n${r.snapshotDir}\n`,
+      );
     return 0;
   },
 };

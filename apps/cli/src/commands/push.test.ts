@@ -7,7 +7,7 @@ import { resolve } from '@cliphub/registry';
 import { generatedFixtures, hasOracle, oraclePython, repoRoot, tempDir } from '#test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // the server is this test's fixture; the command under test only talks HTTP to it
-import { createHubServer, type HubServer } from '../../../hub-server/src/index.js';
+import { createHubServer, type HubServer } from '@cliphub/hub-server';
 import { main } from '../main.js';
 
 const TOKEN = 'hf_clitest_0123456789abcdef';
@@ -27,7 +27,10 @@ function io(env: Record<string, string>, cwd: string) {
 /** Oracle Python without blocking the event loop: the server under test lives in this process. */
 function pythonJsonAsync<T>(code: string, args: string[], env: Record<string, string>): Promise<T> {
   return new Promise((done, fail) => {
-    const p = spawn(oraclePython, ['-W', 'ignore', '-c', code, ...args], { cwd: repoRoot, env: { ...process.env, ...env } });
+    const p = spawn(oraclePython, ['-W', 'ignore', '-c', code, ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+    });
     let out = '';
     let err = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -47,12 +50,52 @@ const validationReport = {
   results: [
     {
       name: 'onnx',
-      artifact: { spec: '/somewhere/onnx', path: '/somewhere/onnx', kind: 'onnx', label: 'onnx', precision: 'fp32', notes: [] },
-      reference: { path: '/somewhere/reference.safetensors', against: 'cpu_fp32', modelName: 'tiny-vit-gelu', n: 4, embedDim: 16 },
-      profile: { name: 'fp32', precision: 'fp32', minCosine: 0.99999, maxRelL2: 1e-4, maxAbsRel: 1e-4, minArgmaxAgreement: 1, minSpearman: 0.999, maxCosSimDiff: 1e-5 },
+      artifact: {
+        spec: '/somewhere/onnx',
+        path: '/somewhere/onnx',
+        kind: 'onnx',
+        label: 'onnx',
+        precision: 'fp32',
+        notes: [],
+      },
+      reference: {
+        path: '/somewhere/reference.safetensors',
+        against: 'cpu_fp32',
+        modelName: 'tiny-vit-gelu',
+        n: 4,
+        embedDim: 16,
+      },
+      profile: {
+        name: 'fp32',
+        precision: 'fp32',
+        minCosine: 0.99999,
+        maxRelL2: 1e-4,
+        maxAbsRel: 1e-4,
+        minArgmaxAgreement: 1,
+        minSpearman: 0.999,
+        maxCosSimDiff: 1e-5,
+      },
       towers: [
-        { tower: 'image', samples: [], minCosine: 0.99999988, meanCosine: 0.99999994, maxAbs: 4.2e-7, maxAbsRel: 1e-6, maxRelL2: 3.1e-7, nonFinite: 0 },
-        { tower: 'text', samples: [], minCosine: 0.99999994, meanCosine: 0.99999997, maxAbs: 2.5e-7, maxAbsRel: 8e-7, maxRelL2: 2.2e-7, nonFinite: 0 },
+        {
+          tower: 'image',
+          samples: [],
+          minCosine: 0.99999988,
+          meanCosine: 0.99999994,
+          maxAbs: 4.2e-7,
+          maxAbsRel: 1e-6,
+          maxRelL2: 3.1e-7,
+          nonFinite: 0,
+        },
+        {
+          tower: 'text',
+          samples: [],
+          minCosine: 0.99999994,
+          meanCosine: 0.99999997,
+          maxAbs: 2.5e-7,
+          maxAbsRel: 8e-7,
+          maxRelL2: 2.2e-7,
+          nonFinite: 0,
+        },
       ],
       similarity: { argmaxImageToText: 1, argmaxTextToImage: 1, spearman: 1, maxLogitDiff: 2e-6 },
       checks: [
@@ -82,17 +125,24 @@ describe('cliphub push / pull', () => {
   beforeAll(async () => {
     tmp = tempDir('cliphub-cli-push-');
     writeFileSync(path.join(tmp.dir, 'tokens'), `${TOKEN} team write\nhf_readonly_0123456789 reader read team\n`);
-    hub = await createHubServer({ dataDir: path.join(tmp.dir, 'data'), tokensFile: path.join(tmp.dir, 'tokens'), log: (l) => log.push(l) });
+    hub = await createHubServer({
+      dataDir: path.join(tmp.dir, 'data'),
+      tokensFile: path.join(tmp.dir, 'tokens'),
+      log: (l) => log.push(l),
+    });
     const d = (p: string): string => {
       mkdirSync(path.join(tmp.dir, p), { recursive: true });
       return path.join(tmp.dir, p);
     };
     // a prepared folder; an ONNX export
-    for (const f of ['open_clip_model.safetensors', 'open_clip_config.json']) copyFileSync(fixture('tiny-vit-gelu', f), path.join(d('model'), f));
+    for (const f of ['open_clip_model.safetensors', 'open_clip_config.json'])
+      copyFileSync(fixture('tiny-vit-gelu', f), path.join(d('model'), f));
     writeFileSync(path.join(d('onnx'), 'cliphub.json'), '{"opset":17}\n');
     // a raw torch.save checkpoint with its config and tokenizer files beside it
-    for (const f of ['open_clip_pytorch_model.bin', 'open_clip_config.json']) copyFileSync(fixture('tiny-vit-gelu', f), path.join(d('raw'), f));
-    for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.json']) writeFileSync(path.join(tmp.dir, 'raw', f), `{"file": "${f}"}\n`);
+    for (const f of ['open_clip_pytorch_model.bin', 'open_clip_config.json'])
+      copyFileSync(fixture('tiny-vit-gelu', f), path.join(d('raw'), f));
+    for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.json'])
+      writeFileSync(path.join(tmp.dir, 'raw', f), `{"file": "${f}"}\n`);
     // an open_clip_train checkpoint alone; its config elsewhere (--model local-dir:)
     copyFileSync(fixture('tiny-vit-quickgelu', 'epoch_1.pt'), path.join(d('train'), 'epoch_1.pt'));
     copyFileSync(fixture('tiny-vit-quickgelu', 'open_clip_config.json'), path.join(d('cfg'), 'open_clip_config.json'));
@@ -104,18 +154,47 @@ describe('cliphub push / pull', () => {
   });
 
   it('dry-runs, pushes with a card and ONNX, pulls byte-identical, and never prints the token', async () => {
-    const dry = await run(['push', 'model', '--repo', 'team/tiny', '--hub-url', hub.url, '--with-onnx', 'onnx', '--dry-run']);
+    const dry = await run([
+      'push',
+      'model',
+      '--repo',
+      'team/tiny',
+      '--hub-url',
+      hub.url,
+      '--with-onnx',
+      'onnx',
+      '--dry-run',
+    ]);
     expect(dry.code).toBe(0);
     expect(dry.stdout).toMatch(/upload lfs .*open_clip_model\.safetensors/);
     expect(dry.stdout).toMatch(/dry run: would upload/);
     expect(log.some((l) => / POST /.test(l))).toBe(false); // nothing created or uploaded
 
-    const push = await run(['push', 'model', '--repo', 'team/tiny', '--hub-url', hub.url, '--with-onnx', 'onnx', '--json']);
+    const push = await run([
+      'push',
+      'model',
+      '--repo',
+      'team/tiny',
+      '--hub-url',
+      hub.url,
+      '--with-onnx',
+      'onnx',
+      '--json',
+    ]);
     expect(push.code).toBe(0);
-    const res = JSON.parse(push.stdout) as { commit: string; files: Array<{ path: string; action: string }>; conversion: unknown };
+    const res = JSON.parse(push.stdout) as {
+      commit: string;
+      files: Array<{ path: string; action: string }>;
+      conversion: unknown;
+    };
     expect(res.commit).toMatch(/^[0-9a-f]{40}$/);
     expect(res.conversion).toBeNull(); // a prepared folder is pushed as is
-    expect(res.files.map((f) => f.path)).toEqual(['README.md', 'onnx/cliphub.json', 'open_clip_config.json', 'open_clip_model.safetensors']);
+    expect(res.files.map((f) => f.path)).toEqual([
+      'README.md',
+      'onnx/cliphub.json',
+      'open_clip_config.json',
+      'open_clip_model.safetensors',
+    ]);
 
     const again = await run(['push', 'model', '--repo', 'team/tiny', '--hub-url', hub.url, '--with-onnx', 'onnx']);
     expect(again.code).toBe(0);
@@ -127,7 +206,9 @@ describe('cliphub push / pull', () => {
     const pulled = JSON.parse(pull.stdout) as { snapshotDir: string; commit: string };
     expect(pulled.commit).toBe(res.commit);
     for (const f of ['open_clip_model.safetensors', 'open_clip_config.json'])
-      expect(readFileSync(path.join(pulled.snapshotDir, f)).equals(readFileSync(path.join(tmp.dir, 'model', f)))).toBe(true);
+      expect(readFileSync(path.join(pulled.snapshotDir, f)).equals(readFileSync(path.join(tmp.dir, 'model', f)))).toBe(
+        true,
+      );
     const card = readFileSync(path.join(pulled.snapshotDir, 'README.md'), 'utf8');
     expect(card).toMatch(/library_name: open_clip/);
     expect(card).toMatch(/- onnx/);
@@ -136,10 +217,35 @@ describe('cliphub push / pull', () => {
   it('converts a raw torch.save .bin and an epoch_N.pt, uploads the original .bin, tokenizer files and a card with the validation summary', async () => {
     const staging = path.join(tmp.dir, 'staging');
     mkdirSync(staging);
-    const raw = await run(['push', 'raw/open_clip_pytorch_model.bin', '--repo', 'team/raw', '--hub-url', hub.url, '--also-bin', '--validation', 'validation.json', '--license', 'mit', '--dataset', 'team/pairs', '--dataset', 'laion/laion400m', '--json'], { HF_TOKEN: TOKEN, TMPDIR: staging });
+    const raw = await run(
+      [
+        'push',
+        'raw/open_clip_pytorch_model.bin',
+        '--repo',
+        'team/raw',
+        '--hub-url',
+        hub.url,
+        '--also-bin',
+        '--validation',
+        'validation.json',
+        '--license',
+        'mit',
+        '--dataset',
+        'team/pairs',
+        '--dataset',
+        'laion/laion400m',
+        '--json',
+      ],
+      { HF_TOKEN: TOKEN, TMPDIR: staging },
+    );
     expect(raw.stderr).toBe('');
     expect(raw.code).toBe(0);
-    const r1 = JSON.parse(raw.stdout) as { commit: string; files: Array<{ path: string; action: string; size: number }>; conversion: { format: string; verified: boolean; config: { source: string } }; card: Record<string, unknown> };
+    const r1 = JSON.parse(raw.stdout) as {
+      commit: string;
+      files: Array<{ path: string; action: string; size: number }>;
+      conversion: { format: string; verified: boolean; config: { source: string } };
+      card: Record<string, unknown>;
+    };
     expect(r1.commit).toMatch(/^[0-9a-f]{40}$/);
     expect(r1.conversion).toMatchObject({ format: 'zip', verified: true, config: { source: 'config-file' } });
     expect(r1.files.map((f) => f.path)).toEqual([
@@ -154,19 +260,47 @@ describe('cliphub push / pull', () => {
     ]);
     expect(r1.card).toEqual({ baseModel: null, architecture: null, pretrained: null, validation: 'pass' });
 
-    const epoch = await run(['push', 'train/epoch_1.pt', '--repo', 'team/epoch', '--hub-url', hub.url, '--also-bin', '--model', 'local-dir:cfg'], { HF_TOKEN: TOKEN, TMPDIR: staging });
+    const epoch = await run(
+      [
+        'push',
+        'train/epoch_1.pt',
+        '--repo',
+        'team/epoch',
+        '--hub-url',
+        hub.url,
+        '--also-bin',
+        '--model',
+        'local-dir:cfg',
+      ],
+      { HF_TOKEN: TOKEN, TMPDIR: staging },
+    );
     expect(epoch.code).toBe(0);
-    expect(epoch.stderr).toMatch(/converted epoch_1\.pt \(torch\.save\): \d+ tensors, .* verified; config from registry \(local-dir:.*cfg\), activation quickgelu/);
+    expect(epoch.stderr).toMatch(
+      /converted epoch_1\.pt \(torch\.save\): \d+ tensors, .* verified; config from registry \(local-dir:.*cfg\), activation quickgelu/,
+    );
     expect(epoch.stderr).toMatch(/training state included \(.*optimizer/);
     expect(epoch.stdout).toMatch(/upload lfs .* open_clip_pytorch_model\.bin/);
     expect(epoch.stdout).toMatch(/committed [0-9a-f]{40} to team\/epoch@main/);
     // both conversions happened in staging folders under TMPDIR, which are gone
     expect(readdirSync(staging)).toEqual([]);
-    const noTmp = await run(['push', 'train/epoch_1.pt', '--repo', 'team/epoch', '--hub-url', hub.url, '--model', 'local-dir:cfg'], { HF_TOKEN: TOKEN, TMPDIR: path.join(tmp.dir, 'no-such-dir') });
+    const noTmp = await run(
+      ['push', 'train/epoch_1.pt', '--repo', 'team/epoch', '--hub-url', hub.url, '--model', 'local-dir:cfg'],
+      { HF_TOKEN: TOKEN, TMPDIR: path.join(tmp.dir, 'no-such-dir') },
+    );
     expect(noTmp.code).toBe(2);
     expect(noTmp.stderr).toMatch(/no-such-dir/);
 
-    const again = await run(['push', 'train/epoch_1.pt', '--repo', 'team/epoch', '--hub-url', hub.url, '--also-bin', '--model', 'local-dir:cfg']);
+    const again = await run([
+      'push',
+      'train/epoch_1.pt',
+      '--repo',
+      'team/epoch',
+      '--hub-url',
+      hub.url,
+      '--also-bin',
+      '--model',
+      'local-dir:cfg',
+    ]);
     expect(again.stdout).toMatch(/already up to date; no commit made/); // conversion is deterministic
 
     if (!hasOracle) return;
@@ -190,8 +324,18 @@ for repo, ref in [('team/raw', sys.argv[2]), ('team/epoch', sys.argv[3])]:
                  'bin': hashlib.sha256(open(binf, 'rb').read()).hexdigest(), 'card': card}
 print(json.dumps(out))
 `,
-      [path.join(tmp.dir, 'pycache'), fixture('tiny-vit-gelu', 'reference.safetensors'), fixture('tiny-vit-quickgelu', 'reference.safetensors')],
-      { HF_ENDPOINT: hub.url, HF_HUB_DISABLE_XET: '1', HF_TOKEN: TOKEN, HF_HUB_DISABLE_TELEMETRY: '1', HF_HUB_DISABLE_PROGRESS_BARS: '1' },
+      [
+        path.join(tmp.dir, 'pycache'),
+        fixture('tiny-vit-gelu', 'reference.safetensors'),
+        fixture('tiny-vit-quickgelu', 'reference.safetensors'),
+      ],
+      {
+        HF_ENDPOINT: hub.url,
+        HF_HUB_DISABLE_XET: '1',
+        HF_TOKEN: TOKEN,
+        HF_HUB_DISABLE_TELEMETRY: '1',
+        HF_HUB_DISABLE_PROGRESS_BARS: '1',
+      },
     );
     for (const repo of ['team/raw', 'team/epoch']) {
       expect(py[repo]!.image, repo).toBeLessThan(1e-5);
@@ -203,42 +347,67 @@ print(json.dumps(out))
     expect(card).toMatch(/^license: mit$/m);
     expect(card).toMatch(/^datasets:\n {2}- team\/pairs\n {2}- laion\/laion400m$/m);
     expect(card).toContain('cliphub validate: **passed**');
-    expect(card).toContain('Compared with reference reference.safetensors (cpu_fp32, tiny-vit-gelu), under tolerance profile fp32.');
+    expect(card).toContain(
+      'Compared with reference reference.safetensors (cpu_fp32, tiny-vit-gelu), under tolerance profile fp32.',
+    );
     expect(card).toContain('| image | 0.99999988 | 4.20e-7 | 3.10e-7 | pass |');
     expect(card).not.toContain('/somewhere');
-    expect(card).toContain('Converted with cliphub from `open_clip_pytorch_model.bin` (torch.save) to safetensors, activation gelu.');
-    expect(py['team/epoch']!.card).toContain('Converted with cliphub from `epoch_1.pt` (torch.save) to safetensors, activation quickgelu.');
+    expect(card).toContain(
+      'Converted with cliphub from `open_clip_pytorch_model.bin` (torch.save) to safetensors, activation gelu.',
+    );
+    expect(py['team/epoch']!.card).toContain(
+      'Converted with cliphub from `epoch_1.pt` (torch.save) to safetensors, activation quickgelu.',
+    );
   });
 
   it('pushes an hf-hub: spec from the local cache with base_model, and explains a spec whose weights are not cached', async () => {
     const cache = path.join(tmp.dir, 'hfcache');
     expect((await run(['pull', 'hf-hub:team/raw', '--hub-url', hub.url, '--cache-dir', cache])).code).toBe(0);
     const env = { HF_TOKEN: TOKEN, HF_HUB_CACHE: cache };
-    const copy = await run(['push', 'hf-hub:team/raw', '--repo', 'team/copy', '--hub-url', hub.url, '--also-bin', '--json'], env);
+    const copy = await run(
+      ['push', 'hf-hub:team/raw', '--repo', 'team/copy', '--hub-url', hub.url, '--also-bin', '--json'],
+      env,
+    );
     expect(copy.code).toBe(0);
-    const r = JSON.parse(copy.stdout) as { files: Array<{ path: string }>; conversion: unknown; card: { baseModel: string } };
+    const r = JSON.parse(copy.stdout) as {
+      files: Array<{ path: string }>;
+      conversion: unknown;
+      card: { baseModel: string };
+    };
     expect(r.conversion).toBeNull(); // the snapshot is already in the Hub layout
     expect(r.card.baseModel).toBe('team/raw');
     expect(r.files.map((f) => f.path)).toContain('open_clip_pytorch_model.bin');
     expect(r.files.map((f) => f.path)).toContain('tokenizer.json');
-    const card = await (await fetch(`${hub.url}/team/copy/resolve/main/README.md`, { headers: { Authorization: `Bearer ${TOKEN}` } })).text();
+    const card = await (
+      await fetch(`${hub.url}/team/copy/resolve/main/README.md`, { headers: { Authorization: `Bearer ${TOKEN}` } })
+    ).text();
     expect(card).toMatch(/^base_model: team\/raw$/m);
 
     const missing = await run(['push', 'hf-hub:team/nothing', '--repo', 'team/x', '--hub-url', hub.url], env);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/hf-hub:team\/nothing@main is not in the local Hugging Face cache .*cliphub pull hf-hub:team\/nothing/);
+    expect(missing.stderr).toMatch(
+      /hf-hub:team\/nothing@main is not in the local Hugging Face cache .*cliphub pull hf-hub:team\/nothing/,
+    );
     const tag = await run(['push', 'ViT-B-32:laion2b_s34b_b79k', '--repo', 'team/x', '--hub-url', hub.url], env);
     expect(tag.code).toBe(2);
-    expect(tag.stderr).toMatch(/the weights of ViT-B-32:laion2b_s34b_b79k \(hf-hub:laion\/CLIP-ViT-B-32-laion2B-s34B-b79K, .*\) are not in the local Hugging Face cache/);
+    expect(tag.stderr).toMatch(
+      /the weights of ViT-B-32:laion2b_s34b_b79k \(hf-hub:laion\/CLIP-ViT-B-32-laion2B-s34B-b79K, .*\) are not in the local Hugging Face cache/,
+    );
     // cached, but not what the tag says: the conversion (registry config) refuses it before anything is pushed
     const snap = path.join(cache, 'models--laion--CLIP-ViT-B-32-laion2B-s34B-b79K', 'snapshots', 'a'.repeat(40));
     mkdirSync(snap, { recursive: true });
     mkdirSync(path.join(cache, 'models--laion--CLIP-ViT-B-32-laion2B-s34B-b79K', 'refs'));
     writeFileSync(path.join(cache, 'models--laion--CLIP-ViT-B-32-laion2B-s34B-b79K', 'refs', 'main'), 'a'.repeat(40));
-    copyFileSync(fixture('tiny-vit-gelu', 'open_clip_pytorch_model.bin'), path.join(snap, 'open_clip_pytorch_model.bin'));
+    copyFileSync(
+      fixture('tiny-vit-gelu', 'open_clip_pytorch_model.bin'),
+      path.join(snap, 'open_clip_pytorch_model.bin'),
+    );
     const staging = path.join(tmp.dir, 'staging-wrong');
     mkdirSync(staging);
-    const wrong = await run(['push', 'ViT-B-32:laion2b_s34b_b79k', '--repo', 'team/x', '--hub-url', hub.url], { ...env, TMPDIR: staging });
+    const wrong = await run(['push', 'ViT-B-32:laion2b_s34b_b79k', '--repo', 'team/x', '--hub-url', hub.url], {
+      ...env,
+      TMPDIR: staging,
+    });
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(/the weights do not match ViT-B-32:laion2b_s34b_b79k/);
     expect(readdirSync(staging)).toEqual([]); // the failed conversion's staging folder is gone too
@@ -249,12 +418,34 @@ print(json.dumps(out))
     // the card is built from the config; the weights are not read for a prepared folder
     const b32 = await resolve('ViT-B-32', { registryFile: false });
     mkdirSync(path.join(tmp.dir, 'b32'));
-    writeFileSync(path.join(tmp.dir, 'b32/open_clip_config.json'), JSON.stringify({ model_cfg: b32.modelCfg, preprocess_cfg: {} }));
-    copyFileSync(fixture('tiny-vit-gelu', 'open_clip_model.safetensors'), path.join(tmp.dir, 'b32/open_clip_model.safetensors'));
-    const tagged = await run(['push', 'b32', '--repo', 'team/b32', '--hub-url', hub.url, '--model', 'ViT-B-32:laion2b_s34b_b79k', '--json']);
+    writeFileSync(
+      path.join(tmp.dir, 'b32/open_clip_config.json'),
+      JSON.stringify({ model_cfg: b32.modelCfg, preprocess_cfg: {} }),
+    );
+    copyFileSync(
+      fixture('tiny-vit-gelu', 'open_clip_model.safetensors'),
+      path.join(tmp.dir, 'b32/open_clip_model.safetensors'),
+    );
+    const tagged = await run([
+      'push',
+      'b32',
+      '--repo',
+      'team/b32',
+      '--hub-url',
+      hub.url,
+      '--model',
+      'ViT-B-32:laion2b_s34b_b79k',
+      '--json',
+    ]);
     expect(tagged.code).toBe(0);
-    expect(JSON.parse(tagged.stdout).card).toMatchObject({ architecture: 'ViT-B-32', pretrained: 'ViT-B-32:laion2b_s34b_b79k', baseModel: 'laion/CLIP-ViT-B-32-laion2B-s34B-b79K' });
-    const card = await (await fetch(`${hub.url}/team/b32/resolve/main/README.md`, { headers: { Authorization: `Bearer ${TOKEN}` } })).text();
+    expect(JSON.parse(tagged.stdout).card).toMatchObject({
+      architecture: 'ViT-B-32',
+      pretrained: 'ViT-B-32:laion2b_s34b_b79k',
+      baseModel: 'laion/CLIP-ViT-B-32-laion2B-s34B-b79K',
+    });
+    const card = await (
+      await fetch(`${hub.url}/team/b32/resolve/main/README.md`, { headers: { Authorization: `Bearer ${TOKEN}` } })
+    ).text();
     expect(card).toMatch(/^base_model: laion\/CLIP-ViT-B-32-laion2B-s34B-b79K$/m);
     expect(card).toContain('| Parameters | 151.3 M |');
     expect(card).toMatch(/\| ImageNet-1k \| top-1 \| 0\.\d+ \|/);
@@ -262,7 +453,16 @@ print(json.dumps(out))
     const bare = await run(['push', 'b32', '--repo', 'team/b32', '--hub-url', hub.url, '--dry-run', '--json']);
     expect(JSON.parse(bare.stdout).card).toMatchObject({ architecture: 'ViT-B-32', pretrained: null, baseModel: null });
 
-    const contra = await run(['push', 'model', '--repo', 'team/x', '--hub-url', hub.url, '--model', 'ViT-B-32:laion2b_s34b_b79k']);
+    const contra = await run([
+      'push',
+      'model',
+      '--repo',
+      'team/x',
+      '--hub-url',
+      hub.url,
+      '--model',
+      'ViT-B-32:laion2b_s34b_b79k',
+    ]);
     expect(contra.code).toBe(2);
     expect(contra.stderr).toMatch(/does not match ViT-B-32:laion2b_s34b_b79k \(embed_dim, .*\); drop --model/);
   });
@@ -271,16 +471,24 @@ print(json.dumps(out))
     const none = await run(['push', 'model', '--repo', 'team/x', '--hub-url', hub.url], {});
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/No Hub token: set HF_TOKEN/);
-    const ro = await run(['push', 'model', '--repo', 'team/x', '--hub-url', hub.url], { HF_TOKEN: 'hf_readonly_0123456789' });
+    const ro = await run(['push', 'model', '--repo', 'team/x', '--hub-url', hub.url], {
+      HF_TOKEN: 'hf_readonly_0123456789',
+    });
     expect(ro.code).toBe(1);
     expect(ro.stderr).toMatch(/read-only/);
     expect(ro.stderr).not.toContain('hf_readonly_0123456789');
     const cases: Array<[string[], RegExp]> = [
       [['onnx'], /no checkpoint in '.*onnx'/],
       [['nowhere'], /'nowhere' is neither a file, a folder nor a model spec/],
-      [['model', '--also-bin'], /--also-bin: .* holds no open_clip_pytorch_model\.bin, and cliphub does not write pickles/],
+      [
+        ['model', '--also-bin'],
+        /--also-bin: .* holds no open_clip_pytorch_model\.bin, and cliphub does not write pickles/,
+      ],
       [['model', '--validation', 'tokens'], /cannot read tokens as JSON/],
-      [['model', '--validation', 'model/open_clip_config.json'], /model\/open_clip_config\.json is not a 'cliphub validate --json' report/],
+      [
+        ['model', '--validation', 'model/open_clip_config.json'],
+        /model\/open_clip_config\.json is not a 'cliphub validate --json' report/,
+      ],
       [['model', '--license', 'MIT License'], /--license 'MIT License' is not a Hub license id/],
       [['model', '--dtype', 'int4'], /--dtype must be one of fp32, fp16, bf16/],
     ];

@@ -2,7 +2,13 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { convertToSafetensors, locateInput, type ActivationFlag, type ConvertReport, type OutputDtype } from '@cliphub/convert';
+import {
+  convertToSafetensors,
+  locateInput,
+  type ActivationFlag,
+  type ConvertReport,
+  type OutputDtype,
+} from '@cliphub/convert';
 import {
   buildModelCard,
   discoverToken,
@@ -18,7 +24,14 @@ import {
   type PushResult,
   type ValidationSummary,
 } from '@cliphub/hub';
-import { listArchitectures, listPretrained, makeDefaultHubConfigLoader, parseSpec, resolve, type PretrainedEntry } from '@cliphub/registry';
+import {
+  listArchitectures,
+  listPretrained,
+  makeDefaultHubConfigLoader,
+  parseSpec,
+  resolve,
+  type PretrainedEntry,
+} from '@cliphub/registry';
 import { parseCommandArgs, UsageError, writeJson, type Command, type CommandIO } from '../command.js';
 import { createProgress, formatBytes, lazyProgress } from '../progress.js';
 
@@ -69,7 +82,12 @@ Exit codes: 0 ok, 1 the Hub refused or verification failed, 2 bad input.
 const MODEL_FILES = ['open_clip_model.safetensors', 'open_clip_config.json'] as const;
 const DTYPES = ['fp32', 'fp16', 'bf16'];
 const ACTIVATIONS = ['quickgelu', 'gelu'];
-const FORMAT_NAMES: Record<ConvertReport['format'], string> = { zip: 'torch.save', legacy: 'legacy torch.save', torchscript: 'OpenAI TorchScript', safetensors: 'safetensors' };
+const FORMAT_NAMES: Record<ConvertReport['format'], string> = {
+  zip: 'torch.save',
+  legacy: 'legacy torch.save',
+  torchscript: 'OpenAI TorchScript',
+  safetensors: 'safetensors',
+};
 
 /** What is pushed, and what the card can say about where it came from. */
 interface Source {
@@ -107,7 +125,13 @@ async function fromPath(abs: string, o: PrepareOptions): Promise<Source> {
   if (isDir && isPrepared(abs) && !o.dtype && !o.activation) {
     const bin = path.join(abs, 'open_clip_pytorch_model.bin');
     const has = existsSync(bin);
-    return { folder: abs, sourceDir: abs, torchSave: has ? bin : null, noTorchSave: `${abs} holds no open_clip_pytorch_model.bin`, report: null };
+    return {
+      folder: abs,
+      sourceDir: abs,
+      torchSave: has ? bin : null,
+      noTorchSave: `${abs} holds no open_clip_pytorch_model.bin`,
+      report: null,
+    };
   }
   const out = await o.staging();
   const bar = lazyProgress(o.stderr, 'converting', o.progress);
@@ -140,27 +164,40 @@ async function prepare(input: string, cwd: string, o: PrepareOptions): Promise<S
  * pair whose Hub repo it came from, or else the architecture whose config it matches exactly.
  * A --model that the pushed config contradicts is refused, so the card never states wrong numbers.
  */
-async function registryFacts(src: Source, model: string | undefined, env: NodeJS.ProcessEnv): Promise<Partial<ModelCardFacts>> {
+async function registryFacts(
+  src: Source,
+  model: string | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<Partial<ModelCardFacts>> {
   const cfgFile = path.join(src.folder, 'open_clip_config.json');
   let modelCfg: unknown;
   try {
     modelCfg = (JSON.parse(readFileSync(cfgFile, 'utf8')) as { model_cfg?: unknown }).model_cfg;
   } catch (e) {
-    throw new HubClientError('BadConfig', `${cfgFile} is not valid JSON (${(e as Error).message}); regenerate it with 'cliphub convert'`);
+    throw new HubClientError(
+      'BadConfig',
+      `${cfgFile} is not valid JSON (${(e as Error).message}); regenerate it with 'cliphub convert'`,
+    );
   }
   const pairs = (): PretrainedEntry[] => listPretrained({}, { registryFile: false });
   const named = model ?? (src.spec && !src.spec.startsWith('hf-hub:') ? src.spec : undefined);
   if (named) {
     const r = await resolve(named, { hubConfigLoader: makeDefaultHubConfigLoader(env) });
     const diff = modelCfgDiff(modelCfg, r.modelCfg);
-    if (diff.length) throw new HubClientError('ModelMismatch', `the model's open_clip_config.json does not match ${named} (${diff.slice(0, 6).join(', ')} differ); drop --model or push the matching folder`);
+    if (diff.length)
+      throw new HubClientError(
+        'ModelMismatch',
+        `the model's open_clip_config.json does not match ${named} (${diff.slice(0, 6).join(', ')} differ); drop --model or push the matching folder`,
+      );
     const entry = r.arch && r.tag ? pairs().find((e) => e.arch === r.arch && e.tag === r.tag) : undefined;
     if (entry) return registryCardFacts(entry);
   }
   if (src.spec?.startsWith('hf-hub:')) {
     const repo = parseSpec(src.spec);
-    const entry = repo.kind === 'hf-hub' ? pairs().find((e) => e.hfHub?.repo === repo.repo && e.hfHub.file === null) : undefined;
-    if (entry && modelCfgDiff(modelCfg, (await resolve(entry.name)).modelCfg).length === 0) return registryCardFacts(entry);
+    const entry =
+      repo.kind === 'hf-hub' ? pairs().find((e) => e.hfHub?.repo === repo.repo && e.hfHub.file === null) : undefined;
+    if (entry && modelCfgDiff(modelCfg, (await resolve(entry.name)).modelCfg).length === 0)
+      return registryCardFacts(entry);
   }
   const arch = matchArchitecture(modelCfg, listArchitectures());
   return arch ? registryCardFacts(arch) : {};
@@ -171,7 +208,10 @@ async function readValidation(file: string, shown: string): Promise<ValidationSu
   try {
     raw = JSON.parse(await readFile(file, 'utf8'));
   } catch (e) {
-    throw new HubClientError('BadValidationReport', `cannot read ${shown} as JSON (${(e as Error).message.split('\n')[0]}); pass the file 'cliphub validate --json' wrote`);
+    throw new HubClientError(
+      'BadValidationReport',
+      `cannot read ${shown} as JSON (${(e as Error).message.split('\n')[0]}); pass the file 'cliphub validate --json' wrote`,
+    );
   }
   return summarizeValidation(raw, shown);
 }
@@ -179,7 +219,8 @@ async function readValidation(file: string, shown: string): Promise<ValidationSu
 /** Tokenizer files of the prepared folder, else of the folder the checkpoint came from. */
 async function tokenizerFiles(src: Source): Promise<Array<{ path: string; file: string }>> {
   const found = await findTokenizerFiles(src.folder);
-  for (const f of src.folder === src.sourceDir ? [] : await findTokenizerFiles(src.sourceDir)) if (!found.some((g) => g.path === f.path)) found.push(f);
+  for (const f of src.folder === src.sourceDir ? [] : await findTokenizerFiles(src.sourceDir))
+    if (!found.some((g) => g.path === f.path)) found.push(f);
   return found;
 }
 
@@ -205,23 +246,39 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
     json: { type: 'boolean' },
   });
   const input = positionals[0];
-  if (!input || positionals.length > 1) throw new UsageError('push takes exactly one folder, checkpoint or spec (see --help)');
+  if (!input || positionals.length > 1)
+    throw new UsageError('push takes exactly one folder, checkpoint or spec (see --help)');
   if (!values.repo) throw new UsageError('--repo ORG/NAME is required');
   const repo = parseRepoId(values.repo);
-  if (values.dtype && !DTYPES.includes(values.dtype)) throw new UsageError(`--dtype must be one of ${DTYPES.join(', ')}, not '${values.dtype}'`);
-  if (values.activation && !ACTIVATIONS.includes(values.activation)) throw new UsageError(`--activation must be one of ${ACTIVATIONS.join(', ')}, not '${values.activation}'`);
+  if (values.dtype && !DTYPES.includes(values.dtype))
+    throw new UsageError(`--dtype must be one of ${DTYPES.join(', ')}, not '${values.dtype}'`);
+  if (values.activation && !ACTIVATIONS.includes(values.activation))
+    throw new UsageError(`--activation must be one of ${ACTIVATIONS.join(', ')}, not '${values.activation}'`);
   // the Hub's license ids are lowercase SPDX-like names; its YAML validation rejects anything else
-  if (values.license && !/^[a-z0-9][a-z0-9.+-]*$/.test(values.license)) throw new UsageError(`--license '${values.license}' is not a Hub license id; use e.g. mit, apache-2.0, cc-by-4.0 or other`);
+  if (values.license && !/^[a-z0-9][a-z0-9.+-]*$/.test(values.license))
+    throw new UsageError(
+      `--license '${values.license}' is not a Hub license id; use e.g. mit, apache-2.0, cc-by-4.0 or other`,
+    );
   const datasets = values.dataset ?? [];
-  for (const d of datasets) if (!/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)?$/.test(d)) throw new UsageError(`--dataset '${d}' is not a dataset id; use NAME or ORG/NAME`);
+  for (const d of datasets)
+    if (!/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)?$/.test(d))
+      throw new UsageError(`--dataset '${d}' is not a dataset id; use NAME or ORG/NAME`);
   const onnx = values['with-onnx'] ? path.resolve(io.cwd, values['with-onnx']) : undefined;
   const hubUrl = values['hub-url'] ?? io.env.HF_ENDPOINT ?? 'https://huggingface.co';
   const token = discoverToken(io.env);
   // fail before a long conversion, with the message pushFolder would give
-  if (!values['dry-run'] && !token) throw new HubClientError('NoToken', 'No Hub token: set HF_TOKEN or log in with huggingface_hub (~/.cache/huggingface/token)');
-  const validation = values.validation ? await readValidation(path.resolve(io.cwd, values.validation), values.validation) : undefined;
+  if (!values['dry-run'] && !token)
+    throw new HubClientError(
+      'NoToken',
+      'No Hub token: set HF_TOKEN or log in with huggingface_hub (~/.cache/huggingface/token)',
+    );
+  const validation = values.validation
+    ? await readValidation(path.resolve(io.cwd, values.validation), values.validation)
+    : undefined;
   // local-dir: paths are relative to the caller's folder, not the process's
-  const model = values.model?.startsWith('local-dir:') ? `local-dir:${path.resolve(io.cwd, values.model.slice('local-dir:'.length))}` : values.model;
+  const model = values.model?.startsWith('local-dir:')
+    ? `local-dir:${path.resolve(io.cwd, values.model.slice('local-dir:'.length))}`
+    : values.model;
 
   const staging: { dir: string | null } = { dir: null };
   try {
@@ -237,9 +294,15 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
       staging: async () => (staging.dir = await mkdtemp(path.join(io.env.TMPDIR || tmpdir(), 'cliphub-push-staging-'))),
     });
     if (values['also-bin'] && !src.torchSave)
-      throw new HubClientError('NoTorchSaveFile', `--also-bin: ${src.noTorchSave}, and cliphub does not write pickles; push the original .bin/.pt (or a folder holding open_clip_pytorch_model.bin), or drop --also-bin`);
+      throw new HubClientError(
+        'NoTorchSaveFile',
+        `--also-bin: ${src.noTorchSave}, and cliphub does not write pickles; push the original .bin/.pt (or a folder holding open_clip_pytorch_model.bin), or drop --also-bin`,
+      );
 
-    const files = [...MODEL_FILES.map((f) => ({ path: f, file: path.join(src.folder, f) })), ...(await tokenizerFiles(src))];
+    const files = [
+      ...MODEL_FILES.map((f) => ({ path: f, file: path.join(src.folder, f) })),
+      ...(await tokenizerFiles(src)),
+    ];
     if (values['also-bin'] && src.torchSave) files.push({ path: 'open_clip_pytorch_model.bin', file: src.torchSave });
     const facts = await registryFacts(src, model, io.env);
     const baseModel = src.baseModel ?? facts.baseModel;
@@ -251,7 +314,13 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
       ...(values.license && { license: values.license }),
       ...(datasets.length && { datasets }),
       ...(src.report && {
-        conversion: { from: path.basename(src.report.checkpoint), format: FORMAT_NAMES[src.report.format], verified: src.report.verified, dtype: src.report.dtype, activation: src.report.activation.value },
+        conversion: {
+          from: path.basename(src.report.checkpoint),
+          format: FORMAT_NAMES[src.report.format],
+          verified: src.report.verified,
+          dtype: src.report.dtype,
+          activation: src.report.activation.value,
+        },
       }),
       ...(validation && { validation }),
     });
@@ -259,14 +328,25 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
     const notes: string[] = [];
     if (src.report) {
       const r = src.report;
-      notes.push(`converted ${path.basename(r.checkpoint)} (${FORMAT_NAMES[r.format]}): ${r.tensors} tensors, ${formatBytes(r.bytes)}, verified; config from ${r.config.source}${r.config.spec ? ` (${r.config.spec})` : ''}, activation ${r.activation.value}`);
+      notes.push(
+        `converted ${path.basename(r.checkpoint)} (${FORMAT_NAMES[r.format]}): ${r.tensors} tensors, ${formatBytes(r.bytes)}, verified; config from ${r.config.source}${r.config.spec ? ` (${r.config.spec})` : ''}, activation ${r.activation.value}`,
+      );
       for (const g of r.guesses) notes.push(`note: ${g}`);
-      if (values['also-bin'] && r.dropped.length) notes.push(`note: open_clip_pytorch_model.bin is the original file, training state included (${r.dropped.join(', ')})`);
+      if (values['also-bin'] && r.dropped.length)
+        notes.push(
+          `note: open_clip_pytorch_model.bin is the original file, training state included (${r.dropped.join(', ')})`,
+        );
     } else {
-      const left = readdirSync(src.folder).filter((f) => !f.startsWith('.') && f !== 'README.md' && !files.some((g) => g.path === f));
-      if (left.length) notes.push(`note: not part of the model, left out: ${left.join(', ')}${left.includes('open_clip_pytorch_model.bin') ? ' (--also-bin adds the .bin)' : ''}`);
+      const left = readdirSync(src.folder).filter(
+        (f) => !f.startsWith('.') && f !== 'README.md' && !files.some((g) => g.path === f),
+      );
+      if (left.length)
+        notes.push(
+          `note: not part of the model, left out: ${left.join(', ')}${left.includes('open_clip_pytorch_model.bin') ? ' (--also-bin adds the .bin)' : ''}`,
+        );
     }
-    if (validation && !validation.passed) notes.push('warning: the validation report says FAILED; the model card says so too');
+    if (validation && !validation.passed)
+      notes.push('warning: the validation report says FAILED; the model card says so too');
     if (!values.json) for (const n of notes) io.stderr.write(`${n}\n`);
 
     let total = 0;
@@ -300,16 +380,40 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
         ...result,
         dryRun: !!values['dry-run'],
         // staging paths are gone by now: report what was converted, not where
-        conversion: r && { checkpoint: path.basename(r.checkpoint), format: r.format, tensors: r.tensors, bytes: r.bytes, dtype: r.dtype, activation: r.activation, config: r.config, guesses: r.guesses, verified: r.verified },
-        card: { baseModel: baseModel && baseModel !== repo ? baseModel : null, architecture: facts.architecture ?? null, pretrained: facts.pretrained ?? null, validation: validation ? (validation.passed ? 'pass' : 'fail') : null },
+        conversion: r && {
+          checkpoint: path.basename(r.checkpoint),
+          format: r.format,
+          tensors: r.tensors,
+          bytes: r.bytes,
+          dtype: r.dtype,
+          activation: r.activation,
+          config: r.config,
+          guesses: r.guesses,
+          verified: r.verified,
+        },
+        card: {
+          baseModel: baseModel && baseModel !== repo ? baseModel : null,
+          architecture: facts.architecture ?? null,
+          pretrained: facts.pretrained ?? null,
+          validation: validation ? (validation.passed ? 'pass' : 'fail') : null,
+        },
         notes,
       });
       return 0;
     }
-    for (const f of result.files) io.stdout.write(`${f.action === 'upload' ? 'upload' : 'skip  '} ${f.lfs ? 'lfs    ' : 'regular'} ${formatBytes(f.size).padStart(9)}  ${f.path}${f.reason ? ` (${f.reason})` : ''}\n`);
-    if (values['dry-run']) io.stdout.write(`dry run: would upload ${formatBytes(result.uploadBytes)} to ${repo}@${result.revision}; nothing was sent\n`);
+    for (const f of result.files)
+      io.stdout.write(
+        `${f.action === 'upload' ? 'upload' : 'skip  '} ${f.lfs ? 'lfs    ' : 'regular'} ${formatBytes(f.size).padStart(9)}  ${f.path}${f.reason ? ` (${f.reason})` : ''}\n`,
+      );
+    if (values['dry-run'])
+      io.stdout.write(
+        `dry run: would upload ${formatBytes(result.uploadBytes)} to ${repo}@${result.revision}; nothing was sent\n`,
+      );
     else if (!result.commit) io.stdout.write(`${repo}@${result.revision} already up to date; no commit made\n`);
-    else io.stdout.write(`committed ${result.commit} to ${repo}@${result.revision}${result.pullRequestUrl ? ` (pull request ${result.pullRequestUrl})` : ''}\n`);
+    else
+      io.stdout.write(
+        `committed ${result.commit} to ${repo}@${result.revision}${result.pullRequestUrl ? ` (pull request ${result.pullRequestUrl})` : ''}\n`,
+      );
     return 0;
   } finally {
     if (staging.dir) await rm(staging.dir, { recursive: true, force: true });

@@ -15,7 +15,16 @@ import {
   type Regression,
   type ValidationResult,
 } from '@cliphub/validate';
-import { EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, parseCommandArgs, UsageError, writeJson, type Command, type CommandIO } from '../command.js';
+import {
+  EXIT_BAD_INPUT,
+  EXIT_CHECK_FAILED,
+  EXIT_OK,
+  parseCommandArgs,
+  UsageError,
+  writeJson,
+  type Command,
+  type CommandIO,
+} from '../command.js';
 
 const usage = `Usage: cliphub validate <artifact> --reference FILE [options]
        cliphub validate --suite suite.yaml [options]
@@ -52,7 +61,12 @@ interface Outcome {
   errors: Array<{ name: string; message: string }>;
 }
 
-async function emit(o: Outcome, values: { report?: string; junit?: string; json?: boolean }, io: CommandIO, extra: string[]): Promise<void> {
+async function emit(
+  o: Outcome,
+  values: { report?: string; junit?: string; json?: boolean },
+  io: CommandIO,
+  extra: string[],
+): Promise<void> {
   if (values.report) await writeReports(path.resolve(io.cwd, values.report), o);
   if (values.junit) await writeFile(path.resolve(io.cwd, values.junit), toJunitXml(o.results, o));
   if (values.json) {
@@ -79,20 +93,29 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
     'update-baseline': { type: 'boolean', default: false },
     concurrency: { type: 'string' },
   });
-  const overrides: ProfileOverrides = values.profiles ? await loadProfileOverrides(path.resolve(io.cwd, values.profiles)) : {};
+  const overrides: ProfileOverrides = values.profiles
+    ? await loadProfileOverrides(path.resolve(io.cwd, values.profiles))
+    : {};
   const work = await mkdtemp(path.join(tmpdir(), 'cliphub-validate-'));
   try {
     if (values.suite) {
-      if (positionals.length) throw new UsageError('--suite runs the rows of the suite file; drop the <artifact> argument');
+      if (positionals.length)
+        throw new UsageError('--suite runs the rows of the suite file; drop the <artifact> argument');
       if (values.reference) throw new UsageError('--suite takes references from its rows; drop --reference');
       let concurrency: number | undefined;
       if (values.concurrency !== undefined) {
         concurrency = Number(values.concurrency);
-        if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency must be a positive integer, not '${values.concurrency}'`);
+        if (!Number.isInteger(concurrency) || concurrency < 1)
+          throw new UsageError(`--concurrency must be a positive integer, not '${values.concurrency}'`);
       }
       const suite = await loadSuite(path.resolve(io.cwd, values.suite));
       suite.overrides = { ...suite.overrides, ...overrides };
-      const r = await runSuite(suite, { updateBaseline: values['update-baseline'], exportCheckpoint: checkpointExporter(), workDir: work, ...(concurrency ? { concurrency } : {}) });
+      const r = await runSuite(suite, {
+        updateBaseline: values['update-baseline'],
+        exportCheckpoint: checkpointExporter(),
+        workDir: work,
+        ...(concurrency ? { concurrency } : {}),
+      });
       const note = r.baselineWritten
         ? `baseline ${r.baselineFound ? 'updated' : 'stored'}: ${suite.baseline}`
         : `baseline kept (${r.baselineFound ? 'failures or regressions' : 'failures'}; --update-baseline accepts the new numbers): ${suite.baseline}`;
@@ -100,8 +123,12 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
       if (r.errors.length) return EXIT_BAD_INPUT;
       return r.regressions.length || r.results.some((x) => x.verdict === 'fail') ? EXIT_CHECK_FAILED : EXIT_OK;
     }
-    if (positionals.length !== 1) throw new UsageError('validate takes exactly one <artifact> (or --suite FILE); see --help');
-    if (!values.reference) throw new UsageError('--reference FILE is required: the reference embeddings made by tools/reference/make_reference.py');
+    if (positionals.length !== 1)
+      throw new UsageError('validate takes exactly one <artifact> (or --suite FILE); see --help');
+    if (!values.reference)
+      throw new UsageError(
+        '--reference FILE is required: the reference embeddings made by tools/reference/make_reference.py',
+      );
     const result = await validateArtifact({
       artifact: path.resolve(io.cwd, positionals[0] as string),
       reference: path.resolve(io.cwd, values.reference),
@@ -119,5 +146,10 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
   }
 }
 
-const command: Command = { name: 'validate', summary: 'check a converted model against reference embeddings', usage, run };
+const command: Command = {
+  name: 'validate',
+  summary: 'check a converted model against reference embeddings',
+  usage,
+  run,
+};
 export default command;

@@ -16,9 +16,9 @@ Options:
   --template T         prompt with {} for the label, e.g. "a photo of a {}." (repeatable: averaged per label)
   --device D           cpu (default) | cuda
   --vocab FILE         CLIP BPE vocab: bpe_simple_vocab_16e6.txt.gz or a CLIP merges.txt. Without it: the model
-                       dir, an installed open_clip, then merges.txt from the Hub cache, fetched there once from
-                       $CLIPHUB_VOCAB_REPO (default openai/clip-vit-base-patch32) at $HF_ENDPOINT; CLIPHUB_OFFLINE=1
-                       or HF_HUB_OFFLINE=1 never fetches
+                       dir, then the copy bundled with cliphub (no network). With $CLIPHUB_VOCAB_REPO set: that
+                       repo's merges.txt from the Hub cache, fetched there once at $HF_ENDPOINT (CLIPHUB_OFFLINE=1
+                       or HF_HUB_OFFLINE=1 never fetches)
   --json               print the result as JSON
   -h, --help           this help
 
@@ -44,8 +44,10 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
   if (!values.image) throw new UsageError('--image FILE is required');
   if (!values.labels) throw new UsageError('--labels "a dog,a cat" is required');
   const labels = values.labels.split(',').map((l) => l.trim());
-  if (labels.some((l) => l === '')) throw new UsageError(`--labels has an empty label in '${values.labels}'; separate non-empty labels with commas`);
-  if (values.device !== 'cpu' && values.device !== 'cuda') throw new UsageError(`--device must be cpu or cuda, not '${values.device}'`);
+  if (labels.some((l) => l === ''))
+    throw new UsageError(`--labels has an empty label in '${values.labels}'; separate non-empty labels with commas`);
+  if (values.device !== 'cpu' && values.device !== 'cuda')
+    throw new UsageError(`--device must be cpu or cuda, not '${values.device}'`);
   const model = await loadModel(path.resolve(io.cwd, values.model), {
     executionProvider: values.device as ExecutionProvider,
     vocabPath: values.vocab ? path.resolve(io.cwd, values.vocab) : undefined,
@@ -53,12 +55,22 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
   });
   try {
     const r = await zeroShot(model, path.resolve(io.cwd, values.image), labels, { templates: values.template });
-    if (r.truncated > 0) io.stderr.write(`cliphub: warning: ${r.truncated} prompt(s) longer than the context were truncated\n`);
+    if (r.truncated > 0)
+      io.stderr.write(`cliphub: warning: ${r.truncated} prompt(s) longer than the context were truncated\n`);
     if (values.json) {
-      writeJson(io, { image: path.resolve(io.cwd, values.image), activation: r.activation, logitScale: r.logitScale, logitBias: r.logitBias, labels: r.labels.map((label, i) => ({ label, prob: r.probs[i], logit: r.logits[i] })) });
+      writeJson(io, {
+        image: path.resolve(io.cwd, values.image),
+        activation: r.activation,
+        logitScale: r.logitScale,
+        logitBias: r.logitBias,
+        labels: r.labels.map((label, i) => ({ label, prob: r.probs[i], logit: r.logits[i] })),
+      });
       return 0;
     }
-    const how = r.activation === 'softmax' ? `softmax, logit_scale ${r.logitScale.toFixed(4)}` : `sigmoid, logit_scale ${r.logitScale.toFixed(4)}, logit_bias ${r.logitBias}`;
+    const how =
+      r.activation === 'softmax'
+        ? `softmax, logit_scale ${r.logitScale.toFixed(4)}`
+        : `sigmoid, logit_scale ${r.logitScale.toFixed(4)}, logit_bias ${r.logitBias}`;
     io.stdout.write(`${path.basename(values.image)} (${how})\n`);
     const width = Math.max(...labels.map((l) => l.length));
     const order = r.probs.map((p, i) => [p, i] as const).sort((a, b) => b[0] - a[0]);
@@ -69,5 +81,10 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
   }
 }
 
-const command: Command = { name: 'zeroshot', summary: 'zero-shot classify an image with an exported model', usage, run };
+const command: Command = {
+  name: 'zeroshot',
+  summary: 'zero-shot classify an image with an exported model',
+  usage,
+  run,
+};
 export default command;

@@ -67,6 +67,14 @@ print("ok")
 
 /** Runs every job in one Python process (torch import dominates the cost). */
 export function exportWithOracle(jobs: OracleOnnxJob[]): void {
-  const payload = jobs.map((j) => ({ dir: j.dir, out: j.out, quick_gelu: j.quickGelu ?? null, perturb: j.perturb ?? null, towers: j.towers ?? null, normalize: j.normalize ?? false, declare: j.declare ?? null }));
+  const payload = jobs.map((j) => ({
+    dir: j.dir,
+    out: j.out,
+    quick_gelu: j.quickGelu ?? null,
+    perturb: j.perturb ?? null,
+    towers: j.towers ?? null,
+    normalize: j.normalize ?? false,
+    declare: j.declare ?? null,
+  }));
   runPython(CODE, [JSON.stringify(payload)]);
 }

@@ -29,4 +29,3 @@ export function expectSameCpuFp32(got: Reference, want: Reference, tol = 0): voi
   expect(got.logitScale).toBe(want.logitScale);
   expect(got.logitBias).toBe(want.logitBias);
 }
-

@@ -14,10 +14,15 @@ const bytes = (a: Float32Array | BigInt64Array): Uint8Array => new Uint8Array(a.
  * Writes a candidate file in the reference format: the reference's inputs and its `against` embeddings
  * with per-sample noise of relative L2 size `rel` (stored as set `key`), like a reduced-precision run.
  */
-export async function writeNoisyCandidate(refPath: string, out: string, opts: { rel: number; seed: number; key?: string; against?: string }): Promise<void> {
+export async function writeNoisyCandidate(
+  refPath: string,
+  out: string,
+  opts: { rel: number; seed: number; key?: string; against?: string },
+): Promise<void> {
   const ref = await readReference(refPath);
   const set = ref.sets.get(opts.against ?? 'cpu_fp32');
-  if (!set || !ref.pixelValues || !ref.inputIds || !ref.imageShape || ref.contextLength === null) throw new Error(`${refPath} lacks cpu_fp32 or inputs`);
+  if (!set || !ref.pixelValues || !ref.inputIds || !ref.imageShape || ref.contextLength === null)
+    throw new Error(`${refPath} lacks cpu_fp32 or inputs`);
   const noise = gaussian(opts.seed);
   const noisy = (x: Float32Array): Float32Array => {
     const y = new Float32Array(x.length);

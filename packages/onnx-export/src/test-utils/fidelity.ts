@@ -2,7 +2,13 @@ import { openSafetensors } from '@cliphub/safetensors';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { exportOnnx, weightSourceFromSafetensors, type ExportOptions, type ExportResult, type ModelCfg } from '../index.js';
+import {
+  exportOnnx,
+  weightSourceFromSafetensors,
+  type ExportOptions,
+  type ExportResult,
+  type ModelCfg,
+} from '../index.js';
 
 export interface Reference {
   pixels: { data: Float32Array; dims: number[] };
@@ -29,7 +35,10 @@ export async function loadReference(file: string): Promise<Reference> {
     const ids = await get('inputs.input_ids');
     return {
       pixels: await f32('inputs.pixel_values'),
-      ids: { data: new BigInt64Array(ids.bytes.buffer, ids.bytes.byteOffset, ids.bytes.byteLength / 8), dims: ids.dims },
+      ids: {
+        data: new BigInt64Array(ids.bytes.buffer, ids.bytes.byteOffset, ids.bytes.byteLength / 8),
+        dims: ids.dims,
+      },
       image: await f32('cpu_fp32.image_embeds'),
       text: await f32('cpu_fp32.text_embeds'),
       logitScale: (await f32('logit_scale')).data[0] as number,
@@ -41,11 +50,17 @@ export async function loadReference(file: string): Promise<Reference> {
 }
 
 export function modelCfgOf(dir: string): ModelCfg {
-  return (JSON.parse(readFileSync(path.join(dir, 'open_clip_config.json'), 'utf8')) as { model_cfg: ModelCfg }).model_cfg;
+  return (JSON.parse(readFileSync(path.join(dir, 'open_clip_config.json'), 'utf8')) as { model_cfg: ModelCfg })
+    .model_cfg;
 }
 
 /** Exports a fixture model dir (open_clip_model.safetensors + open_clip_config.json). */
-export async function exportFixture(dir: string, out: string, options: ExportOptions = {}, weightsFile = 'open_clip_model.safetensors'): Promise<ExportResult> {
+export async function exportFixture(
+  dir: string,
+  out: string,
+  options: ExportOptions = {},
+  weightsFile = 'open_clip_model.safetensors',
+): Promise<ExportResult> {
   const f = await openSafetensors(path.resolve(dir, weightsFile));
   try {
     return await exportOnnx(modelCfgOf(dir), weightSourceFromSafetensors(f), out, options);

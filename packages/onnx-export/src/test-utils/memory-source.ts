@@ -12,15 +12,22 @@ export interface MemTensor {
  * An in-memory WeightSource (tests only). `failOn` makes reads of that tensor fail; `readInto` adds the
  * span-copy entry point (which fails on `failOn` from byte `failAt` on).
  */
-export function memorySource(tensors: Map<string, MemTensor>, failOn?: string, opts: { readInto?: boolean; failAt?: number } = {}): WeightSource {
+export function memorySource(
+  tensors: Map<string, MemTensor>,
+  failOn?: string,
+  opts: { readInto?: boolean; failAt?: number } = {},
+): WeightSource {
   const readInto = async (n: string, offset: number, target: Uint8Array) => {
-    if (n === failOn && offset + target.byteLength > (opts.failAt ?? 0)) throw new Error(`simulated read failure on ${n} at byte ${offset}`);
+    if (n === failOn && offset + target.byteLength > (opts.failAt ?? 0))
+      throw new Error(`simulated read failure on ${n} at byte ${offset}`);
     const t = tensors.get(n);
     if (!t) throw new Error(`no ${n}`);
     target.set(t.data.subarray(offset, offset + target.byteLength));
   };
   return {
-    ...(opts.readInto ? { span: (n: string) => ({ readInto: (offset: number, target: Uint8Array) => readInto(n, offset, target) }) } : {}),
+    ...(opts.readInto
+      ? { span: (n: string) => ({ readInto: (offset: number, target: Uint8Array) => readInto(n, offset, target) }) }
+      : {}),
     names: () => [...tensors.keys()],
     info: (n) => {
       const t = tensors.get(n);
@@ -46,7 +53,12 @@ export function syntheticWeights(cfg: ModelCfg, seed = 1): Map<string, MemTensor
   const shapes = new Map<string, number[] | null>();
   try {
     const v = resolveVision(cfg);
-    for (const [k, sh] of v.kind === 'vit' ? vitWeights(v) : v.kind === 'timm-vit' ? timmVitWeights(v) : resnetWeights(v)) shapes.set(k, sh);
+    for (const [k, sh] of v.kind === 'vit'
+      ? vitWeights(v)
+      : v.kind === 'timm-vit'
+        ? timmVitWeights(v)
+        : resnetWeights(v))
+      shapes.set(k, sh);
   } catch {
     /* unsupported vision: no weights */
   }

@@ -56,7 +56,13 @@ print(json.dumps(out))
 `;
 
 /** Saves node's output beside the model and returns the job for pyCheck. */
-export function pyJob(model: string, tower: 'vision' | 'text', refFile: string, nodeOut: Float32Array, checker = true): PyJob {
+export function pyJob(
+  model: string,
+  tower: 'vision' | 'text',
+  refFile: string,
+  nodeOut: Float32Array,
+  checker = true,
+): PyJob {
   const bin = `${model}.node-output.bin`;
   writeFileSync(bin, new Uint8Array(nodeOut.buffer, nodeOut.byteOffset, nodeOut.byteLength));
   return { model, tower, refFile, nodeOut: bin, checker };

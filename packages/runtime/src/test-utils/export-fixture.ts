@@ -1,18 +1,18 @@
 // Test helper (excluded from the build): turns a fixture checkpoint into the export dir `cliphub convert --to onnx` makes.
-import { copyFileSync, existsSync } from 'node:fs';
+import { copyFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { exportOnnx, weightSourceFromSafetensors, type ExportOptions } from '@cliphub/onnx-export';
 import { openSafetensors } from '@cliphub/safetensors';
-import { generatedFixtures, oracleVocabPath, sharedUpstream } from '#test-support';
+import { BUNDLED_BPE_VOCAB } from '@cliphub/tokenizer';
+import { generatedFixtures } from '#test-support';
 import { fileSha256, manifestFromExport, writeManifest, type ManifestModelCfg } from '../index.js';
 
 export const tinyModels = (name: string): string => path.join(generatedFixtures, 'models', name);
 
-/** open_clip's BPE vocab: the shared upstream copy in CI, else the oracle venv's installed open_clip. */
+/** open_clip's BPE vocab as @cliphub/tokenizer ships it (checked against open_clip's copy in bundled-vocab.test.ts). */
 export function bpeVocab(): string | null {
-  const shared = sharedUpstream ? path.join(sharedUpstream, 'bpe_simple_vocab_16e6.txt.gz') : null;
-  return shared && existsSync(shared) ? shared : oracleVocabPath;
+  return BUNDLED_BPE_VOCAB;
 }
 
 /**
@@ -32,7 +32,10 @@ export async function exportModelDir(
   const file = await openSafetensors(weights);
   try {
     const opset = exportOpts.opset ?? 17;
-    const result = await exportOnnx(config.model_cfg, weightSourceFromSafetensors(file), outDir, { ...exportOpts, opset });
+    const result = await exportOnnx(config.model_cfg, weightSourceFromSafetensors(file), outDir, {
+      ...exportOpts,
+      opset,
+    });
     const manifest = manifestFromExport({
       source: { path: weights, sha256: await fileSha256(weights) },
       modelCfg: config.model_cfg,

@@ -9,7 +9,7 @@ function pattern(w: number, h: number, c: number, seed: number): Buffer {
     s = (s * 1103515245 + 12345) & 0x7fffffff;
     const x = (i / c) % w;
     const y = Math.floor(i / c / w);
-    buf[i] = (x * 7 + y * 3 + (i % c) * 60 + (s >> 16) % 40) & 0xff;
+    buf[i] = (x * 7 + y * 3 + (i % c) * 60 + ((s >> 16) % 40)) & 0xff;
   }
   return buf;
 }

@@ -1,0 +1,76 @@
+import type { Route } from '../router.js';
+import { whoami } from './auth.js';
+import { commit, preupload } from './commit.js';
+import { basicUpload, completeMultipart, lfsBatch, lfsDownload, partUpload, verify } from './lfs.js';
+import {
+  createBranch,
+  createRepo,
+  deleteRepo,
+  listRefs,
+  modelInfo,
+  repoTypeNotSupported,
+  validateYaml,
+} from './repos.js';
+import { resolveFile } from './resolve.js';
+import { pathsInfo, tree } from './tree.js';
+
+const ANY = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'] as const;
+
+/**
+ * The Hub API this server speaks, as data: first match wins. Access is checked before a handler runs and
+ * before any body is read (see Access); `body` names the budget a route may read.
+ */
+export const HUB_ROUTES: readonly Route[] = [
+  { methods: ['GET'], path: '/api/whoami-v2', access: 'token', handle: whoami },
+  { methods: ['POST'], path: '/api/repos/create', access: 'writer', body: 'json', handle: createRepo },
+  { methods: ['DELETE'], path: '/api/repos/delete', access: 'writer', body: 'json', handle: deleteRepo },
+  { methods: ['POST'], path: '/api/validate-yaml', access: 'anyone', body: 'json', handle: validateYaml },
+  { methods: ANY, path: '/api/datasets/*rest?', access: 'anyone', handle: () => repoTypeNotSupported('datasets') },
+  { methods: ANY, path: '/api/spaces/*rest?', access: 'anyone', handle: () => repoTypeNotSupported('spaces') },
+  { methods: ['GET'], path: '/api/models/:ns/:name', access: 'repo-read', handle: modelInfo },
+  { methods: ['GET'], path: '/api/models/:ns/:name/revision/:rev', access: 'repo-read', handle: modelInfo },
+  {
+    methods: ['POST'],
+    path: '/api/models/:ns/:name/preupload/:rev',
+    access: 'repo-write',
+    body: 'json',
+    handle: preupload,
+  },
+  {
+    methods: ['POST'],
+    path: '/api/models/:ns/:name/commit/:rev',
+    access: 'repo-write',
+    body: 'commit',
+    handle: commit,
+  },
+  { methods: ['GET'], path: '/api/models/:ns/:name/tree/:rev/*path?', access: 'repo-read', handle: tree },
+  {
+    methods: ['POST'],
+    path: '/api/models/:ns/:name/paths-info/:rev',
+    access: 'repo-read',
+    body: 'json',
+    handle: pathsInfo,
+  },
+  {
+    methods: ['POST'],
+    path: '/api/models/:ns/:name/branch/*branch',
+    access: 'repo-write',
+    body: 'json',
+    handle: createBranch,
+  },
+  { methods: ['GET'], path: '/api/models/:ns/:name/refs', access: 'repo-read', handle: listRefs },
+  {
+    methods: ['POST'],
+    path: '/:ns/:name.git/info/lfs/objects/batch',
+    access: 'repo-read',
+    body: 'json',
+    handle: lfsBatch,
+  },
+  { methods: ['PUT'], path: '/_lfs/upload/:ticket', access: 'ticket', body: 'upload', handle: basicUpload },
+  { methods: ['PUT'], path: '/_lfs/upload/:ticket/part/:part', access: 'ticket', body: 'upload', handle: partUpload },
+  { methods: ['POST'], path: '/_lfs/upload/:ticket', access: 'ticket', body: 'json', handle: completeMultipart },
+  { methods: ['POST'], path: '/_lfs/verify/:ns/:name', access: 'repo-read', body: 'json', handle: verify },
+  { methods: ['GET', 'HEAD'], path: '/_lfs/object/:ns/:name/:oid', access: 'repo-read', handle: lfsDownload },
+  { methods: ['GET', 'HEAD'], path: '/:ns/:name/resolve/:rev/*path', access: 'repo-read', handle: resolveFile },
+  { methods: ['GET', 'HEAD'], path: '/:ns/:name/raw/:rev/*path', access: 'repo-read', handle: resolveFile },
+];
