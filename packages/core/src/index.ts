@@ -2,3 +2,5 @@ export { CliphubError, isCliphubError, type ExitCode } from './errors.js';
 export { writeFileAtomic, fsyncDir } from './atomic-write.js';
 export { DTYPE_BYTES, isDType, isFloatDType, type DType, type FloatDType } from './dtype.js';
 export type { Activation, ModelCfg, PreprocessCfg, Tower } from './model-cfg.js';
+export { f32BitsToBf16, f32BitsToF16, float16BitsTable, float16ToFloat32, float32ToFloat16 } from './float16.js';
+export { gitBlobOid } from './git-blob-oid.js';

@@ -1,9 +1,4 @@
-import { createHash } from 'node:crypto';
-
-/** Git's blob id: sha1("blob <size>\0" + content), what the Hub reports as a regular file's oid. */
-export function gitBlobOid(content: Uint8Array): string {
-  return createHash('sha1').update(`blob ${content.byteLength}\0`).update(content).digest('hex');
-}
+export { gitBlobOid } from '@cliphub/core';
 
 /** The Git LFS pointer text committed in place of a large file. */
 export function lfsPointer(sha256: string, size: number): string {

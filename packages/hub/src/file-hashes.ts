@@ -22,7 +22,4 @@ export async function hashFile(file: string): Promise<FileHashes> {
   return { size, sha256: sha256.digest('hex'), gitOid: sha1.digest('hex') };
 }
 
-/** git blob sha1 of in-memory content. */
-export function gitBlobOid(b: Uint8Array): string {
-  return createHash('sha1').update(`blob ${b.byteLength}\0`).update(b).digest('hex');
-}
+export { gitBlobOid } from '@cliphub/core';

@@ -10,7 +10,8 @@ import {
   type CommitOperation,
 } from '@huggingface/hub';
 import { HubClientError, wrapHubError } from './errors.js';
-import { gitBlobOid, hashFile } from './file-hashes.js';
+import { gitBlobOid } from '@cliphub/core';
+import { hashFile } from './file-hashes.js';
 import { listFolder } from './list-folder.js';
 import { parseRepoId } from './repo-id.js';
 

@@ -1,5 +1,6 @@
-/** Element types of safetensors tensors (the same names @cliphub/safetensors uses). */
-export type DType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
+import type { DType, ModelCfg, Tower } from '@cliphub/core';
+
+export type { DType, ModelCfg, Tower };
 
 /** Weights addressed by open_clip state_dict names; bytes are little-endian in `info(name).dtype`. */
 export interface WeightSource {
@@ -19,20 +20,8 @@ export interface SpanCopy {
   readInto(offset: number, target: Uint8Array): Promise<void>;
 }
 
-export type Tower = 'vision' | 'text';
 export type Activation = 'quick_gelu' | 'gelu' | 'gelu_tanh' | 'relu';
 export type ExportDType = 'fp32' | 'fp16' | 'int8';
-
-/** open_clip's model_cfg, as found in open_clip_config.json; unknown keys are kept and checked by towerSupport. */
-export interface ModelCfg {
-  embed_dim: number;
-  vision_cfg: Record<string, unknown>;
-  text_cfg: Record<string, unknown>;
-  quick_gelu?: boolean;
-  custom_text?: boolean;
-  init_logit_bias?: number | null;
-  [key: string]: unknown;
-}
 
 export interface ExportOptions {
   towers?: Tower[];

@@ -1,69 +1,9 @@
+import { f32BitsToBf16, f32BitsToF16, float16BitsTable } from '@cliphub/core';
 import { DTYPE_BYTES, isFloatDType, type DType, type FloatDType } from './dtype.js';
 import { SafetensorsError } from './errors.js';
 
-// NaNs: torch's own bit patterns differ between its code paths (e.g. bf16 NaN is 0xFFFF vectorized but
-// 0x7FC0 scalar), so we follow the IEEE hardware rule instead: keep the sign and the leading payload
-// bits, and set the quiet bit. Every non-NaN value is rounded to nearest, ties to even, as torch does.
-
-let f16Table: Uint32Array | null = null;
-
-/** f16 bits -> f32 bits for all 65536 halves (exact; built once, 256 KiB). */
-function halfToFloatTable(): Uint32Array {
-  if (f16Table) return f16Table;
-  const t = new Uint32Array(65536);
-  for (let h = 0; h < 65536; h++) {
-    const sign = (h & 0x8000) << 16;
-    const exp = (h >>> 10) & 0x1f;
-    let mant = h & 0x3ff;
-    if (exp === 0x1f) {
-      t[h] = (sign | 0x7f800000 | (mant << 13) | (mant ? 0x400000 : 0)) >>> 0;
-    } else if (exp !== 0) {
-      t[h] = (sign | ((exp + 112) << 23) | (mant << 13)) >>> 0;
-    } else if (mant === 0) {
-      t[h] = sign >>> 0;
-    } else {
-      // Subnormal half: normalize into an f32 normal.
-      let e = 113;
-      while ((mant & 0x400) === 0) {
-        mant <<= 1;
-        e--;
-      }
-      t[h] = (sign | (e << 23) | ((mant & 0x3ff) << 13)) >>> 0;
-    }
-  }
-  f16Table = t;
-  return t;
-}
-
-/** f32 bits -> f16 bits, round to nearest even. */
-export function f32BitsToF16(x: number): number {
-  const sign = (x >>> 16) & 0x8000;
-  const a = x & 0x7fffffff;
-  if (a >= 0x47800000) {
-    // >= 65536: infinity, NaN, or a finite value past the largest half.
-    if (a > 0x7f800000) return sign | 0x7e00 | ((a >>> 13) & 0x3ff);
-    return sign | 0x7c00;
-  }
-  if (a >= 0x38800000) {
-    // Normal half: rebias the exponent, round the 13 dropped bits; a carry rolls into the exponent (to inf).
-    const r = a - 0x38000000;
-    return sign | ((r + 0xfff + ((r >>> 13) & 1)) >>> 13);
-  }
-  if (a <= 0x33000000) return sign; // <= 2^-25: rounds to zero (2^-25 itself is a tie to even zero).
-  const e = a >>> 23;
-  const m = (a & 0x7fffff) | 0x800000;
-  const shift = 126 - e; // 14..24
-  const q = m >>> shift;
-  const rem = m & ((1 << shift) - 1);
-  const half = 1 << (shift - 1);
-  return sign | (rem > half || (rem === half && (q & 1) === 1) ? q + 1 : q);
-}
-
-/** f32 bits -> bf16 bits, round to nearest even. */
-export function f32BitsToBf16(x: number): number {
-  if ((x & 0x7fffffff) > 0x7f800000) return ((x >>> 16) | 0x40) & 0xffff;
-  return ((x >>> 0) + 0x7fff + ((x >>> 16) & 1)) >>> 16;
-}
+// The bit-level codec is @cliphub/core's (one home for it); re-exported for this package's API and tests.
+export { f32BitsToBf16, f32BitsToF16 } from '@cliphub/core';
 
 /** Reads `src` as whole elements of `elem` bytes through an aligned view (copying only when misaligned). */
 function aligned(src: Uint8Array, elem: number): ArrayBuffer {
@@ -83,7 +23,7 @@ function toF32(src: Uint8Array, from: Exclude<FloatDType, 'F32'>): Uint32Array {
   const out = new Uint32Array(n);
   if (from === 'F16') {
     const s = view(src, 2, (b, o, l) => new Uint16Array(b, o, l));
-    const t = halfToFloatTable();
+    const t = float16BitsTable();
     for (let i = 0; i < n; i++) out[i] = t[s[i]!]!;
   } else if (from === 'BF16') {
     const s = view(src, 2, (b, o, l) => new Uint16Array(b, o, l));

@@ -1,3 +1,4 @@
+import { DTYPE_BYTES } from '@cliphub/core';
 import type { DType } from './types.js';
 
 // Storage class names (zip and legacy persistent ids) and torch dtype names (`_rebuild_tensor_v3`).
@@ -30,15 +31,13 @@ const BY_NAME: Record<string, DType> = {
   bool: 'BOOL',
 };
 
-const SIZE: Record<DType, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
-
 /** The safetensors dtype for a torch storage class or dtype name, or null when cliphub has none. */
 export function dtypeFromTorchName(name: string): DType | null {
   return Object.hasOwn(BY_NAME, name) ? (BY_NAME[name] as DType) : null;
 }
 
 export function dtypeSize(dtype: DType): number {
-  return SIZE[dtype];
+  return DTYPE_BYTES[dtype];
 }
 
 // Element sizes of storage types cliphub does not convert but must step over (legacy files lay
@@ -68,6 +67,6 @@ const OTHER_SIZES: Record<string, number> = {
 /** Bytes per element of any torch storage class or dtype name, or null when unknown. */
 export function storageItemSize(name: string): number | null {
   const d = dtypeFromTorchName(name);
-  if (d) return SIZE[d];
+  if (d) return DTYPE_BYTES[d];
   return Object.hasOwn(OTHER_SIZES, name) ? (OTHER_SIZES[name] as number) : null;
 }
