@@ -7,7 +7,7 @@ import { hasOracle, oracleVocabPath, runPython, tempDir } from '#test-support';
 // The Hub is this test's fixture; the CLI under test only talks HTTP to it.
 import { createHubServer, type HubServer } from '@cliphub/hub-server';
 import { runMain, type MainResult } from '../apps/cli/src/test-utils/run-main.js';
-import { exportModelDir, tinyModels } from '../packages/runtime/src/test-utils/export-fixture.js';
+import { exportModelDir, tinyModels } from '#test-support/model-export.js';
 
 // Python writes merges.txt from the oracle's gz as HF CLIP repos lay it out ('#version' header, the first 48,894 merges).
 const WRITE_MERGES = `

@@ -2,7 +2,8 @@ import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:
 import path from 'node:path';
 import { onExit } from 'signal-exit';
 import { exportOnnx, towerSupport, type ExportDType, type Tower, type TowerExport } from '@cliphub/onnx-export';
-import { fileSha256, manifestFromExport, writeManifest, MANIFEST_FILE } from '@cliphub/runtime';
+import { fileSha256 } from '@cliphub/core';
+import { manifestFromExport, writeManifest, MANIFEST_FILE } from '@cliphub/model-manifest';
 import type { ActivationFlag, ConfigChoice } from './choose-config.js';
 import { CONFIG_NAME } from './convert-to-safetensors.js';
 import { ConvertError } from './errors.js';

@@ -8,14 +8,7 @@ import {
   type OnnxConvertOptions,
   type OnnxConvertReport,
 } from '@cliphub/convert';
-import {
-  discoverToken,
-  HubClientError,
-  parseRepoId,
-  summarizeValidation,
-  type PushResult,
-  type ValidationSummary,
-} from '@cliphub/hub';
+import { requireToken, parseRepoId, summarizeValidation, type PushResult, type ValidationSummary } from '@cliphub/hub';
 import {
   toJson,
   validateArtifact,
@@ -135,11 +128,7 @@ export async function finalizeRun(runDir: string, options: FinalizeOptions = {})
   }
   if (options.push) {
     parseRepoId(options.push.repo);
-    if (!(options.push.token ?? discoverToken(env)))
-      throw new HubClientError(
-        'NoToken',
-        'No Hub token for --push: set HF_TOKEN or log in with huggingface_hub (~/.cache/huggingface/token)',
-      );
+    if (!options.push.token) requireToken(env);
   }
   let python: ReferencePython | null = null;
   let script = '';

@@ -1,13 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CONFIG_NAME, SAFETENSORS_NAME, type ConvertReport } from '@cliphub/convert';
+import { CONFIG_NAME, type ConvertReport } from '@cliphub/convert';
 import {
-  buildModelCard,
-  discoverToken,
-  HubClientError,
   matchArchitecture,
-  parseRepoId,
-  pushFolder,
+  publishModel,
   registryCardFacts,
   type ModelCardFacts,
   type PushResult,
@@ -34,30 +30,11 @@ export interface PublishRunOptions {
   message?: string;
 }
 
-const FORMAT_NAMES: Record<ConvertReport['format'], string> = {
-  zip: 'torch.save',
-  legacy: 'legacy torch.save',
-  torchscript: 'OpenAI TorchScript',
-  safetensors: 'safetensors',
-};
-
 /**
  * Publishes a finalized run in one commit, in the layout open_clip's hf-hub: loader reads, with the
  * ONNX export under onnx/ and a model card that states the conversion and the validation verdict.
  */
 export async function publishRun(o: PublishRunOptions): Promise<PushResult> {
-  const repo = parseRepoId(o.repo);
-  const env = o.env ?? process.env;
-  const token = o.token ?? discoverToken(env);
-  if (!token)
-    throw new HubClientError(
-      'NoToken',
-      'No Hub token: set HF_TOKEN or log in with huggingface_hub (~/.cache/huggingface/token)',
-    );
-  const files = [SAFETENSORS_NAME, CONFIG_NAME].map((f) => ({ path: f, file: path.join(o.modelDir, f) }));
-  for (const f of files)
-    if (!existsSync(f.file)) throw new HubClientError('BadFolder', `${f.file} is missing; finalize the run again`);
-
   // A student trained from scratch on a stock architecture gets that architecture's size and FLOPs;
   // never a pretrained tag's results, which say nothing about these weights.
   const modelCfg = (JSON.parse(readFileSync(path.join(o.modelDir, CONFIG_NAME), 'utf8')) as { model_cfg?: unknown })
@@ -65,28 +42,26 @@ export async function publishRun(o: PublishRunOptions): Promise<PushResult> {
   const arch = matchArchitecture(modelCfg, listArchitectures());
   const facts: Partial<ModelCardFacts> = arch ? registryCardFacts(arch) : {};
   const c = o.convert;
-  const card = buildModelCard({
-    repo,
-    hasOnnx: !!o.onnxDir,
-    ...facts,
-    description: `An OpenCLIP${facts.architecture ? ` ${facts.architecture}` : ''} student distilled with open_clip_train${o.teacher ? ` from ${o.teacher}` : ''}, finalized by cliphub from \`${path.basename(c.checkpoint)}\`.`,
+  return publishModel({
+    repo: o.repo,
+    modelDir: o.modelDir,
+    onnxDir: o.onnxDir,
+    card: {
+      ...facts,
+      description: `An OpenCLIP${facts.architecture ? ` ${facts.architecture}` : ''} student distilled with open_clip_train${o.teacher ? ` from ${o.teacher}` : ''}, finalized by cliphub from \`${path.basename(c.checkpoint)}\`.`,
+      ...(o.validation && { validation: o.validation }),
+    },
     conversion: {
-      from: path.basename(c.checkpoint),
-      format: FORMAT_NAMES[c.format],
+      checkpoint: c.checkpoint,
+      format: c.format,
       verified: c.verified,
       dtype: c.dtype,
       activation: c.activation.value,
     },
-    ...(o.validation && { validation: o.validation }),
-  });
-  return pushFolder({
-    repo,
-    files,
-    hubUrl: o.hubUrl ?? env.HF_ENDPOINT ?? 'https://huggingface.co',
-    token,
+    hubUrl: o.hubUrl,
+    token: o.token,
+    env: o.env ?? process.env,
     ...(o.private !== undefined && { private: o.private }),
     message: o.message ?? `cliphub distill finalize: ${path.basename(c.checkpoint)}`,
-    extraFolders: o.onnxDir ? [{ dir: o.onnxDir, prefix: 'onnx' }] : [],
-    card,
   });
 }

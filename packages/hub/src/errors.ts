@@ -1,9 +1,33 @@
 import { CliphubError } from '@cliphub/core';
 
+export type HubClientErrorCode =
+  | 'BAD_CONFIG'
+  | 'BAD_FOLDER'
+  | 'BAD_REPO_ID'
+  | 'BAD_REPO_PATH'
+  | 'BAD_TOKEN'
+  | 'BAD_VALIDATION_REPORT'
+  | 'DOWNLOAD_CORRUPT'
+  | 'DOWNLOAD_FAILED'
+  | 'DUPLICATE_PATH'
+  | 'HUB_AUTH'
+  | 'HUB_CONFLICT'
+  | 'HUB_NOT_FOUND'
+  | 'HUB_REQUEST_FAILED'
+  | 'MODEL_MISMATCH'
+  | 'NOTHING_TO_PUSH'
+  | 'NOT_A_FOLDER'
+  | 'NO_COMMIT'
+  | 'NO_TOKEN'
+  | 'NO_TORCH_SAVE_FILE'
+  | 'UNSAFE_OID'
+  | 'UNSAFE_PATH'
+  | 'VALIDATION_ERRORED';
+
 /** A push/pull failure; `exitCode` 2 for bad input (repo id, folder, token), 1 when the Hub refused or failed. */
-export class HubClientError extends CliphubError {
+export class HubClientError extends CliphubError<HubClientErrorCode> {
   override name = 'HubClientError';
-  constructor(code: string, message: string, exitCode: 1 | 2 = 2) {
+  constructor(code: HubClientErrorCode, message: string, exitCode: 1 | 2 = 2) {
     super(code, message, { exitCode });
   }
 }

@@ -20,4 +20,14 @@ export { discoverToken, defaultCacheDir } from './token.js';
 export { parseRepoId } from './repo-id.js';
 export { hashFile, gitBlobOid, type FileHashes } from './file-hashes.js';
 export { listFolder } from './list-folder.js';
-export { HubClientError, redact } from './errors.js';
+export { HubClientError, redact, type HubClientErrorCode } from './errors.js';
+export {
+  publishModel,
+  requireToken,
+  hubUrlFrom,
+  DEFAULT_HUB_URL,
+  OPEN_CLIP_MODEL_FILES,
+  CHECKPOINT_FORMAT_NAMES,
+  type PublishModelOptions,
+  type PublishedConversion,
+} from './publish-model.js';

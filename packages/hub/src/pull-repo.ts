@@ -82,7 +82,7 @@ export async function pullRepo(o: PullRepoOptions): Promise<PullResult> {
     const target = path.resolve(snapshotDir, e.path);
     if (!target.startsWith(snapshotDir + path.sep))
       throw new HubClientError(
-        'UnsafePath',
+        'UNSAFE_PATH',
         `The Hub listed an unsafe path '${e.path}'; refusing to write outside the cache`,
         1,
       );
@@ -153,7 +153,7 @@ async function downloadBlob(
     const got = hash.digest('hex');
     if (n !== e.size || got !== e.etag)
       throw new HubClientError(
-        'DownloadCorrupt',
+        'DOWNLOAD_CORRUPT',
         `${e.path}: downloaded ${n} bytes hashing to ${got}, expected ${e.size} bytes with oid ${e.etag}; retry the pull`,
         1,
       );

@@ -92,7 +92,7 @@ export async function pushFolder(o: PushFolderOptions): Promise<PushResult> {
   const common = { hubUrl: o.hubUrl.replace(/\/$/, ''), accessToken: o.token, ...(o.fetch && { fetch: o.fetch }) };
   if (!o.dryRun && !o.token)
     throw new HubClientError(
-      'NoToken',
+      'NO_TOKEN',
       'No Hub token: set HF_TOKEN or log in with huggingface_hub (~/.cache/huggingface/token)',
     );
   if (o.token && !o.token.startsWith('hf_'))
@@ -113,7 +113,7 @@ export async function pushFolder(o: PushFolderOptions): Promise<PushResult> {
   const dup = local.find((f, i) => local.findIndex((g) => g.path === f.path) !== i);
   if (dup)
     throw new HubClientError(
-      'DuplicatePath',
+      'DUPLICATE_PATH',
       `'${dup.path}' is given twice (two folders or files map to it); rename one`,
     );
 

@@ -132,7 +132,7 @@ describe('summarizeValidation', () => {
       } catch (e) {
         err = e;
       }
-      expect(err, JSON.stringify(input)).toMatchObject({ code: 'BadValidationReport', exitCode: 2 });
+      expect(err, JSON.stringify(input)).toMatchObject({ code: 'BAD_VALIDATION_REPORT', exitCode: 2 });
       expect((err as Error).message).toMatch(msg);
       expect((err as Error).message).toMatch(/^v\.json is not a 'cliphub validate --json' report/);
     }

@@ -39,7 +39,7 @@ const base = (p: string): string => p.split(/[\\/]/).pop() || p;
 
 function bad(source: string, why: string): HubClientError {
   return new HubClientError(
-    'BadValidationReport',
+    'BAD_VALIDATION_REPORT',
     `${source} is not a 'cliphub validate --json' report (${why}); pass the file that command wrote`,
   );
 }
@@ -50,7 +50,7 @@ function verdictOf(v: unknown, source: string): boolean | undefined {
   if (v === 'fail') return false;
   if (v === 'error')
     throw new HubClientError(
-      'ValidationErrored',
+      'VALIDATION_ERRORED',
       `${source} records a validation that errored, not a verdict; fix the run and validate again`,
     );
   throw bad(source, `verdict is ${JSON.stringify(v)}, expected "pass" or "fail"`);
@@ -99,7 +99,7 @@ export function summarizeValidation(report: unknown, source = 'the validation re
           .filter(Boolean)
       : [];
     throw new HubClientError(
-      'ValidationErrored',
+      'VALIDATION_ERRORED',
       `${source} holds no results${errs.length ? ` (errors: ${errs.join('; ')})` : ''}; validate again`,
     );
   }

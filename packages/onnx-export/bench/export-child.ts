@@ -4,7 +4,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 // source imports: the benchmark runs without a prior build
-import { openSafetensors } from '../../safetensors/src/index.js';
+import { openSafetensors } from '@cliphub/safetensors';
 import { exportOnnx, weightSourceFromSafetensors, type ModelCfg } from '../src/index.js';
 
 const [cfgFile, weights, out] = process.argv.slice(2) as [string, string, string];

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { benchInput } from './inputs.js';
 // source import: the benchmark runs without a prior build
-import { openSafetensors } from '../../safetensors/src/index.js';
+import { openSafetensors } from '@cliphub/safetensors';
 import { exportOnnx, weightSourceFromSafetensors, type ExportOptions, type ModelCfg } from '../src/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');

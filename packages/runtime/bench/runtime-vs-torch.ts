@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { exportOnnx, weightSourceFromSafetensors } from '../../onnx-export/src/index.js';
+import { exportOnnx, weightSourceFromSafetensors } from '@cliphub/onnx-export';
 import { openSafetensors } from '@cliphub/safetensors';
 import {
   embedImages,

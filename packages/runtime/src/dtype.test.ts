@@ -2,8 +2,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasOracle, tempDir } from '#test-support';
 import { embedImages, embedTexts, loadModel, readManifest } from './index.js';
-import { exportModelDir, tinyModels } from './test-utils/export-fixture.js';
-import { writeTestImages } from './test-utils/images.js';
+import { exportModelDir, tinyModels } from '#test-support/model-export.js';
+import { writeTestImages } from '#test-support/test-images.js';
 import { compareRows } from './test-utils/oracle-embed.js';
 
 // fp16 and int8 graphs keep float32 inputs and outputs, so the runtime feeds them like fp32 ones; normalize=true

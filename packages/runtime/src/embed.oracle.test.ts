@@ -3,8 +3,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasOracle, tempDir } from '#test-support';
 import { embedImages, embedTexts, loadModel, zeroShot, type ClipModel } from './index.js';
-import { exportModelDir, tinyModels } from './test-utils/export-fixture.js';
-import { writeTestImages } from './test-utils/images.js';
+import { exportModelDir, tinyModels } from '#test-support/model-export.js';
+import { writeTestImages } from '#test-support/test-images.js';
 import { compareRows, oracleEmbed, type OracleOut } from './test-utils/oracle-embed.js';
 
 const MODELS = ['tiny-vit-quickgelu', 'tiny-vit-gelu', 'tiny-vit-attnpool', 'tiny-vit-variants', 'tiny-rn-quickgelu'];

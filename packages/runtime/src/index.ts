@@ -1,5 +1,7 @@
 export { RuntimeError, type RuntimeErrorCode } from './errors.js';
+// The manifest has its own package (the converter writes it without the runtime); re-exported for readers.
 export {
+  ManifestError,
   MANIFEST_FILE,
   readManifest,
   writeManifest,
@@ -11,13 +13,13 @@ export {
   type TensorSpec,
   type TowerManifest,
   type TowerName,
-} from './manifest.js';
+} from '@cliphub/model-manifest';
 export {
   manifestFromExport,
   resolvePreprocessCfg,
   type ExportSummary,
   type ManifestFromExportArgs,
-} from './manifest-from-export.js';
+} from '@cliphub/model-manifest';
 export {
   checkExecutionProvider,
   ortBinaryDir,
@@ -47,4 +49,4 @@ export {
 export { embedTexts, type TextEmbeddings } from './embed-texts.js';
 export { zeroShot, type ZeroShotOptions, type ZeroShotResult } from './zero-shot.js';
 export { npyBytes } from './npy.js';
-export { fileSha256 } from './file-sha256.js';
+export { fileSha256 } from '@cliphub/core';

@@ -15,8 +15,8 @@ import {
   zeroShot,
   type ClipModel,
 } from './index.js';
-import { bpeVocab, exportModelDir, tinyModels } from './test-utils/export-fixture.js';
-import { writeTestImages } from './test-utils/images.js';
+import { bpeVocab, exportModelDir, tinyModels } from '#test-support/model-export.js';
+import { writeTestImages } from '#test-support/test-images.js';
 
 // Bad input to the library: typed errors naming the culprit, and keepGoing that still embeds the rest.
 describe.skipIf(!hasOracle)('loadModel and the tower runners on bad input', () => {

@@ -5,7 +5,7 @@ import { tokenizerForModel, type TokenizedBatch } from '@cliphub/tokenizer';
 import { RuntimeError } from './errors.js';
 import { CUDA_INSTALL_HINT, checkExecutionProvider, type ExecutionProvider } from './execution-provider.js';
 import { defaultVocabFetcher, type FetchVocabOptions } from './fetch-vocab.js';
-import { readManifest, type CliphubManifest, type TowerName } from './manifest.js';
+import { readManifest, type CliphubManifest, type TowerName } from '@cliphub/model-manifest';
 
 /** What the runtime needs of a tokenizer (SimpleTokenizer and HfTokenizer both fit). */
 export interface TextTokenizer {

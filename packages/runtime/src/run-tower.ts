@@ -1,7 +1,7 @@
 import { Tensor } from 'onnxruntime-node';
 import { RuntimeError } from './errors.js';
 import type { ClipModel } from './load-model.js';
-import type { TowerName } from './manifest.js';
+import type { TowerName } from '@cliphub/model-manifest';
 
 function session(model: ClipModel, tower: TowerName) {
   const s = model[tower];

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hasOracle, needsShared, pythonJson, repoRoot, runPython, sharedFixtures, tempDir } from '#test-support';
 import { embedImages, loadModel } from './index.js';
-import { exportModelDir } from './test-utils/export-fixture.js';
+import { exportModelDir } from '#test-support/model-export.js';
 import { compareRows } from './test-utils/oracle-embed.js';
 
 const fixture = sharedFixtures ? path.join(sharedFixtures, 'full', 'ViT-B-32') : '';

@@ -2,8 +2,8 @@ import { existsSync, mkdirSync, copyFileSync, readFileSync, writeFileSync } from
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasOracle, pythonJson, tempDir } from '#test-support';
-import { exportModelDir, tinyModels } from '../../../../packages/runtime/src/test-utils/export-fixture.js';
-import { writeTestImages } from '../../../../packages/runtime/src/test-utils/images.js';
+import { exportModelDir, tinyModels } from '#test-support/model-export.js';
+import { writeTestImages } from '#test-support/test-images.js';
 import { main } from '../main.js';
 import { runMain, sink, type MainResult } from '../test-utils/run-main.js';
 

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { discoverToken, pullRepo } from '@cliphub/hub';
+import { discoverToken, hubUrlFrom, pullRepo } from '@cliphub/hub';
 import { parseCommandArgs, UsageError, writeJson, type Command } from '../command.js';
 import { formatBytes, lazyProgress } from '../progress.js';
 
@@ -29,7 +29,7 @@ const command: Command = {
     const r = await pullRepo({
       repo: positionals[0] as string,
       revision: values.revision,
-      hubUrl: values['hub-url'] ?? io.env.HF_ENDPOINT ?? 'https://huggingface.co',
+      hubUrl: hubUrlFrom(io.env, values['hub-url']),
       token: discoverToken(io.env),
       cacheDir: values['cache-dir'] ? path.resolve(io.cwd, values['cache-dir']) : undefined,
       onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal, p.path),

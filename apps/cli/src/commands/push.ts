@@ -10,15 +10,18 @@ import {
   type OutputDtype,
 } from '@cliphub/convert';
 import {
-  buildModelCard,
+  CHECKPOINT_FORMAT_NAMES,
   discoverToken,
   findTokenizerFiles,
   HubClientError,
+  hubUrlFrom,
   matchArchitecture,
   modelCfgDiff,
+  OPEN_CLIP_MODEL_FILES,
   parseRepoId,
-  pushFolder,
+  publishModel,
   registryCardFacts,
+  requireToken,
   summarizeValidation,
   type ModelCardFacts,
   type PushResult,
@@ -79,15 +82,8 @@ Options:
 Exit codes: 0 ok, 1 the Hub refused or verification failed, 2 bad input.
 `;
 
-const MODEL_FILES = ['open_clip_model.safetensors', 'open_clip_config.json'] as const;
 const DTYPES = ['fp32', 'fp16', 'bf16'];
 const ACTIVATIONS = ['quickgelu', 'gelu'];
-const FORMAT_NAMES: Record<ConvertReport['format'], string> = {
-  zip: 'torch.save',
-  legacy: 'legacy torch.save',
-  torchscript: 'OpenAI TorchScript',
-  safetensors: 'safetensors',
-};
 
 /** What is pushed, and what the card can say about where it came from. */
 interface Source {
@@ -116,7 +112,7 @@ interface PrepareOptions {
   staging: () => Promise<string>;
 }
 
-const isPrepared = (dir: string): boolean => MODEL_FILES.every((f) => existsSync(path.join(dir, f)));
+const isPrepared = (dir: string): boolean => OPEN_CLIP_MODEL_FILES.every((f) => existsSync(path.join(dir, f)));
 
 /** A file or folder: pushed as is when prepared (and no dtype/activation change is asked), else converted. */
 async function fromPath(abs: string, o: PrepareOptions): Promise<Source> {
@@ -175,7 +171,7 @@ async function registryFacts(
     modelCfg = (JSON.parse(readFileSync(cfgFile, 'utf8')) as { model_cfg?: unknown }).model_cfg;
   } catch (e) {
     throw new HubClientError(
-      'BadConfig',
+      'BAD_CONFIG',
       `${cfgFile} is not valid JSON (${(e as Error).message}); regenerate it with 'cliphub convert'`,
     );
   }
@@ -186,7 +182,7 @@ async function registryFacts(
     const diff = modelCfgDiff(modelCfg, r.modelCfg);
     if (diff.length)
       throw new HubClientError(
-        'ModelMismatch',
+        'MODEL_MISMATCH',
         `the model's open_clip_config.json does not match ${named} (${diff.slice(0, 6).join(', ')} differ); drop --model or push the matching folder`,
       );
     const entry = r.arch && r.tag ? pairs().find((e) => e.arch === r.arch && e.tag === r.tag) : undefined;
@@ -209,7 +205,7 @@ async function readValidation(file: string, shown: string): Promise<ValidationSu
     raw = JSON.parse(await readFile(file, 'utf8'));
   } catch (e) {
     throw new HubClientError(
-      'BadValidationReport',
+      'BAD_VALIDATION_REPORT',
       `cannot read ${shown} as JSON (${(e as Error).message.split('\n')[0]}); pass the file 'cliphub validate --json' wrote`,
     );
   }
@@ -264,14 +260,9 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
     if (!/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)?$/.test(d))
       throw new UsageError(`--dataset '${d}' is not a dataset id; use NAME or ORG/NAME`);
   const onnx = values['with-onnx'] ? path.resolve(io.cwd, values['with-onnx']) : undefined;
-  const hubUrl = values['hub-url'] ?? io.env.HF_ENDPOINT ?? 'https://huggingface.co';
-  const token = discoverToken(io.env);
-  // fail before a long conversion, with the message pushFolder would give
-  if (!values['dry-run'] && !token)
-    throw new HubClientError(
-      'NoToken',
-      'No Hub token: set HF_TOKEN or log in with huggingface_hub (~/.cache/huggingface/token)',
-    );
+  const hubUrl = hubUrlFrom(io.env, values['hub-url']);
+  // fail before a long conversion, with the message publishModel would give
+  const token = values['dry-run'] ? discoverToken(io.env) : requireToken(io.env);
   const validation = values.validation
     ? await readValidation(path.resolve(io.cwd, values.validation), values.validation)
     : undefined;
@@ -295,41 +286,22 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
     });
     if (values['also-bin'] && !src.torchSave)
       throw new HubClientError(
-        'NoTorchSaveFile',
+        'NO_TORCH_SAVE_FILE',
         `--also-bin: ${src.noTorchSave}, and cliphub does not write pickles; push the original .bin/.pt (or a folder holding open_clip_pytorch_model.bin), or drop --also-bin`,
       );
 
-    const files = [
-      ...MODEL_FILES.map((f) => ({ path: f, file: path.join(src.folder, f) })),
-      ...(await tokenizerFiles(src)),
-    ];
-    if (values['also-bin'] && src.torchSave) files.push({ path: 'open_clip_pytorch_model.bin', file: src.torchSave });
+    const extraFiles = await tokenizerFiles(src);
+    if (values['also-bin'] && src.torchSave)
+      extraFiles.push({ path: 'open_clip_pytorch_model.bin', file: src.torchSave });
+    const files = [...OPEN_CLIP_MODEL_FILES.map((f) => ({ path: f })), ...extraFiles];
     const facts = await registryFacts(src, model, io.env);
     const baseModel = src.baseModel ?? facts.baseModel;
-    const card = buildModelCard({
-      repo,
-      hasOnnx: !!onnx,
-      ...facts,
-      baseModel: baseModel && baseModel !== repo ? baseModel : undefined,
-      ...(values.license && { license: values.license }),
-      ...(datasets.length && { datasets }),
-      ...(src.report && {
-        conversion: {
-          from: path.basename(src.report.checkpoint),
-          format: FORMAT_NAMES[src.report.format],
-          verified: src.report.verified,
-          dtype: src.report.dtype,
-          activation: src.report.activation.value,
-        },
-      }),
-      ...(validation && { validation }),
-    });
 
     const notes: string[] = [];
     if (src.report) {
       const r = src.report;
       notes.push(
-        `converted ${path.basename(r.checkpoint)} (${FORMAT_NAMES[r.format]}): ${r.tensors} tensors, ${formatBytes(r.bytes)}, verified; config from ${r.config.source}${r.config.spec ? ` (${r.config.spec})` : ''}, activation ${r.activation.value}`,
+        `converted ${path.basename(r.checkpoint)} (${CHECKPOINT_FORMAT_NAMES[r.format]}): ${r.tensors} tensors, ${formatBytes(r.bytes)}, verified; config from ${r.config.source}${r.config.spec ? ` (${r.config.spec})` : ''}, activation ${r.activation.value}`,
       );
       for (const g of r.guesses) notes.push(`note: ${g}`);
       if (values['also-bin'] && r.dropped.length)
@@ -351,18 +323,35 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
 
     let total = 0;
     const bars = { current: createProgress(io.stderr, 1, 'push', false) };
-    const result: PushResult = await pushFolder({
+    const result: PushResult = await publishModel({
       repo,
-      files,
+      modelDir: src.folder,
+      extraFiles,
+      onnxDir: onnx,
+      card: {
+        ...facts,
+        baseModel: baseModel && baseModel !== repo ? baseModel : undefined,
+        ...(values.license && { license: values.license }),
+        ...(datasets.length && { datasets }),
+        ...(validation && { validation }),
+      },
+      ...(src.report && {
+        conversion: {
+          checkpoint: src.report.checkpoint,
+          format: src.report.format,
+          verified: src.report.verified,
+          dtype: src.report.dtype,
+          activation: src.report.activation.value,
+        },
+      }),
       hubUrl,
       token,
+      env: io.env,
       revision: values.revision,
       createPr: values.pr,
       private: values.private,
       message: values.message,
       dryRun: values['dry-run'],
-      extraFolders: onnx ? [{ dir: onnx, prefix: 'onnx' }] : [],
-      card,
       overwriteCard: values['overwrite-card'],
       onProgress: (p) => {
         if (p.phase !== 'uploading') return;

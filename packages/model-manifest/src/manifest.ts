@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '@cliphub/core';
-import { RuntimeError } from './errors.js';
+import { ManifestError } from './errors.js';
 
 export const MANIFEST_FILE = 'cliphub.json';
 
@@ -75,7 +75,7 @@ type Json = unknown;
 /** Checks a parsed cliphub.json field by field; the first problem becomes a MANIFEST_INVALID naming the field. */
 export function validateManifest(value: Json, file = MANIFEST_FILE): CliphubManifest {
   const bad = (what: string): never => {
-    throw new RuntimeError(
+    throw new ManifestError(
       'MANIFEST_INVALID',
       `${file}: ${what}; re-create it with \`cliphub convert --to onnx\``,
       file,
@@ -179,13 +179,13 @@ export async function readManifest(dir: string): Promise<CliphubManifest> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new RuntimeError(
+      throw new ManifestError(
         'MANIFEST_MISSING',
         `${file} not found; point --model at a dir made by \`cliphub convert --to onnx\``,
         file,
       );
     }
-    throw new RuntimeError(
+    throw new ManifestError(
       'MANIFEST_MISSING',
       `cannot read ${file} (${code ?? (e as Error).message}); check its permissions`,
       file,
@@ -195,7 +195,7 @@ export async function readManifest(dir: string): Promise<CliphubManifest> {
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    throw new RuntimeError(
+    throw new ManifestError(
       'MANIFEST_INVALID',
       `${file} is not valid JSON (${(e as Error).message}); re-create it with \`cliphub convert --to onnx\``,
       file,
@@ -205,7 +205,7 @@ export async function readManifest(dir: string): Promise<CliphubManifest> {
   for (const [name, t] of Object.entries(manifest.towers)) {
     const onnx = path.join(dir, t.file);
     if (!existsSync(onnx))
-      throw new RuntimeError(
+      throw new ManifestError(
         'MANIFEST_INVALID',
         `${onnx} (the ${name} tower named in ${file}) not found; re-run the export`,
         onnx,

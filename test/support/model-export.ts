@@ -1,4 +1,4 @@
-// Test helper (excluded from the build): turns a fixture checkpoint into the export dir `cliphub convert --to onnx` makes.
+// Test helper: turns a fixture checkpoint into the export dir `cliphub convert --to onnx` makes.
 import { copyFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -6,7 +6,7 @@ import { exportOnnx, weightSourceFromSafetensors, type ExportOptions } from '@cl
 import { openSafetensors } from '@cliphub/safetensors';
 import { BUNDLED_BPE_VOCAB } from '@cliphub/tokenizer';
 import { generatedFixtures } from '#test-support';
-import { fileSha256, manifestFromExport, writeManifest, type ManifestModelCfg } from '../index.js';
+import { fileSha256, manifestFromExport, writeManifest, type ManifestModelCfg } from '@cliphub/runtime';
 
 export const tinyModels = (name: string): string => path.join(generatedFixtures, 'models', name);
 

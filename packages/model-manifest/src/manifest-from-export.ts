@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { RuntimeError } from './errors.js';
+import { ManifestError } from './errors.js';
 import type {
   CliphubManifest,
   ManifestModelCfg,
@@ -60,7 +60,7 @@ export function manifestFromExport(args: ManifestFromExportArgs): CliphubManifes
     activation[t.tower] = t.activation;
   }
   if (!Number.isFinite(result.logitScale))
-    throw new RuntimeError(
+    throw new ManifestError(
       'MANIFEST_INVALID',
       `logit_scale ${result.logitScale} is not a finite number; check the checkpoint`,
     );

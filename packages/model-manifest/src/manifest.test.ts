@@ -6,7 +6,7 @@ import {
   manifestFromExport,
   readManifest,
   resolvePreprocessCfg,
-  RuntimeError,
+  ManifestError,
   validateManifest,
   writeManifest,
   type CliphubManifest,
@@ -104,7 +104,7 @@ describe('cliphub.json', () => {
     const dir = path.join(tmp.dir, 'empty');
     mkdirSync(dir);
     const e = await readManifest(dir).catch((x: unknown) => x);
-    expect(e).toBeInstanceOf(RuntimeError);
+    expect(e).toBeInstanceOf(ManifestError);
     expect(e).toMatchObject({ code: 'MANIFEST_MISSING', exitCode: 2, file: path.join(dir, 'cliphub.json') });
     expect((e as Error).message).toContain(`${path.join(dir, 'cliphub.json')} not found`);
   });
