@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '@cliphub/core';
+import { z } from 'zod';
 import { ManifestError } from './errors.js';
 
 export const MANIFEST_FILE = 'cliphub.json';
@@ -72,102 +73,100 @@ export interface CliphubManifest {
 
 type Json = unknown;
 
-/** Checks a parsed cliphub.json field by field; the first problem becomes a MANIFEST_INVALID naming the field. */
-export function validateManifest(value: Json, file = MANIFEST_FILE): CliphubManifest {
-  const bad = (what: string): never => {
-    throw new ManifestError(
-      'MANIFEST_INVALID',
-      `${file}: ${what}; re-create it with \`cliphub convert --to onnx\``,
-      file,
-    );
-  };
-  const isObj = (v: Json): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
-  const num = (v: Json, field: string, pred: (n: number) => boolean = Number.isFinite): number =>
-    typeof v === 'number' && pred(v) ? v : bad(`${field} must be a valid number, got ${JSON.stringify(v)}`);
-  const str = (v: Json, field: string): string =>
-    typeof v === 'string' && v !== '' ? v : bad(`${field} must be a non-empty string`);
-  const oneOf = <T extends string>(v: Json, field: string, options: readonly T[]): T =>
-    options.includes(v as T)
-      ? (v as T)
-      : bad(`${field} must be one of ${options.join(', ')}, got ${JSON.stringify(v)}`);
-  const triple = (v: Json, field: string): [number, number, number] =>
-    Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x))
-      ? (v as [number, number, number])
-      : bad(`${field} must be 3 numbers`);
-  const posInt = (n: number): boolean => Number.isInteger(n) && n > 0;
+const positiveInt = z.number().int().positive();
+const triple = z.tuple([z.number(), z.number(), z.number()]);
+const tensorSpec = z.object({
+  name: z.string().min(1),
+  dtype: z.string().min(1),
+  shape: z.array(z.union([z.string(), z.number().int().nonnegative()]), {
+    error: 'must be a list of integers or symbolic names',
+  }),
+});
+const towerManifest = z.object({
+  file: z
+    .string()
+    .min(1)
+    .refine((f) => !path.isAbsolute(f) && !f.split(/[\\/]/).includes('..'), {
+      error: (issue) => `${JSON.stringify(issue.input)} must be a path inside the model dir`,
+    }),
+  inputs: z.array(tensorSpec).min(1),
+  outputs: z.array(tensorSpec).min(1),
+});
 
-  if (!isObj(value)) return bad('not a JSON object');
-  if (value.format !== 'cliphub-onnx') bad(`format must be "cliphub-onnx", got ${JSON.stringify(value.format)}`);
-  if (value.version !== 1)
-    bad(`version ${JSON.stringify(value.version)} is not supported (this runtime reads version 1); upgrade cliphub`);
-
-  const source = isObj(value.source) ? value.source : bad('source must be an object {path, sha256}');
-  str(source.path, 'source.path');
-  if (typeof source.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(source.sha256))
-    bad('source.sha256 must be 64 lowercase hex digits');
-
-  const modelCfg = isObj(value.modelCfg) ? value.modelCfg : bad('modelCfg must be an object');
-  num(modelCfg.embed_dim, 'modelCfg.embed_dim', posInt);
-  if (!isObj(modelCfg.vision_cfg) || !isObj(modelCfg.text_cfg)) bad('modelCfg needs vision_cfg and text_cfg objects');
-
-  const pp = isObj(value.preprocessCfg) ? value.preprocessCfg : bad('preprocessCfg must be an object');
-  const size = pp.size;
-  if (
-    !(typeof size === 'number' && posInt(size)) &&
-    !(Array.isArray(size) && size.length === 2 && size.every((d) => typeof d === 'number' && posInt(d)))
-  ) {
-    bad(`preprocessCfg.size must be a positive integer or [h, w], got ${JSON.stringify(size)}`);
-  }
-  triple(pp.mean, 'preprocessCfg.mean');
-  if (triple(pp.std, 'preprocessCfg.std').some((s) => !(s > 0))) bad('preprocessCfg.std values must be > 0');
-  oneOf(pp.interpolation, 'preprocessCfg.interpolation', ['bicubic', 'bilinear'] as const);
-  oneOf(pp.resize_mode, 'preprocessCfg.resize_mode', ['shortest', 'longest', 'squash'] as const);
-  num(pp.fill_color, 'preprocessCfg.fill_color', (n) => Number.isInteger(n) && n >= 0 && n <= 255);
-
-  const tok = isObj(value.tokenizer) ? value.tokenizer : bad('tokenizer must be an object');
-  const kind = oneOf(tok.kind, 'tokenizer.kind', ['simple', 'hf'] as const);
-  if (kind === 'hf') str(tok.name, 'tokenizer.name');
-  num(tok.contextLength, 'tokenizer.contextLength', (n) => Number.isInteger(n) && n >= 2);
-  num(tok.vocabSize, 'tokenizer.vocabSize', posInt);
-
-  if (!isObj(value.activation)) bad('activation must be an object {vision, text}');
-  num(value.opset, 'opset', posInt);
-  oneOf(value.dtype, 'dtype', ['fp32', 'fp16', 'int8'] as const);
-  if (typeof value.normalize !== 'boolean') bad('normalize must be true or false');
-
-  const towers = isObj(value.towers) ? value.towers : bad('towers must be an object');
-  for (const [name, t] of Object.entries(towers)) {
-    if (name !== 'vision' && name !== 'text') bad(`towers.${name} is not a tower (vision, text)`);
-    if (!isObj(t)) return bad(`towers.${name} must be an object`);
-    const f = str(t.file, `towers.${name}.file`);
-    if (path.isAbsolute(f) || f.split(/[\\/]/).includes('..'))
-      bad(`towers.${name}.file ${JSON.stringify(f)} must be a path inside the model dir`);
-    for (const side of ['inputs', 'outputs'] as const) {
-      const specs = t[side];
-      if (!Array.isArray(specs) || specs.length === 0) bad(`towers.${name}.${side} must be a non-empty list`);
-      (specs as Json[]).forEach((s, i) => {
-        const at = `towers.${name}.${side}[${i}]`;
-        if (!isObj(s)) return bad(`${at} must be an object {name, dtype, shape}`);
-        str(s.name, `${at}.name`);
-        str(s.dtype, `${at}.dtype`);
-        if (
-          !Array.isArray(s.shape) ||
-          !s.shape.every((d) => typeof d === 'string' || (typeof d === 'number' && Number.isInteger(d) && d >= 0))
-        ) {
-          bad(`${at}.shape must be a list of integers or symbolic names`);
-        }
-      });
-    }
-  }
-  if (!towers.vision && !towers.text) bad('towers lists neither vision nor text');
-
-  const raw = num(value.logitScaleRaw, 'logitScaleRaw');
-  const scale = num(value.logitScale, 'logitScale', (n) => Number.isFinite(n) && n > 0);
+/** cliphub.json's schema (zod): each field's type and range, and the rules between fields. */
+const manifestSchema = z
+  .object({
+    format: z.literal('cliphub-onnx'),
+    version: z.literal(1, {
+      error: (issue) =>
+        `version ${JSON.stringify(issue.input)} is not supported (this runtime reads version 1); upgrade cliphub`,
+    }),
+    source: z.object({
+      path: z.string().min(1),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lowercase hex digits'),
+    }),
+    modelCfg: z.looseObject({
+      embed_dim: positiveInt,
+      vision_cfg: z.record(z.string(), z.unknown()),
+      text_cfg: z.record(z.string(), z.unknown()),
+    }),
+    preprocessCfg: z.object({
+      size: z.union([positiveInt, z.tuple([positiveInt, positiveInt])], {
+        error: 'must be a positive integer or [h, w]',
+      }),
+      mean: triple,
+      std: triple.refine((std) => std.every((v) => v > 0), 'values must be > 0'),
+      interpolation: z.enum(['bicubic', 'bilinear']),
+      resize_mode: z.enum(['shortest', 'longest', 'squash']),
+      fill_color: z.number().int().min(0).max(255),
+    }),
+    tokenizer: z
+      .object({
+        kind: z.enum(['simple', 'hf']),
+        name: z.string().min(1).optional(),
+        contextLength: z.number().int().min(2),
+        vocabSize: positiveInt,
+      })
+      .refine((t) => t.kind !== 'hf' || t.name !== undefined, {
+        path: ['name'],
+        error: 'a Hugging Face tokenizer needs its name',
+      }),
+    activation: z.object({ vision: z.string().optional(), text: z.string().optional() }),
+    opset: positiveInt,
+    dtype: z.enum(['fp32', 'fp16', 'int8']),
+    normalize: z.boolean(),
+    towers: z
+      .object({ vision: towerManifest.optional(), text: towerManifest.optional() })
+      .strict()
+      .refine((t) => t.vision || t.text, 'lists neither vision nor text'),
+    logitScaleRaw: z.number(),
+    logitScale: z.number().positive(),
+    logitBias: z.number().nullable(),
+  })
   // Both are stored so nobody has to guess whether exp() was applied; they must agree.
-  if (Math.abs(Math.exp(raw) - scale) > 1e-4 * scale)
-    bad(`logitScale ${scale} is not exp(logitScaleRaw) = ${Math.exp(raw)}`);
-  if (value.logitBias !== null) num(value.logitBias, 'logitBias');
-  return value as unknown as CliphubManifest;
+  .refine((m) => Math.abs(Math.exp(m.logitScaleRaw) - m.logitScale) <= 1e-4 * m.logitScale, {
+    path: ['logitScale'],
+    error: (issue) => {
+      const m = issue.input as { logitScale: number; logitScaleRaw: number };
+      return `${m.logitScale} is not exp(logitScaleRaw) = ${Math.exp(m.logitScaleRaw)}`;
+    },
+  });
+
+/** A zod issue path as a reader writes it: towers.text.inputs[0].shape. */
+const fieldPath = (segments: readonly PropertyKey[]): string =>
+  segments.map((s, i) => (typeof s === 'number' ? `[${s}]` : `${i ? '.' : ''}${String(s)}`)).join('');
+
+/** Checks a parsed cliphub.json; the first problem becomes a MANIFEST_INVALID naming the field. */
+export function validateManifest(value: Json, file = MANIFEST_FILE): CliphubManifest {
+  const parsed = manifestSchema.safeParse(value);
+  if (parsed.success) return value as CliphubManifest;
+  const issue = parsed.error.issues[0]!;
+  const where = issue.path.length ? `${fieldPath(issue.path)}: ` : '';
+  throw new ManifestError(
+    'MANIFEST_INVALID',
+    `${file}: ${where}${issue.message}; re-create it with \`cliphub convert --to onnx\``,
+    file,
+  );
 }
 
 /** Reads and validates `<dir>/cliphub.json`, and checks that every tower file it lists exists. */
