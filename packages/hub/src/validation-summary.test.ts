@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildModelCard } from './model-card.js';
 import { summarizeValidation } from './validation-summary.js';
 
-// The shape `cliphub validate --json` writes (apps/validate toJson): {tool, version, verdict, results, regressions, errors}.
+// The shape `cliphub validate --json` writes (packages/validate toJson): {tool, version, verdict, results, regressions, errors}.
 const tower = (t: string, minCosine: number | null, maxAbs: number) => ({
   tower: t,
   samples: [],

@@ -42,7 +42,7 @@ function pythonJsonAsync<T>(code: string, args: string[], env: Record<string, st
   });
 }
 
-// The shape `cliphub validate --json` writes (apps/validate toJson), for a passing fp32 check.
+// The shape `cliphub validate --json` writes (packages/validate toJson), for a passing fp32 check.
 const validationReport = {
   tool: 'cliphub validate',
   version: 1,

@@ -16,10 +16,10 @@ const models = existsSync(path.join(generatedFixtures, 'models'))
 const model = (m: string): string => path.join(generatedFixtures, 'models', m);
 const ref = (m: string): string => path.join(model(m), 'reference.safetensors');
 // The command runs @cliphub/validate from its build (dist), like the installed CLI does.
-const built = existsSync(path.join(repoRoot, 'apps/validate/dist/index.js'));
+const built = existsSync(path.join(repoRoot, 'packages/validate/dist/index.js'));
 if (!built)
   console.warn(
-    'SKIPPED (cliphub validate): apps/validate/dist is missing; run npx turbo run build --filter=cliphub...',
+    'SKIPPED (cliphub validate): packages/validate/dist is missing; run npx turbo run build --filter=cliphub...',
   );
 
 /** A copy of a fixture checkpoint dir whose visual.proj is scaled by `factor` (1 = untouched). */
