@@ -1,4 +1,5 @@
 import type { ResNetSpec, TextSpec, TimmVitSpec, VitSpec } from './resolve-config.js';
+import type { ConvNextSpec } from './timm-convnext.js';
 
 /** name -> shape; `null` shape means "any shape and dtype" (bookkeeping tensors like num_batches_tracked). */
 export type WeightShapes = Map<string, number[] | null>;
@@ -143,6 +144,45 @@ export function timmVitWeights(s: TimmVitSpec): WeightShapes {
   if (s.proj === 'linear') {
     out.set('visual.head.proj.weight', [s.outputDim, w]);
     if (s.projBias) out.set('visual.head.proj.bias', [s.outputDim]);
+  }
+  return out;
+}
+
+/** timm ConvNeXt trunk under open_clip's TimmModel head (keys under visual.trunk. and visual.head.). */
+export function convNextWeights(s: ConvNextSpec): WeightShapes {
+  const out: WeightShapes = new Map();
+  const t = 'visual.trunk.';
+  const vec = (n: string, d: number) => out.set(`${n}.weight`, [d]).set(`${n}.bias`, [d]);
+  const lin = (n: string, o: number, i: number, bias = true) => {
+    out.set(`${n}.weight`, [o, i]);
+    if (bias) out.set(`${n}.bias`, [o]);
+  };
+  const d0 = s.dims[0] as number;
+  out.set(`${t}stem.0.weight`, [d0, 3, 4, 4]).set(`${t}stem.0.bias`, [d0]);
+  vec(`${t}stem.1`, d0);
+  s.dims.forEach((d, i) => {
+    const st = `${t}stages.${i}.`;
+    if (i > 0) {
+      const prev = s.dims[i - 1] as number;
+      vec(`${st}downsample.0`, prev);
+      out.set(`${st}downsample.1.weight`, [d, prev, 2, 2]).set(`${st}downsample.1.bias`, [d]);
+    }
+    for (let j = 0; j < (s.depths[i] as number); j++) {
+      const b = `${st}blocks.${j}.`;
+      out.set(`${b}conv_dw.weight`, [d, 1, 7, 7]).set(`${b}conv_dw.bias`, [d]);
+      vec(`${b}norm`, d);
+      lin(`${b}mlp.fc1`, 4 * d, d);
+      lin(`${b}mlp.fc2`, d, 4 * d);
+      out.set(`${b}gamma`, [d]);
+    }
+  });
+  const c = s.dims[s.dims.length - 1] as number;
+  vec(`${t}head.norm`, c);
+  const e = s.outputDim;
+  if (s.proj === 'linear') lin('visual.head.proj', e, c, s.projBias);
+  else {
+    lin('visual.head.mlp.fc1', 2 * e, c);
+    lin('visual.head.mlp.fc2', e, 2 * e, s.projBias);
   }
   return out;
 }

@@ -23,7 +23,6 @@ const rows: ZooRow[] = existsSync(path.join(zooDir, 'zoo.json'))
  * builder removes its names; the list must end empty (every architecture exports).
  */
 const PENDING: Record<string, RegExp> = {
-  'timm ConvNeXt': /^convnext_/,
   'timm EVA': /^EVA0[12]-/,
   'timm FastViT/MCi and MobileCLIP ViTs': /^MobileCLIP2?-/,
   'timm PE-core': /^PE-Core-/,

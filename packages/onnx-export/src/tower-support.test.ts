@@ -18,6 +18,13 @@ describe('towerSupport', () => {
       },
     };
     expect(towerSupport(siglip).vision.supported).toBe(true);
+    for (const proj of ['linear', 'mlp']) {
+      const convnext: ModelCfg = {
+        ...TINY_CFG,
+        vision_cfg: { timm_model_name: 'convnext_xxlarge', timm_pool: '', timm_proj: proj, image_size: 256 },
+      };
+      expect(towerSupport(convnext).vision.supported).toBe(true);
+    }
   });
 
   it('names what it cannot build', () => {
@@ -35,6 +42,16 @@ describe('towerSupport', () => {
         },
         'vision',
         /timm_proj=mlp/,
+      ],
+      [
+        { ...TINY_CFG, vision_cfg: { timm_model_name: 'convnext_base', timm_pool: 'abs_attn', timm_proj: '' } },
+        'vision',
+        /convnext_base with timm_pool=abs_attn/,
+      ],
+      [
+        { ...TINY_CFG, vision_cfg: { timm_model_name: 'convnext_base', timm_pool: '', timm_proj: 'none' } },
+        'vision',
+        /convnext_base with timm_proj=none/,
       ],
       [{ ...TINY_CFG, text_cfg: { hf_model_name: 'xlm-roberta-base' } }, 'text', /HuggingFace.*xlm-roberta-base/],
       [{ ...TINY_CFG, multimodal_cfg: { width: 512 } }, 'text', /CoCa/],
