@@ -1,15 +1,22 @@
-import { activation, type BuildCtx, i64, layerNorm, linear, mlp } from './blocks.js';
+import { type BuildCtx, i64, layerNorm, mlp } from './blocks.js';
 import type { ConvNextSpec } from './timm-convnext.js';
+import { timmHead } from './timm-head.js';
 import type { Activation } from './types.js';
 
 /** LayerNorm over the channels of an NCHW map (timm's LayerNorm2d): NHWC, normalize the last axis, back. */
-function layerNorm2d(c: BuildCtx, x: string, name: string, eps: number): string {
+export function layerNorm2d(c: BuildCtx, x: string, name: string, eps: number): string {
   const { g } = c;
   const nhwc = g.node('Transpose', [x], { perm: [0, 2, 3, 1] });
   return g.node('Transpose', [layerNorm(c, nhwc, name, eps)], { perm: [0, 3, 1, 2] });
 }
 
-function conv(c: BuildCtx, x: string, name: string, k: number, o: { stride?: number; pad?: number; group?: number }) {
+export function conv(
+  c: BuildCtx,
+  x: string,
+  name: string,
+  k: number,
+  o: { stride?: number; pad?: number; group?: number },
+) {
   const { g, w } = c;
   const pad = o.pad ?? 0;
   return g.node('Conv', [x, w.direct(g, `${name}.weight`, c.cdt), w.direct(g, `${name}.bias`, c.cdt)], {
@@ -56,28 +63,5 @@ export function buildConvNext(c: BuildCtx, s: ConvNextSpec, pixels: string, act:
   const C = s.dims[s.dims.length - 1] as number;
   const pooled = g.node('Reshape', [g.node('GlobalAveragePool', [x]), i64(c, [-1, C])]);
   const feat = layerNorm(c, pooled, `${t}head.norm`, s.eps);
-  const e = s.outputDim;
-  if (s.proj === 'linear') {
-    const bias = s.projBias ? { name: 'visual.head.proj.bias' } : null;
-    return linear(c, feat, 'visual.head.proj', C, e, { name: 'visual.head.proj.weight', layout: 'torch' }, bias);
-  }
-  const h = linear(
-    c,
-    feat,
-    'visual.head.mlp.fc1',
-    C,
-    2 * e,
-    { name: 'visual.head.mlp.fc1.weight', layout: 'torch' },
-    { name: 'visual.head.mlp.fc1.bias' },
-  );
-  const fc2Bias = s.projBias ? { name: 'visual.head.mlp.fc2.bias' } : null;
-  return linear(
-    c,
-    activation(c, h, act),
-    'visual.head.mlp.fc2',
-    2 * e,
-    e,
-    { name: 'visual.head.mlp.fc2.weight', layout: 'torch' },
-    fc2Bias,
-  );
+  return timmHead(c, feat, C, s, act);
 }

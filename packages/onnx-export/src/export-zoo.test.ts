@@ -26,7 +26,6 @@ const PENDING: Record<string, RegExp> = {
   'timm EVA': /^EVA0[12]-/,
   'timm FastViT/MCi and MobileCLIP ViTs': /^MobileCLIP2?-/,
   'timm PE-core': /^PE-Core-/,
-  'timm ViTamin': /^ViTamin-/,
   'timm Swin': /^swin_/,
   'timm ViTs (gap, relpos)': /^vit_(medium_patch16_gap|relpos)/,
   'timm SigLIP ViTs at any size': /SigLIP/,
