@@ -315,6 +315,8 @@ export interface StackOptions {
   eps: number;
   act: Activation;
   causal: boolean;
+  /** A feed-forward other than fc1 → act → fc2 (timm's GeGLU): block index, ln_2 output [N·L, width] -> [N·L, width]. */
+  ffn?: (block: number, h: string) => string;
 }
 
 /**
@@ -362,7 +364,8 @@ export function transformer(c: BuildCtx, x: string, blocks: BlockNames[], o: Sta
       );
       x1 = g.node('Add', [x, out]);
     }
-    x = g.node('Add', [x1, mlp(c, layerNorm(c, x1, n.ln2, o.eps), n.fc1, n.fc2, o.width, o.mlp, o.act, ls2)]);
+    const h2 = layerNorm(c, x1, n.ln2, o.eps);
+    x = g.node('Add', [x1, o.ffn ? o.ffn(i, h2) : mlp(c, h2, n.fc1, n.fc2, o.width, o.mlp, o.act, ls2)]);
   }
   return x;
 }

@@ -1,4 +1,6 @@
 import type { ResNetSpec, TextSpec, TimmVitSpec, VitSpec } from './resolve-config.js';
+import type { ConvNextSpec } from './timm-convnext.js';
+import { mbConvMid, type ViTaminSpec, viTaminGrid } from './timm-vitamin.js';
 
 /** name -> shape; `null` shape means "any shape and dtype" (bookkeeping tensors like num_batches_tracked). */
 export type WeightShapes = Map<string, number[] | null>;
@@ -144,5 +146,96 @@ export function timmVitWeights(s: TimmVitSpec): WeightShapes {
     out.set('visual.head.proj.weight', [s.outputDim, w]);
     if (s.projBias) out.set('visual.head.proj.bias', [s.outputDim]);
   }
+  return out;
+}
+
+/** timm ConvNeXt trunk under open_clip's TimmModel head (keys under visual.trunk. and visual.head.). */
+export function convNextWeights(s: ConvNextSpec): WeightShapes {
+  const out: WeightShapes = new Map();
+  const t = 'visual.trunk.';
+  const vec = (n: string, d: number) => out.set(`${n}.weight`, [d]).set(`${n}.bias`, [d]);
+  const lin = (n: string, o: number, i: number, bias = true) => {
+    out.set(`${n}.weight`, [o, i]);
+    if (bias) out.set(`${n}.bias`, [o]);
+  };
+  const d0 = s.dims[0] as number;
+  out.set(`${t}stem.0.weight`, [d0, 3, 4, 4]).set(`${t}stem.0.bias`, [d0]);
+  vec(`${t}stem.1`, d0);
+  s.dims.forEach((d, i) => {
+    const st = `${t}stages.${i}.`;
+    if (i > 0) {
+      const prev = s.dims[i - 1] as number;
+      vec(`${st}downsample.0`, prev);
+      out.set(`${st}downsample.1.weight`, [d, prev, 2, 2]).set(`${st}downsample.1.bias`, [d]);
+    }
+    for (let j = 0; j < (s.depths[i] as number); j++) {
+      const b = `${st}blocks.${j}.`;
+      out.set(`${b}conv_dw.weight`, [d, 1, 7, 7]).set(`${b}conv_dw.bias`, [d]);
+      vec(`${b}norm`, d);
+      lin(`${b}mlp.fc1`, 4 * d, d);
+      lin(`${b}mlp.fc2`, d, 4 * d);
+      out.set(`${b}gamma`, [d]);
+    }
+  });
+  const c = s.dims[s.dims.length - 1] as number;
+  vec(`${t}head.norm`, c);
+  timmHeadWeights(out, s, c);
+  return out;
+}
+
+/** open_clip's TimmModel head keys (linear head.proj or head.mlp) on `inDim` pooled features. */
+function timmHeadWeights(out: WeightShapes, s: ViTaminSpec | ConvNextSpec, inDim: number): void {
+  const e = s.outputDim;
+  if (s.proj === 'linear') {
+    out.set('visual.head.proj.weight', [e, inDim]);
+    if (s.projBias) out.set('visual.head.proj.bias', [e]);
+    return;
+  }
+  out.set('visual.head.mlp.fc1.weight', [2 * e, inDim]).set('visual.head.mlp.fc1.bias', [2 * e]);
+  out.set('visual.head.mlp.fc2.weight', [e, 2 * e]);
+  if (s.projBias) out.set('visual.head.mlp.fc2.bias', [e]);
+}
+
+/** timm ViTamin (MbConv stages, strided conv, GeGLU ViT, fc_norm) under open_clip's TimmModel head. */
+export function viTaminWeights(s: ViTaminSpec): WeightShapes {
+  const out: WeightShapes = new Map();
+  const vec = (n: string, d: number) => out.set(`${n}.weight`, [d]).set(`${n}.bias`, [d]);
+  const conv = (n: string, o: number, i: number, k: number) =>
+    out.set(`${n}.weight`, [o, i, k, k]).set(`${n}.bias`, [o]);
+  const lin = (n: string, o: number, i: number) => out.set(`${n}.weight`, [o, i]).set(`${n}.bias`, [o]);
+  const b = 'visual.trunk.patch_embed.backbone.';
+  conv(`${b}stem.conv1`, s.stem, 3, 3);
+  vec(`${b}stem.norm1`, s.stem);
+  conv(`${b}stem.conv2`, s.stem, s.stem, 3);
+  let inCh = s.stem;
+  s.dims.forEach((d, i) => {
+    const mid = mbConvMid(d);
+    for (let j = 0; j < (s.depths[i] as number); j++) {
+      const p = `${b}stages.${i}.${j}.`;
+      if (inCh !== d) conv(j === 0 ? `${p}shortcut.expand` : `${p}shortcut`, d, inCh, 1);
+      vec(`${p}pre_norm`, inCh);
+      conv(`${p}conv1_1x1`, mid, inCh, 1);
+      out.set(`${p}conv2_kxk.weight`, [mid, 1, 3, 3]).set(`${p}conv2_kxk.bias`, [mid]);
+      conv(`${p}conv3_1x1`, d, mid, 1);
+      inCh = d;
+    }
+  });
+  const w = s.width;
+  vec(`${b}pool.norm`, inCh);
+  conv(`${b}pool.proj`, w, inCh, 3);
+  if (s.posEmbed) out.set('visual.trunk.pos_embed', [1, viTaminGrid(s.image) ** 2, w]);
+  for (let i = 0; i < s.layers; i++) {
+    const p = `visual.trunk.blocks.${i}.`;
+    vec(`${p}norm1`, w);
+    lin(`${p}attn.qkv`, 3 * w, w);
+    lin(`${p}attn.proj`, w, w);
+    vec(`${p}norm2`, w);
+    vec(`${p}mlp.norm`, w);
+    lin(`${p}mlp.w0`, s.mlpWidth, w);
+    lin(`${p}mlp.w1`, s.mlpWidth, w);
+    lin(`${p}mlp.w2`, w, s.mlpWidth);
+  }
+  vec('visual.trunk.fc_norm', w);
+  timmHeadWeights(out, s, w);
   return out;
 }

@@ -21,12 +21,12 @@ async function failure(cfg: ModelCfg, tensors = syntheticWeights(cfg), options: 
 
 describe('exportOnnx bad input: typed errors (exit 2) and no files', () => {
   it('refuses a tower it cannot build, naming the tower and the architecture', async () => {
-    const cfg: ModelCfg = { ...TINY_CFG, vision_cfg: { timm_model_name: 'convnext_base', image_size: 224 } };
+    const cfg: ModelCfg = { ...TINY_CFG, vision_cfg: { timm_model_name: 'resnet50d', image_size: 224 } };
     const { err, files } = await failure(cfg);
     expect(err).toBeInstanceOf(OnnxExportError);
     expect((err as OnnxExportError).code).toBe('UNSUPPORTED_TOWER');
     expect((err as OnnxExportError).exitCode).toBe(2);
-    expect((err as Error).message).toMatch(/vision tower.*convnext_base/);
+    expect((err as Error).message).toMatch(/vision tower.*resnet50d/);
     expect(files).toEqual([]);
   });
 

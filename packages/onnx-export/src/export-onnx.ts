@@ -3,12 +3,22 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { BuildCtx } from './blocks.js';
 import { l2Normalize } from './blocks.js';
+import { buildConvNext } from './build-convnext.js';
 import { buildResNet } from './build-resnet.js';
 import { buildText } from './build-text.js';
 import { buildTimmVit } from './build-timm-vit.js';
+import { buildViTamin } from './build-vitamin.js';
 import { buildVit } from './build-vit.js';
 import { OnnxExportError } from './errors.js';
-import { resnetWeights, textWeights, timmVitWeights, vitWeights, type WeightShapes } from './expected-weights.js';
+import {
+  convNextWeights,
+  resnetWeights,
+  textWeights,
+  timmVitWeights,
+  viTaminWeights,
+  vitWeights,
+  type WeightShapes,
+} from './expected-weights.js';
 import { GraphBuilder } from './graph.js';
 import { DataType, dataTypeName } from './proto.js';
 import {
@@ -20,6 +30,8 @@ import {
   type VitSpec,
 } from './resolve-config.js';
 import { toFloat32 } from './tensor-math.js';
+import { convNextFromWeights, type ConvNextSpec } from './timm-convnext.js';
+import { viTaminFromWeights, type ViTaminSpec } from './timm-vitamin.js';
 import { towerSupport } from './tower-support.js';
 import type { Activation, ExportOptions, ExportResult, ModelCfg, Tower, TowerExport, WeightSource } from './types.js';
 import { validateWeights } from './validate-weights.js';
@@ -77,7 +89,7 @@ interface Planned {
 
 function plan(
   tower: Tower,
-  spec: VitSpec | ResNetSpec | TimmVitSpec | TextSpec,
+  spec: VitSpec | ResNetSpec | TimmVitSpec | ConvNextSpec | ViTaminSpec | TextSpec,
   source: WeightSource,
   o: { dtype: 'fp32' | 'fp16' | 'int8'; opset: number; normalize: boolean; contrib: boolean; act?: Activation },
 ): Planned {
@@ -89,7 +101,7 @@ function plan(
   let inputs: TowerExport['inputs'];
   let activation: Activation;
   if (tower === 'vision') {
-    const s = spec as VitSpec | ResNetSpec | TimmVitSpec;
+    const s = spec as VitSpec | ResNetSpec | TimmVitSpec | ConvNextSpec | ViTaminSpec;
     const [h, w] = s.kind === 'vit' ? s.image : [s.image, s.image];
     const pixels = g.input('pixel_values', DataType.FLOAT, ['batch', 3, h, w]);
     const x = cdt === DataType.FLOAT16 ? g.node('Cast', [pixels], { to: DataType.FLOAT16 }) : pixels;
@@ -105,7 +117,11 @@ function plan(
         ? buildVit(c, s, x, activation)
         : s.kind === 'timm-vit'
           ? buildTimmVit(c, s, x, activation)
-          : buildResNet(c, s, x);
+          : s.kind === 'convnext'
+            ? buildConvNext(c, s, x, activation)
+            : s.kind === 'vitamin'
+              ? buildViTamin(c, s, x, activation)
+              : buildResNet(c, s, x);
     dim = s.outputDim;
     inputs = [{ name: 'pixel_values', dtype: 'float32', shape: ['batch', 3, h, w] }];
   } else {
@@ -157,7 +173,14 @@ export async function exportOnnx(
       throw new OnnxExportError('UNSUPPORTED_TOWER', `cannot export the ${t} tower: ${s.reason}${other}`);
     }
   }
-  const vision = support.vision.supported ? resolveVision(modelCfg) : null;
+  const resolved = support.vision.supported ? resolveVision(modelCfg) : null;
+  // timm trunks "at any size": depths and widths come from the checkpoint, the rest from the config
+  const vision =
+    resolved?.kind === 'convnext'
+      ? convNextFromWeights(resolved, weights)
+      : resolved?.kind === 'vitamin'
+        ? viTaminFromWeights(resolved, weights)
+        : resolved;
   const text = support.text.supported ? resolveText(modelCfg) : null;
   const shapes = (t: Tower): WeightShapes =>
     t === 'vision' && vision
@@ -165,7 +188,11 @@ export async function exportOnnx(
         ? vitWeights(vision)
         : vision.kind === 'timm-vit'
           ? timmVitWeights(vision)
-          : resnetWeights(vision)
+          : vision.kind === 'convnext'
+            ? convNextWeights(vision)
+            : vision.kind === 'vitamin'
+              ? viTaminWeights(vision)
+              : resnetWeights(vision)
       : t === 'text' && text
         ? textWeights(text)
         : new Map();
@@ -184,13 +211,18 @@ export async function exportOnnx(
   validateWeights(weights, required, known, foreign);
 
   const planned = towers.map((t) =>
-    plan(t, (t === 'vision' ? vision : text) as VitSpec | ResNetSpec | TimmVitSpec | TextSpec, weights, {
-      dtype,
-      opset,
-      normalize: options.normalize === true,
-      contrib: options.contribOps !== false,
-      ...(options.activation?.[t] ? { act: options.activation[t] } : {}),
-    }),
+    plan(
+      t,
+      (t === 'vision' ? vision : text) as VitSpec | ResNetSpec | TimmVitSpec | ConvNextSpec | ViTaminSpec | TextSpec,
+      weights,
+      {
+        dtype,
+        opset,
+        normalize: options.normalize === true,
+        contrib: options.contribOps !== false,
+        ...(options.activation?.[t] ? { act: options.activation[t] } : {}),
+      },
+    ),
   );
   const logitScale = (await scalar(weights, 'logit_scale')) as number;
   const logitBias = await scalar(weights, 'logit_bias');

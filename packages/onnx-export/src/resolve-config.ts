@@ -1,5 +1,7 @@
 import { OnnxExportError } from './errors.js';
+import { type ConvNextSpec, timmConvNextArch } from './timm-convnext.js';
 import { timmSiglipArch } from './timm-siglip.js';
+import { timmViTaminArch, type ViTaminSpec } from './timm-vitamin.js';
 import type { Activation, ModelCfg } from './types.js';
 
 export type VitPool = 'tok' | 'avg';
@@ -152,9 +154,64 @@ function resolveTimm(model: ModelCfg, v: Record<string, unknown>): TimmVitSpec {
   };
 }
 
-export function resolveVision(model: ModelCfg): VitSpec | ResNetSpec | TimmVitSpec {
+/** open_clip TimmModel over timm's ConvNeXt: the trunk's own avg pool and head norm, then head.proj or head.mlp. */
+function resolveConvNext(model: ModelCfg, v: Record<string, unknown>): ConvNextSpec {
+  const name = String(v.timm_model_name);
+  const arch = timmConvNextArch(name) as NonNullable<ReturnType<typeof timmConvNextArch>>;
+  const pool = v.timm_pool ?? 'avg';
+  // '' keeps the trunk's default pool, which is 'avg' for ConvNeXt
+  if (pool !== '' && pool !== 'avg')
+    throw new Unsupported(`timm vision tower ${name} with timm_pool=${String(pool)} is not supported (only '' or avg)`);
+  const proj = v.timm_proj ?? 'linear';
+  if (proj !== 'linear' && proj !== 'mlp')
+    throw new Unsupported(
+      `timm vision tower ${name} with timm_proj=${String(proj)} is not supported (only linear or mlp)`,
+    );
+  const [h, w] = pair(v.image_size ?? 224);
+  if (h !== w) throw new Unsupported(`timm vision tower ${name} with a non-square image_size is not supported`);
+  return {
+    kind: 'convnext',
+    ...arch,
+    image: h,
+    proj,
+    projBias: v.timm_proj_bias === true,
+    outputDim: model.embed_dim,
+    activation: 'gelu', // timm's ConvNeXt MLPs and open_clip's head Mlp use nn.GELU; quick_gelu does not apply
+  };
+}
+
+/** open_clip TimmModel over timm's ViTamin (its own token avg pool and fc_norm), then head.proj or head.mlp. */
+function resolveViTamin(model: ModelCfg, v: Record<string, unknown>): ViTaminSpec {
+  const name = String(v.timm_model_name);
+  const arch = timmViTaminArch(name) as NonNullable<ReturnType<typeof timmViTaminArch>>;
+  const pool = v.timm_pool ?? 'avg';
+  // '' keeps the trunk's default pool, which is 'avg' for ViTamin
+  if (pool !== '' && pool !== 'avg')
+    throw new Unsupported(`timm vision tower ${name} with timm_pool=${String(pool)} is not supported (only '' or avg)`);
+  const proj = v.timm_proj ?? 'linear';
+  if (proj !== 'linear' && proj !== 'mlp')
+    throw new Unsupported(
+      `timm vision tower ${name} with timm_proj=${String(proj)} is not supported (only linear or mlp)`,
+    );
+  const [h, w] = pair(v.image_size ?? 224);
+  if (h !== w) throw new Unsupported(`timm vision tower ${name} with a non-square image_size is not supported`);
+  return {
+    kind: 'vitamin',
+    ...arch,
+    mlpWidth: 2 * arch.width,
+    image: h,
+    proj,
+    projBias: v.timm_proj_bias === true,
+    outputDim: model.embed_dim,
+    activation: 'gelu', // timm's GELU everywhere (MbConv, GeGLU, head Mlp); quick_gelu does not apply
+  };
+}
+
+export function resolveVision(model: ModelCfg): VitSpec | ResNetSpec | TimmVitSpec | ConvNextSpec | ViTaminSpec {
   checkModel(model);
   const v = obj(model.vision_cfg);
+  if (v.timm_model_name && timmConvNextArch(String(v.timm_model_name))) return resolveConvNext(model, v);
+  if (v.timm_model_name && timmViTaminArch(String(v.timm_model_name))) return resolveViTamin(model, v);
   if (v.timm_model_name) return resolveTimm(model, v);
   if (Array.isArray(v.layers)) {
     if (v.layers.length !== 4) throw new Unsupported('ModifiedResNet needs 4 stage depths in vision_cfg.layers');

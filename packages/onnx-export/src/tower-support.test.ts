@@ -18,6 +18,20 @@ describe('towerSupport', () => {
       },
     };
     expect(towerSupport(siglip).vision.supported).toBe(true);
+    for (const proj of ['linear', 'mlp']) {
+      const convnext: ModelCfg = {
+        ...TINY_CFG,
+        vision_cfg: { timm_model_name: 'convnext_xxlarge', timm_pool: '', timm_proj: proj, image_size: 256 },
+      };
+      expect(towerSupport(convnext).vision.supported).toBe(true);
+    }
+    for (const name of ['vitamin_small_224', 'vitamin_large2_336', 'vitamin_xlarge_384']) {
+      const vitamin: ModelCfg = {
+        ...TINY_CFG,
+        vision_cfg: { timm_model_name: name, timm_pool: '', timm_proj: 'linear', image_size: 256 },
+      };
+      expect(towerSupport(vitamin).vision.supported).toBe(true);
+    }
   });
 
   it('names what it cannot build', () => {
@@ -36,6 +50,22 @@ describe('towerSupport', () => {
         'vision',
         /timm_proj=mlp/,
       ],
+      [
+        { ...TINY_CFG, vision_cfg: { timm_model_name: 'convnext_base', timm_pool: 'abs_attn', timm_proj: '' } },
+        'vision',
+        /convnext_base with timm_pool=abs_attn/,
+      ],
+      [
+        { ...TINY_CFG, vision_cfg: { timm_model_name: 'convnext_base', timm_pool: '', timm_proj: 'none' } },
+        'vision',
+        /convnext_base with timm_proj=none/,
+      ],
+      [
+        { ...TINY_CFG, vision_cfg: { timm_model_name: 'vitamin_base_224', timm_pool: 'map' } },
+        'vision',
+        /vitamin_base_224 with timm_pool=map/,
+      ],
+      [{ ...TINY_CFG, vision_cfg: { timm_model_name: 'vitamin_small_384' } }, 'vision', /vitamin_small_384/],
       [{ ...TINY_CFG, text_cfg: { hf_model_name: 'xlm-roberta-base' } }, 'text', /HuggingFace.*xlm-roberta-base/],
       [{ ...TINY_CFG, multimodal_cfg: { width: 512 } }, 'text', /CoCa/],
       [

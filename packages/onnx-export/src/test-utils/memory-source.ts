@@ -1,4 +1,11 @@
-import { resnetWeights, textWeights, timmVitWeights, vitWeights } from '../expected-weights.js';
+import {
+  convNextWeights,
+  resnetWeights,
+  viTaminWeights,
+  textWeights,
+  timmVitWeights,
+  vitWeights,
+} from '../expected-weights.js';
 import { resolveText, resolveVision } from '../resolve-config.js';
 import type { DType, ModelCfg, WeightSource } from '../types.js';
 
@@ -57,7 +64,11 @@ export function syntheticWeights(cfg: ModelCfg, seed = 1): Map<string, MemTensor
       ? vitWeights(v)
       : v.kind === 'timm-vit'
         ? timmVitWeights(v)
-        : resnetWeights(v))
+        : v.kind === 'convnext'
+          ? convNextWeights(v)
+          : v.kind === 'vitamin'
+            ? viTaminWeights(v)
+            : resnetWeights(v))
       shapes.set(k, sh);
   } catch {
     /* unsupported vision: no weights */
