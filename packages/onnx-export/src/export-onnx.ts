@@ -5,10 +5,18 @@ import type { BuildCtx } from './blocks.js';
 import { l2Normalize } from './blocks.js';
 import { buildResNet } from './build-resnet.js';
 import { buildText } from './build-text.js';
+import { buildTimmEva } from './build-timm-eva.js';
 import { buildTimmVit } from './build-timm-vit.js';
 import { buildVit } from './build-vit.js';
 import { OnnxExportError } from './errors.js';
-import { resnetWeights, textWeights, timmVitWeights, vitWeights, type WeightShapes } from './expected-weights.js';
+import {
+  resnetWeights,
+  textWeights,
+  timmEvaWeights,
+  timmVitWeights,
+  vitWeights,
+  type WeightShapes,
+} from './expected-weights.js';
 import { GraphBuilder } from './graph.js';
 import { DataType, dataTypeName } from './proto.js';
 import {
@@ -16,10 +24,12 @@ import {
   resolveVision,
   type ResNetSpec,
   type TextSpec,
+  type TimmEvaSpec,
   type TimmVitSpec,
   type VitSpec,
 } from './resolve-config.js';
 import { toFloat32 } from './tensor-math.js';
+import { fitEvaToWeights } from './timm-eva.js';
 import { towerSupport } from './tower-support.js';
 import type { Activation, ExportOptions, ExportResult, ModelCfg, Tower, TowerExport, WeightSource } from './types.js';
 import { validateWeights } from './validate-weights.js';
@@ -77,7 +87,7 @@ interface Planned {
 
 function plan(
   tower: Tower,
-  spec: VitSpec | ResNetSpec | TimmVitSpec | TextSpec,
+  spec: VitSpec | ResNetSpec | TimmVitSpec | TimmEvaSpec | TextSpec,
   source: WeightSource,
   o: { dtype: 'fp32' | 'fp16' | 'int8'; opset: number; normalize: boolean; contrib: boolean; act?: Activation },
 ): Planned {
@@ -89,7 +99,7 @@ function plan(
   let inputs: TowerExport['inputs'];
   let activation: Activation;
   if (tower === 'vision') {
-    const s = spec as VitSpec | ResNetSpec | TimmVitSpec;
+    const s = spec as VitSpec | ResNetSpec | TimmVitSpec | TimmEvaSpec;
     const [h, w] = s.kind === 'vit' ? s.image : [s.image, s.image];
     const pixels = g.input('pixel_values', DataType.FLOAT, ['batch', 3, h, w]);
     const x = cdt === DataType.FLOAT16 ? g.node('Cast', [pixels], { to: DataType.FLOAT16 }) : pixels;
@@ -105,7 +115,9 @@ function plan(
         ? buildVit(c, s, x, activation)
         : s.kind === 'timm-vit'
           ? buildTimmVit(c, s, x, activation)
-          : buildResNet(c, s, x);
+          : s.kind === 'timm-eva'
+            ? buildTimmEva(c, s, x, activation)
+            : buildResNet(c, s, x);
     dim = s.outputDim;
     inputs = [{ name: 'pixel_values', dtype: 'float32', shape: ['batch', 3, h, w] }];
   } else {
@@ -127,6 +139,13 @@ function plan(
     inputs,
     outputs: [{ name: outName, dtype: dataTypeName[DataType.FLOAT] as string, shape: ['batch', dim] }],
   };
+}
+
+/** timm Eva trunks come at any size (timm.create_model overrides): their sizes are read from the weights. */
+function fitVision<S extends { kind: string }>(spec: S, weights: WeightSource): S {
+  if (spec.kind !== 'timm-eva') return spec;
+  const fitted = fitEvaToWeights(spec as unknown as TimmEvaSpec, weights);
+  return { ...fitted, outputDim: fitted.proj === 'none' ? fitted.width : fitted.outputDim } as unknown as S;
 }
 
 async function scalar(source: WeightSource, name: string): Promise<number | null> {
@@ -157,7 +176,7 @@ export async function exportOnnx(
       throw new OnnxExportError('UNSUPPORTED_TOWER', `cannot export the ${t} tower: ${s.reason}${other}`);
     }
   }
-  const vision = support.vision.supported ? resolveVision(modelCfg) : null;
+  const vision = support.vision.supported ? fitVision(resolveVision(modelCfg), weights) : null;
   const text = support.text.supported ? resolveText(modelCfg) : null;
   const shapes = (t: Tower): WeightShapes =>
     t === 'vision' && vision
@@ -165,7 +184,9 @@ export async function exportOnnx(
         ? vitWeights(vision)
         : vision.kind === 'timm-vit'
           ? timmVitWeights(vision)
-          : resnetWeights(vision)
+          : vision.kind === 'timm-eva'
+            ? timmEvaWeights(vision)
+            : resnetWeights(vision)
       : t === 'text' && text
         ? textWeights(text)
         : new Map();
@@ -184,7 +205,7 @@ export async function exportOnnx(
   validateWeights(weights, required, known, foreign);
 
   const planned = towers.map((t) =>
-    plan(t, (t === 'vision' ? vision : text) as VitSpec | ResNetSpec | TimmVitSpec | TextSpec, weights, {
+    plan(t, (t === 'vision' ? vision : text) as VitSpec | ResNetSpec | TimmVitSpec | TimmEvaSpec | TextSpec, weights, {
       dtype,
       opset,
       normalize: options.normalize === true,

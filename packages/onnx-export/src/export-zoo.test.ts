@@ -24,9 +24,7 @@ const rows: ZooRow[] = existsSync(path.join(zooDir, 'zoo.json'))
  */
 const PENDING: Record<string, RegExp> = {
   'timm ConvNeXt': /^convnext_/,
-  'timm EVA': /^EVA0[12]-/,
   'timm FastViT/MCi and MobileCLIP ViTs': /^MobileCLIP2?-/,
-  'timm PE-core': /^PE-Core-/,
   'timm ViTamin': /^ViTamin-/,
   'timm Swin': /^swin_/,
   'timm ViTs (gap, relpos)': /^vit_(medium_patch16_gap|relpos)/,

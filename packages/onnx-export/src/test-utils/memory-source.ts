@@ -1,4 +1,4 @@
-import { resnetWeights, textWeights, timmVitWeights, vitWeights } from '../expected-weights.js';
+import { resnetWeights, textWeights, timmEvaWeights, timmVitWeights, vitWeights } from '../expected-weights.js';
 import { resolveText, resolveVision } from '../resolve-config.js';
 import type { DType, ModelCfg, WeightSource } from '../types.js';
 
@@ -57,7 +57,9 @@ export function syntheticWeights(cfg: ModelCfg, seed = 1): Map<string, MemTensor
       ? vitWeights(v)
       : v.kind === 'timm-vit'
         ? timmVitWeights(v)
-        : resnetWeights(v))
+        : v.kind === 'timm-eva'
+          ? timmEvaWeights(v)
+          : resnetWeights(v))
       shapes.set(k, sh);
   } catch {
     /* unsupported vision: no weights */
