@@ -22,7 +22,11 @@ const T = 'visual.trunk.';
  * SwiGLU with sub-LayerNorm or a GELU MLP, final norm, class-token or MAP pooling, then the trunk's
  * head (or open_clip's head.proj). Runs on [N·T, W] rows so every linear layer is one Gemm.
  */
-export function buildTimmEva(c: BuildCtx, s: TimmEvaSpec, pixels: string, act: Activation): string {
+export function buildTimmEva(ctx: BuildCtx, s: TimmEvaSpec, pixels: string, act: Activation): string {
+  // EVA02's SwiGLU towers lose too much to per-tensor dynamic activation quantization (full-size
+  // EVA02-B-16 with perturbed weights: min cos 0.96 in onnxruntime and in a torch simulation of the
+  // same scheme, 0.992 with weights alone quantized), so their int8 exports quantize weights only.
+  const c: BuildCtx = s.swiglu && ctx.mode === 'int8' ? { ...ctx, int8WeightOnly: true } : ctx;
   const { g, w } = c;
   const W = s.width;
   const grid = Math.floor(s.image / s.patch);
