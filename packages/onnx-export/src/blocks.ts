@@ -16,6 +16,12 @@ export interface BuildCtx {
    * FastGelu) for the transformer blocks. Their CPU kernels are float32 only, so fp32 exports only.
    */
   contrib: boolean;
+  /**
+   * int8 exports: quantize weights only (per output channel, dequantized in the graph) instead of the
+   * dynamic-activation MatMulInteger path, for towers whose activations do not survive per-tensor
+   * 8-bit quantization.
+   */
+  int8WeightOnly?: boolean;
 }
 
 /** onnxruntime's contrib-op domain. */
@@ -112,7 +118,9 @@ export function linear(
   if (c.mode === 'int8') {
     const quantize = () =>
       weightValues(c, w, inDim, outDim).then((v) => quantizePerChannel(v, inDim, outDim, w.layout === 'torch'));
-    const y = int8MatMul(c, x, hint, [inDim, outDim], [outDim], quantize);
+    const y = c.int8WeightOnly
+      ? g.node('MatMul', [x, int8Dequantized(c, hint, [inDim, outDim], quantize)])
+      : int8MatMul(c, x, hint, [inDim, outDim], [outDim], quantize);
     return b ? g.node('Add', [y, biasInit(c, hint, b, outDim, DataType.FLOAT)]) : y;
   }
   const dims = w.layout === 'torch' ? [outDim, inDim] : [inDim, outDim];
@@ -122,6 +130,28 @@ export function linear(
     : c.w.computed(g, `${hint}.weight`, dims, c.cdt, () => weightValues(c, w, inDim, outDim));
   const inputs = [x, weight, ...(b ? [biasInit(c, hint, b, outDim, c.cdt)] : [])];
   return g.node('Gemm', inputs, w.layout === 'torch' ? { transB: 1 } : {});
+}
+
+/** An int8 weight [in, out] with per-output-column scales, dequantized to float32 by the graph. */
+function int8Dequantized(
+  c: BuildCtx,
+  hint: string,
+  dims: [number, number],
+  quantize: () => Promise<{ q: Int8Array; scale: Float32Array }>,
+): string {
+  const { g } = c;
+  let q: Promise<{ q: Int8Array; scale: Float32Array }> | null = null;
+  const quant = () => (q ??= quantize());
+  const wq = g.initializer(`${hint}.weight_q`, dims, DataType.INT8, async () => {
+    const r = (await quant()).q;
+    return new Uint8Array(r.buffer, r.byteOffset, r.byteLength);
+  });
+  const ws = c.w.computed(g, `${hint}.weight_scale`, [dims[1]], DataType.FLOAT, async () => {
+    const scale = (await quant()).scale;
+    q = null; // written right after weight_q: release the quantized copy
+    return scale;
+  });
+  return g.node('DequantizeLinear', [wq, ws], { axis: 1 });
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { ResNetSpec, TextSpec, TimmVitSpec, VitSpec } from './resolve-config.js';
+import type { ResNetSpec, TextSpec, TimmEvaSpec, TimmVitSpec, VitSpec } from './resolve-config.js';
 import type { ConvNextSpec } from './timm-convnext.js';
 import { mbConvMid, type ViTaminSpec, viTaminGrid } from './timm-vitamin.js';
 
@@ -146,6 +146,59 @@ export function timmVitWeights(s: TimmVitSpec): WeightShapes {
     out.set('visual.head.proj.weight', [s.outputDim, w]);
     if (s.projBias) out.set('visual.head.proj.bias', [s.outputDim]);
   }
+  return out;
+}
+
+export function timmEvaWeights(s: TimmEvaSpec): WeightShapes {
+  const out: WeightShapes = new Map();
+  const w = s.width;
+  const m = s.mlpWidth;
+  const t = 'visual.trunk.';
+  const grid = Math.floor(s.image / s.patch);
+  const ln = (n: string, d = w) => out.set(`${n}.weight`, [d]).set(`${n}.bias`, [d]);
+  const lin = (n: string, o: number, i: number, bias = true) => {
+    out.set(`${n}.weight`, [o, i]);
+    if (bias) out.set(`${n}.bias`, [o]);
+  };
+  out.set(`${t}patch_embed.proj.weight`, [w, 3, s.patch, s.patch]);
+  if (!s.preNorm) out.set(`${t}patch_embed.proj.bias`, [w]);
+  if (s.classToken) out.set(`${t}cls_token`, [1, 1, w]);
+  out.set(`${t}pos_embed`, [1, grid * grid + (s.classToken ? 1 : 0), w]);
+  if (s.preNorm) ln(`${t}norm_pre`);
+  for (let i = 0; i < s.depth; i++) {
+    const b = `${t}blocks.${i}.`;
+    ln(`${b}norm1`);
+    ln(`${b}norm2`);
+    if (s.qkv === 'separate') {
+      lin(`${b}attn.q_proj`, w, w);
+      lin(`${b}attn.k_proj`, w, w, false);
+      lin(`${b}attn.v_proj`, w, w);
+    } else {
+      lin(`${b}attn.qkv`, 3 * w, w, s.qkv === 'fused');
+      if (s.qkv === 'qv-bias') out.set(`${b}attn.q_bias`, [w]).set(`${b}attn.v_bias`, [w]);
+    }
+    if (s.attnNorm) ln(`${b}attn.norm`);
+    lin(`${b}attn.proj`, w, w);
+    if (s.swiglu) {
+      lin(`${b}mlp.fc1_g`, m, w);
+      lin(`${b}mlp.fc1_x`, m, w);
+      ln(`${b}mlp.norm`, m);
+    } else lin(`${b}mlp.fc1`, m, w);
+    lin(`${b}mlp.fc2`, w, m);
+  }
+  ln(`${t}norm`);
+  if (s.pool === 'map') {
+    const p = `${t}attn_pool.`;
+    out.set(`${p}latent`, [1, 1, w]);
+    lin(`${p}q`, w, w);
+    lin(`${p}kv`, 2 * w, w);
+    lin(`${p}proj`, w, w);
+    ln(`${p}norm`);
+    lin(`${p}mlp.fc1`, s.attnPoolMlpWidth, w);
+    lin(`${p}mlp.fc2`, w, s.attnPoolMlpWidth);
+  }
+  if (s.proj === 'head') lin(`${t}head`, s.outputDim, w);
+  if (s.proj === 'linear') lin('visual.head.proj', s.outputDim, w, s.projBias);
   return out;
 }
 

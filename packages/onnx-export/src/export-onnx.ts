@@ -6,6 +6,7 @@ import { l2Normalize } from './blocks.js';
 import { buildConvNext } from './build-convnext.js';
 import { buildResNet } from './build-resnet.js';
 import { buildText } from './build-text.js';
+import { buildTimmEva } from './build-timm-eva.js';
 import { buildTimmVit } from './build-timm-vit.js';
 import { buildViTamin } from './build-vitamin.js';
 import { buildVit } from './build-vit.js';
@@ -14,6 +15,7 @@ import {
   convNextWeights,
   resnetWeights,
   textWeights,
+  timmEvaWeights,
   timmVitWeights,
   viTaminWeights,
   vitWeights,
@@ -26,10 +28,12 @@ import {
   resolveVision,
   type ResNetSpec,
   type TextSpec,
+  type TimmEvaSpec,
   type TimmVitSpec,
   type VitSpec,
 } from './resolve-config.js';
 import { toFloat32 } from './tensor-math.js';
+import { fitEvaToWeights } from './timm-eva.js';
 import { convNextFromWeights, type ConvNextSpec } from './timm-convnext.js';
 import { viTaminFromWeights, type ViTaminSpec } from './timm-vitamin.js';
 import { towerSupport } from './tower-support.js';
@@ -89,7 +93,7 @@ interface Planned {
 
 function plan(
   tower: Tower,
-  spec: VitSpec | ResNetSpec | TimmVitSpec | ConvNextSpec | ViTaminSpec | TextSpec,
+  spec: VisionSpec | TextSpec,
   source: WeightSource,
   o: { dtype: 'fp32' | 'fp16' | 'int8'; opset: number; normalize: boolean; contrib: boolean; act?: Activation },
 ): Planned {
@@ -101,7 +105,7 @@ function plan(
   let inputs: TowerExport['inputs'];
   let activation: Activation;
   if (tower === 'vision') {
-    const s = spec as VitSpec | ResNetSpec | TimmVitSpec | ConvNextSpec | ViTaminSpec;
+    const s = spec as VisionSpec;
     const [h, w] = s.kind === 'vit' ? s.image : [s.image, s.image];
     const pixels = g.input('pixel_values', DataType.FLOAT, ['batch', 3, h, w]);
     const x = cdt === DataType.FLOAT16 ? g.node('Cast', [pixels], { to: DataType.FLOAT16 }) : pixels;
@@ -121,7 +125,9 @@ function plan(
             ? buildConvNext(c, s, x, activation)
             : s.kind === 'vitamin'
               ? buildViTamin(c, s, x, activation)
-              : buildResNet(c, s, x);
+              : s.kind === 'timm-eva'
+                ? buildTimmEva(c, s, x, activation)
+                : buildResNet(c, s, x);
     dim = s.outputDim;
     inputs = [{ name: 'pixel_values', dtype: 'float32', shape: ['batch', 3, h, w] }];
   } else {
@@ -143,6 +149,17 @@ function plan(
     inputs,
     outputs: [{ name: outName, dtype: dataTypeName[DataType.FLOAT] as string, shape: ['batch', dim] }],
   };
+}
+
+type VisionSpec = VitSpec | ResNetSpec | TimmVitSpec | ConvNextSpec | ViTaminSpec | TimmEvaSpec;
+
+/** timm trunks come at any size (timm.create_model overrides): their depths and widths are read from the weights. */
+function fitVision(spec: VisionSpec, weights: WeightSource): VisionSpec {
+  if (spec.kind === 'convnext') return convNextFromWeights(spec, weights);
+  if (spec.kind === 'vitamin') return viTaminFromWeights(spec, weights);
+  if (spec.kind !== 'timm-eva') return spec;
+  const fitted = fitEvaToWeights(spec, weights);
+  return { ...fitted, outputDim: fitted.proj === 'none' ? fitted.width : fitted.outputDim };
 }
 
 async function scalar(source: WeightSource, name: string): Promise<number | null> {
@@ -173,14 +190,7 @@ export async function exportOnnx(
       throw new OnnxExportError('UNSUPPORTED_TOWER', `cannot export the ${t} tower: ${s.reason}${other}`);
     }
   }
-  const resolved = support.vision.supported ? resolveVision(modelCfg) : null;
-  // timm trunks "at any size": depths and widths come from the checkpoint, the rest from the config
-  const vision =
-    resolved?.kind === 'convnext'
-      ? convNextFromWeights(resolved, weights)
-      : resolved?.kind === 'vitamin'
-        ? viTaminFromWeights(resolved, weights)
-        : resolved;
+  const vision = support.vision.supported ? fitVision(resolveVision(modelCfg), weights) : null;
   const text = support.text.supported ? resolveText(modelCfg) : null;
   const shapes = (t: Tower): WeightShapes =>
     t === 'vision' && vision
@@ -192,7 +202,9 @@ export async function exportOnnx(
             ? convNextWeights(vision)
             : vision.kind === 'vitamin'
               ? viTaminWeights(vision)
-              : resnetWeights(vision)
+              : vision.kind === 'timm-eva'
+                ? timmEvaWeights(vision)
+                : resnetWeights(vision)
       : t === 'text' && text
         ? textWeights(text)
         : new Map();
@@ -211,18 +223,13 @@ export async function exportOnnx(
   validateWeights(weights, required, known, foreign);
 
   const planned = towers.map((t) =>
-    plan(
-      t,
-      (t === 'vision' ? vision : text) as VitSpec | ResNetSpec | TimmVitSpec | ConvNextSpec | ViTaminSpec | TextSpec,
-      weights,
-      {
-        dtype,
-        opset,
-        normalize: options.normalize === true,
-        contrib: options.contribOps !== false,
-        ...(options.activation?.[t] ? { act: options.activation[t] } : {}),
-      },
-    ),
+    plan(t, (t === 'vision' ? vision : text) as VisionSpec | TextSpec, weights, {
+      dtype,
+      opset,
+      normalize: options.normalize === true,
+      contrib: options.contribOps !== false,
+      ...(options.activation?.[t] ? { act: options.activation[t] } : {}),
+    }),
   );
   const logitScale = (await scalar(weights, 'logit_scale')) as number;
   const logitBias = await scalar(weights, 'logit_bias');

@@ -1,4 +1,5 @@
 import { OnnxExportError } from './errors.js';
+import { timmEvaArch, type TimmEvaArch } from './timm-eva.js';
 import { type ConvNextSpec, timmConvNextArch } from './timm-convnext.js';
 import { timmSiglipArch } from './timm-siglip.js';
 import { timmViTaminArch, type ViTaminSpec } from './timm-vitamin.js';
@@ -45,6 +46,17 @@ export interface TimmVitSpec {
   image: number;
   /** open_clip's TimmModel head: 'none' passes the MAP-pooled features through; 'linear' adds head.proj. */
   proj: 'none' | 'linear';
+  projBias: boolean;
+  outputDim: number;
+  activation: Activation;
+}
+
+/** A timm Eva trunk (EVA01, EVA02, PE-Core) and open_clip's head over it. */
+export interface TimmEvaSpec extends TimmEvaArch {
+  kind: 'timm-eva';
+  name: string;
+  /** 'head': the trunk's own Linear (timm_proj null); 'none': pooled features; 'linear': open_clip head.proj. */
+  proj: 'head' | 'none' | 'linear';
   projBias: boolean;
   outputDim: number;
   activation: Activation;
@@ -125,8 +137,38 @@ function checkModel(model: ModelCfg): void {
     );
 }
 
-function resolveTimm(model: ModelCfg, v: Record<string, unknown>): TimmVitSpec {
+function resolveTimmEva(model: ModelCfg, v: Record<string, unknown>, arch: TimmEvaArch): TimmEvaSpec {
   const name = String(v.timm_model_name);
+  const pool = v.timm_pool ?? 'avg';
+  if (pool !== arch.pool)
+    throw new Unsupported(
+      `timm vision tower ${name} with timm_pool=${String(pool)} is not supported (only '${arch.pool}')`,
+    );
+  const projCfg = v.timm_proj ?? null;
+  if (projCfg !== null && projCfg !== 'none' && projCfg !== 'linear')
+    throw new Unsupported(
+      `timm vision tower ${name} with timm_proj=${String(projCfg)} is not supported (only null, none or linear)`,
+    );
+  const proj = projCfg === null ? 'head' : projCfg;
+  const image = pair(v.image_size ?? arch.image);
+  if (image[0] !== image[1]) throw new Unsupported(`timm vision tower ${name} needs a square image_size`);
+  return {
+    ...arch,
+    kind: 'timm-eva',
+    name,
+    image: image[0],
+    proj,
+    projBias: v.timm_proj_bias === true,
+    outputDim: proj === 'none' ? arch.width : model.embed_dim,
+    // timm towers ignore quick_gelu: Eva's Mlp and MAP head use nn.GELU (erf)
+    activation: 'gelu',
+  };
+}
+
+function resolveTimm(model: ModelCfg, v: Record<string, unknown>): TimmVitSpec | TimmEvaSpec {
+  const name = String(v.timm_model_name);
+  const eva = timmEvaArch(name);
+  if (eva) return resolveTimmEva(model, v, eva);
   const arch = timmSiglipArch(name);
   if (!arch)
     throw new Unsupported(`timm vision tower ${name} is not supported (only timm's vit_*_siglip_* MAP-head ViTs are)`);
@@ -207,7 +249,9 @@ function resolveViTamin(model: ModelCfg, v: Record<string, unknown>): ViTaminSpe
   };
 }
 
-export function resolveVision(model: ModelCfg): VitSpec | ResNetSpec | TimmVitSpec | ConvNextSpec | ViTaminSpec {
+export function resolveVision(
+  model: ModelCfg,
+): VitSpec | ResNetSpec | TimmVitSpec | ConvNextSpec | ViTaminSpec | TimmEvaSpec {
   checkModel(model);
   const v = obj(model.vision_cfg);
   if (v.timm_model_name && timmConvNextArch(String(v.timm_model_name))) return resolveConvNext(model, v);

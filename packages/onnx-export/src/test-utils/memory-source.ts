@@ -1,6 +1,7 @@
 import {
   convNextWeights,
   resnetWeights,
+  timmEvaWeights,
   viTaminWeights,
   textWeights,
   timmVitWeights,
@@ -68,7 +69,9 @@ export function syntheticWeights(cfg: ModelCfg, seed = 1): Map<string, MemTensor
           ? convNextWeights(v)
           : v.kind === 'vitamin'
             ? viTaminWeights(v)
-            : resnetWeights(v))
+            : v.kind === 'timm-eva'
+              ? timmEvaWeights(v)
+              : resnetWeights(v))
       shapes.set(k, sh);
   } catch {
     /* unsupported vision: no weights */
