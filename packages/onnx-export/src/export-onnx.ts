@@ -3,13 +3,18 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { BuildCtx } from './blocks.js';
 import { l2Normalize } from './blocks.js';
+import { buildFastVit } from './build-fastvit.js';
+import { buildMciVit } from './build-mci-vit.js';
 import { buildResNet } from './build-resnet.js';
 import { buildText } from './build-text.js';
 import { buildTimmVit } from './build-timm-vit.js';
 import { buildVit } from './build-vit.js';
 import { OnnxExportError } from './errors.js';
 import { resnetWeights, textWeights, timmVitWeights, vitWeights, type WeightShapes } from './expected-weights.js';
+import { fastvitWeights } from './fastvit-layout.js';
 import { GraphBuilder } from './graph.js';
+import { mciVitWeights } from './mci-vit-layout.js';
+import type { FastVitSpec, MciVitSpec } from './mobileclip-arch.js';
 import { DataType, dataTypeName } from './proto.js';
 import {
   resolveText,
@@ -77,7 +82,7 @@ interface Planned {
 
 function plan(
   tower: Tower,
-  spec: VitSpec | ResNetSpec | TimmVitSpec | TextSpec,
+  spec: VitSpec | ResNetSpec | TimmVitSpec | FastVitSpec | MciVitSpec | TextSpec,
   source: WeightSource,
   o: { dtype: 'fp32' | 'fp16' | 'int8'; opset: number; normalize: boolean; contrib: boolean; act?: Activation },
 ): Planned {
@@ -89,7 +94,7 @@ function plan(
   let inputs: TowerExport['inputs'];
   let activation: Activation;
   if (tower === 'vision') {
-    const s = spec as VitSpec | ResNetSpec | TimmVitSpec;
+    const s = spec as VitSpec | ResNetSpec | TimmVitSpec | FastVitSpec | MciVitSpec;
     const [h, w] = s.kind === 'vit' ? s.image : [s.image, s.image];
     const pixels = g.input('pixel_values', DataType.FLOAT, ['batch', 3, h, w]);
     const x = cdt === DataType.FLOAT16 ? g.node('Cast', [pixels], { to: DataType.FLOAT16 }) : pixels;
@@ -105,7 +110,11 @@ function plan(
         ? buildVit(c, s, x, activation)
         : s.kind === 'timm-vit'
           ? buildTimmVit(c, s, x, activation)
-          : buildResNet(c, s, x);
+          : s.kind === 'fastvit'
+            ? buildFastVit(c, s, x, activation)
+            : s.kind === 'mci-vit'
+              ? buildMciVit(c, s, x, activation)
+              : buildResNet(c, s, x);
     dim = s.outputDim;
     inputs = [{ name: 'pixel_values', dtype: 'float32', shape: ['batch', 3, h, w] }];
   } else {
@@ -165,7 +174,11 @@ export async function exportOnnx(
         ? vitWeights(vision)
         : vision.kind === 'timm-vit'
           ? timmVitWeights(vision)
-          : resnetWeights(vision)
+          : vision.kind === 'fastvit'
+            ? fastvitWeights(vision, weights)
+            : vision.kind === 'mci-vit'
+              ? mciVitWeights(vision, weights)
+              : resnetWeights(vision)
       : t === 'text' && text
         ? textWeights(text)
         : new Map();
@@ -184,7 +197,7 @@ export async function exportOnnx(
   validateWeights(weights, required, known, foreign);
 
   const planned = towers.map((t) =>
-    plan(t, (t === 'vision' ? vision : text) as VitSpec | ResNetSpec | TimmVitSpec | TextSpec, weights, {
+    plan(t, (t === 'vision' ? vision : text) as NonNullable<typeof vision> | TextSpec, weights, {
       dtype,
       opset,
       normalize: options.normalize === true,

@@ -25,7 +25,6 @@ const rows: ZooRow[] = existsSync(path.join(zooDir, 'zoo.json'))
 const PENDING: Record<string, RegExp> = {
   'timm ConvNeXt': /^convnext_/,
   'timm EVA': /^EVA0[12]-/,
-  'timm FastViT/MCi and MobileCLIP ViTs': /^MobileCLIP2?-/,
   'timm PE-core': /^PE-Core-/,
   'timm ViTamin': /^ViTamin-/,
   'timm Swin': /^swin_/,

@@ -1,4 +1,5 @@
 import { OnnxExportError } from './errors.js';
+import { type FastVitSpec, type MciVitSpec, resolveMobileClip } from './mobileclip-arch.js';
 import { timmSiglipArch } from './timm-siglip.js';
 import type { Activation, ModelCfg } from './types.js';
 
@@ -152,10 +153,10 @@ function resolveTimm(model: ModelCfg, v: Record<string, unknown>): TimmVitSpec {
   };
 }
 
-export function resolveVision(model: ModelCfg): VitSpec | ResNetSpec | TimmVitSpec {
+export function resolveVision(model: ModelCfg): VitSpec | ResNetSpec | TimmVitSpec | FastVitSpec | MciVitSpec {
   checkModel(model);
   const v = obj(model.vision_cfg);
-  if (v.timm_model_name) return resolveTimm(model, v);
+  if (v.timm_model_name) return resolveMobileClip(model, v) ?? resolveTimm(model, v);
   if (Array.isArray(v.layers)) {
     if (v.layers.length !== 4) throw new Unsupported('ModifiedResNet needs 4 stage depths in vision_cfg.layers');
     const width = num(v.width, 64);
