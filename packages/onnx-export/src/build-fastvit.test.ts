@@ -124,10 +124,16 @@ describe.skipIf(!hasOracle || !hasZoo)('FastViT MCi checkpoints in either branch
     }
   }
 
-  it('int8 stays within bounds for MCi and the MobileCLIP ViTs (training layout)', async () => {
+  it('int8 stays within bounds and opset 21 matches, for MCi and the MobileCLIP ViTs', async () => {
     for (const arch of ['MobileCLIP2-S0', 'MobileCLIP2-S3', 'MobileCLIP-B', 'MobileCLIP2-L-14']) {
       const r = await imageFidelity(path.join(zooDir, arch), path.join(scratch.dir, `${arch}-int8`), { dtype: 'int8' });
       expect({ arch, cos: r.minCos >= 0.99 }).toEqual({ arch, cos: true });
+      // opset 21 takes the Gelu op and axes-as-input paths
+      const o21 = await imageFidelity(path.join(zooDir, arch), path.join(scratch.dir, `${arch}-o21`), {
+        opset: 21,
+        contribOps: false,
+      });
+      expect({ arch, ok: o21.minCos >= FP32.minCos && o21.maxRel <= FP32.maxRel }).toEqual({ arch, ok: true });
     }
   });
 
@@ -155,35 +161,46 @@ describe.skipIf(!hasOracle || !hasZoo)('FastViT MCi checkpoints in either branch
   });
 });
 
-// Full-size MobileCLIP2-S0 vision tower (fastvit_mci0 at 256×256), seeded and perturbed by the oracle,
-// in both layouts; cached under .cache/onnx-export.
-describe.skipIf(!hasOracle)('full-size MobileCLIP2-S0 vision tower', () => {
-  const dirOf = (mode: string) => path.join(repoRoot, '.cache', 'onnx-export', `MobileCLIP2-S0-${mode}`);
+// Full-size vision towers, seeded and perturbed by the oracle and cached under .cache/onnx-export:
+// MobileCLIP2-S0 (fastvit_mci0 at 256×256) in both layouts, and MobileCLIP-B (vit_base_mci_224).
+const FULL: Array<[arch: string, mode: 'train' | 'reparam']> = [
+  ['MobileCLIP2-S0', 'train'],
+  ['MobileCLIP2-S0', 'reparam'],
+  ['MobileCLIP-B', 'train'],
+];
+describe.skipIf(!hasOracle)('full-size MobileCLIP vision towers', () => {
+  const dirOf = (arch: string, mode: string) => path.join(repoRoot, '.cache', 'onnx-export', `${arch}-${mode}`);
   beforeAll(async () => {
-    const jobs = (['train', 'reparam'] as const)
-      .filter((m) => !existsSync(path.join(dirOf(m), 'reference.safetensors')))
-      .map((m): Job => [m, 'MobileCLIP2-S0', dirOf(m), 'full']);
+    const jobs = FULL.filter(([a, m]) => !existsSync(path.join(dirOf(a, m), 'reference.safetensors'))).map(
+      ([a, m]): Job => [m, a, dirOf(a, m), 'full'],
+    );
     for (const j of jobs) mkdirSync(j[2], { recursive: true });
     if (jobs.length) await makeVariants(jobs);
   }, 600_000);
-  for (const mode of ['train', 'reparam'] as const) {
-    it(`${mode} layout: fp32 matches open_clip, fp16 within bounds`, { timeout: 120_000 }, async () => {
-      const dir = dirOf(mode);
-      const { dir: out, cleanup } = tempDir();
-      try {
-        const t0 = performance.now();
-        const fp32 = await imageFidelity(dir, path.join(out, 'fp32'));
-        const ms = performance.now() - t0;
-        const fp16 = await imageFidelity(dir, path.join(out, 'fp16'), { dtype: 'fp16' });
-        console.log(
-          `MobileCLIP2-S0 ${mode}: fp32 ${JSON.stringify(fp32)} (${ms.toFixed(0)} ms), fp16 ${JSON.stringify(fp16)}`,
-        );
-        expect(fp32.minCos).toBeGreaterThanOrEqual(FP32.minCos);
-        expect(fp32.maxRel).toBeLessThanOrEqual(FP32.maxRel);
-        expect(fp16.minCos).toBeGreaterThanOrEqual(0.999);
-      } finally {
-        cleanup();
-      }
-    });
+  for (const [arch, mode] of FULL) {
+    it(
+      `${arch}, ${mode} layout: fp32 matches open_clip, fp16 and int8 within bounds`,
+      { timeout: 180_000 },
+      async () => {
+        const dir = dirOf(arch, mode);
+        const { dir: out, cleanup } = tempDir();
+        try {
+          const t0 = performance.now();
+          const fp32 = await imageFidelity(dir, path.join(out, 'fp32'));
+          const ms = performance.now() - t0;
+          const fp16 = await imageFidelity(dir, path.join(out, 'fp16'), { dtype: 'fp16' });
+          const int8 = await imageFidelity(dir, path.join(out, 'int8'), { dtype: 'int8' });
+          console.log(
+            `${arch} ${mode}: fp32 ${JSON.stringify(fp32)} (export + run ${ms.toFixed(0)} ms), fp16 ${JSON.stringify(fp16)}, int8 ${JSON.stringify(int8)}`,
+          );
+          expect(fp32.minCos).toBeGreaterThanOrEqual(FP32.minCos);
+          expect(fp32.maxRel).toBeLessThanOrEqual(FP32.maxRel);
+          expect(fp16.minCos).toBeGreaterThanOrEqual(0.999);
+          expect(int8.minCos).toBeGreaterThanOrEqual(0.99);
+        } finally {
+          cleanup();
+        }
+      },
+    );
   }
 });
