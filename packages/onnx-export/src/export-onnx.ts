@@ -3,6 +3,8 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { BuildCtx } from './blocks.js';
 import { l2Normalize } from './blocks.js';
+import { buildFastVit } from './build-fastvit.js';
+import { buildMciVit } from './build-mci-vit.js';
 import { buildConvNext } from './build-convnext.js';
 import { buildResNet } from './build-resnet.js';
 import { buildText } from './build-text.js';
@@ -22,6 +24,9 @@ import {
   type WeightShapes,
 } from './expected-weights.js';
 import { GraphBuilder } from './graph.js';
+import { fastvitWeights } from './fastvit-layout.js';
+import { mciVitWeights } from './mci-vit-layout.js';
+import type { FastVitSpec, MciVitSpec } from './mobileclip-arch.js';
 import { DataType, dataTypeName } from './proto.js';
 import {
   resolveText,
@@ -127,7 +132,11 @@ function plan(
               ? buildViTamin(c, s, x, activation)
               : s.kind === 'timm-eva'
                 ? buildTimmEva(c, s, x, activation)
-                : buildResNet(c, s, x);
+                : s.kind === 'fastvit'
+                  ? buildFastVit(c, s, x, activation)
+                  : s.kind === 'mci-vit'
+                    ? buildMciVit(c, s, x, activation)
+                    : buildResNet(c, s, x);
     dim = s.outputDim;
     inputs = [{ name: 'pixel_values', dtype: 'float32', shape: ['batch', 3, h, w] }];
   } else {
@@ -151,7 +160,8 @@ function plan(
   };
 }
 
-type VisionSpec = VitSpec | ResNetSpec | TimmVitSpec | ConvNextSpec | ViTaminSpec | TimmEvaSpec;
+type VisionSpec =
+  VitSpec | ResNetSpec | TimmVitSpec | ConvNextSpec | ViTaminSpec | TimmEvaSpec | FastVitSpec | MciVitSpec;
 
 /** timm trunks come at any size (timm.create_model overrides): their depths and widths are read from the weights. */
 function fitVision(spec: VisionSpec, weights: WeightSource): VisionSpec {
@@ -204,7 +214,11 @@ export async function exportOnnx(
               ? viTaminWeights(vision)
               : vision.kind === 'timm-eva'
                 ? timmEvaWeights(vision)
-                : resnetWeights(vision)
+                : vision.kind === 'fastvit'
+                  ? fastvitWeights(vision, weights)
+                  : vision.kind === 'mci-vit'
+                    ? mciVitWeights(vision, weights)
+                    : resnetWeights(vision)
       : t === 'text' && text
         ? textWeights(text)
         : new Map();

@@ -1,4 +1,5 @@
 import { OnnxExportError } from './errors.js';
+import { type FastVitSpec, type MciVitSpec, resolveMobileClip } from './mobileclip-arch.js';
 import { timmEvaArch, type TimmEvaArch } from './timm-eva.js';
 import { type ConvNextSpec, timmConvNextArch } from './timm-convnext.js';
 import { timmSiglipArch } from './timm-siglip.js';
@@ -251,12 +252,12 @@ function resolveViTamin(model: ModelCfg, v: Record<string, unknown>): ViTaminSpe
 
 export function resolveVision(
   model: ModelCfg,
-): VitSpec | ResNetSpec | TimmVitSpec | ConvNextSpec | ViTaminSpec | TimmEvaSpec {
+): VitSpec | ResNetSpec | TimmVitSpec | ConvNextSpec | ViTaminSpec | TimmEvaSpec | FastVitSpec | MciVitSpec {
   checkModel(model);
   const v = obj(model.vision_cfg);
   if (v.timm_model_name && timmConvNextArch(String(v.timm_model_name))) return resolveConvNext(model, v);
   if (v.timm_model_name && timmViTaminArch(String(v.timm_model_name))) return resolveViTamin(model, v);
-  if (v.timm_model_name) return resolveTimm(model, v);
+  if (v.timm_model_name) return resolveMobileClip(model, v) ?? resolveTimm(model, v);
   if (Array.isArray(v.layers)) {
     if (v.layers.length !== 4) throw new Unsupported('ModifiedResNet needs 4 stage depths in vision_cfg.layers');
     const width = num(v.width, 64);

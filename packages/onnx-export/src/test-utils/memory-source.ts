@@ -71,7 +71,10 @@ export function syntheticWeights(cfg: ModelCfg, seed = 1): Map<string, MemTensor
             ? viTaminWeights(v)
             : v.kind === 'timm-eva'
               ? timmEvaWeights(v)
-              : resnetWeights(v))
+              : v.kind === 'resnet'
+                ? resnetWeights(v)
+                : [])
+      // MobileCLIP towers take their sizes from a checkpoint, which there is none of here
       shapes.set(k, sh);
   } catch {
     /* unsupported vision: no weights */
