@@ -6,6 +6,7 @@ import { fileSha256, manifestFromExport, writeManifest, MANIFEST_FILE } from '@c
 import type { ActivationFlag, ConfigChoice } from './choose-config.js';
 import { CONFIG_NAME } from './convert-to-safetensors.js';
 import { ConvertError } from './errors.js';
+import { hfConfigFor } from './hf-config-for.js';
 import type { WeightsFormat } from './open-weights.js';
 import { openSource } from './open-source.js';
 import { weightSourceFromOpened } from './weight-source.js';
@@ -22,6 +23,8 @@ export interface OnnxConvertOptions {
   normalize?: boolean;
   /** Fused onnxruntime (com.microsoft) ops for fp32; false writes standard ONNX only, for other runtimes. */
   contribOps?: boolean;
+  /** A Hugging Face text tower's config.json (default: one beside the checkpoint, else cliphub's shipped values). */
+  hfConfig?: string;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -62,7 +65,8 @@ export async function convertToOnnx(options: OnnxConvertOptions): Promise<OnnxCo
   const removeExitHook = onExit(() => rmSync(stage, { recursive: true, force: true }));
   try {
     const towers = options.towers ?? ['vision', 'text'];
-    const support = towerSupport(choice.modelCfg);
+    const hfConfig = hfConfigFor(choice.modelCfg, located.checkpoint, options.hfConfig);
+    const support = towerSupport(choice.modelCfg, hfConfig);
     const unsupported = towers.filter((t) => !support[t].supported);
     if (unsupported.length > 0) {
       throw new ConvertError(
@@ -83,6 +87,7 @@ export async function convertToOnnx(options: OnnxConvertOptions): Promise<OnnxCo
         opset,
         normalize,
         contribOps,
+        ...(hfConfig ? { hfConfig } : {}),
         onProgress: options.onProgress,
       }),
       fileSha256(located.checkpoint),

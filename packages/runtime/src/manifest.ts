@@ -68,6 +68,8 @@ export interface CliphubManifest {
   logitScale: number;
   /** SigLIP-style models add this and use a sigmoid; null for CLIP (softmax) */
   logitBias: number | null;
+  /** What the export leaves out of the model or does differently (e.g. CoCa's generative decoder) */
+  notes?: string[];
 }
 
 type Json = unknown;
@@ -167,6 +169,8 @@ export function validateManifest(value: Json, file = MANIFEST_FILE): CliphubMani
   if (Math.abs(Math.exp(raw) - scale) > 1e-4 * scale)
     bad(`logitScale ${scale} is not exp(logitScaleRaw) = ${Math.exp(raw)}`);
   if (value.logitBias !== null) num(value.logitBias, 'logitBias');
+  if (value.notes !== undefined && !(Array.isArray(value.notes) && value.notes.every((n) => typeof n === 'string')))
+    bad('notes must be a list of strings');
   return value as unknown as CliphubManifest;
 }
 
