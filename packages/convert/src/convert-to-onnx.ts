@@ -7,6 +7,7 @@ import { manifestFromExport, writeManifest, MANIFEST_FILE } from '@cliphub/model
 import type { ActivationFlag, ConfigChoice } from './choose-config.js';
 import { CONFIG_NAME } from './convert-to-safetensors.js';
 import { ConvertError } from './errors.js';
+import { hfConfigFor } from './hf-config-for.js';
 import type { WeightsFormat } from './open-weights.js';
 import { openSource } from './open-source.js';
 import { weightSourceFromOpened } from './weight-source.js';
@@ -23,6 +24,8 @@ export interface OnnxConvertOptions {
   normalize?: boolean;
   /** Fused onnxruntime (com.microsoft) ops for fp32; false writes standard ONNX only, for other runtimes. */
   contribOps?: boolean;
+  /** A Hugging Face text tower's config.json (default: one beside the checkpoint, else cliphub's shipped values). */
+  hfConfig?: string;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -63,7 +66,8 @@ export async function convertToOnnx(options: OnnxConvertOptions): Promise<OnnxCo
   const removeExitHook = onExit(() => rmSync(stage, { recursive: true, force: true }));
   try {
     const towers = options.towers ?? ['vision', 'text'];
-    const support = towerSupport(choice.modelCfg);
+    const hfConfig = hfConfigFor(choice.modelCfg, located.checkpoint, options.hfConfig);
+    const support = towerSupport(choice.modelCfg, hfConfig);
     const unsupported = towers.filter((t) => !support[t].supported);
     if (unsupported.length > 0) {
       throw new ConvertError(
@@ -84,6 +88,7 @@ export async function convertToOnnx(options: OnnxConvertOptions): Promise<OnnxCo
         opset,
         normalize,
         contribOps,
+        ...(hfConfig ? { hfConfig } : {}),
         onProgress: options.onProgress,
       }),
       fileSha256(located.checkpoint),

@@ -48,6 +48,11 @@ export function resolvePreprocessCfg(
   };
 }
 
+export const COCA_NOTES = [
+  "CoCa: only the contrastive towers are exported (encode_image: the attentional pooler's contrastive token; encode_text: the class-token embedding). The generative text decoder (text_decoder, captioning) is not exported.",
+  "CoCa's encode_image and encode_text L2-normalize their output, so both graphs end in L2 normalization.",
+];
+
 /** Builds cliphub.json's content from an export's result and the model's config (validate with writeManifest). */
 export function manifestFromExport(args: ManifestFromExportArgs): CliphubManifest {
   const { modelCfg, result } = args;
@@ -64,6 +69,8 @@ export function manifestFromExport(args: ManifestFromExportArgs): CliphubManifes
       'MANIFEST_INVALID',
       `logit_scale ${result.logitScale} is not a finite number; check the checkpoint`,
     );
+  // CoCa: the exporter builds the contrastive towers only, and they normalize as CoCa's encode_* do
+  const coca = modelCfg.multimodal_cfg != null;
   const hfName = typeof textCfg.hf_tokenizer_name === 'string' ? textCfg.hf_tokenizer_name : undefined;
   return {
     format: 'cliphub-onnx',
@@ -80,10 +87,11 @@ export function manifestFromExport(args: ManifestFromExportArgs): CliphubManifes
     activation,
     opset: args.opset,
     dtype: args.dtype,
-    normalize: args.normalize,
+    normalize: args.normalize || coca,
     towers,
     logitScaleRaw: result.logitScale,
     logitScale: Math.exp(result.logitScale),
     logitBias: result.logitBias,
+    ...(coca ? { notes: COCA_NOTES } : {}),
   };
 }

@@ -81,6 +81,37 @@ describe('cliphub.json', () => {
     expect(pp.fill_color).toBe(128);
   });
 
+  it('a CoCa export says the generative decoder is not exported, and that its graphs normalize', async () => {
+    const base = sample();
+    const coca = manifestFromExport({
+      source: base.source,
+      modelCfg: { ...base.modelCfg, multimodal_cfg: { width: 512, layers: 12 } },
+      result: {
+        towers: [
+          {
+            tower: 'vision',
+            path: '/out/vision.onnx',
+            inputs: base.towers.vision!.inputs,
+            outputs: base.towers.vision!.outputs,
+            activation: 'gelu',
+          },
+        ],
+        logitScale: 1,
+        logitBias: null,
+      },
+      opset: 17,
+      dtype: 'fp32',
+      normalize: false,
+    });
+    expect(coca.normalize).toBe(true);
+    expect(coca.notes?.join(' ')).toMatch(/generative text decoder .* is not exported/);
+    expect(sample().notes).toBeUndefined();
+    const dir = dirWith('coca', {}, ['vision.onnx']);
+    await writeManifest(dir, coca);
+    expect((await readManifest(dir)).notes).toEqual(coca.notes);
+    expect(() => validateManifest({ ...coca, notes: [1] })).toThrow(/notes must be a list of strings/);
+  });
+
   it('writeManifest then readManifest round-trips', async () => {
     const dir = dirWith('ok', {});
     await writeManifest(dir, sample());

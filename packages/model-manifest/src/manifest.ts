@@ -69,6 +69,8 @@ export interface CliphubManifest {
   logitScale: number;
   /** SigLIP-style models add this and use a sigmoid; null for CLIP (softmax) */
   logitBias: number | null;
+  /** What the export leaves out of the model or does differently (e.g. CoCa's generative decoder) */
+  notes?: string[];
 }
 
 type Json = unknown;
@@ -142,6 +144,7 @@ const manifestSchema = z
     logitScaleRaw: z.number(),
     logitScale: z.number().positive(),
     logitBias: z.number().nullable(),
+    notes: z.array(z.string(), { error: 'must be a list of strings' }).optional(),
   })
   // Both are stored so nobody has to guess whether exp() was applied; they must agree.
   .refine((m) => Math.abs(Math.exp(m.logitScaleRaw) - m.logitScale) <= 1e-4 * m.logitScale, {

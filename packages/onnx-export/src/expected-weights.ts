@@ -1,4 +1,5 @@
 import type { ResNetSpec, TextSpec, TimmEvaSpec, TimmVitSpec, VitSpec } from './resolve-config.js';
+import type { HfTextSpec } from './resolve-hf-text.js';
 import type { ConvNextSpec } from './timm-convnext.js';
 import { mbConvMid, type ViTaminSpec, viTaminGrid } from './timm-vitamin.js';
 
@@ -102,11 +103,13 @@ export function resnetWeights(s: ResNetSpec): WeightShapes {
   return out;
 }
 
-export function textWeights(s: TextSpec): WeightShapes {
+export function textWeights(s: TextSpec | HfTextSpec): WeightShapes {
+  if ('kind' in s) return hfTextWeights(s);
   const out: WeightShapes = new Map();
   const p = s.prefix;
   out.set(`${p}token_embedding.weight`, [s.vocab, s.width]);
-  out.set(`${p}positional_embedding`, [s.context, s.width]);
+  out.set(`${p}positional_embedding`, [s.context + (s.cls ? 1 : 0), s.width]);
+  if (s.cls) out.set(`${p}cls_emb`, [s.width]);
   blocks(out, p, s.layers, s.width, s.mlpWidth, s.layerScale);
   out.set(`${p}ln_final.weight`, [s.width]).set(`${p}ln_final.bias`, [s.width]);
   if (s.proj === 'matrix') out.set(`${p}text_projection`, [s.width, s.outputDim]);
@@ -147,6 +150,60 @@ export function timmVitWeights(s: TimmVitSpec): WeightShapes {
     if (s.projBias) out.set('visual.head.proj.bias', [s.outputDim]);
   }
   return out;
+}
+
+/** open_clip HFTextEncoder keys: `text.transformer.` (the HF encoder) and `text.proj`. */
+export function hfTextWeights(s: HfTextSpec): WeightShapes {
+  const out: WeightShapes = new Map();
+  const p = s.prefix;
+  const w = s.width;
+  const ln = (n: string) => out.set(`${n}.weight`, [w]).set(`${n}.bias`, [w]);
+  const lin = (n: string, o: number, i: number) => out.set(`${n}.weight`, [o, i]).set(`${n}.bias`, [o]);
+  if (s.arch === 'roberta') {
+    out.set(`${p}embeddings.word_embeddings.weight`, [s.vocab, w]);
+    out.set(`${p}embeddings.position_embeddings.weight`, [s.maxPositions, w]);
+    out.set(`${p}embeddings.token_type_embeddings.weight`, [s.typeVocab, w]);
+    ln(`${p}embeddings.LayerNorm`);
+    for (let i = 0; i < s.layers; i++) {
+      const b = `${p}encoder.layer.${i}.`;
+      for (const k of ['query', 'key', 'value']) lin(`${b}attention.self.${k}`, w, w);
+      lin(`${b}attention.output.dense`, w, w);
+      ln(`${b}attention.output.LayerNorm`);
+      lin(`${b}intermediate.dense`, s.ffn, w);
+      lin(`${b}output.dense`, w, s.ffn);
+      ln(`${b}output.LayerNorm`);
+    }
+    if (s.pooler === 'pooler') lin(`${p}pooler.dense`, w, w);
+  } else {
+    out.set(`${p}embed_tokens.weight`, [s.vocab, w]);
+    for (let i = 0; i < s.layers; i++) {
+      const b = `${p}layers.${i}.`;
+      for (const k of ['q', 'k', 'v', 'out']) lin(`${b}self_attn.${k}_proj`, w, w);
+      ln(`${b}self_attn_layer_norm`);
+      lin(`${b}fc1`, s.ffn, w);
+      lin(`${b}fc2`, w, s.ffn);
+      ln(`${b}final_layer_norm`);
+    }
+    ln(`${p}layer_norm`);
+  }
+  if (s.proj === 'linear') out.set('text.proj.weight', [s.outputDim, w]);
+  if (s.proj === 'mlp')
+    out.set('text.proj.0.weight', [s.projHidden, w]).set('text.proj.2.weight', [s.outputDim, s.projHidden]);
+  return out;
+}
+
+/**
+ * Tensors an HF text checkpoint may carry that the tower does not read: position_ids buffers older
+ * transformers saved, and RoBERTa's pooling layer when the mean pooler ignores it.
+ */
+export function hfTextOptional(s: HfTextSpec): string[] {
+  const p = s.prefix;
+  if (s.arch !== 'roberta') return [`${p}embed_positions.weights`, `${p}embed_positions._float_tensor`];
+  return [
+    `${p}embeddings.position_ids`,
+    `${p}embeddings.token_type_ids`,
+    ...(s.pooler === 'pooler' ? [] : [`${p}pooler.dense.weight`, `${p}pooler.dense.bias`]),
+  ];
 }
 
 export function timmEvaWeights(s: TimmEvaSpec): WeightShapes {

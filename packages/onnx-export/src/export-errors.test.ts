@@ -118,7 +118,7 @@ describe('exportOnnx bad input: typed errors (exit 2) and no files', () => {
   });
 
   it('exports the supported tower alone when the other is unsupported', async () => {
-    const cfg: ModelCfg = { ...TINY_CFG, text_cfg: { hf_model_name: 'roberta-base' } };
+    const cfg: ModelCfg = { ...TINY_CFG, text_cfg: { hf_model_name: 'my-org/my-bert' } };
     const t = syntheticWeights(cfg);
     t.set('text.transformer.embeddings.word_embeddings.weight', {
       dtype: 'F32',

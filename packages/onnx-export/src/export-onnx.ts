@@ -3,6 +3,8 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { BuildCtx } from './blocks.js';
 import { l2Normalize } from './blocks.js';
+import { buildCocaText } from './build-coca-text.js';
+import { buildHfText } from './build-hf-text.js';
 import { buildFastVit } from './build-fastvit.js';
 import { buildMciVit } from './build-mci-vit.js';
 import { buildConvNext } from './build-convnext.js';
@@ -15,6 +17,7 @@ import { buildVit } from './build-vit.js';
 import { OnnxExportError } from './errors.js';
 import {
   convNextWeights,
+  hfTextOptional,
   resnetWeights,
   textWeights,
   timmEvaWeights,
@@ -29,6 +32,7 @@ import { mciVitWeights } from './mci-vit-layout.js';
 import type { FastVitSpec, MciVitSpec } from './mobileclip-arch.js';
 import { DataType, dataTypeName } from './proto.js';
 import {
+  hfConfigUnknown,
   resolveText,
   resolveVision,
   type ResNetSpec,
@@ -37,6 +41,8 @@ import {
   type TimmVitSpec,
   type VitSpec,
 } from './resolve-config.js';
+import type { HfTextSpec } from './resolve-hf-text.js';
+import { knownHfConfig } from './hf-configs.js';
 import { toFloat32 } from './tensor-math.js';
 import { fitEvaToWeights } from './timm-eva.js';
 import { convNextFromWeights, type ConvNextSpec } from './timm-convnext.js';
@@ -98,7 +104,7 @@ interface Planned {
 
 function plan(
   tower: Tower,
-  spec: VisionSpec | TextSpec,
+  spec: VisionSpec | TextSpec | HfTextSpec,
   source: WeightSource,
   o: { dtype: 'fp32' | 'fp16' | 'int8'; opset: number; normalize: boolean; contrib: boolean; act?: Activation },
 ): Planned {
@@ -140,10 +146,15 @@ function plan(
     dim = s.outputDim;
     inputs = [{ name: 'pixel_values', dtype: 'float32', shape: ['batch', 3, h, w] }];
   } else {
-    const s = spec as TextSpec;
+    const s = spec as TextSpec | HfTextSpec;
     const ids = g.input('input_ids', DataType.INT64, ['batch', s.context]);
     activation = o.act ?? s.activation;
-    out = buildText(c, s, ids, activation);
+    out =
+      'kind' in s
+        ? buildHfText(c, s, ids, activation)
+        : s.cls
+          ? buildCocaText(c, s, ids, activation)
+          : buildText(c, s, ids, activation);
     dim = s.outputDim;
     inputs = [{ name: 'input_ids', dtype: 'int64', shape: ['batch', s.context] }];
   }
@@ -189,7 +200,10 @@ export async function exportOnnx(
   options: ExportOptions = {},
 ): Promise<ExportResult> {
   const { towers, dtype, opset } = checkOptions(options);
-  const support = towerSupport(modelCfg);
+  const hfName = (modelCfg.text_cfg as { hf_model_name?: unknown } | undefined)?.hf_model_name;
+  if (towers.includes('text') && typeof hfName === 'string' && !options.hfConfig && !knownHfConfig(hfName))
+    throw new OnnxExportError('HF_CONFIG_UNKNOWN', hfConfigUnknown(hfName));
+  const support = towerSupport(modelCfg, options.hfConfig);
   for (const t of towers) {
     const s = support[t];
     if (!s.supported) {
@@ -201,7 +215,7 @@ export async function exportOnnx(
     }
   }
   const vision = support.vision.supported ? fitVision(resolveVision(modelCfg), weights) : null;
-  const text = support.text.supported ? resolveText(modelCfg) : null;
+  const text = support.text.supported ? resolveText(modelCfg, options.hfConfig) : null;
   const shapes = (t: Tower): WeightShapes =>
     t === 'vision' && vision
       ? vision.kind === 'vit'
@@ -230,17 +244,20 @@ export async function exportOnnx(
   if (modelCfg.init_logit_bias != null) required.set('logit_bias', logitShape);
   const known = new Set<string>(['logit_bias', 'attn_mask']);
   for (const t of ['vision', 'text'] as const) for (const k of shapes(t).keys()) known.add(k);
-  const foreign: string[] = [];
+  if (text && 'kind' in text) for (const k of hfTextOptional(text)) known.add(k);
+  // CoCa's generative decoder is not exported (only the contrastive towers)
+  const foreign: string[] = modelCfg.multimodal_cfg ? ['text_decoder.'] : [];
   if (!vision) foreign.push('visual.');
   if (!text)
     foreign.push('text.', 'transformer.', 'token_embedding.', 'positional_embedding', 'ln_final.', 'text_projection');
   validateWeights(weights, required, known, foreign);
 
   const planned = towers.map((t) =>
-    plan(t, (t === 'vision' ? vision : text) as VisionSpec | TextSpec, weights, {
+    plan(t, (t === 'vision' ? vision : text) as VisionSpec | TextSpec | HfTextSpec, weights, {
       dtype,
       opset,
-      normalize: options.normalize === true,
+      // CoCa's encode_image / encode_text normalize by default (CLIP's do not): the graphs match them
+      normalize: options.normalize === true || modelCfg.multimodal_cfg != null,
       contrib: options.contribOps !== false,
       ...(options.activation?.[t] ? { act: options.activation[t] } : {}),
     }),

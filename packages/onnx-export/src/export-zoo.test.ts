@@ -26,8 +26,8 @@ const PENDING: Record<string, RegExp> = {
   'timm Swin': /^swin_/,
   'timm ViTs (gap, relpos)': /^vit_(medium_patch16_gap|relpos)/,
   'timm SigLIP ViTs at any size': /SigLIP/,
-  'Hugging Face text towers': /^(roberta|xlm-roberta|mt5|nllb)/,
-  CoCa: /^coca_/,
+  'Hugging Face mT5 text towers': /^mt5-/,
+  'NLLB with a timm SigLIP vision tower': /^nllb-clip-.*-siglip$/,
 };
 const pendingFamily = (arch: string): string | undefined =>
   Object.entries(PENDING).find(([, re]) => re.test(arch))?.[0];

@@ -1,4 +1,6 @@
 import { OnnxExportError } from './errors.js';
+import { knownHfConfig } from './hf-configs.js';
+import { resolveHfText, type HfTextSpec } from './resolve-hf-text.js';
 import { type FastVitSpec, type MciVitSpec, resolveMobileClip } from './mobileclip-arch.js';
 import { timmEvaArch, type TimmEvaArch } from './timm-eva.js';
 import { type ConvNextSpec, timmConvNextArch } from './timm-convnext.js';
@@ -79,6 +81,12 @@ export interface TextSpec {
   eps: number;
   layerScale: boolean;
   activation: Activation;
+  /**
+   * CoCa's text tower (embed_cls): a learned class token appended after the ids, pooled (last row, then
+   * ln_final); keys are masked where ids equal padId, shifted by one unless correctClsMask (open_clip's
+   * legacy CoCa mask).
+   */
+  cls?: { padId: number; correctClsMask: boolean };
 }
 
 /** A reason string when the config uses something the exporter does not build. */
@@ -130,7 +138,6 @@ function activationOf(quickGelu: boolean, actKwargs: unknown, tower: string): Ac
 }
 
 function checkModel(model: ModelCfg): void {
-  if (model.multimodal_cfg) throw new Unsupported('CoCa models (multimodal_cfg) are not supported');
   if (typeof model.embed_dim !== 'number')
     throw new OnnxExportError(
       'BAD_CONFIG',
@@ -305,13 +312,24 @@ export function resolveVision(
   };
 }
 
-export function resolveText(model: ModelCfg): TextSpec {
+/** What to do when an HF text tower's config.json values are neither shipped nor given. */
+export function hfConfigUnknown(name: string): string {
+  return `the Hugging Face config of text tower '${name}' is unknown (cliphub ships those open_clip 3.3.0 names); put the model's config.json beside the checkpoint or pass --hf-config FILE (ExportOptions.hfConfig)`;
+}
+
+/**
+ * The text tower's spec. `hfConfig` (a config.json object) describes an HF text tower (text_cfg.hf_model_name);
+ * without it the shipped values for the named model are used.
+ */
+export function resolveText(model: ModelCfg, hfConfig?: Record<string, unknown>): TextSpec | HfTextSpec {
   checkModel(model);
   const t = obj(model.text_cfg);
-  if (t.hf_model_name)
-    throw new Unsupported(`HuggingFace text towers (hf_model_name=${String(t.hf_model_name)}) are not supported`);
+  if (t.hf_model_name) {
+    const hf = hfConfig ?? knownHfConfig(String(t.hf_model_name));
+    if (!hf) throw new Unsupported(hfConfigUnknown(String(t.hf_model_name)));
+    return resolveHfText(model, t, hf);
+  }
   checkCommon(t, 'text_cfg');
-  if (t.embed_cls) throw new Unsupported('text embed_cls (CoCa-style class token) is not supported');
   const pool = t.pool_type ?? 'argmax';
   if (pool !== 'argmax' && pool !== 'last' && pool !== 'first' && pool !== 'eos') {
     throw new Unsupported(`text pool_type=${String(pool)} returns tokens, not an embedding`);
@@ -334,5 +352,6 @@ export function resolveText(model: ModelCfg): TextSpec {
     eps: num(obj(t.norm_kwargs).eps, 1e-5),
     layerScale: t.ls_init_value != null,
     activation: activationOf(model.quick_gelu === true, t.act_kwargs, 'text_cfg'),
+    ...(t.embed_cls ? { cls: { padId: num(t.pad_id, 0), correctClsMask: t.correct_cls_mask === true } } : {}),
   };
 }

@@ -34,6 +34,19 @@ describe('towerSupport', () => {
     }
   });
 
+  it('supports Hugging Face text towers by their shipped or given config, and CoCa', () => {
+    for (const name of ['roberta-base', 'xlm-roberta-large', 'facebook/nllb-200-distilled-1.3B'])
+      expect(towerSupport({ ...TINY_CFG, text_cfg: { hf_model_name: name } }).text, name).toEqual({ supported: true });
+    const custom: ModelCfg = { ...TINY_CFG, text_cfg: { hf_model_name: 'my-org/my-roberta' } };
+    expect(towerSupport(custom, { model_type: 'xlm-roberta', hidden_size: 64 }).text).toEqual({ supported: true });
+    const coca: ModelCfg = {
+      ...TINY_CFG,
+      text_cfg: { ...TINY_CFG.text_cfg, embed_cls: true },
+      multimodal_cfg: { width: 512 },
+    };
+    expect(towerSupport(coca)).toEqual({ vision: { supported: true }, text: { supported: true } });
+  });
+
   it('names what it cannot build', () => {
     const cases: Array<[ModelCfg, 'vision' | 'text', RegExp]> = [
       [
@@ -66,14 +79,17 @@ describe('towerSupport', () => {
         /vitamin_base_224 with timm_pool=map/,
       ],
       [{ ...TINY_CFG, vision_cfg: { timm_model_name: 'vitamin_small_384' } }, 'vision', /vitamin_small_384/],
-      [{ ...TINY_CFG, text_cfg: { hf_model_name: 'xlm-roberta-base' } }, 'text', /HuggingFace.*xlm-roberta-base/],
-      [{ ...TINY_CFG, multimodal_cfg: { width: 512 } }, 'text', /CoCa/],
+      [{ ...TINY_CFG, text_cfg: { hf_model_name: 'my-org/my-bert' } }, 'text', /my-org\/my-bert.*--hf-config FILE/],
+      [
+        { ...TINY_CFG, text_cfg: { hf_model_name: 'xlm-roberta-base', hf_pooler_type: 'max_pooler' } },
+        'text',
+        /hf_pooler_type=max_pooler/,
+      ],
       [
         { ...TINY_CFG, vision_cfg: { ...TINY_CFG.vision_cfg, qk_norm: true } },
         'vision',
         /CustomResidualAttentionBlock \(qk_norm\)/,
       ],
-      [{ ...TINY_CFG, text_cfg: { ...TINY_CFG.text_cfg, embed_cls: true } }, 'text', /embed_cls/],
       [{ ...TINY_CFG, vision_cfg: { ...TINY_CFG.vision_cfg, pool_type: 'none' } }, 'vision', /pool_type=none/],
       [
         { ...TINY_CFG, quick_gelu: true, text_cfg: { ...TINY_CFG.text_cfg, act_kwargs: { approximate: 'tanh' } } },

@@ -1,8 +1,14 @@
 import { Unsupported, resolveText, resolveVision } from './resolve-config.js';
 import type { ModelCfg, Tower } from './types.js';
 
-/** Which towers exportOnnx can build for this model_cfg, and why not when it cannot. */
-export function towerSupport(modelCfg: ModelCfg): Record<Tower, { supported: boolean; reason?: string }> {
+/**
+ * Which towers exportOnnx can build for this model_cfg, and why not when it cannot. `hfConfig` is the
+ * config.json of an HF text tower cliphub does not ship.
+ */
+export function towerSupport(
+  modelCfg: ModelCfg,
+  hfConfig?: Record<string, unknown>,
+): Record<Tower, { supported: boolean; reason?: string }> {
   const probe = (resolve: () => unknown) => {
     try {
       resolve();
@@ -12,5 +18,5 @@ export function towerSupport(modelCfg: ModelCfg): Record<Tower, { supported: boo
       throw err;
     }
   };
-  return { vision: probe(() => resolveVision(modelCfg)), text: probe(() => resolveText(modelCfg)) };
+  return { vision: probe(() => resolveVision(modelCfg)), text: probe(() => resolveText(modelCfg, hfConfig)) };
 }

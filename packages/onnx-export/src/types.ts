@@ -41,6 +41,11 @@ export interface ExportOptions {
   /** Total initializer bytes above which weights go to an external `<tower>.onnx_data` file (default 1.9 GB). */
   externalDataThreshold?: number;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * The config.json values of a Hugging Face text tower (text_cfg.hf_model_name) that cliphub does not
+   * ship; the shipped values of the open_clip 3.3.0 names are used otherwise.
+   */
+  hfConfig?: Record<string, unknown>;
 }
 
 export interface IoSpec {

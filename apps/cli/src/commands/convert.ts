@@ -37,6 +37,8 @@ Options:
   --normalize          onnx: end the graphs with L2 normalization
   --plain-onnx         onnx: standard ONNX ops only (fp32 otherwise uses onnxruntime's fused
                        com.microsoft Attention/Gelu/QuickGelu kernels; fp16 and int8 are always plain)
+  --hf-config FILE     onnx: the config.json of a Hugging Face text tower (hf_model_name) cliphub does
+                       not ship (default: a config.json beside the checkpoint)
   --json               print a machine-readable report
   -h, --help           this help
 
@@ -61,6 +63,7 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
     towers: { type: 'string' },
     normalize: { type: 'boolean', default: false },
     'plain-onnx': { type: 'boolean', default: false },
+    'hf-config': { type: 'string' },
   });
   if (positionals.length !== 1) throw new UsageError('convert takes exactly one <input> (see --help)');
   if (!values.out) throw new UsageError('--out DIR is required');
@@ -80,8 +83,8 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
   values.model ??= located.model;
   values.out = path.resolve(io.cwd, values.out);
   if (values.to === 'onnx') return runOnnx(input, values, io);
-  if (values.opset || values.towers || values.normalize || values['plain-onnx'])
-    throw new UsageError('--opset, --towers, --normalize and --plain-onnx apply to --to onnx only');
+  if (values.opset || values.towers || values.normalize || values['plain-onnx'] || values['hf-config'])
+    throw new UsageError('--opset, --towers, --normalize, --plain-onnx and --hf-config apply to --to onnx only');
 
   const progress = lazyProgress(io.stderr, 'converting', !values.json);
   const report = await convertToSafetensors({
@@ -112,6 +115,7 @@ interface OnnxFlags {
   normalize?: boolean;
   verify?: boolean;
   'plain-onnx'?: boolean;
+  'hf-config'?: string;
 }
 
 async function runOnnx(input: string, values: OnnxFlags, io: CommandIO): Promise<number> {
@@ -136,6 +140,7 @@ async function runOnnx(input: string, values: OnnxFlags, io: CommandIO): Promise
     towers: towers as Array<'vision' | 'text'> | undefined,
     normalize: values.normalize,
     contribOps: !values['plain-onnx'],
+    ...(values['hf-config'] ? { hfConfig: path.resolve(io.cwd, values['hf-config']) } : {}),
     onProgress: (done, total) => progress.update(done, total),
   });
   progress.finish();

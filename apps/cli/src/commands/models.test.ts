@@ -132,10 +132,12 @@ describe('cliphub models: ONNX export support comes from the exporter', () => {
     const vitb = all.find((e) => e.name === 'ViT-B-32:openai')!;
     expect(vitb.onnx).toEqual({ vision: { supported: true }, text: { supported: true } });
     const roberta = all.find((e) => e.name.startsWith('roberta-ViT-B-32'))!;
-    expect(roberta.onnx!.text.supported).toBe(false);
-    expect(roberta.onnx!.text.reason).toMatch(/hf_model_name/);
+    expect(roberta.onnx).toEqual({ vision: { supported: true }, text: { supported: true } });
+    const nllb = all.filter((e) => /^(nllb-clip-(base|large)|xlm-roberta|coca_)/.test(e.name));
+    expect(nllb.length).toBeGreaterThan(5);
+    expect(nllb.filter((e) => !e.onnx!.text.supported).map((e) => e.name)).toEqual([]);
     const table = await cli('models', '--search', 'roberta');
     expect(table.out).toMatch(/ONNX/);
-    expect(table.out).toMatch(/roberta-ViT-B-32:laion2b_s12b_b32k .* v\n/);
+    expect(table.out).toMatch(/roberta-ViT-B-32:laion2b_s12b_b32k .* v\+t\n/);
   });
 });

@@ -1,5 +1,5 @@
 import { openSafetensors } from '@cliphub/safetensors';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import {
@@ -63,7 +63,12 @@ export async function exportFixture(
 ): Promise<ExportResult> {
   const f = await openSafetensors(path.resolve(dir, weightsFile));
   try {
-    return await exportOnnx(modelCfgOf(dir), weightSourceFromSafetensors(f), out, options);
+    // an HF text tower's config.json beside the checkpoint, as the CLI reads it
+    const hfFile = path.join(dir, 'config.json');
+    const hf = existsSync(hfFile)
+      ? { hfConfig: JSON.parse(readFileSync(hfFile, 'utf8')) as Record<string, unknown> }
+      : {};
+    return await exportOnnx(modelCfgOf(dir), weightSourceFromSafetensors(f), out, { ...hf, ...options });
   } finally {
     await f.close();
   }

@@ -1,0 +1,39 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ConvertError } from './errors.js';
+
+/**
+ * The config.json values of a Hugging Face text tower (text_cfg.hf_model_name) for the ONNX exporter:
+ * `--hf-config FILE` when given, else a config.json beside the checkpoint that names a model_type, else
+ * undefined (the exporter then uses the values it ships for the open_clip 3.3.0 names).
+ */
+export function hfConfigFor(
+  modelCfg: { text_cfg?: Record<string, unknown> },
+  checkpoint: string,
+  file?: string,
+): Record<string, unknown> | undefined {
+  if (typeof modelCfg.text_cfg?.hf_model_name !== 'string') {
+    if (file)
+      throw new ConvertError('BAD_OPTION', `--hf-config ${file} applies to Hugging Face text towers only; drop it`);
+    return undefined;
+  }
+  if (file) {
+    const cfg = readJson(file);
+    if (!cfg) throw new ConvertError('BAD_HF_CONFIG', `--hf-config ${file} is not a readable JSON object`);
+    if (typeof cfg.model_type !== 'string')
+      throw new ConvertError('BAD_HF_CONFIG', `--hf-config ${file} has no model_type; pass the model's config.json`);
+    return cfg;
+  }
+  const beside = path.join(path.dirname(checkpoint), 'config.json');
+  const cfg = existsSync(beside) ? readJson(beside) : null;
+  return cfg && typeof cfg.model_type === 'string' ? cfg : undefined;
+}
+
+function readJson(file: string): Record<string, unknown> | null {
+  try {
+    const v: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
