@@ -52,6 +52,17 @@ export interface ExportOptions {
   /** Total initializer bytes above which weights go to an external `<tower>.onnx_data` file (default 1.9 GB). */
   externalDataThreshold?: number;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Hugging Face text inputs, as transformers.js passes them: `input_ids` of any length up to the context length
+   * where the result equals that of the text padded to the full context (causal towers that do not pool the last
+   * token), and an `attention_mask` input the graph ignores (the pooled token comes from the ids).
+   */
+  hfTextInputs?: boolean;
+  /**
+   * Also write `model.onnx`: both towers, L2-normalized `text_embeds` / `image_embeds` and `logits_per_text` /
+   * `logits_per_image` (exp(logit_scale)·cos + logit_bias), the outputs of a Hugging Face CLIPModel / SiglipModel.
+   */
+  combined?: boolean;
 }
 
 export interface IoSpec {
@@ -72,6 +83,8 @@ export interface TowerExport {
 
 export interface ExportResult {
   towers: TowerExport[];
+  /** `model.onnx` when `combined` was asked for. */
+  combined?: { path: string; inputs: IoSpec[]; outputs: IoSpec[] };
   logitScale: number;
   logitBias: number | null;
 }
