@@ -19,3 +19,4 @@ export {
   type TransformersJsOptions,
   type TransformersJsReport,
 } from './convert-to-transformers-js.js';
+export { readTransformersJsLayout } from './read-layout.js';
