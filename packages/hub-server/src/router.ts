@@ -3,6 +3,7 @@ import { assertCanRead, assertCanWrite, assertCanWriteNamespace, authenticate } 
 import { readBody, readJson, guardedBody, type BodyPolicy } from './body.js';
 import { HubError, badRequest, retryLater, unauthorized } from './errors.js';
 import type { Hub } from './hub.js';
+import { allowCrossOrigin, answerPreflight } from './cors.js';
 import { sendError } from './http-util.js';
 import type { RepoMeta } from './store.js';
 import { isName, type TokenInfo } from './tokens.js';
@@ -38,6 +39,8 @@ export interface Route {
   path: string;
   access: Access;
   body?: BodyKind;
+  /** Readable from pages on other origins (CORS headers, OPTIONS preflight); for GET/HEAD routes. */
+  cors?: boolean;
   handle(c: RouteContext): Promise<void> | void;
 }
 
@@ -156,12 +159,15 @@ export async function dispatch(hub: Hub, router: Router, req: IncomingMessage, r
   const method = req.method ?? 'GET';
   const url = new URL(req.url ?? '/', 'http://h');
   const segs = decodeSegments(url.pathname);
+  if (method === 'OPTIONS' && router.match('GET', segs)?.route.cors) return answerPreflight(res);
   const found = router.match(method, segs);
   if (!found) {
     const where = segs[0] === 'api' ? 'API route' : segs[0] === '_lfs' ? 'LFS route' : 'route';
     throw new HubError(404, 'NotFound', `No ${where} ${method} ${url.pathname}`);
   }
   const { route, params } = found;
+  // before anything can refuse the request, so a page can read the refusal too
+  if (route.cors) allowCrossOrigin(res);
   const ip = clientIp(req, hub.trustProxy);
 
   let who: TokenInfo | null;

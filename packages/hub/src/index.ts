@@ -6,7 +6,7 @@ export {
   type PlannedFile,
 } from './push-folder.js';
 export { pullRepo, type PullRepoOptions, type PullResult } from './pull-repo.js';
-export { buildModelCard, type ModelCardFacts } from './model-card.js';
+export { buildModelCard, transformersJsSnippet, type ModelCardFacts } from './model-card.js';
 export { summarizeValidation, type ValidationSummary, type ValidationRow } from './validation-summary.js';
 export {
   registryCardFacts,

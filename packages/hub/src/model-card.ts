@@ -19,6 +19,8 @@ export interface ModelCardFacts {
   baseModel?: string;
   /** An ONNX export is part of the repo (under onnx/). */
   hasOnnx?: boolean;
+  /** The repo is a transformers.js layout (cliphub convert --to transformers.js) with these dtype variants. */
+  transformersJs?: { dtypes: string[] };
   description?: string;
   params?: { total?: number; image?: number; text?: number };
   gflops?: { image?: number; text?: number; total?: number };
@@ -38,7 +40,12 @@ const fmtCount = (n: number): string =>
 export function buildModelCard(f: ModelCardFacts): string {
   const meta: Record<string, unknown> = {
     library_name: 'open_clip',
-    tags: ['clip', 'zero-shot-image-classification', ...(f.hasOnnx ? ['onnx'] : [])],
+    tags: [
+      'clip',
+      'zero-shot-image-classification',
+      ...(f.hasOnnx || f.transformersJs ? ['onnx'] : []),
+      ...(f.transformersJs ? ['transformers.js'] : []),
+    ],
     pipeline_tag: 'zero-shot-image-classification',
   };
   if (f.license) meta.license = f.license;
@@ -83,6 +90,21 @@ export function buildModelCard(f: ModelCardFacts): string {
       '',
     );
   }
+  if (f.transformersJs) {
+    const q8 = f.transformersJs.dtypes.includes('int8');
+    lines.push(
+      '## Usage with transformers.js',
+      '',
+      `The \`onnx/\` folder holds the graphs [transformers.js](https://huggingface.co/docs/transformers.js) loads (dtypes: ${f.transformersJs.dtypes.map((d) => (d === 'int8' ? 'q8' : d)).join(', ')}), in Node and in the browser:`,
+      '',
+      '```js',
+      transformersJsSnippet(f.repo, { dtype: q8 && !f.transformersJs.dtypes.includes('fp32') ? 'q8' : 'fp32' }),
+      '```',
+      '',
+      "The open_clip config, weights layout and tokenizer are reproduced exactly; images are resized by transformers.js's own resampler, so image embeddings differ from open_clip's PIL path slightly.",
+      '',
+    );
+  }
   lines.push(
     '## Usage with open_clip',
     '',
@@ -112,6 +134,23 @@ export function buildModelCard(f: ModelCardFacts): string {
     );
   if (f.validation) lines.push(...validationSection(f.validation));
   return lines.join('\n');
+}
+
+/**
+ * The transformers.js code that runs a repo made by `cliphub convert --to transformers.js`: zero-shot
+ * classification and both embeddings. `remoteHost` points it at a cliphub hub server instead of huggingface.co.
+ */
+export function transformersJsSnippet(repo: string, opts: { dtype?: string; remoteHost?: string } = {}): string {
+  const dtype = opts.dtype ?? 'fp32';
+  return [
+    "import { env, pipeline, AutoTokenizer, CLIPTextModelWithProjection } from '@huggingface/transformers';",
+    ...(opts.remoteHost ? [`env.remoteHost = ${JSON.stringify(opts.remoteHost.replace(/\/?$/, '/'))};`] : []),
+    `const classify = await pipeline('zero-shot-image-classification', '${repo}', { dtype: '${dtype}' });`,
+    "console.log(await classify('photo.jpg', ['a dog', 'a cat']));",
+    `const tokenizer = await AutoTokenizer.from_pretrained('${repo}');`,
+    `const textModel = await CLIPTextModelWithProjection.from_pretrained('${repo}', { dtype: '${dtype}' });`,
+    "const { text_embeds } = await textModel(tokenizer(['a dog'], { padding: true, truncation: true }));",
+  ].join('\n');
 }
 
 const metric = (x: number | undefined, digits: number): string =>

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { HubClientError } from './errors.js';
+import { listFolder } from './list-folder.js';
 import { buildModelCard, type ModelCardFacts } from './model-card.js';
 import { pushFolder, type PushFolderOptions, type PushResult } from './push-folder.js';
 import { parseRepoId } from './repo-id.js';
@@ -50,8 +51,10 @@ export interface PublishModelOptions extends Omit<
 > {
   /** ORG/NAME */
   repo: string;
-  /** Holds open_clip_model.safetensors + open_clip_config.json. */
+  /** Holds open_clip_model.safetensors + open_clip_config.json (or, with wholeFolder, any prepared layout). */
   modelDir: string;
+  /** Push every file of modelDir (but README.md, which the card replaces): a transformers.js layout. */
+  wholeFolder?: boolean;
   /** More files beside those two (tokenizer files, the original .bin), under their repo paths. */
   extraFiles?: Array<{ path: string; file: string }>;
   /** An ONNX export (with its cliphub.json), uploaded under onnx/. */
@@ -71,16 +74,19 @@ export interface PublishModelOptions extends Omit<
  * `cliphub push` and `cliphub distill finalize --push` both publish through here.
  */
 export async function publishModel(options: PublishModelOptions): Promise<PushResult> {
-  const { modelDir, extraFiles = [], onnxDir, card, conversion, env = process.env, ...push } = options;
+  const { modelDir, wholeFolder, extraFiles = [], onnxDir, card, conversion, env = process.env, ...push } = options;
   const repo = parseRepoId(options.repo);
   const token = options.token ?? (options.dryRun ? discoverToken(env) : requireToken(env));
-  const files = OPEN_CLIP_MODEL_FILES.map((f) => ({ path: f, file: path.join(modelDir, f) }));
-  for (const f of files)
-    if (!existsSync(f.file))
-      throw new HubClientError(
-        'BAD_FOLDER',
-        `${f.file} is missing; an OpenCLIP model folder holds ${OPEN_CLIP_MODEL_FILES.join(' and ')}`,
-      );
+  const files = wholeFolder
+    ? (await listFolder(modelDir)).filter((f) => f.path !== 'README.md')
+    : OPEN_CLIP_MODEL_FILES.map((f) => ({ path: f, file: path.join(modelDir, f) }));
+  if (!wholeFolder)
+    for (const f of files)
+      if (!existsSync(f.file))
+        throw new HubClientError(
+          'BAD_FOLDER',
+          `${f.file} is missing; an OpenCLIP model folder holds ${OPEN_CLIP_MODEL_FILES.join(' and ')}`,
+        );
   const readme = buildModelCard({
     ...card,
     repo,

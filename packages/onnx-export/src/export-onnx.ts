@@ -31,6 +31,7 @@ import { fastvitWeights } from './fastvit-layout.js';
 import { mciVitWeights } from './mci-vit-layout.js';
 import type { FastVitSpec, MciVitSpec } from './mobileclip-arch.js';
 import { DataType, dataTypeName } from './proto.js';
+import { restoreEot } from './restore-eot.js';
 import {
   hfConfigUnknown,
   resolveText,
@@ -96,6 +97,8 @@ function checkOptions(o: ExportOptions): { towers: Tower[]; dtype: (typeof DTYPE
 
 interface Planned {
   tower: Tower;
+  /** File name in the output dir. */
+  file: string;
   graph: GraphBuilder;
   activation: Activation;
   inputs: TowerExport['inputs'];
@@ -106,9 +109,18 @@ function plan(
   tower: Tower,
   spec: VisionSpec | TextSpec | HfTextSpec,
   source: WeightSource,
-  o: { dtype: 'fp32' | 'fp16' | 'int8'; opset: number; normalize: boolean; contrib: boolean; act?: Activation },
+  o: {
+    dtype: 'fp32' | 'fp16' | 'int8';
+    opset: number;
+    normalize: boolean;
+    contrib: boolean;
+    hfText: boolean;
+    act?: Activation;
+  },
+  graph?: GraphBuilder,
 ): Planned {
-  const g = new GraphBuilder(o.opset);
+  // A shared `graph` builds both towers into one model (the combined model.onnx).
+  const g = graph ?? new GraphBuilder(o.opset);
   const cdt = o.dtype === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT;
   const c: BuildCtx = { g, w: new WeightLoader(source), mode: o.dtype, cdt, contrib: o.contrib && o.dtype === 'fp32' };
   let out: string;
@@ -147,7 +159,20 @@ function plan(
     inputs = [{ name: 'pixel_values', dtype: 'float32', shape: ['batch', 3, h, w] }];
   } else {
     const s = spec as TextSpec | HfTextSpec;
-    const ids = g.input('input_ids', DataType.INT64, ['batch', s.context]);
+    // buildText runs causal towers on the ids up to the pooled token, so any length that holds it gives the
+    // padded text's result; a bidirectional tower or one pooling the last token needs the full context.
+    // (Hugging Face towers are bidirectional: full context.)
+    const native = 'kind' in s ? null : s;
+    const dynamic = o.hfText && !!native?.causal && native.pool !== 'last';
+    const shape = ['batch', dynamic ? 'sequence' : s.context];
+    const inputIds = g.input('input_ids', DataType.INT64, shape);
+    const pooledId = native?.pool === 'argmax' ? native.vocab - 1 : native?.pool === 'eos' ? native.eosId : null;
+    const ids = dynamic && pooledId !== null ? restoreEot(c, inputIds, pooledId) : inputIds;
+    inputs = [{ name: 'input_ids', dtype: 'int64', shape }];
+    if (o.hfText) {
+      g.input('attention_mask', DataType.INT64, shape);
+      inputs.push({ name: 'attention_mask', dtype: 'int64', shape });
+    }
     activation = o.act ?? s.activation;
     out =
       'kind' in s
@@ -156,7 +181,6 @@ function plan(
           ? buildCocaText(c, s, ids, activation)
           : buildText(c, s, ids, activation);
     dim = s.outputDim;
-    inputs = [{ name: 'input_ids', dtype: 'int64', shape: ['batch', s.context] }];
   }
   if (cdt === DataType.FLOAT16) out = g.node('Cast', [out], { to: DataType.FLOAT });
   if (o.normalize) out = l2Normalize(c, out);
@@ -164,6 +188,7 @@ function plan(
   g.output(out, outName, DataType.FLOAT, ['batch', dim]);
   return {
     tower,
+    file: `${tower}.onnx`,
     graph: g,
     activation,
     inputs,
@@ -252,36 +277,68 @@ export async function exportOnnx(
     foreign.push('text.', 'transformer.', 'token_embedding.', 'positional_embedding', 'ln_final.', 'text_projection');
   validateWeights(weights, required, known, foreign);
 
-  const planned = towers.map((t) =>
-    plan(t, (t === 'vision' ? vision : text) as VisionSpec | TextSpec | HfTextSpec, weights, {
-      dtype,
-      opset,
-      // CoCa's encode_image / encode_text normalize by default (CLIP's do not): the graphs match them
-      normalize: options.normalize === true || modelCfg.multimodal_cfg != null,
-      contrib: options.contribOps !== false,
-      ...(options.activation?.[t] ? { act: options.activation[t] } : {}),
-    }),
-  );
+  const planOptions = (t: Tower, normalize: boolean) => ({
+    dtype,
+    opset,
+    // CoCa's encode_image / encode_text normalize by default (CLIP's do not): the graphs match them
+    normalize: normalize || modelCfg.multimodal_cfg != null,
+    contrib: options.contribOps !== false,
+    hfText: options.hfTextInputs === true,
+    ...(options.activation?.[t] ? { act: options.activation[t] } : {}),
+  });
+  const specOf = (t: Tower) => (t === 'vision' ? vision : text) as VisionSpec | TextSpec | HfTextSpec;
+  const planned = towers.map((t) => plan(t, specOf(t), weights, planOptions(t, options.normalize === true)));
   const logitScale = (await scalar(weights, 'logit_scale')) as number;
   const logitBias = await scalar(weights, 'logit_bias');
+  let combined: {
+    file: string;
+    graph: GraphBuilder;
+    inputs: TowerExport['inputs'];
+    outputs: TowerExport['outputs'];
+  } | null = null;
+  if (options.combined) {
+    if (towers.length !== 2) {
+      throw new OnnxExportError('BAD_OPTION', 'combined needs both towers; drop the towers option');
+    }
+    const g = new GraphBuilder(opset);
+    const parts = (['text', 'vision'] as const).map((t) => plan(t, specOf(t), weights, planOptions(t, true), g));
+    // The two towers take batches of different sizes: give each its own batch dimension name.
+    for (const p of parts) {
+      const batch = p.tower === 'text' ? 'text_batch' : 'image_batch';
+      for (const v of [...g.inputs, ...g.outputs, ...p.inputs, ...p.outputs]) {
+        if (p.inputs.some((i) => i.name === v.name) || p.outputs.some((o) => o.name === v.name))
+          v.shape = v.shape.map((d) => (d === 'batch' ? batch : d));
+      }
+    }
+    combined = {
+      file: 'model.onnx',
+      graph: g,
+      inputs: parts.flatMap((p) => p.inputs),
+      outputs: [...addLogits(g, Math.exp(logitScale), logitBias), ...parts.flatMap((p) => p.outputs)],
+    };
+  }
 
   await mkdir(outDir, { recursive: true });
   const threshold = options.externalDataThreshold ?? DEFAULT_EXTERNAL_THRESHOLD;
-  const total = planned.reduce((a, p) => a + p.graph.initializers.reduce((b, i) => b + i.byteLength, 0), 0);
+  const writes = [
+    ...planned.map((p) => ({ file: p.file, graph: p.graph, tower: p as Planned | null })),
+    ...(combined ? [{ file: combined.file, graph: combined.graph, tower: null }] : []),
+  ];
+  const total = writes.reduce((a, p) => a + p.graph.initializers.reduce((b, i) => b + i.byteLength, 0), 0);
   let done = 0;
   const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
   const temps: string[] = [];
   const moves: Array<[string, string]> = [];
   const results: TowerExport[] = [];
   try {
-    for (const p of planned) {
-      const file = path.join(outDir, `${p.tower}.onnx`);
-      const bytes = p.graph.initializers.reduce((b, i) => b + i.byteLength, 0);
+    for (const { file: name, graph, tower: p } of writes) {
+      const file = path.join(outDir, name);
+      const bytes = graph.initializers.reduce((b, i) => b + i.byteLength, 0);
       const external =
         bytes > threshold ? { tempPath: `${file}_data.tmp-${tag}`, location: externalDataName(file) } : null;
       const modelTemp = `${file}.tmp-${tag}`;
       temps.push(modelTemp, ...(external ? [external.tempPath] : []));
-      await writeModel(p.graph, {
+      await writeModel(graph, {
         modelPath: modelTemp,
         external,
         producerVersion: VERSION,
@@ -292,6 +349,7 @@ export async function exportOnnx(
       });
       moves.push([modelTemp, file]);
       if (external) moves.push([external.tempPath, `${file}_data`]);
+      if (!p) continue;
       results.push({
         tower: p.tower,
         path: file,
@@ -308,5 +366,26 @@ export async function exportOnnx(
     await Promise.all(temps.map((t) => rm(t, { force: true })));
     throw err;
   }
-  return { towers: results, logitScale, logitBias };
+  return {
+    towers: results,
+    logitScale,
+    logitBias,
+    ...(combined
+      ? { combined: { path: path.join(outDir, combined.file), inputs: combined.inputs, outputs: combined.outputs } }
+      : {}),
+  };
+}
+
+/** logits_per_text = scale·text_embeds·image_embedsᵀ (+ bias) and its transpose, on the normalized outputs. */
+function addLogits(g: GraphBuilder, scale: number, bias: number | null): TowerExport['outputs'] {
+  const cos = g.node('MatMul', ['text_embeds', g.node('Transpose', ['image_embeds'], { perm: [1, 0] })]);
+  let perText = g.node('Mul', [cos, g.constant([scale], [], DataType.FLOAT)]);
+  if (bias !== null) perText = g.node('Add', [perText, g.constant([bias], [], DataType.FLOAT)]);
+  const perImage = g.node('Transpose', [perText], { perm: [1, 0] });
+  g.output(perImage, 'logits_per_image', DataType.FLOAT, ['image_batch', 'text_batch']);
+  g.output(perText, 'logits_per_text', DataType.FLOAT, ['text_batch', 'image_batch']);
+  return [
+    { name: 'logits_per_image', dtype: 'float32', shape: ['image_batch', 'text_batch'] },
+    { name: 'logits_per_text', dtype: 'float32', shape: ['text_batch', 'image_batch'] },
+  ];
 }

@@ -42,6 +42,17 @@ export interface ExportOptions {
   externalDataThreshold?: number;
   onProgress?: (done: number, total: number) => void;
   /**
+   * Hugging Face text inputs, as transformers.js passes them: `input_ids` of any length up to the context length
+   * where the result equals that of the text padded to the full context (causal towers that do not pool the last
+   * token), and an `attention_mask` input the graph ignores (the pooled token comes from the ids).
+   */
+  hfTextInputs?: boolean;
+  /**
+   * Also write `model.onnx`: both towers, L2-normalized `text_embeds` / `image_embeds` and `logits_per_text` /
+   * `logits_per_image` (exp(logit_scale)·cos + logit_bias), the outputs of a Hugging Face CLIPModel / SiglipModel.
+   */
+  combined?: boolean;
+  /**
    * The config.json values of a Hugging Face text tower (text_cfg.hf_model_name) that cliphub does not
    * ship; the shipped values of the open_clip 3.3.0 names are used otherwise.
    */
@@ -66,6 +77,8 @@ export interface TowerExport {
 
 export interface ExportResult {
   towers: TowerExport[];
+  /** `model.onnx` when `combined` was asked for. */
+  combined?: { path: string; inputs: IoSpec[]; outputs: IoSpec[] };
   logitScale: number;
   logitBias: number | null;
 }

@@ -22,7 +22,11 @@ function checkCount(n: number, what: string): void {
 
 async function run(model: ClipModel, tower: TowerName, feed: Tensor, n: number): Promise<Float32Array> {
   const { s, input, output } = session(model, tower);
-  const out = (await s.run({ [input]: feed }))[output];
+  const feeds: Record<string, Tensor> = { [input]: feed };
+  // transformers.js layouts (cliphub convert --to transformers.js) take an attention_mask the graph ignores
+  if (s.inputNames.includes('attention_mask'))
+    feeds.attention_mask = new Tensor('int64', new BigInt64Array(feed.size).fill(1n), feed.dims);
+  const out = (await s.run(feeds))[output];
   const d = model.embedDim;
   if (!out || !(out.data instanceof Float32Array) || out.data.length !== n * d) {
     throw new RuntimeError(

@@ -8,14 +8,19 @@ import {
   type ActivationFlag,
 } from '@cliphub/convert';
 import path from 'node:path';
+import { convertToTransformersJs, parseLayoutDtypes, type TransformersJsReport } from '@cliphub/transformers-js';
 import { parseCommandArgs, UsageError, writeJson, type Command, type CommandIO } from '../command.js';
 import { formatBytes, lazyProgress } from '../progress.js';
 
-const usage = `Usage: cliphub convert <input> --to safetensors|onnx --out DIR [options]
+const usage = `Usage: cliphub convert <input> --to safetensors|onnx|transformers.js --out DIR [options]
 
 --to safetensors  writes open_clip's Hub layout: open_clip_model.safetensors + open_clip_config.json
 --to onnx         writes vision.onnx (pixel_values -> image_embeds), text.onnx (input_ids ->
                   text_embeds), open_clip_config.json and cliphub.json (the runtime's manifest)
+--to transformers.js  writes the folder transformers.js (@huggingface/transformers) loads: config.json,
+                  preprocessor_config.json, tokenizer.json (+ config, special tokens),
+                  onnx/{text_model,vision_model,model}.onnx (+ _fp16, _quantized), open_clip_config.json,
+                  cliphub.json; exit 2 when transformers.js cannot express the model (says which part)
 Nothing in the checkpoint is executed; tensors are streamed.
 
 <input>   a checkpoint file (.bin/.pt zip or legacy pickle, open_clip_train epoch_N.pt,
@@ -24,13 +29,14 @@ Nothing in the checkpoint is executed; tensors are streamed.
           local Hugging Face cache: hf-hub:ORG/NAME[@REV] or ARCH:TAG (cliphub pull fetches them).
 
 Options:
-  --to FORMAT          safetensors (default) | onnx
+  --to FORMAT          safetensors (default) | onnx | transformers.js
   --out DIR            output directory (required)
   --model SPEC         architecture from the registry (ARCH, ARCH:TAG, hf-hub:ORG/NAME, local-dir:PATH)
   --dtype D            safetensors: fp32 | fp16 | bf16 (default: keep the source dtypes)
                        onnx: fp32 (default) | fp16 | int8 (dynamic per-channel MatMul weights)
+                       transformers.js: fp32 (default) | fp16 | int8 (q8: *_quantized.onnx) | all
   --activation A       quickgelu | gelu (needed when neither --model nor a config says)
-  --force              let --activation contradict the model's config
+  --force              let --activation contradict the model's config; transformers.js: replace --out
   --verify             safetensors: re-read the output and compare every tensor with the source
   --opset N            onnx: 17 (default) to 21
   --towers LIST        onnx: vision,text (default both)
@@ -67,10 +73,10 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
   });
   if (positionals.length !== 1) throw new UsageError('convert takes exactly one <input> (see --help)');
   if (!values.out) throw new UsageError('--out DIR is required');
-  if (values.to !== 'safetensors' && values.to !== 'onnx')
-    throw new UsageError(`--to must be safetensors or onnx, not '${values.to}'`);
+  if (values.to !== 'safetensors' && values.to !== 'onnx' && values.to !== 'transformers.js')
+    throw new UsageError(`--to must be safetensors, onnx or transformers.js, not '${values.to}'`);
   const dtypes = values.to === 'onnx' ? ONNX_DTYPES : DTYPES;
-  if (values.dtype && !dtypes.includes(values.dtype))
+  if (values.to !== 'transformers.js' && values.dtype && !dtypes.includes(values.dtype))
     throw new UsageError(`--dtype for --to ${values.to} must be one of ${dtypes.join(', ')}, not '${values.dtype}'`);
   if (values.activation && !ACTIVATIONS.includes(values.activation)) {
     throw new UsageError(`--activation must be one of ${ACTIVATIONS.join(', ')}, not '${values.activation}'`);
@@ -83,6 +89,7 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
   values.model ??= located.model;
   values.out = path.resolve(io.cwd, values.out);
   if (values.to === 'onnx') return runOnnx(input, values, io);
+  if (values.to === 'transformers.js') return runTransformersJs(input, values, io);
   if (values.opset || values.towers || values.normalize || values['plain-onnx'] || values['hf-config'])
     throw new UsageError('--opset, --towers, --normalize, --plain-onnx and --hf-config apply to --to onnx only');
 
@@ -147,6 +154,40 @@ async function runOnnx(input: string, values: OnnxFlags, io: CommandIO): Promise
   if (values.json) writeJson(io, report);
   else io.stdout.write(onnxSummary(report));
   return 0;
+}
+
+async function runTransformersJs(input: string, values: OnnxFlags, io: CommandIO): Promise<number> {
+  if (values.verify || values.towers || values.normalize || values['plain-onnx'])
+    throw new UsageError(
+      '--verify, --towers, --normalize and --plain-onnx do not apply to --to transformers.js (it always writes both towers, standard ONNX)',
+    );
+  const opset = values.opset === undefined ? undefined : Number(values.opset);
+  if (opset !== undefined && !Number.isInteger(opset))
+    throw new UsageError(`--opset must be an integer, not '${values.opset}'`);
+  const dtypes = parseLayoutDtypes(values.dtype);
+  const progress = lazyProgress(io.stderr, 'exporting', !values.json);
+  const report = await convertToTransformersJs({
+    input,
+    outDir: values.out as string,
+    model: values.model,
+    activation: values.activation as ActivationFlag | undefined,
+    force: values.force,
+    dtypes,
+    opset,
+    onProgress: (done, total) => progress.update(done, total),
+  });
+  progress.finish();
+  if (values.json) writeJson(io, report);
+  else io.stdout.write(transformersJsSummary(report));
+  return 0;
+}
+
+function transformersJsSummary(r: TransformersJsReport): string {
+  const seq = r.textSequence === 'dynamic' ? 'any text length' : `texts padded to ${r.textSequence}`;
+  return `${[
+    `wrote the transformers.js layout of ${r.checkpoint} -> ${r.outDir} in ${r.seconds.toFixed(2)} s (${r.dtypes.join(', ')}; ${seq})`,
+    ...r.files.map((f) => `  ${f}`),
+  ].join('\n')}\n`;
 }
 
 function onnxSummary(r: OnnxConvertReport): string {

@@ -140,4 +140,20 @@ describe('cliphub models: ONNX export support comes from the exporter', () => {
     expect(table.out).toMatch(/ONNX/);
     expect(table.out).toMatch(/roberta-ViT-B-32:laion2b_s12b_b32k .* v\+t\n/);
   });
+
+  it('marks each entry with whether convert --to transformers.js takes it, and counts them', async () => {
+    const all = JSON.parse((await cli('models', '--json')).out) as Array<{
+      name: string;
+      transformersJs?: { fits: boolean; part?: string; reason?: string };
+    }>;
+    expect(all.every((e) => e.transformersJs !== undefined)).toBe(true);
+    expect(all.find((e) => e.name === 'ViT-B-32:openai')!.transformersJs!.fits).toBe(true);
+    expect(all.find((e) => e.name === 'RN50:openai')!.transformersJs!.fits).toBe(true);
+    const siglip = all.find((e) => e.name.startsWith('ViT-B-16-SigLIP:'))!;
+    expect(siglip.transformersJs).toMatchObject({ fits: false, part: 'tokenizer' });
+    const fits = all.filter((e) => e.transformersJs!.fits).length;
+    expect(fits).toBeGreaterThan(50);
+    const table = await cli('models');
+    expect(table.out).toContain(`; ${fits} of these convert --to transformers.js`);
+  });
 });

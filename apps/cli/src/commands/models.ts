@@ -1,5 +1,12 @@
 import path from 'node:path';
 import { towerSupport } from '@cliphub/onnx-export';
+import { transformersJsFit } from '@cliphub/transformers-js';
+
+/** Whether transformers.js can run a model (injected like the tower support). */
+type LayoutFitFn = (
+  modelCfg: Parameters<typeof transformersJsFit>[0],
+  preprocessCfg: Record<string, unknown>,
+) => ReturnType<typeof transformersJsFit>;
 import {
   addLocalModel,
   listPretrained,
@@ -90,10 +97,14 @@ function table(rows: string[][], rightAligned: Set<number>): string {
     .join('\n');
 }
 
-type Listed = PretrainedEntry & { onnx?: ReturnType<TowerSupportFn> };
+type Listed = PretrainedEntry & { onnx?: ReturnType<TowerSupportFn>; transformersJs?: ReturnType<LayoutFitFn> };
 
 /** Which towers cliphub's exporter takes, asked of the exporter itself so the registry never drifts. */
-function withSupport(entries: PretrainedEntry[], support: TowerSupportFn | undefined): Listed[] {
+function withSupport(
+  entries: PretrainedEntry[],
+  support: TowerSupportFn | undefined,
+  layoutFit?: LayoutFitFn,
+): Listed[] {
   if (!support) return entries;
   const configs = loadRegistryData().architectures.architectures;
   return entries.map((e) => {
@@ -103,7 +114,13 @@ function withSupport(entries: PretrainedEntry[], support: TowerSupportFn | undef
     } catch {
       return e; // a registered folder that is gone: listed, support unknown
     }
-    return cfg ? { ...e, onnx: support(cfg as ModelCfg) } : e;
+    if (!cfg) return e;
+    const pp = { interpolation: e.interpolation, resize_mode: e.resizeMode, mean: e.mean };
+    return {
+      ...e,
+      onnx: support(cfg as ModelCfg),
+      ...(layoutFit && { transformersJs: layoutFit(cfg as Parameters<LayoutFitFn>[0], pp) }),
+    };
   });
 }
 
@@ -111,6 +128,12 @@ function onnxCell(e: Listed): string {
   if (!e.onnx) return '?';
   const towers = [e.onnx.vision.supported ? 'v' : '', e.onnx.text.supported ? 't' : ''].filter(Boolean).join('+');
   return towers || '-';
+}
+
+/** How many of the listed models `cliphub convert --to transformers.js` takes, when that is known. */
+function tjsCount(entries: Listed[]): string {
+  if (!entries.some((e) => e.transformersJs)) return '';
+  return `; ${entries.filter((e) => e.transformersJs?.fits).length} of these convert --to transformers.js`;
 }
 
 function printList(io: CommandIO, entries: Listed[]): void {
@@ -126,13 +149,18 @@ function printList(io: CommandIO, entries: Listed[]): void {
     pct(e.avg38),
     onnxCell(e),
   ]);
-  const legend = 'ONNX: the towers cliphub exports (v vision, t text, - neither)';
+  const legend = `ONNX: the towers cliphub exports (v vision, t text, - neither)${tjsCount(entries)}`;
   io.stdout.write(
     `${table([head, ...rows], new Set([2, 3, 4, 6, 7]))}\n${legend}\n${entries.length} model${entries.length === 1 ? '' : 's'}\n`,
   );
 }
 
-async function list(argv: string[], io: CommandIO, support: TowerSupportFn | undefined): Promise<number> {
+async function list(
+  argv: string[],
+  io: CommandIO,
+  support: TowerSupportFn | undefined,
+  layoutFit?: LayoutFitFn,
+): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, {
     family: { type: 'string' },
     'min-imagenet': { type: 'string' },
@@ -165,7 +193,7 @@ async function list(argv: string[], io: CommandIO, support: TowerSupportFn | und
     archOnly = hits.filter((h) => h.kind === 'architecture').map((h) => h.name);
   }
   if (values.sort !== undefined) entries = sortEntries(entries, values.sort as SortKey);
-  const listed = withSupport(entries, support);
+  const listed = withSupport(entries, support, layoutFit);
   if (values.json) {
     writeJson(io, listed);
     return 0;
@@ -271,6 +299,8 @@ async function add(argv: string[], io: CommandIO): Promise<number> {
 export interface ModelsCommandOptions {
   /** Per-tower ONNX export support, from @cliphub/onnx-export's towerSupport (injected, never guessed here). */
   support?: TowerSupportFn;
+  /** Whether transformers.js can run a model, from @cliphub/transformers-js's transformersJsFit. */
+  layoutFit?: LayoutFitFn;
 }
 
 /** `cliphub models`, with an optional exporter-support hook for `show`. */
@@ -283,9 +313,9 @@ export function createModelsCommand(options: ModelsCommandOptions = {}): Command
       const [sub, ...rest] = argv;
       if (sub === 'show') return show(rest, io, options.support);
       if (sub === 'add') return add(rest, io);
-      return list(argv, io, options.support);
+      return list(argv, io, options.support, options.layoutFit);
     },
   };
 }
 
-export default createModelsCommand({ support: towerSupport });
+export default createModelsCommand({ support: towerSupport, layoutFit: transformersJsFit });

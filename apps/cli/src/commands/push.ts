@@ -14,6 +14,7 @@ import {
   discoverToken,
   findTokenizerFiles,
   HubClientError,
+  listFolder,
   hubUrlFrom,
   matchArchitecture,
   modelCfgDiff,
@@ -35,6 +36,7 @@ import {
   resolve,
   type PretrainedEntry,
 } from '@cliphub/registry';
+import { readTransformersJsLayout, type LayoutDtype } from '@cliphub/transformers-js';
 import { parseCommandArgs, UsageError, writeJson, type Command, type CommandIO } from '../command.js';
 import { createProgress, formatBytes, lazyProgress } from '../progress.js';
 
@@ -46,6 +48,8 @@ a README.md model card, and optionally the ONNX export and the original .bin.
 
 <dir|checkpoint|spec>
   a prepared folder      open_clip_model.safetensors + open_clip_config.json: pushed as is
+  a transformers.js dir  made by 'cliphub convert --to transformers.js': pushed as is (onnx/ included);
+                         the card shows the transformers.js snippet
   a checkpoint           .bin/.pt (torch.save or legacy pickle), open_clip_train epoch_N.pt,
                          OpenAI TorchScript, .safetensors, or a folder holding one: converted
                          (streamed, every tensor verified) into a temp folder that is pushed, then removed
@@ -91,6 +95,8 @@ interface Source {
   folder: string;
   /** Where tokenizer files may lie beside the model (the input folder, or the checkpoint's folder). */
   sourceDir: string;
+  /** The folder is a transformers.js layout (pushed whole), with its dtype variants. */
+  transformersJs?: { dtypes: LayoutDtype[] };
   /** The original torch.save checkpoint, for --also-bin; null with the reason why. */
   torchSave: string | null;
   noTorchSave: string;
@@ -118,6 +124,21 @@ const isPrepared = (dir: string): boolean => OPEN_CLIP_MODEL_FILES.every((f) => 
 async function fromPath(abs: string, o: PrepareOptions): Promise<Source> {
   const isDir = statSync(abs).isDirectory();
   const dir = isDir ? abs : path.dirname(abs);
+  const layout = isDir ? readTransformersJsLayout(abs) : null;
+  if (layout && !isPrepared(abs)) {
+    if (o.dtype || o.activation)
+      throw new UsageError(
+        `${abs} is a transformers.js layout, pushed as is; re-convert it to change --dtype or --activation`,
+      );
+    return {
+      folder: abs,
+      sourceDir: abs,
+      transformersJs: layout,
+      torchSave: null,
+      noTorchSave: `${abs} is a transformers.js layout (ONNX graphs), with no torch.save checkpoint`,
+      report: null,
+    };
+  }
   if (isDir && isPrepared(abs) && !o.dtype && !o.activation) {
     const bin = path.join(abs, 'open_clip_pytorch_model.bin');
     const has = existsSync(bin);
@@ -290,10 +311,12 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
         `--also-bin: ${src.noTorchSave}, and cliphub does not write pickles; push the original .bin/.pt (or a folder holding open_clip_pytorch_model.bin), or drop --also-bin`,
       );
 
-    const extraFiles = await tokenizerFiles(src);
+    const extraFiles = src.transformersJs ? [] : await tokenizerFiles(src);
     if (values['also-bin'] && src.torchSave)
       extraFiles.push({ path: 'open_clip_pytorch_model.bin', file: src.torchSave });
-    const files = [...OPEN_CLIP_MODEL_FILES.map((f) => ({ path: f })), ...extraFiles];
+    const files = src.transformersJs
+      ? (await listFolder(src.folder)).filter((f) => f.path !== 'README.md')
+      : [...OPEN_CLIP_MODEL_FILES.map((f) => ({ path: f })), ...extraFiles];
     const facts = await registryFacts(src, model, io.env);
     const baseModel = src.baseModel ?? facts.baseModel;
 
@@ -308,7 +331,7 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
         notes.push(
           `note: open_clip_pytorch_model.bin is the original file, training state included (${r.dropped.join(', ')})`,
         );
-    } else {
+    } else if (!src.transformersJs) {
       const left = readdirSync(src.folder).filter(
         (f) => !f.startsWith('.') && f !== 'README.md' && !files.some((g) => g.path === f),
       );
@@ -327,8 +350,10 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
       repo,
       modelDir: src.folder,
       extraFiles,
+      wholeFolder: !!src.transformersJs,
       onnxDir: onnx,
       card: {
+        ...(src.transformersJs && { transformersJs: src.transformersJs }),
         ...facts,
         baseModel: baseModel && baseModel !== repo ? baseModel : undefined,
         ...(values.license && { license: values.license }),

@@ -27,8 +27,8 @@ export const HUB_ROUTES: readonly Route[] = [
   { methods: ['POST'], path: '/api/validate-yaml', access: 'anyone', body: 'json', handle: validateYaml },
   { methods: ANY, path: '/api/datasets/*rest?', access: 'anyone', handle: () => repoTypeNotSupported('datasets') },
   { methods: ANY, path: '/api/spaces/*rest?', access: 'anyone', handle: () => repoTypeNotSupported('spaces') },
-  { methods: ['GET'], path: '/api/models/:ns/:name', access: 'repo-read', handle: modelInfo },
-  { methods: ['GET'], path: '/api/models/:ns/:name/revision/:rev', access: 'repo-read', handle: modelInfo },
+  { methods: ['GET'], path: '/api/models/:ns/:name', access: 'repo-read', cors: true, handle: modelInfo },
+  { methods: ['GET'], path: '/api/models/:ns/:name/revision/:rev', access: 'repo-read', cors: true, handle: modelInfo },
   {
     methods: ['POST'],
     path: '/api/models/:ns/:name/preupload/:rev',
@@ -43,7 +43,7 @@ export const HUB_ROUTES: readonly Route[] = [
     body: 'commit',
     handle: commit,
   },
-  { methods: ['GET'], path: '/api/models/:ns/:name/tree/:rev/*path?', access: 'repo-read', handle: tree },
+  { methods: ['GET'], path: '/api/models/:ns/:name/tree/:rev/*path?', access: 'repo-read', cors: true, handle: tree },
   {
     methods: ['POST'],
     path: '/api/models/:ns/:name/paths-info/:rev',
@@ -71,6 +71,12 @@ export const HUB_ROUTES: readonly Route[] = [
   { methods: ['POST'], path: '/_lfs/upload/:ticket', access: 'ticket', body: 'json', handle: completeMultipart },
   { methods: ['POST'], path: '/_lfs/verify/:ns/:name', access: 'repo-read', body: 'json', handle: verify },
   { methods: ['GET', 'HEAD'], path: '/_lfs/object/:ns/:name/:oid', access: 'repo-read', handle: lfsDownload },
-  { methods: ['GET', 'HEAD'], path: '/:ns/:name/resolve/:rev/*path', access: 'repo-read', handle: resolveFile },
-  { methods: ['GET', 'HEAD'], path: '/:ns/:name/raw/:rev/*path', access: 'repo-read', handle: resolveFile },
+  {
+    methods: ['GET', 'HEAD'],
+    path: '/:ns/:name/resolve/:rev/*path',
+    access: 'repo-read',
+    cors: true,
+    handle: resolveFile,
+  },
+  { methods: ['GET', 'HEAD'], path: '/:ns/:name/raw/:rev/*path', access: 'repo-read', cors: true, handle: resolveFile },
 ];

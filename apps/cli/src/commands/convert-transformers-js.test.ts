@@ -1,0 +1,90 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { generatedFixtures, tempDir } from '#test-support';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runMain } from '../test-utils/run-main.js';
+
+const fixture = (name: string): string => path.join(generatedFixtures, 'models', name);
+
+describe('cliphub convert --to transformers.js', () => {
+  const tmp = tempDir('cliphub-tjs-cli-');
+  afterAll(() => tmp.cleanup());
+  const leftovers = () => readdirSync(tmp.dir).filter((n) => n.includes('staging'));
+
+  it('writes the layout, and refuses an existing --out without --force (exit 2, folder untouched)', async () => {
+    const out = path.join(tmp.dir, 'vit');
+    const ok = await runMain(
+      ['convert', fixture('tiny-vit-quickgelu'), '--to', 'transformers.js', '--out', out, '--json'],
+      {
+        cwd: tmp.dir,
+      },
+    );
+    expect(ok.err).toBe('');
+    expect(ok.code).toBe(0);
+    const report = JSON.parse(ok.out) as { files: string[]; textSequence: string };
+    expect(report.files).toEqual([
+      'cliphub.json',
+      'config.json',
+      'onnx/model.onnx',
+      'onnx/text_model.onnx',
+      'onnx/vision_model.onnx',
+      'open_clip_config.json',
+      'preprocessor_config.json',
+      'special_tokens_map.json',
+      'tokenizer_config.json',
+      'tokenizer.json',
+    ]);
+    expect(report.textSequence).toBe('dynamic');
+    const marker = path.join(out, 'config.json');
+    writeFileSync(marker, '{"mine": true}');
+    const again = await runMain(['convert', fixture('tiny-vit-quickgelu'), '--to', 'transformers.js', '--out', out], {
+      cwd: tmp.dir,
+    });
+    expect(again.code).toBe(2);
+    expect(again.err).toMatch(/already exists.*--force/);
+    expect(readFileSync(marker, 'utf8')).toBe('{"mine": true}');
+    const forced = await runMain(
+      ['convert', fixture('tiny-vit-quickgelu'), '--to', 'transformers.js', '--out', out, '--force', '--dtype', 'fp16'],
+      { cwd: tmp.dir },
+    );
+    expect(forced.code).toBe(0);
+    expect(readdirSync(path.join(out, 'onnx')).sort()).toEqual([
+      'model_fp16.onnx',
+      'text_model_fp16.onnx',
+      'vision_model_fp16.onnx',
+    ]);
+    expect(leftovers()).toEqual([]);
+  });
+
+  it('exits 2 naming the part for a model transformers.js cannot express, leaving no folder', async () => {
+    const out = path.join(tmp.dir, 'siglip');
+    const r = await runMain(['convert', fixture('tiny-siglip-like'), '--to', 'transformers.js', '--out', out], {
+      cwd: tmp.dir,
+    });
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/cannot run this model as open_clip does: its tokenizer: text vocab_size 1000/);
+    expect(existsSync(out)).toBe(false);
+    expect(leftovers()).toEqual([]);
+  });
+
+  it('exits 2 for an unknown --dtype, leaving no folder', async () => {
+    const out = path.join(tmp.dir, 'q4');
+    const r = await runMain(
+      ['convert', fixture('tiny-vit-quickgelu'), '--to', 'transformers.js', '--out', out, '--dtype', 'q4'],
+      { cwd: tmp.dir },
+    );
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/unknown --dtype 'q4'.*fp32, fp16, int8 or all/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('exits 2 for an empty but existing --out too (it is refused, not merged into)', async () => {
+    const out = path.join(tmp.dir, 'empty');
+    mkdirSync(out);
+    const r = await runMain(['convert', fixture('tiny-vit-quickgelu'), '--to', 'transformers.js', '--out', out], {
+      cwd: tmp.dir,
+    });
+    expect(r.code).toBe(2);
+    expect(readdirSync(out)).toEqual([]);
+  });
+});
