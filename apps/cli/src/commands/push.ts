@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -20,6 +20,7 @@ import {
   pushFolder,
   registryCardFacts,
   summarizeValidation,
+  VALIDATION_SUMMARY_FILE,
   type ModelCardFacts,
   type PushResult,
   type ValidationSummary,
@@ -280,7 +281,7 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
     ? `local-dir:${path.resolve(io.cwd, values.model.slice('local-dir:'.length))}`
     : values.model;
 
-  const staging: { dir: string | null } = { dir: null };
+  const staging: { dir: string | null; summary?: string } = { dir: null };
   try {
     const src = await prepare(input, io.cwd, {
       model,
@@ -304,6 +305,13 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
       ...(await tokenizerFiles(src)),
     ];
     if (values['also-bin'] && src.torchSave) files.push({ path: 'open_clip_pytorch_model.bin', file: src.torchSave });
+    if (validation) {
+      // the summary as data too, so the server's model page can show the verdict and figures
+      staging.summary = await mkdtemp(path.join(io.env.TMPDIR || tmpdir(), 'cliphub-push-validation-'));
+      const summaryFile = path.join(staging.summary, VALIDATION_SUMMARY_FILE);
+      await writeFile(summaryFile, `${JSON.stringify(validation, null, 2)}\n`);
+      files.push({ path: VALIDATION_SUMMARY_FILE, file: summaryFile });
+    }
     const facts = await registryFacts(src, model, io.env);
     const baseModel = src.baseModel ?? facts.baseModel;
     const card = buildModelCard({
@@ -417,6 +425,7 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
     return 0;
   } finally {
     if (staging.dir) await rm(staging.dir, { recursive: true, force: true });
+    if (staging.summary) await rm(staging.summary, { recursive: true, force: true });
   }
 }
 
