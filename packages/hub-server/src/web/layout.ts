@@ -57,6 +57,7 @@ export function layout(opts: { title: string; who: TokenInfo | null; body: SafeH
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>${opts.title}</title>
         <link rel="stylesheet" href="/_static/app.css" />
+        <link rel="icon" href="data:," />
         ${(opts.scripts ?? []).map((s) => html`<script type="module" src="${s}"></script>`)}
       </head>
       <body>
