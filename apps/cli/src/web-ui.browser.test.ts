@@ -77,6 +77,10 @@ const XSS_CARD = [
   '',
 ].join('\n\n');
 
+// An uploaded `cliphub validate --html` report; its script must not run (it is framed under a sandbox CSP).
+const REPORT_HTML =
+  "<!doctype html><html><body><h1>Validation report</h1><p id='towers'>2 towers pass</p><script>alert('report')</script></body></html>";
+
 const PY_PUSH = `
 import json, os, sys
 from huggingface_hub import HfApi
@@ -89,6 +93,7 @@ alice.upload_folder(repo_id='acme/py-model', folder_path=os.path.join(d, 'py'), 
 alice.create_branch('acme/py-model', branch='dev')
 alice.upload_file(path_or_fileobj=b'dev notes\\n', path_in_repo='DEV.md', repo_id='acme/py-model', revision='dev', commit_message='Notes on dev')
 pr = alice.upload_file(path_or_fileobj=b'a proposal\\n', path_in_repo='PROPOSAL.md', repo_id='acme/py-model', create_pr=True, commit_message='Propose a change')
+alice.upload_file(path_or_fileobj=os.path.join(d, 'report.html'), path_in_repo='report.html', repo_id='acme/tiny-vit', commit_message='Add the HTML report')
 alice.create_repo('acme/vit-other', exist_ok=True)
 alice.upload_file(path_or_fileobj=b'---\\ncliphub:\\n  family: native-vit\\n  activation: gelu\\n  params: 151277313\\n---\\n# Other\\n', path_in_repo='README.md', repo_id='acme/vit-other')
 alice.create_repo('acme/secret', private=True, exist_ok=True)
@@ -139,6 +144,7 @@ describe.skipIf(!hasChromium || !hasOracle)(
       writeFileSync(path.join(d, 'py', 'sub', 'notes.txt'), 'notes\n');
       writeFileSync(path.join(d, 'secret.bin'), randomBytes(5000));
       writeFileSync(path.join(d, 'xss.md'), XSS_CARD);
+      writeFileSync(path.join(d, 'report.html'), REPORT_HTML);
       await pythonJsonAsync(PY_PUSH, [d], {
         HF_ENDPOINT: serve.url,
         HF_HUB_DISABLE_XET: '1',
@@ -241,6 +247,11 @@ describe.skipIf(!hasChromium || !hasOracle)(
 
     it('shows the validation summary that cliphub push --validation committed', async () => {
       const page = await browser.newPage();
+      const dialogs: string[] = [];
+      page.on('dialog', (d) => {
+        dialogs.push(d.message());
+        void d.dismiss();
+      });
       expect(await open(page, `${serve.url}/acme/tiny-vit`)).toBe(200);
       expect(await page.locator('#verdict').getAttribute('data-passed')).toBe('true');
       expect(await page.locator('#verdict').textContent()).toContain('passed');
@@ -251,6 +262,13 @@ describe.skipIf(!hasChromium || !hasOracle)(
         )) as number[];
         expect(values).toEqual([t.minCosine, t.meanCosine, t.maxAbs, t.maxRelL2]);
       }
+      // the uploaded report.html, framed, its script inert
+      const frame = page.frameLocator('#report-frame');
+      expect(await frame.locator('#towers').textContent()).toBe('2 towers pass');
+      const framed = await fetch(`${serve.url}${await page.locator('#report-link').getAttribute('href')}`);
+      expect(framed.headers.get('content-security-policy')).toMatch(/^sandbox;/);
+      await page.waitForTimeout(300);
+      expect(dialogs).toEqual([]);
       await page.close();
     });
 

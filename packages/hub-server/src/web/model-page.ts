@@ -4,7 +4,7 @@ import { checkRepoPath } from '../repo-path.js';
 import { repoId, type RouteContext } from '../router.js';
 import type { Commit, FileEntry, HistoryEntry } from '../store.js';
 import { renderCard } from './card-html.js';
-import { formatSize, html, type SafeHtml } from './html.js';
+import { SafeHtml, escapeHtml, formatSize, html } from './html.js';
 import { errorPage, layout, sendHtml } from './layout.js';
 import { cardFacts } from './models.js';
 import { readSmallFile } from './repo-file.js';
@@ -30,11 +30,15 @@ const encodePath = (p: string): string => p.split('/').map(encodeURIComponent).j
 const revPath = (rev: string): string => (rev.startsWith('refs/pr/') ? rev : encodeURIComponent(rev));
 
 function frontMatterTable(data: Record<string, unknown>): SafeHtml {
+  // lists as "a, b", mappings as "key: value; key: value", deeper levels as JSON
+  const flat = (x: unknown): string => (typeof x === 'object' && x !== null ? JSON.stringify(x) : String(x));
   const value = (v: unknown): string =>
     Array.isArray(v)
-      ? v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(', ')
+      ? v.map(flat).join(', ')
       : typeof v === 'object' && v !== null
-        ? JSON.stringify(v)
+        ? Object.entries(v)
+            .map(([k, x]) => `${k}: ${flat(x)}`)
+            .join('; ')
         : String(v);
   return html`<table class="front-matter" id="front-matter">
     <tbody>
@@ -53,43 +57,39 @@ function filesSection(c: RouteContext, commit: Commit, rev: string, dir: string)
   const index = c.hub.trees.of(c.repo, commit);
   const listing = index.list(dir, false);
   if (!listing) throw entryNotFound(dir);
-  const items = listing.slice(0, listing.length);
   const treeBase = `/${c.repo}/tree/${revPath(rev)}/`;
+  const fileBase = `/${c.repo}/resolve/${commit.id}/`;
   const parent = dir.includes('/') ? dir.slice(0, dir.lastIndexOf('/')) : '';
-  const rows = items.map((it) => {
-    const name = it.path.slice(dir ? dir.length + 1 : 0);
-    if (it.type === 'directory')
-      return html`<tr class="dir" data-path="${it.path}">
-        <td><a href="${treeBase}${encodePath(it.path)}">${name}/</a></td>
-        <td></td>
-        <td></td>
-        <td></td>
-      </tr>`;
-    const e = it.entry as FileEntry;
-    const href = `/${c.repo}/resolve/${commit.id}/${encodePath(it.path)}?download=true`;
-    return html`<tr class="file" data-path="${it.path}" data-size="${e.size}">
-      <td>${name}</td>
-      <td class="size" title="${e.size} bytes">${formatSize(e.size)}</td>
-      <td>
-        ${e.lfs ? html`<span class="badge lfs" title="stored with Git LFS, sha256 ${e.lfs.sha256}">LFS</span>` : ''}
-      </td>
-      <td><a class="download" href="${href}" download>download</a></td>
-    </tr>`;
-  });
+  const cut = dir ? dir.length + 1 : 0;
+  // a folder may hold tens of thousands of files: rows are concatenated strings (each value escaped), not
+  // templates, so the page costs about what the API's listing of the same folder does
+  let rows = '';
+  for (const it of listing.slice(0, listing.length)) {
+    const p = escapeHtml(it.path);
+    const name = escapeHtml(it.path.slice(cut));
+    const href = escapeHtml(encodePath(it.path));
+    const e = it.entry;
+    if (!e) {
+      rows += `<tr class="dir" data-path="${p}"><td><a href="${escapeHtml(treeBase)}${href}">${name}/</a></td><td></td><td></td></tr>`;
+      continue;
+    }
+    const lfs = e.lfs ? '<span class="badge lfs">LFS</span>' : '';
+    rows += `<tr class="file" data-path="${p}" data-size="${e.size}"><td><a class="download" href="${escapeHtml(fileBase)}${href}" download>${name}</a></td><td>${formatSize(e.size)}</td><td>${lfs}</td></tr>`;
+  }
   return html`<section id="files">
     <h2>Files${dir ? html` in <code>${dir}</code>` : ''}</h2>
     ${dir ? html`<p><a href="${treeBase}${encodePath(parent)}" id="up">↑ up</a></p>` : ''}
+    <p class="meta">Click a file to download it (pinned to commit <code>${commit.id.slice(0, 7)}</code>).</p>
     <table class="files">
       <thead>
         <tr>
           <th>Name</th>
           <th>Size</th>
           <th></th>
-          <th></th>
         </tr>
       </thead>
       <tbody>
-        ${rows}
+        ${new SafeHtml(rows)}
       </tbody>
     </table>
   </section>`;
