@@ -8,6 +8,7 @@ import type { ConcurrencyLimiter, RateLimiter, Semaphore } from './rate-limit.js
 import type { Commit, Store } from './store.js';
 import type { TokenInfo } from './tokens.js';
 import { TreeIndex } from './tree-index.js';
+import type { Sessions } from './web/sessions.js';
 import type { UploadTicket, UploadTickets } from './upload-tickets.js';
 
 /** Everything a route handler shares with the others: storage, caches, limits and limiters. */
@@ -20,6 +21,8 @@ export interface Hub {
   pageSize: number;
   tickets: UploadTickets;
   cards: CardParser;
+  /** Browser sign-ins of the web UI (read-only, GET/HEAD only). */
+  sessions: Sessions;
   trees: TreeCache;
   /** Commit bodies being parsed at once. */
   commitSlots: Semaphore;

@@ -8,6 +8,7 @@ import { sendError } from './http-util.js';
 import type { RepoMeta } from './store.js';
 import { isName, type TokenInfo } from './tokens.js';
 import type { UploadTicket } from './upload-tickets.js';
+import { sessionCaller } from './web/sessions.js';
 
 export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
 
@@ -172,7 +173,8 @@ export async function dispatch(hub: Hub, router: Router, req: IncomingMessage, r
 
   let who: TokenInfo | null;
   try {
-    who = authenticate(req, hub.tokens);
+    // a bearer token wins; else a web UI session cookie, which only ever reads (see Sessions)
+    who = authenticate(req, hub.tokens) ?? sessionCaller(req, hub.sessions);
   } catch (e) {
     // guessing tokens costs a budget per address, so a flood of bad tokens gets 429s, not lookups
     const wait = hub.authFailures.take(ip);

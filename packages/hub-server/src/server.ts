@@ -20,6 +20,7 @@ import { HUB_ROUTES } from './routes/index.js';
 import { Store } from './store.js';
 import { MIN_TOKEN_LENGTH, isName, loadTokensFile, type TokenInfo } from './tokens.js';
 import { UploadTickets } from './upload-tickets.js';
+import { Sessions } from './web/sessions.js';
 
 export interface HubServerOptions {
   /** Where repositories live; created when missing. One server per data dir (a lock file enforces it). */
@@ -98,6 +99,7 @@ export async function createHubServer(opts: HubServerOptions): Promise<HubServer
       pageSize: opts.pageSize ?? 1000,
       tickets,
       cards,
+      sessions: new Sessions(),
       trees: new TreeCache(),
       commitSlots: new Semaphore(limits.concurrentCommits),
       userRate: new RateLimiter(rates.userRate, rates.userBurst),

@@ -7,7 +7,12 @@ export {
 } from './push-folder.js';
 export { pullRepo, type PullRepoOptions, type PullResult } from './pull-repo.js';
 export { buildModelCard, transformersJsSnippet, type ModelCardFacts } from './model-card.js';
-export { summarizeValidation, type ValidationSummary, type ValidationRow } from './validation-summary.js';
+export {
+  summarizeValidation,
+  VALIDATION_SUMMARY_FILE,
+  type ValidationSummary,
+  type ValidationRow,
+} from './validation-summary.js';
 export {
   registryCardFacts,
   matchArchitecture,

@@ -7,6 +7,10 @@ export interface ModelCardFacts {
   repo: string;
   /** open_clip architecture name, e.g. ViT-B-32. */
   architecture?: string;
+  /** The registry's family (native-vit, modified-resnet, timm, hf-text, coca, ...). */
+  family?: string;
+  /** The towers' activation (gelu, quick_gelu, ...; "vision/text" when they differ). */
+  activation?: string;
   /** The open_clip pretrained pair the registry facts describe, e.g. ViT-B-32:laion2b_s34b_b79k. */
   pretrained?: string;
   /** SPDX id; 'other' needs licenseName and licenseLink. */
@@ -55,6 +59,15 @@ export function buildModelCard(f: ModelCardFacts): string {
   }
   if (f.datasets?.length) meta.datasets = f.datasets;
   if (f.baseModel) meta.base_model = f.baseModel;
+  // the registry facts as data, for the server's model list filters (the tables below are for people)
+  const activation = f.conversion?.activation ?? f.activation;
+  const dataFacts = {
+    ...(f.architecture && { architecture: f.architecture }),
+    ...(f.family && { family: f.family }),
+    ...(activation && { activation }),
+    ...(f.params?.total !== undefined && { params: f.params.total }),
+  };
+  if (Object.keys(dataFacts).length) meta.cliphub = dataFacts;
 
   const name = f.repo.split('/')[1] ?? f.repo;
   const lines: string[] = [`---\n${stringify(meta).trimEnd()}\n---`, '', `# ${name}`, ''];

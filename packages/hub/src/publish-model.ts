@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { HubClientError } from './errors.js';
 import { listFolder } from './list-folder.js';
@@ -6,6 +8,7 @@ import { buildModelCard, type ModelCardFacts } from './model-card.js';
 import { pushFolder, type PushFolderOptions, type PushResult } from './push-folder.js';
 import { parseRepoId } from './repo-id.js';
 import { discoverToken } from './token.js';
+import { VALIDATION_SUMMARY_FILE } from './validation-summary.js';
 
 /** The two files open_clip's hf-hub: loader reads. */
 export const OPEN_CLIP_MODEL_FILES = ['open_clip_model.safetensors', 'open_clip_config.json'] as const;
@@ -74,8 +77,18 @@ export interface PublishModelOptions extends Omit<
  * `cliphub push` and `cliphub distill finalize --push` both publish through here.
  */
 export async function publishModel(options: PublishModelOptions): Promise<PushResult> {
-  const { modelDir, wholeFolder, extraFiles = [], onnxDir, card, conversion, env = process.env, ...push } = options;
+  const {
+    modelDir,
+    wholeFolder,
+    extraFiles: givenExtraFiles = [],
+    onnxDir,
+    card,
+    conversion,
+    env = process.env,
+    ...push
+  } = options;
   const repo = parseRepoId(options.repo);
+  const extraFiles = [...givenExtraFiles];
   const token = options.token ?? (options.dryRun ? discoverToken(env) : requireToken(env));
   const files = wholeFolder
     ? (await listFolder(modelDir)).filter((f) => f.path !== 'README.md')
@@ -101,13 +114,24 @@ export async function publishModel(options: PublishModelOptions): Promise<PushRe
       },
     }),
   });
-  return pushFolder({
-    ...push,
-    repo,
-    files: [...files, ...extraFiles],
-    hubUrl: hubUrlFrom(env, options.hubUrl),
-    token,
-    extraFolders: onnxDir ? [{ dir: onnxDir, prefix: 'onnx' }] : [],
-    card: readme,
-  });
+  // The validation summary travels as data too, so the Hub server's model page can show the verdict and figures.
+  const summaryDir = card.validation ? await mkdtemp(path.join(env.TMPDIR || tmpdir(), 'cliphub-publish-')) : null;
+  try {
+    if (summaryDir && card.validation) {
+      const summaryFile = path.join(summaryDir, VALIDATION_SUMMARY_FILE);
+      await writeFile(summaryFile, `${JSON.stringify(card.validation, null, 2)}\n`);
+      extraFiles.push({ path: VALIDATION_SUMMARY_FILE, file: summaryFile });
+    }
+    return await pushFolder({
+      ...push,
+      repo,
+      files: [...files, ...extraFiles],
+      hubUrl: hubUrlFrom(env, options.hubUrl),
+      token,
+      extraFolders: onnxDir ? [{ dir: onnxDir, prefix: 'onnx' }] : [],
+      card: readme,
+    });
+  } finally {
+    if (summaryDir) await rm(summaryDir, { recursive: true, force: true });
+  }
 }

@@ -17,6 +17,8 @@ export interface RegistryPretrainedFacts {
   /** Mean over open_clip's 38-dataset zero-shot benchmark, as a fraction. */
   avg38: number | null;
   hfHub: { repo: string; file: string | null } | null;
+  family?: string;
+  activation?: { vision: string; text: string };
 }
 
 export interface RegistryArchitectureFacts {
@@ -24,11 +26,21 @@ export interface RegistryArchitectureFacts {
   config: object;
   mparams: number | null;
   gflops: number | null;
+  family?: string;
+  activation?: { vision: string; text: string };
 }
 
 type RegistryCardFacts = Pick<
   ModelCardFacts,
-  'architecture' | 'pretrained' | 'params' | 'gflops' | 'zeroShot' | 'baseModel' | 'factsSource'
+  | 'architecture'
+  | 'family'
+  | 'activation'
+  | 'pretrained'
+  | 'params'
+  | 'gflops'
+  | 'zeroShot'
+  | 'baseModel'
+  | 'factsSource'
 >;
 
 /** Card facts for an open_clip pretrained pair: size, compute, zero-shot results and the Hub repo it comes from. */
@@ -38,6 +50,10 @@ export function registryCardFacts(e: RegistryPretrainedFacts | RegistryArchitect
     architecture: 'arch' in e ? e.arch : e.name,
     factsSource: `open_clip's published profile and results for ${pair ?? `the ${'arch' in e ? e.arch : e.name} architecture`}`,
   };
+  if (e.family) out.family = e.family;
+  if (e.activation)
+    out.activation =
+      e.activation.vision === e.activation.text ? e.activation.vision : `${e.activation.vision}/${e.activation.text}`;
   if (e.mparams !== null) out.params = { total: Math.round(e.mparams * 1e6) };
   if (e.gflops !== null) out.gflops = { total: e.gflops };
   if ('arch' in e) {

@@ -1,5 +1,8 @@
 import { HubClientError } from './errors.js';
 
+/** The repo file `cliphub push --validation` writes the summary to (as JSON), beside the card. */
+export const VALIDATION_SUMMARY_FILE = 'cliphub-validation.json';
+
 /** One tower of one validated artifact, as the model card shows it. */
 export interface ValidationRow {
   /** The artifact's name in the report (e.g. the ONNX folder), when the report names it. */

@@ -250,6 +250,7 @@ describe('cliphub push / pull', () => {
     expect(r1.conversion).toMatchObject({ format: 'zip', verified: true, config: { source: 'config-file' } });
     expect(r1.files.map((f) => f.path)).toEqual([
       'README.md',
+      'cliphub-validation.json', // the summary as data, for the server's model page
       'open_clip_config.json',
       'open_clip_model.safetensors',
       'open_clip_pytorch_model.bin',

@@ -13,6 +13,12 @@ import {
 } from './repos.js';
 import { resolveFile } from './resolve.js';
 import { pathsInfo, tree } from './tree.js';
+import { listModelsApi } from './list-models.js';
+import { login, loginPage, logout } from '../web/auth-pages.js';
+import { listPage } from '../web/list-page.js';
+import { modelPage } from '../web/model-page.js';
+import { serveStatic } from '../web/static.js';
+import { reportPage } from '../web/validation.js';
 
 const ANY = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'] as const;
 
@@ -27,6 +33,7 @@ export const HUB_ROUTES: readonly Route[] = [
   { methods: ['POST'], path: '/api/validate-yaml', access: 'anyone', body: 'json', handle: validateYaml },
   { methods: ANY, path: '/api/datasets/*rest?', access: 'anyone', handle: () => repoTypeNotSupported('datasets') },
   { methods: ANY, path: '/api/spaces/*rest?', access: 'anyone', handle: () => repoTypeNotSupported('spaces') },
+  { methods: ['GET'], path: '/api/models', access: 'anyone', handle: listModelsApi },
   { methods: ['GET'], path: '/api/models/:ns/:name', access: 'repo-read', cors: true, handle: modelInfo },
   { methods: ['GET'], path: '/api/models/:ns/:name/revision/:rev', access: 'repo-read', cors: true, handle: modelInfo },
   {
@@ -79,4 +86,14 @@ export const HUB_ROUTES: readonly Route[] = [
     handle: resolveFile,
   },
   { methods: ['GET', 'HEAD'], path: '/:ns/:name/raw/:rev/*path', access: 'repo-read', cors: true, handle: resolveFile },
+  // the web UI: server-rendered pages after every API route (first match wins); pages check access
+  // themselves so that a refusal is an HTML page, with the same status as the API's
+  { methods: ['GET', 'HEAD'], path: '/_static/*path', access: 'anyone', handle: serveStatic },
+  { methods: ['GET'], path: '/', access: 'anyone', handle: listPage },
+  { methods: ['GET'], path: '/login', access: 'anyone', handle: loginPage },
+  { methods: ['POST'], path: '/login', access: 'anyone', body: 'json', handle: login },
+  { methods: ['POST'], path: '/logout', access: 'anyone', handle: logout },
+  { methods: ['GET'], path: '/:ns/:name/report/:rev', access: 'anyone', handle: reportPage },
+  { methods: ['GET'], path: '/:ns/:name/tree/:rev/*path?', access: 'anyone', handle: modelPage },
+  { methods: ['GET'], path: '/:ns/:name', access: 'anyone', handle: modelPage },
 ];

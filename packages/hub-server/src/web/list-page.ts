@@ -1,0 +1,72 @@
+import type { RouteContext } from '../router.js';
+import { modelQuery } from '../routes/list-models.js';
+import { html } from './html.js';
+import { layout, sendHtml } from './layout.js';
+import { PARAM_BUCKETS, filterModels, listModels, type ModelSummary } from './models.js';
+
+const fmtParams = (n: number): string => (n >= 1e9 ? `${(n / 1e9).toFixed(2)}B` : `${(n / 1e6).toFixed(1)}M`);
+
+function options(values: Iterable<string>, selected: string | undefined, anyLabel: string): ReturnType<typeof html> {
+  const sorted = [...new Set(values)].sort();
+  return html`<option value="">${anyLabel}</option>
+    ${sorted.map((v) => html`<option value="${v}" ${v === selected ? html` selected` : ''}>${v}</option>`)}`;
+}
+
+function row(m: ModelSummary): ReturnType<typeof html> {
+  const f = m.facts;
+  return html`<li class="model" data-repo="${m.id}">
+    <a href="/${m.id}" class="model-id">${m.id}</a>${m.private ? html` <span class="badge private">private</span>` : ''}
+    <span class="facts"
+      >${f.family ? html`<span class="chip" data-family="${f.family}">${f.family}</span>` : ''}${
+        f.activation ? html`<span class="chip" data-activation="${f.activation}">${f.activation}</span>` : ''
+      }${f.params ? html`<span class="chip" data-params="${f.params}">${fmtParams(f.params)} params</span>` : ''}</span
+    >
+    <time datetime="${m.lastModified}">updated ${m.lastModified.slice(0, 10)}</time>
+  </li>`;
+}
+
+/** GET /: the models the caller may read, searchable by name and filtered by the card's registry facts. */
+export async function listPage(c: RouteContext): Promise<void> {
+  const query = modelQuery(c.query);
+  const all = await listModels(c.hub, c.who);
+  const shown = filterModels(all, query);
+  const body = html`<h1>Models</h1>
+    <form method="get" action="/" class="filters" id="filters">
+      <input type="search" name="search" id="search" placeholder="Search models" value="${query.search ?? ''}" />
+      <select name="family" id="family">
+        ${options(
+          all.flatMap((m) => (m.facts.family ? [m.facts.family] : [])),
+          query.family,
+          'any family',
+        )}
+      </select>
+      <select name="activation" id="activation">
+        ${options(
+          all.flatMap((m) => (m.facts.activation ? [m.facts.activation] : [])),
+          query.activation,
+          'any activation',
+        )}
+      </select>
+      <select name="params" id="params">
+        <option value="">any size</option>
+        ${PARAM_BUCKETS.map(
+          (b) => html`<option value="${b.name}" ${b.name === query.params ? html` selected` : ''}>${b.label}</option>`,
+        )}
+      </select>
+      <select name="sort" id="sort">
+        ${(
+          [
+            ['lastModified', 'Recently updated'],
+            ['createdAt', 'Recently created'],
+            ['id', 'Name'],
+          ] as const
+        ).map(([v, label]) => html`<option value="${v}" ${v === query.sort ? html` selected` : ''}>${label}</option>`)}
+      </select>
+      <button type="submit">Apply</button>
+    </form>
+    <p class="count" id="model-count">${shown.length} of ${all.length} models</p>
+    <ul class="models" id="models">
+      ${shown.map(row)}
+    </ul>`;
+  sendHtml(c.res, 200, layout({ title: 'Models · cliphub', who: c.who, body }));
+}
