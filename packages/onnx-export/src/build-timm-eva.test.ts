@@ -76,6 +76,27 @@ describe.skipIf(!hasOracle || !existsSync(path.join(zooDir, 'EVA02-B-16')))('tim
   }
 });
 
+// Every initializer kind the Eva builder makes (RoPE tables, folded class token, q/v bias, scaled q)
+// read back from external data; the >4 GB streaming itself is the writer's (shared by all families).
+describe.skipIf(!hasOracle || !existsSync(path.join(zooDir, 'EVA02-B-16')))('timm Eva towers: external data', () => {
+  for (const arch of ['EVA02-B-16', 'EVA01-g-14', 'PE-Core-bigG-14-448']) {
+    it(`${arch}: fp32 with every tensor in vision.onnx_data matches open_clip`, async () => {
+      const dir = path.join(zooDir, arch);
+      const { dir: out, cleanup } = tempDir();
+      try {
+        const r = await exportFixture(dir, out, { towers: ['vision'], externalDataThreshold: 0 });
+        expect(r.towers[0]?.externalData).toBe(path.join(out, 'vision.onnx_data'));
+        const ref = await loadReference(path.join(dir, 'reference.safetensors'));
+        const img = compare(await embedImages(path.join(out, 'vision.onnx'), ref), ref.image.data, 3);
+        expect(img.minCos).toBeGreaterThanOrEqual(0.99999);
+        expect(img.maxRel).toBeLessThanOrEqual(1e-4);
+      } finally {
+        cleanup();
+      }
+    });
+  }
+});
+
 // Full-size models (EVA02-B-16: SwiGLU, RoPE at 14x14 on a 16x16 reference grid; PE-Core-T-16-384: RoPE
 // with grid offset and xy indexing, MAP head, context-32 text), made by the real open_clip with every
 // parameter perturbed (make_export_zoo.py's perturb), once into .cache/onnx-export/.
