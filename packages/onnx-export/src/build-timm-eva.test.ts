@@ -76,6 +76,27 @@ describe.skipIf(!hasOracle || !existsSync(path.join(zooDir, 'EVA02-B-16')))('tim
   }
 });
 
+// Every initializer kind the Eva builder makes (RoPE tables, folded class token, q/v bias, scaled q)
+// read back from external data; the >4 GB streaming itself is the writer's (shared by all families).
+describe.skipIf(!hasOracle || !existsSync(path.join(zooDir, 'EVA02-B-16')))('timm Eva towers: external data', () => {
+  for (const arch of ['EVA02-B-16', 'EVA01-g-14', 'PE-Core-bigG-14-448']) {
+    it(`${arch}: fp32 with every tensor in vision.onnx_data matches open_clip`, async () => {
+      const dir = path.join(zooDir, arch);
+      const { dir: out, cleanup } = tempDir();
+      try {
+        const r = await exportFixture(dir, out, { towers: ['vision'], externalDataThreshold: 0 });
+        expect(r.towers[0]?.externalData).toBe(path.join(out, 'vision.onnx_data'));
+        const ref = await loadReference(path.join(dir, 'reference.safetensors'));
+        const img = compare(await embedImages(path.join(out, 'vision.onnx'), ref), ref.image.data, 3);
+        expect(img.minCos).toBeGreaterThanOrEqual(0.99999);
+        expect(img.maxRel).toBeLessThanOrEqual(1e-4);
+      } finally {
+        cleanup();
+      }
+    });
+  }
+});
+
 // Full-size models (EVA02-B-16: SwiGLU, RoPE at 14x14 on a 16x16 reference grid; PE-Core-T-16-384: RoPE
 // with grid offset and xy indexing, MAP head, context-32 text), made by the real open_clip with every
 // parameter perturbed (make_export_zoo.py's perturb), once into .cache/onnx-export/.
@@ -109,31 +130,38 @@ os.replace(os.path.join(out, 'reference.safetensors.tmp'), os.path.join(out, 're
 
 describe.skipIf(!hasOracle)('timm Eva towers at full size', () => {
   for (const arch of ['PE-Core-T-16-384', 'EVA02-B-16']) {
-    it(`${arch}: fp32 both towers match open_clip, int8 image ≥ 0.99`, { timeout: 600_000 }, async () => {
-      const dir = path.join(repoRoot, '.cache', 'onnx-export', arch);
-      if (!existsSync(path.join(dir, 'reference.safetensors'))) {
-        mkdirSync(dir, { recursive: true });
-        runPython(MAKE, [dir, arch]);
-      }
-      const ref = await loadReference(path.join(dir, 'reference.safetensors'));
-      const { dir: out, cleanup } = tempDir();
-      try {
-        const t0 = performance.now();
-        await exportFixture(dir, path.join(out, 'fp32'));
-        const ms = performance.now() - t0;
-        const img = compare(await embedImages(path.join(out, 'fp32', 'vision.onnx'), ref), ref.image.data, 2);
-        const txt = compare(await embedTexts(path.join(out, 'fp32', 'text.onnx'), ref), ref.text.data, 2);
-        await exportFixture(dir, path.join(out, 'int8'), { dtype: 'int8', towers: ['vision'] });
-        const q = compare(await embedImages(path.join(out, 'int8', 'vision.onnx'), ref), ref.image.data, 2);
-        console.log(
-          `${arch}: export ${ms.toFixed(0)} ms; image ${JSON.stringify(img)}; text ${JSON.stringify(txt)}; int8 ${JSON.stringify(q)}`,
-        );
-        expect(Math.min(img.minCos, txt.minCos)).toBeGreaterThanOrEqual(0.99999);
-        expect(Math.max(img.maxRel, txt.maxRel)).toBeLessThanOrEqual(1e-4);
-        expect(q.minCos).toBeGreaterThanOrEqual(0.99);
-      } finally {
-        cleanup();
-      }
-    });
+    it(
+      `${arch}: fp32 both towers match open_clip, fp16 image ≥ 0.999, int8 image ≥ 0.99`,
+      { timeout: 600_000 },
+      async () => {
+        const dir = path.join(repoRoot, '.cache', 'onnx-export', arch);
+        if (!existsSync(path.join(dir, 'reference.safetensors'))) {
+          mkdirSync(dir, { recursive: true });
+          runPython(MAKE, [dir, arch]);
+        }
+        const ref = await loadReference(path.join(dir, 'reference.safetensors'));
+        const { dir: out, cleanup } = tempDir();
+        try {
+          const t0 = performance.now();
+          await exportFixture(dir, path.join(out, 'fp32'));
+          const ms = performance.now() - t0;
+          const img = compare(await embedImages(path.join(out, 'fp32', 'vision.onnx'), ref), ref.image.data, 2);
+          const txt = compare(await embedTexts(path.join(out, 'fp32', 'text.onnx'), ref), ref.text.data, 2);
+          await exportFixture(dir, path.join(out, 'int8'), { dtype: 'int8', towers: ['vision'] });
+          const q = compare(await embedImages(path.join(out, 'int8', 'vision.onnx'), ref), ref.image.data, 2);
+          await exportFixture(dir, path.join(out, 'fp16'), { dtype: 'fp16', towers: ['vision'] });
+          const h = compare(await embedImages(path.join(out, 'fp16', 'vision.onnx'), ref), ref.image.data, 2);
+          console.log(
+            `${arch}: export ${ms.toFixed(0)} ms; image ${JSON.stringify(img)}; text ${JSON.stringify(txt)}; fp16 ${JSON.stringify(h)}; int8 ${JSON.stringify(q)}`,
+          );
+          expect(Math.min(img.minCos, txt.minCos)).toBeGreaterThanOrEqual(0.99999);
+          expect(Math.max(img.maxRel, txt.maxRel)).toBeLessThanOrEqual(1e-4);
+          expect(h.minCos).toBeGreaterThanOrEqual(0.999);
+          expect(q.minCos).toBeGreaterThanOrEqual(0.99);
+        } finally {
+          cleanup();
+        }
+      },
+    );
   }
 });

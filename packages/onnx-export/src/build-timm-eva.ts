@@ -6,6 +6,7 @@ import {
   layerNorm,
   linear,
   mlp,
+  MS,
   softmax,
   type WeightRef,
 } from './blocks.js';
@@ -187,14 +188,26 @@ function evaAttention(c: BuildCtx, s: TimmEvaSpec, h: string, b: string, seq: nu
     q = applyRope(c, q, seq, W, rope);
     k = applyRope(c, k, seq, W, rope);
   }
+  if (c.contrib) {
+    // onnxruntime's fused MultiHeadAttention on [N, T, W]; the 1/√head_dim scale is already in q
+    const seq3 = i64(c, [-1, seq, W]);
+    const as3 = (t: string) => (rope && t !== v ? t : g.node('Reshape', [t, seq3]));
+    const fused = g.node('MultiHeadAttention', [as3(q), as3(k), as3(v)], { num_heads: H, scale: { float: 1 } }, MS);
+    return project(c, s, g.node('Reshape', [fused, i64(c, [-1, W])]), a);
+  }
   const shape = i64(c, [-1, seq, H, hd]);
   const qh = g.node('Transpose', [g.node('Reshape', [q, shape])], { perm: [0, 2, 1, 3] });
   const kt = g.node('Transpose', [g.node('Reshape', [k, shape])], { perm: [0, 2, 3, 1] });
   const vh = g.node('Transpose', [g.node('Reshape', [v, shape])], { perm: [0, 2, 1, 3] });
   const ctx = g.node('MatMul', [softmax(c, g.node('MatMul', [qh, kt])), vh]); // [N, H, T, hd]
-  let merged = g.node('Reshape', [g.node('Transpose', [ctx], { perm: [0, 2, 1, 3] }), i64(c, [-1, W])]);
-  if (s.attnNorm) merged = layerNorm(c, merged, `${a}norm`, s.eps);
-  return linear(c, merged, `${a}proj`, W, W, { name: `${a}proj.weight`, layout: 'torch' }, { name: `${a}proj.bias` });
+  return project(c, s, g.node('Reshape', [g.node('Transpose', [ctx], { perm: [0, 2, 1, 3] }), i64(c, [-1, W])]), a);
+}
+
+/** The attention output [N·T, W]: optional inner LayerNorm (scale_attn_inner), then proj. */
+function project(c: BuildCtx, s: TimmEvaSpec, merged: string, a: string): string {
+  const W = s.width;
+  const y = s.attnNorm ? layerNorm(c, merged, `${a}norm`, s.eps) : merged;
+  return linear(c, y, `${a}proj`, W, W, { name: `${a}proj.weight`, layout: 'torch' }, { name: `${a}proj.bias` });
 }
 
 /** GELU Mlp, or SwiGLU with its sub-LayerNorm: fc2(norm(silu(fc1_g(x)) · fc1_x(x))). */
