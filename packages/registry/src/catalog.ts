@@ -1,5 +1,6 @@
 import { activationOf } from './activation.js';
 import { loadRegistryData } from './data.js';
+import { mparamsFromConfig } from './params.js';
 import { preprocessCfgFor } from './preprocess.js';
 import { quickGeluDecision } from './quickgelu.js';
 import { runtimePiecesOf } from './runtime.js';
@@ -50,7 +51,7 @@ export function catalog(): Catalog {
       tokenizer: tokenizer.kind,
       activation: activationOf(cfg),
       quickGelu: cfg.quick_gelu === true,
-      mparams: profile?.mparams ?? null,
+      mparams: profile?.mparams ?? mparamsFromConfig(cfg),
       gflops: profile?.gflops ?? null,
       tags: tagsByArch.get(name) ?? [],
       config: cfg,
@@ -91,6 +92,9 @@ export function catalog(): Catalog {
       mparams = arch.mparams;
       gflops = arch.gflops;
       provenance.mparams = `model_profile.csv row ${arch.quickGeluAliasOf} (${e.arch} differs only in activation)`;
+    } else if (arch.mparams !== null) {
+      mparams = arch.mparams; // no upstream row: counted from the config (see params.ts)
+      provenance.mparams = `computed from the ${e.arch} config (upstream profiles no such row)`;
     }
     // Zero-shot results: the pair's own row, else the base architecture's row for the same weights.
     let results = e.results;
