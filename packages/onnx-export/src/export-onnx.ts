@@ -30,6 +30,7 @@ import {
   type VitSpec,
 } from './resolve-config.js';
 import { toFloat32 } from './tensor-math.js';
+import { timmVitFromWeights } from './timm-siglip.js';
 import { convNextFromWeights, type ConvNextSpec } from './timm-convnext.js';
 import { viTaminFromWeights, type ViTaminSpec } from './timm-vitamin.js';
 import { towerSupport } from './tower-support.js';
@@ -180,7 +181,9 @@ export async function exportOnnx(
       ? convNextFromWeights(resolved, weights)
       : resolved?.kind === 'vitamin'
         ? viTaminFromWeights(resolved, weights)
-        : resolved;
+        : resolved?.kind === 'timm-vit'
+          ? timmVitFromWeights(resolved, weights)
+          : resolved;
   const text = support.text.supported ? resolveText(modelCfg) : null;
   const shapes = (t: Tower): WeightShapes =>
     t === 'vision' && vision
