@@ -1,4 +1,4 @@
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from './paths.js';
@@ -34,6 +34,27 @@ export function runPythonRaw(code: string, args: string[] = [], env: Record<stri
 export function pythonJson<T>(code: string, args: string[] = [], env: Record<string, string> = {}): T {
   const out = runPython(code, args, env).trim().split('\n');
   return JSON.parse(out[out.length - 1] ?? 'null') as T;
+}
+
+/**
+ * runPython without blocking the event loop: for slow jobs (full-size models) inside a test, where a
+ * blocked worker misses vitest's RPC deadlines. Resolves with stdout; rejects with stderr on failure.
+ */
+export function runPythonAsync(code: string, args: string[] = []): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(oraclePython, ['-W', 'ignore', '-c', code, ...args], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    p.on('error', reject);
+    p.on('close', (status) =>
+      status === 0 ? resolve(out) : reject(new Error(`oracle python failed (exit ${status}):\n${err}`)),
+    );
+  });
 }
 
 /** The CLIP BPE vocab shipped inside the oracle's open_clip package (data the tokenizer loads at run time). */

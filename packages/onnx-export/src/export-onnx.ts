@@ -45,6 +45,7 @@ import {
 import type { HfTextSpec } from './resolve-hf-text.js';
 import { knownHfConfig } from './hf-configs.js';
 import { toFloat32 } from './tensor-math.js';
+import { timmVitFromWeights } from './timm-siglip.js';
 import { fitEvaToWeights } from './timm-eva.js';
 import { convNextFromWeights, type ConvNextSpec } from './timm-convnext.js';
 import { viTaminFromWeights, type ViTaminSpec } from './timm-vitamin.js';
@@ -203,6 +204,7 @@ type VisionSpec =
 function fitVision(spec: VisionSpec, weights: WeightSource): VisionSpec {
   if (spec.kind === 'convnext') return convNextFromWeights(spec, weights);
   if (spec.kind === 'vitamin') return viTaminFromWeights(spec, weights);
+  if (spec.kind === 'timm-vit') return timmVitFromWeights(spec, weights);
   if (spec.kind !== 'timm-eva') return spec;
   const fitted = fitEvaToWeights(spec, weights);
   return { ...fitted, outputDim: fitted.proj === 'none' ? fitted.width : fitted.outputDim };

@@ -25,7 +25,6 @@ const rows: ZooRow[] = existsSync(path.join(zooDir, 'zoo.json'))
 const PENDING: Record<string, RegExp> = {
   'timm Swin': /^swin_/,
   'timm ViTs (gap, relpos)': /^vit_(medium_patch16_gap|relpos)/,
-  'timm SigLIP ViTs at any size': /SigLIP/,
   'Hugging Face mT5 text towers': /^mt5-/,
   'NLLB with a timm SigLIP vision tower': /^nllb-clip-.*-siglip$/,
 };
@@ -86,7 +85,8 @@ describe.skipIf(!hasOracle || rows.length === 0)('every open_clip architecture e
   }
 
   // One interpreter for every plain graph: onnx.checker full_check and Python onnxruntime agree.
-  it('plain-ONNX graphs pass onnx.checker (full_check) and match in Python onnxruntime', () => {
+  // one Python run checks every plain graph of the zoo: minutes on a shared CPU, not vitest's default minute
+  it('plain-ONNX graphs pass onnx.checker (full_check) and match in Python onnxruntime', { timeout: 900_000 }, () => {
     expect(plainJobs.length).toBeGreaterThan(0);
     const bad = pyCheck(plainJobs, scratch.dir).filter(
       (v) => v.checker !== 'ok' || v.minCos < FP32.minCos || v.maxRel > FP32.maxRel || v.maxDiffVsNode > 1e-4,

@@ -195,7 +195,7 @@ function resolveTimm(model: ModelCfg, v: Record<string, unknown>): TimmVitSpec |
     heads: arch.heads,
     mlpWidth: Math.floor(arch.width * arch.mlpRatio),
     patch: arch.patch,
-    image: arch.image,
+    image: pair(v.image_size ?? arch.image)[0],
     proj,
     projBias: v.timm_proj_bias === true,
     outputDim: proj === 'none' ? arch.width : model.embed_dim,

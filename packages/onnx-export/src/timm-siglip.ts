@@ -1,4 +1,5 @@
-import type { Activation } from './types.js';
+import type { TimmVitSpec } from './resolve-config.js';
+import type { Activation, WeightSource } from './types.js';
 
 /** A timm VisionTransformer as built by the vit_*_siglip_* entry points (class_token=False, global_pool='map'). */
 export interface TimmSiglipArch {
@@ -47,4 +48,27 @@ export function timmSiglipArch(name: string): TimmSiglipArch | null {
   const fam = m ? FAMILY[m[1] as string] : undefined;
   if (!m || !fam || !KNOWN.has(name)) return null;
   return { ...fam, patch: Number(m[2]), image: Number(m[3]), act: TANH.has(name) ? 'gelu_tanh' : 'gelu' };
+}
+
+/**
+ * Width, depth and MLP width as the checkpoint holds them (a SigLIP ViT "at any size": the same entry
+ * point built with another embed_dim / depth); heads stay the named model's. Missing keys keep the named
+ * model's values, so the weight check names them.
+ */
+export function timmVitFromWeights(spec: TimmVitSpec, source: WeightSource): TimmVitSpec {
+  const t = 'visual.trunk.';
+  const width = source.info(`${t}patch_embed.proj.weight`)?.shape[0] ?? spec.width;
+  const mlpWidth = source.info(`${t}blocks.0.mlp.fc1.weight`)?.shape[0] ?? spec.mlpWidth;
+  let layers = 0;
+  for (const n of source.names()) {
+    const m = /^visual\.trunk\.blocks\.(\d+)\./.exec(n);
+    if (m) layers = Math.max(layers, Number(m[1]) + 1);
+  }
+  return {
+    ...spec,
+    width,
+    mlpWidth,
+    layers: layers || spec.layers,
+    outputDim: spec.proj === 'none' ? width : spec.outputDim,
+  };
 }

@@ -1,6 +1,6 @@
 import { activationOf } from './activation.js';
-import { mparamsFromConfig } from './config-mparams.js';
 import { loadRegistryData } from './data.js';
+import { mparamsFromConfig } from './params.js';
 import { preprocessCfgFor } from './preprocess.js';
 import { quickGeluDecision } from './quickgelu.js';
 import { runtimePiecesOf } from './runtime.js';
@@ -92,6 +92,9 @@ export function catalog(): Catalog {
       mparams = arch.mparams;
       gflops = arch.gflops;
       provenance.mparams = `model_profile.csv row ${arch.quickGeluAliasOf} (${e.arch} differs only in activation)`;
+    } else if (arch.mparams !== null) {
+      mparams = arch.mparams; // no upstream row: counted from the config (see params.ts)
+      provenance.mparams = `computed from the ${e.arch} config (upstream profiles no such row)`;
     } else if (mparamsFromConfig(arch.config) !== null) {
       mparams = mparamsFromConfig(arch.config);
       provenance.mparams = `computed from ${e.arch}'s model_cfg (no upstream profile row)`;

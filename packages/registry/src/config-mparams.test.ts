@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { listArchitectures } from './list.js';
-import { mparamsFromConfig } from './config-mparams.js';
+import { peCoreMparams as mparamsFromConfig } from './config-mparams.js';
 
 // Parameter counts of open_clip.create_model(arch, device='meta') in the oracle venv (open_clip 3.3.0, timm).
 const ORACLE: Record<string, number> = {

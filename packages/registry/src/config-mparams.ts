@@ -50,7 +50,7 @@ function textParams(t: Record<string, unknown>, embedDim: number): number {
  * Parameters (millions, two decimals, as upstream's model_profile.csv) computed from the config, for
  * architectures upstream does not profile: PE-Core. Null for any other architecture.
  */
-export function mparamsFromConfig(cfg: ModelCfg): number | null {
+export function peCoreMparams(cfg: ModelCfg): number | null {
   const v = cfg.vision_cfg;
   const name = typeof v.timm_model_name === 'string' ? v.timm_model_name : '';
   if (!name.startsWith('vit_pe_core_') || cfg.text_cfg.hf_model_name || v.timm_proj != null) return null;

@@ -1,9 +1,8 @@
 import { openSafetensors } from '@cliphub/safetensors';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { oraclePython, repoRoot } from '#test-support';
+import { repoRoot, runPythonAsync } from '#test-support';
 import type { ExportOptions } from '../types.js';
 import { compare, exportFixture, runOrt } from './fidelity.js';
 
@@ -36,28 +35,12 @@ with open(os.path.join(out, 'open_clip_config.json'), 'w') as f:
 os.replace(os.path.join(out, 'weights.tmp'), os.path.join(out, 'open_clip_model.safetensors'))
 `;
 
-/** Runs the oracle's Python without blocking the event loop (the full-size model takes a while). */
-function python(code: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(oraclePython, ['-W', 'ignore', '-c', code, ...args], {
-      cwd: repoRoot,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let err = '';
-    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    p.on('error', reject);
-    p.on('close', (status) =>
-      status === 0 ? resolve() : reject(new Error(`oracle python failed (exit ${status}):\n${err}`)),
-    );
-  });
-}
-
 /** Makes (once, cached under .cache/onnx-export/full-<arch>) the full-size vision fixture; returns its dir. */
 export async function fullSizeVision(arch: string, images = 2, seed = 0): Promise<string> {
   const dir = path.join(repoRoot, '.cache', 'onnx-export', `full-${arch}`);
   if (!existsSync(path.join(dir, 'open_clip_model.safetensors'))) {
     mkdirSync(dir, { recursive: true });
-    await python(MAKE, [arch, dir, String(seed), String(images)]);
+    await runPythonAsync(MAKE, [arch, dir, String(seed), String(images)]);
   }
   return dir;
 }
