@@ -31,7 +31,6 @@ const PENDING: Record<string, RegExp> = {
   'timm Swin': /^swin_/,
   'timm ViTs (gap, relpos)': /^vit_(medium_patch16_gap|relpos)/,
   'timm SigLIP ViTs at any size': /SigLIP/,
-  'Hugging Face mT5 text towers': /^mt5-/,
   'NLLB with a timm SigLIP vision tower': /^nllb-clip-.*-siglip$/,
 };
 const pendingFamily = (arch: string): string | undefined =>
