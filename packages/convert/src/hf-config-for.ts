@@ -1,11 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { knownHfConfig } from '@cliphub/onnx-export';
 import { ConvertError } from './errors.js';
 
 /**
  * The config.json values of a Hugging Face text tower (text_cfg.hf_model_name) for the ONNX exporter:
- * `--hf-config FILE` when given, else a config.json beside the checkpoint that names a model_type, else
- * undefined (the exporter then uses the values it ships for the open_clip 3.3.0 names).
+ * `--hf-config FILE` when given, else a config.json beside the checkpoint that names a model_type (of the
+ * same model_type as the shipped values, for a tower cliphub knows: a Hub repo's config.json may describe
+ * the whole CLIP model instead), else undefined (the exporter then uses the values it ships).
  */
 export function hfConfigFor(
   modelCfg: { text_cfg?: Record<string, unknown> },
@@ -26,7 +28,9 @@ export function hfConfigFor(
   }
   const beside = path.join(path.dirname(checkpoint), 'config.json');
   const cfg = existsSync(beside) ? readJson(beside) : null;
-  return cfg && typeof cfg.model_type === 'string' ? cfg : undefined;
+  if (!cfg || typeof cfg.model_type !== 'string') return undefined;
+  const shipped = knownHfConfig(modelCfg.text_cfg.hf_model_name);
+  return !shipped || shipped.model_type === cfg.model_type ? cfg : undefined;
 }
 
 function readJson(file: string): Record<string, unknown> | null {

@@ -1,4 +1,4 @@
-import { type BuildCtx, activation, i64, layerNorm, linear, mlp, MS, softmax } from './blocks.js';
+import { type BuildCtx, activation, i64, layerNorm, linear, mlp, MS, reduce, softmax } from './blocks.js';
 import { DataType } from './proto.js';
 import type { HfTextSpec } from './resolve-hf-text.js';
 import type { Activation } from './types.js';
@@ -28,6 +28,8 @@ export function buildHfText(c: BuildCtx, s: HfTextSpec, ids: string, act: Activa
       axis: 0,
     });
     x = layerNorm(c, g.node('Add', [g.node('Add', [tok, type0]), pos]), `${p}embeddings.LayerNorm`, s.eps);
+  } else if (s.arch === 't5') {
+    x = g.node('Gather', [c.w.direct(g, `${p}embed_tokens.weight`, c.cdt), ids], { axis: 0 });
   } else {
     let tok = g.node('Gather', [c.w.direct(g, `${p}embed_tokens.weight`, c.cdt), ids], { axis: 0 });
     // Scaled after the lookup (not folded into the table): the table is the largest tensor and streams as stored.
@@ -39,14 +41,30 @@ export function buildHfText(c: BuildCtx, s: HfTextSpec, ids: string, act: Activa
     x = g.node('Add', [tok, g.node('Gather', [table, posIds], { axis: 0 })]);
   }
   x = g.node('Reshape', [x, i64(c, [-1, W])]); // [N·L, W]: every linear layer is one Gemm
-  const mask = c.contrib
+  const fused = c.contrib && s.arch !== 't5'; // T5's unscaled attention with a position bias stays plain
+  let mask = fused
     ? g.node('Cast', [valid], { to: DataType.INT32 }) // Attention's raw [N, L] key mask
     : g.node('Unsqueeze', [
         g.node('Where', [valid, c.g.constant([0], [], c.cdt), c.g.constant([lowest(c)], [], c.cdt)]),
         i64(c, [1, 2]),
       ]); // additive [N, 1, 1, L]
+  // T5: block 0's relative position bias [1, H, L, L] serves every block; the key mask joins it once.
+  if (s.t5) mask = g.node('Add', [t5PositionBias(c, s), mask]);
   for (let i = 0; i < s.layers; i++) {
-    if (s.arch === 'roberta') {
+    if (s.t5) {
+      const b = `${p}block.${i}.layer.`;
+      const a = selfAttention(c, s, rmsNorm(c, x, `${b}0.layer_norm.weight`, s.eps), mask, {
+        q: `${b}0.SelfAttention.q`,
+        k: `${b}0.SelfAttention.k`,
+        v: `${b}0.SelfAttention.v`,
+        o: `${b}0.SelfAttention.o`,
+      });
+      x = g.node('Add', [x, a]);
+      x = g.node('Add', [
+        x,
+        t5FeedForward(c, s, rmsNorm(c, x, `${b}1.layer_norm.weight`, s.eps), `${b}1.DenseReluDense.`, act),
+      ]);
+    } else if (s.arch === 'roberta') {
       const b = `${p}encoder.layer.${i}.`;
       const a = selfAttention(c, s, x, mask, {
         q: `${b}attention.self.query`,
@@ -74,6 +92,7 @@ export function buildHfText(c: BuildCtx, s: HfTextSpec, ids: string, act: Activa
     }
   }
   if (s.arch === 'm2m100') x = layerNorm(c, x, `${p}layer_norm`, s.eps);
+  if (s.arch === 't5') x = rmsNorm(c, x, `${p}final_layer_norm.weight`, s.eps);
   const x3 = g.node('Reshape', [x, i64(c, [-1, s.context, W])]);
   let pooled: string;
   if (s.pooler === 'mean') {
@@ -133,10 +152,12 @@ function selfAttention(
 ): string {
   const { g } = c;
   const W = s.width;
-  const hd = W / s.heads;
+  // T5 projects to heads·d_kv (not necessarily the width), has no biases and does not scale q·k
+  const hd = s.t5 ? s.t5.dKv : W / s.heads;
+  const inner = hd * s.heads;
   const L = s.context;
   let ctx: string;
-  if (c.contrib) {
+  if (c.contrib && !s.t5) {
     // com.microsoft Attention: q|k|v projection, 1/√head_dim, key mask, softmax and P·V in one kernel. Its
     // weight is [W, 3W] (the q, k, v torch weights transposed side by side) and its mask [N, L] of 1/0.
     const weight = c.w.computed(g, `${n.q}.qkv.weight`, [W, 3 * W], DataType.FLOAT, async () => {
@@ -158,16 +179,19 @@ function selfAttention(
       i64(c, [-1, W]),
     ]);
   } else {
-    const scale = 1 / Math.sqrt(hd);
+    const scale = s.t5 ? undefined : 1 / Math.sqrt(hd);
+    // int8: T5 does not scale q·k, so its logits are large and int8 error in q or k moves the softmax;
+    // those two projections keep float32 weights (v, o and the feed-forward are quantized).
+    const exact = { ...c, mode: 'fp32' as const };
     const proj = (name: string, sc?: number) =>
       linear(
-        c,
+        s.t5 && name !== n.v ? exact : c,
         h,
         name,
         W,
-        W,
+        inner,
         { name: `${name}.weight`, layout: 'torch', ...(sc ? { scale: sc } : {}) },
-        { name: `${name}.bias`, ...(sc ? { scale: sc } : {}) },
+        s.t5 ? null : { name: `${name}.bias`, ...(sc ? { scale: sc } : {}) },
       );
     const shape = i64(c, [-1, L, s.heads, hd]);
     const qh = g.node('Transpose', [g.node('Reshape', [proj(n.q, scale), shape])], { perm: [0, 2, 1, 3] });
@@ -175,9 +199,17 @@ function selfAttention(
     const vh = g.node('Transpose', [g.node('Reshape', [proj(n.v), shape])], { perm: [0, 2, 1, 3] });
     const scores = g.node('Add', [g.node('MatMul', [qh, kt]), mask]);
     const heads = g.node('MatMul', [softmax(c, scores), vh]); // [N, H, L, hd]
-    ctx = g.node('Reshape', [g.node('Transpose', [heads], { perm: [0, 2, 1, 3] }), i64(c, [-1, W])]);
+    ctx = g.node('Reshape', [g.node('Transpose', [heads], { perm: [0, 2, 1, 3] }), i64(c, [-1, inner])]);
   }
-  return linear(c, ctx, n.o, W, W, { name: `${n.o}.weight`, layout: 'torch' }, { name: `${n.o}.bias` });
+  return linear(
+    c,
+    ctx,
+    n.o,
+    inner,
+    W,
+    { name: `${n.o}.weight`, layout: 'torch' },
+    s.t5 ? null : { name: `${n.o}.bias` },
+  );
 }
 
 /**
@@ -198,4 +230,57 @@ export function sinusoidalPositions(rows: number, dim: number, padId: number): F
     }
   }
   return out;
+}
+
+/** T5LayerNorm (RMSNorm, no bias): w · x / √(mean(x²) + eps), computed in float32 as transformers does. */
+function rmsNorm(c: BuildCtx, x: string, weight: string, eps: number): string {
+  const { g } = c;
+  const fp16 = c.cdt === DataType.FLOAT16;
+  const x32 = fp16 ? g.node('Cast', [x], { to: DataType.FLOAT }) : x;
+  const ms = reduce(c, 'ReduceMean', g.node('Mul', [x32, x32]), [-1], true);
+  let y = g.node('Div', [x32, g.node('Sqrt', [g.node('Add', [ms, g.constant([eps], [], DataType.FLOAT)])])]);
+  if (fp16) y = g.node('Cast', [y], { to: DataType.FLOAT16 });
+  return g.node('Mul', [c.w.direct(g, weight, c.cdt), y]);
+}
+
+/** T5 DenseReluDense / DenseGatedActDense (no biases): wo(act(wi_0 x) · wi_1 x), or wo(act(wi x)). */
+function t5FeedForward(c: BuildCtx, s: HfTextSpec, x: string, p: string, act: Activation): string {
+  const { g } = c;
+  const W = s.width;
+  const lin = (name: string, i: number, o: number, input: string) =>
+    linear(c, input, `${p}${name}`, i, o, { name: `${p}${name}.weight`, layout: 'torch' }, null);
+  const h = s.t5?.gated
+    ? g.node('Mul', [activation(c, lin('wi_0', W, s.ffn, x), act), lin('wi_1', W, s.ffn, x)])
+    : activation(c, lin('wi', W, s.ffn, x), act);
+  return lin('wo', s.ffn, W, h);
+}
+
+/** T5's bidirectional relative position bucket of key − query distance `rel`, in float32 steps as transformers computes it. */
+export function t5Bucket(rel: number, numBuckets: number, maxDistance: number): number {
+  const half = Math.floor(numBuckets / 2);
+  const base = rel > 0 ? half : 0;
+  const n = Math.abs(rel);
+  const maxExact = Math.floor(half / 2);
+  if (n < maxExact) return base + n;
+  const f = Math.fround;
+  const scaled = f(f(f(Math.log(f(n / maxExact))) / f(Math.log(maxDistance / maxExact))) * (half - maxExact));
+  return base + Math.min(maxExact + Math.trunc(scaled), half - 1);
+}
+
+/** Block 0's relative_attention_bias looked up for every (query, key) pair: [1, H, L, L]. */
+function t5PositionBias(c: BuildCtx, s: HfTextSpec): string {
+  const t5 = s.t5 as NonNullable<HfTextSpec['t5']>;
+  const L = s.context;
+  const H = s.heads;
+  const name = `${s.prefix}block.0.layer.0.SelfAttention.relative_attention_bias.weight`; // [buckets, H]
+  return c.w.computed(c.g, `${s.prefix}position_bias`, [1, H, L, L], c.cdt, async () => {
+    const table = await c.w.f32(name);
+    const out = new Float32Array(H * L * L);
+    for (let q = 0; q < L; q++)
+      for (let k = 0; k < L; k++) {
+        const bucket = t5Bucket(k - q, t5.buckets, t5.maxDistance);
+        for (let h = 0; h < H; h++) out[(h * L + q) * L + k] = table[bucket * H + h] as number;
+      }
+    return out;
+  });
 }

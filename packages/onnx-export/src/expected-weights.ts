@@ -174,6 +174,20 @@ export function hfTextWeights(s: HfTextSpec): WeightShapes {
       ln(`${b}output.LayerNorm`);
     }
     if (s.pooler === 'pooler') lin(`${p}pooler.dense`, w, w);
+  } else if (s.t5) {
+    const inner = s.heads * s.t5.dKv;
+    out.set(`${p}embed_tokens.weight`, [s.vocab, w]);
+    for (let i = 0; i < s.layers; i++) {
+      const b = `${p}block.${i}.layer.`;
+      for (const k of ['q', 'k', 'v']) out.set(`${b}0.SelfAttention.${k}.weight`, [inner, w]);
+      out.set(`${b}0.SelfAttention.o.weight`, [w, inner]);
+      if (i === 0) out.set(`${b}0.SelfAttention.relative_attention_bias.weight`, [s.t5.buckets, s.heads]);
+      out.set(`${b}0.layer_norm.weight`, [w]).set(`${b}1.layer_norm.weight`, [w]);
+      const ff = `${b}1.DenseReluDense.`;
+      for (const k of s.t5.gated ? ['wi_0', 'wi_1'] : ['wi']) out.set(`${ff}${k}.weight`, [s.ffn, w]);
+      out.set(`${ff}wo.weight`, [w, s.ffn]);
+    }
+    out.set(`${p}final_layer_norm.weight`, [w]);
   } else {
     out.set(`${p}embed_tokens.weight`, [s.vocab, w]);
     for (let i = 0; i < s.layers; i++) {
@@ -198,6 +212,7 @@ export function hfTextWeights(s: HfTextSpec): WeightShapes {
  */
 export function hfTextOptional(s: HfTextSpec): string[] {
   const p = s.prefix;
+  if (s.arch === 't5') return [];
   if (s.arch !== 'roberta') return [`${p}embed_positions.weights`, `${p}embed_positions._float_tensor`];
   return [
     `${p}embeddings.position_ids`,

@@ -25,7 +25,6 @@ const rows: ZooRow[] = existsSync(path.join(zooDir, 'zoo.json'))
 const PENDING: Record<string, RegExp> = {
   'timm Swin': /^swin_/,
   'timm ViTs (gap, relpos)': /^vit_(medium_patch16_gap|relpos)/,
-  'Hugging Face mT5 text towers': /^mt5-/,
   'NLLB with a timm SigLIP vision tower': /^nllb-clip-.*-siglip$/,
 };
 const pendingFamily = (arch: string): string | undefined =>

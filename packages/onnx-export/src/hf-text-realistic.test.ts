@@ -5,7 +5,8 @@ import { hasOracle, repoRoot, runPython, tempDir } from '#test-support';
 import { compare, embedImages, embedTexts, exportFixture, loadReference } from './test-utils/fidelity.js';
 import { pyCheck, pyJob } from './test-utils/py-check.js';
 
-// Text towers at their real widths and depths (vocabularies cut to 8000 rows, NLLB to 4 of its 12 layers),
+// Text towers at their real widths and depths (vocabularies cut to 8000 rows, NLLB and mT5 to 4 of their 12 layers,
+// RoBERTa with its dense+tanh cls_pooler, which no open_clip config uses, to 2),
 // built by real open_clip + transformers with seeded, perturbed weights; made once into .cache/onnx-export.
 const MAKE = `
 import json, os, sys, torch, transformers, open_clip
@@ -22,8 +23,19 @@ HF = {
         decoder_layers=1, encoder_attention_heads=16, decoder_attention_heads=16, encoder_ffn_dim=4096,
         decoder_ffn_dim=64, activation_function="relu", max_position_embeddings=1024, scale_embedding=True,
         pad_token_id=1, bos_token_id=0, eos_token_id=2),
+    "roberta-base": dict(model_type="roberta", vocab_size=8000, hidden_size=768, num_hidden_layers=2,
+        num_attention_heads=12, intermediate_size=3072, hidden_act="gelu", max_position_embeddings=514,
+        type_vocab_size=1, layer_norm_eps=1e-5, pad_token_id=1, bos_token_id=0, eos_token_id=2),
+    "google/mt5-base": dict(model_type="mt5", vocab_size=8000, d_model=768, d_kv=64, d_ff=2048, num_layers=4,
+        num_decoder_layers=1, num_heads=12, relative_attention_num_buckets=32, relative_attention_max_distance=128,
+        feed_forward_proj="gated-gelu", layer_norm_epsilon=1e-6, tie_word_embeddings=False, pad_token_id=0,
+        eos_token_id=1, decoder_start_token_id=0),
 }
 CFGS = {
+    "roberta-cls-pooler": {"embed_dim": 512, "vision_cfg": tiny_vision, "text_cfg": {"hf_model_name": "roberta-base",
+        "hf_tokenizer_name": "roberta-base", "hf_pooler_type": "cls_pooler", "hf_proj_type": "mlp"}},
+    "mt5-base-ViT-B-32": {"embed_dim": 512, "vision_cfg": tiny_vision, "text_cfg": {"hf_model_name": "google/mt5-base",
+        "hf_tokenizer_name": "google/mt5-base", "hf_pooler_type": "mean_pooler"}},
     "xlm-roberta-base": {"embed_dim": 512, "vision_cfg": tiny_vision, "text_cfg": {"hf_model_name": "xlm-roberta-base",
         "hf_tokenizer_name": "xlm-roberta-base", "hf_pooler_type": "mean_pooler"}},
     "nllb-clip-base": {"embed_dim": 512, "vision_cfg": tiny_vision, "text_cfg": {"hf_model_name": "facebook/nllb-200-distilled-600M",
@@ -48,15 +60,22 @@ g = torch.Generator().manual_seed(1)
 with torch.no_grad():
     for k, p in model.state_dict().items():
         if p.is_floating_point() and not k.endswith("logit_scale"):
-            p.add_(torch.randn(p.shape, generator=g) * 0.05)
+            # noise at 5% of the tensor's own spread (at least 0.02): no norm stays trivial, and attention
+            # logits keep their trained scale (T5 does not scale q·k; absolute 0.05 noise on its 0.005-wide
+            # q/k weights makes every softmax one-hot)
+            std = p.float().std().item() if p.numel() > 1 else 0.0
+            p.add_(torch.randn(p.shape, generator=g) * max(0.05 * std, 0.02))
 save_file({k: v.contiguous() for k, v in model.state_dict().items()}, os.path.join(out, "open_clip_model.safetensors"))
 save_config_for_hf(model, Path(out) / "open_clip_config.json", cfg)
 if made: made[0].to_json_file(os.path.join(out, "config.json"))
 pixels = torch.randn(3, 3, 32, 32, generator=g)
 if "hf_model_name" in cfg["text_cfg"]:
-    ids = torch.full((3, 77), 1, dtype=torch.long)
+    hf = HF[cfg["text_cfg"]["hf_model_name"]]
+    ids = torch.full((3, 77), hf["pad_token_id"], dtype=torch.long)
     for row, n in enumerate([5, 30, 77]):
-        ids[row, :n] = torch.randint(3, 8000, (n,), generator=g); ids[row, 0] = 0; ids[row, n - 1] = 2
+        ids[row, :n] = torch.randint(3, 8000, (n,), generator=g)
+        if "bos_token_id" in hf: ids[row, 0] = hf["bos_token_id"]
+        ids[row, n - 1] = hf["eos_token_id"]
 else:
     ids = open_clip.SimpleTokenizer(context_length=76)(["a diagram", "a photo of a dog, on the grass!", "cats " * 90]).long()
 with torch.no_grad():
@@ -67,7 +86,7 @@ save_file({"inputs.pixel_values": pixels, "inputs.input_ids": ids.contiguous(), 
 `;
 
 function ensure(name: string): string {
-  const dir = path.join(repoRoot, '.cache', 'onnx-export', 'hf-realistic-v1', name);
+  const dir = path.join(repoRoot, '.cache', 'onnx-export', 'hf-realistic-v2', name);
   if (!existsSync(path.join(dir, 'reference.safetensors'))) {
     mkdirSync(dir, { recursive: true });
     runPython(MAKE, [name, dir]);
@@ -78,7 +97,13 @@ function ensure(name: string): string {
 const BOUNDS = { fp32: 0.99999, fp16: 0.999, int8: 0.99 } as const;
 
 describe.skipIf(!hasOracle)('HF and CoCa text towers at realistic size match open_clip', () => {
-  for (const name of ['xlm-roberta-base', 'nllb-clip-base', 'coca_ViT-B-32']) {
+  for (const name of [
+    'xlm-roberta-base',
+    'roberta-cls-pooler',
+    'nllb-clip-base',
+    'mt5-base-ViT-B-32',
+    'coca_ViT-B-32',
+  ]) {
     it(`${name}: fp32 fused and plain, fp16, int8`, { timeout: 600_000 }, async () => {
       const dir = ensure(name);
       const ref = await loadReference(path.join(dir, 'reference.safetensors'));

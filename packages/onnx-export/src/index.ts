@@ -1,5 +1,6 @@
 export { exportOnnx, SUPPORTED_OPSETS, DEFAULT_EXTERNAL_THRESHOLD } from './export-onnx.js';
 export { towerSupport } from './tower-support.js';
+export { knownHfConfig } from './hf-configs.js';
 export { weightSourceFromSafetensors, type SafetensorsLike } from './weight-source.js';
 export { OnnxExportError } from './errors.js';
 export type {

@@ -1,10 +1,13 @@
 import { Unsupported } from './resolve-config.js';
 import type { Activation, ModelCfg } from './types.js';
 
-/** An open_clip HFTextEncoder: a RoBERTa-style (post-LN) or M2M100 (pre-LN) encoder, a pooler and a projection. */
+/**
+ * An open_clip HFTextEncoder: a RoBERTa-style (post-LN), M2M100 (pre-LN) or T5/mT5 (RMSNorm, relative
+ * position bias) encoder, a pooler and a projection.
+ */
 export interface HfTextSpec {
   kind: 'hf-text';
-  arch: 'roberta' | 'm2m100';
+  arch: 'roberta' | 'm2m100' | 't5';
   modelName: string;
   prefix: string;
   width: number;
@@ -21,6 +24,8 @@ export interface HfTextSpec {
   typeVocab: number;
   /** M2M100 multiplies token embeddings by √d_model when scale_embedding is set. */
   embedScale: number;
+  /** T5: per-head width (q/k/v project to heads·dKv), relative position buckets, gated feed-forward. */
+  t5?: { dKv: number; buckets: number; maxDistance: number; gated: boolean };
   /** 'mean' masked mean; 'first' token 0; 'pooler' RoBERTa's dense+tanh pooler on token 0 (cls_pooler). */
   pooler: 'mean' | 'first' | 'pooler';
   proj: 'identity' | 'linear' | 'mlp';
@@ -90,6 +95,33 @@ export function resolveHfText(model: ModelCfg, t: Record<string, unknown>, hf: R
       padId: num(hf.pad_token_id, 1),
       typeVocab: 0,
       embedScale: hf.scale_embedding === false ? 1 : Math.sqrt(width),
+    };
+  } else if (type === 'mt5' || type === 't5') {
+    // T5Config: feed_forward_proj 'gated-ACT' or 'ACT'; 'gated-gelu' means gelu_new (the tanh form)
+    const ff = String(hf.feed_forward_proj ?? (type === 'mt5' ? 'gated-gelu' : 'relu'));
+    const parts = ff.split('-');
+    const gated = parts[0] === 'gated';
+    if (parts.length > 2 || (parts.length === 2 && !gated))
+      throw new Unsupported(`${name}: feed_forward_proj=${ff} is not a T5 feed-forward`);
+    spec = {
+      arch: 't5',
+      width: num(hf.d_model, 512),
+      layers: num(hf.num_layers, type === 'mt5' ? 8 : 6),
+      heads: num(hf.num_heads, type === 'mt5' ? 6 : 8),
+      ffn: num(hf.d_ff, type === 'mt5' ? 1024 : 2048),
+      eps: num(hf.layer_norm_epsilon, 1e-6),
+      activation: hfActivation(ff === 'gated-gelu' ? 'gelu_new' : parts[parts.length - 1], name),
+      vocab: num(hf.vocab_size, type === 'mt5' ? 250112 : 32128),
+      maxPositions: 0,
+      padId: num(hf.pad_token_id, 0),
+      typeVocab: 0,
+      embedScale: 1,
+      t5: {
+        dKv: num(hf.d_kv, 64),
+        buckets: num(hf.relative_attention_num_buckets, 32),
+        maxDistance: num(hf.relative_attention_max_distance, 128),
+        gated,
+      },
     };
   } else {
     throw new Unsupported(`Hugging Face text tower ${name} of model_type ${String(type)} is not supported`);

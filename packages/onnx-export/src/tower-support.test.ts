@@ -35,10 +35,13 @@ describe('towerSupport', () => {
   });
 
   it('supports Hugging Face text towers by their shipped or given config, and CoCa', () => {
-    for (const name of ['roberta-base', 'xlm-roberta-large', 'facebook/nllb-200-distilled-1.3B'])
+    for (const name of ['roberta-base', 'xlm-roberta-large', 'facebook/nllb-200-distilled-1.3B', 'google/mt5-xl'])
       expect(towerSupport({ ...TINY_CFG, text_cfg: { hf_model_name: name } }).text, name).toEqual({ supported: true });
     const custom: ModelCfg = { ...TINY_CFG, text_cfg: { hf_model_name: 'my-org/my-roberta' } };
     expect(towerSupport(custom, { model_type: 'xlm-roberta', hidden_size: 64 }).text).toEqual({ supported: true });
+    const bert = towerSupport(custom, { model_type: 'bert' }).text;
+    expect(bert.supported).toBe(false);
+    expect(bert.reason).toMatch(/model_type bert is not supported/);
     const coca: ModelCfg = {
       ...TINY_CFG,
       text_cfg: { ...TINY_CFG.text_cfg, embed_cls: true },
