@@ -1,6 +1,6 @@
 import { openSafetensors } from '@cliphub/safetensors';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -190,8 +190,9 @@ describe.skipIf(!hasOracle)('full-size MobileCLIP vision towers', () => {
           const ms = performance.now() - t0;
           const fp16 = await imageFidelity(dir, path.join(out, 'fp16'), { dtype: 'fp16' });
           const int8 = await imageFidelity(dir, path.join(out, 'int8'), { dtype: 'int8' });
+          const mb = (v: string) => (statSync(path.join(out, v, 'vision.onnx')).size / 1e6).toFixed(1);
           console.log(
-            `${arch} ${mode}: fp32 ${JSON.stringify(fp32)} (export + run ${ms.toFixed(0)} ms), fp16 ${JSON.stringify(fp16)}, int8 ${JSON.stringify(int8)}`,
+            `${arch} ${mode}: fp32 ${JSON.stringify(fp32)} (export + run ${ms.toFixed(0)} ms), fp16 ${JSON.stringify(fp16)}, int8 ${JSON.stringify(int8)}; MB fp32/fp16/int8 ${mb('fp32')}/${mb('fp16')}/${mb('int8')}`,
           );
           expect(fp32.minCos).toBeGreaterThanOrEqual(FP32.minCos);
           expect(fp32.maxRel).toBeLessThanOrEqual(FP32.maxRel);
