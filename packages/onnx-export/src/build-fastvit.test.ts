@@ -1,11 +1,12 @@
 import { openSafetensors } from '@cliphub/safetensors';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatedFixtures, hasOracle, oraclePython, repoRoot, tempDir } from '#test-support';
 import { exportOnnx, weightSourceFromSafetensors, type WeightSource } from './index.js';
+import { ModelProto } from './proto.js';
 import { compare, embedImages, exportFixture, loadReference, modelCfgOf } from './test-utils/fidelity.js';
 
 const zooDir = path.join(generatedFixtures, 'export-zoo');
@@ -135,6 +136,35 @@ describe.skipIf(!hasOracle || !hasZoo)('FastViT MCi checkpoints in either branch
       });
       expect({ arch, ok: o21.minCos >= FP32.minCos && o21.maxRel <= FP32.maxRel }).toEqual({ arch, ok: true });
     }
+  });
+
+  it('no unused initializers or dead nodes in any dtype (onnxruntime warns about them on every load)', async () => {
+    const dead: string[] = [];
+    for (const arch of ['MobileCLIP2-S0', 'MobileCLIP2-S3', 'MobileCLIP-B', 'MobileCLIP2-L-14']) {
+      for (const [variant, options] of [
+        ['fp32', {}],
+        ['plain', { contribOps: false }],
+        ['fp16', { dtype: 'fp16' }],
+        ['int8', { dtype: 'int8' }],
+      ] as const) {
+        const out = path.join(scratch.dir, `${arch}-dead-${variant}`);
+        await exportFixture(path.join(zooDir, arch), out, { towers: ['vision'], ...options });
+        const model = ModelProto.toObject(ModelProto.decode(readFileSync(path.join(out, 'vision.onnx')))) as {
+          graph: {
+            node: Array<{ op_type: string; input?: string[]; output?: string[] }>;
+            initializer?: Array<{ name: string }>;
+            output?: Array<{ name: string }>;
+          };
+        };
+        const g = model.graph;
+        const read = new Set([...g.node.flatMap((n) => n.input ?? []), ...(g.output ?? []).map((o) => o.name)]);
+        for (const i of g.initializer ?? [])
+          if (!read.has(i.name)) dead.push(`${arch} ${variant}: initializer ${i.name}`);
+        for (const n of g.node)
+          if (!(n.output ?? []).some((o) => read.has(o))) dead.push(`${arch} ${variant}: node ${n.op_type}`);
+      }
+    }
+    expect(dead).toEqual([]);
   });
 
   it('a checkpoint missing a branch is refused with exit 2, naming the keys, and no files', async () => {
