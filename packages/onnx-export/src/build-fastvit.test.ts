@@ -1,11 +1,12 @@
 import { openSafetensors } from '@cliphub/safetensors';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatedFixtures, hasOracle, oraclePython, repoRoot, tempDir } from '#test-support';
 import { exportOnnx, weightSourceFromSafetensors, type WeightSource } from './index.js';
+import { ModelProto } from './proto.js';
 import { compare, embedImages, exportFixture, loadReference, modelCfgOf } from './test-utils/fidelity.js';
 
 const zooDir = path.join(generatedFixtures, 'export-zoo');
@@ -137,6 +138,35 @@ describe.skipIf(!hasOracle || !hasZoo)('FastViT MCi checkpoints in either branch
     }
   });
 
+  it('no unused initializers or dead nodes in any dtype (onnxruntime warns about them on every load)', async () => {
+    const dead: string[] = [];
+    for (const arch of ['MobileCLIP2-S0', 'MobileCLIP2-S3', 'MobileCLIP-B', 'MobileCLIP2-L-14']) {
+      for (const [variant, options] of [
+        ['fp32', {}],
+        ['plain', { contribOps: false }],
+        ['fp16', { dtype: 'fp16' }],
+        ['int8', { dtype: 'int8' }],
+      ] as const) {
+        const out = path.join(scratch.dir, `${arch}-dead-${variant}`);
+        await exportFixture(path.join(zooDir, arch), out, { towers: ['vision'], ...options });
+        const model = ModelProto.toObject(ModelProto.decode(readFileSync(path.join(out, 'vision.onnx')))) as {
+          graph: {
+            node: Array<{ op_type: string; input?: string[]; output?: string[] }>;
+            initializer?: Array<{ name: string }>;
+            output?: Array<{ name: string }>;
+          };
+        };
+        const g = model.graph;
+        const read = new Set([...g.node.flatMap((n) => n.input ?? []), ...(g.output ?? []).map((o) => o.name)]);
+        for (const i of g.initializer ?? [])
+          if (!read.has(i.name)) dead.push(`${arch} ${variant}: initializer ${i.name}`);
+        for (const n of g.node)
+          if (!(n.output ?? []).some((o) => read.has(o))) dead.push(`${arch} ${variant}: node ${n.op_type}`);
+      }
+    }
+    expect(dead).toEqual([]);
+  });
+
   it('a checkpoint missing a branch is refused with exit 2, naming the keys, and no files', async () => {
     const dir = path.join(zooDir, 'MobileCLIP2-S0');
     const f = await openSafetensors(path.join(dir, 'open_clip_model.safetensors'));
@@ -190,8 +220,9 @@ describe.skipIf(!hasOracle)('full-size MobileCLIP vision towers', () => {
           const ms = performance.now() - t0;
           const fp16 = await imageFidelity(dir, path.join(out, 'fp16'), { dtype: 'fp16' });
           const int8 = await imageFidelity(dir, path.join(out, 'int8'), { dtype: 'int8' });
+          const mb = (v: string) => (statSync(path.join(out, v, 'vision.onnx')).size / 1e6).toFixed(1);
           console.log(
-            `${arch} ${mode}: fp32 ${JSON.stringify(fp32)} (export + run ${ms.toFixed(0)} ms), fp16 ${JSON.stringify(fp16)}, int8 ${JSON.stringify(int8)}`,
+            `${arch} ${mode}: fp32 ${JSON.stringify(fp32)} (export + run ${ms.toFixed(0)} ms), fp16 ${JSON.stringify(fp16)}, int8 ${JSON.stringify(int8)}; MB fp32/fp16/int8 ${mb('fp32')}/${mb('fp16')}/${mb('int8')}`,
           );
           expect(fp32.minCos).toBeGreaterThanOrEqual(FP32.minCos);
           expect(fp32.maxRel).toBeLessThanOrEqual(FP32.maxRel);

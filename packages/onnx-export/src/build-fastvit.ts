@@ -182,13 +182,41 @@ function mobileOne(c: BuildCtx, x: string, p: string, m: MobileOneShape, act: Ac
   return activation(c, y, act);
 }
 
-/** ConvMlp: depthwise 7×7 conv+BN, 1×1 up, activation, 1×1 down (layer scale folded in). */
-function convMlp(c: BuildCtx, x: string, p: string, C: number, hidden: number, act: Activation, gamma: string): string {
+/**
+ * ConvMlp: depthwise 7×7 conv+BN, 1×1 up, activation, 1×1 down (layer scale folded in). int8 exports run
+ * the two 1×1 convs as quantized matmuls on channels-last rows (they hold most of the weights).
+ */
+function convMlp(
+  c: BuildCtx,
+  x: string,
+  p: string,
+  dims: { C: number; hidden: number; H: number; W: number },
+  act: Activation,
+  gamma: string,
+): string {
+  const { g } = c;
+  const { C, hidden } = dims;
   const h = conv(c, x, `${p}.conv`, { cout: C, cinG: 1, k: 7, stride: 1, groups: C }, () =>
     convBn(c, `${p}.conv`, C, 1, 7),
   );
-  const up = activation(c, pointwise(c, h, `${p}.fc1`, hidden, C), act);
-  return pointwise(c, up, `${p}.fc2`, C, hidden, gamma);
+  if (c.mode !== 'int8') {
+    const up = activation(c, pointwise(c, h, `${p}.fc1`, hidden, C), act);
+    return pointwise(c, up, `${p}.fc2`, C, hidden, gamma);
+  }
+  const rows = g.node('Reshape', [g.node('Transpose', [h], { perm: [0, 2, 3, 1] }), i64(c, [-1, C])]);
+  const fc = (name: string, i: number, o: number, src: string, ls?: string) =>
+    linear(
+      c,
+      src,
+      `${p}.${name}`,
+      i,
+      o,
+      { name: `${p}.${name}.weight`, layout: 'torch', ...(ls ? { gamma: ls } : {}) },
+      { name: `${p}.${name}.bias`, ...(ls ? { gamma: ls } : {}) },
+    );
+  const y = fc('fc2', hidden, C, activation(c, fc('fc1', C, hidden, rows), act), gamma);
+  const nhwc = g.node('Reshape', [y, i64(c, [-1, dims.H, dims.W, C])]);
+  return g.node('Transpose', [nhwc], { perm: [0, 3, 1, 2] });
 }
 
 /** FastViT Attention on rows [B·N, C] (qkv without bias, head dim 32), output projection included. */
@@ -312,7 +340,7 @@ export function buildFastVit(c: BuildCtx, s: FastVitSpec, pixels: string, act: A
         x = attentionBlock(c, s, x, b, C, H, W);
         gamma = `${b}layer_scale_2.gamma`;
       }
-      x = g.node('Add', [x, convMlp(c, x, `${b}mlp`, C, st.hidden, act, gamma)]);
+      x = g.node('Add', [x, convMlp(c, x, `${b}mlp`, { C, hidden: st.hidden, H, W }, act, gamma)]);
     }
     prev = C;
   });
