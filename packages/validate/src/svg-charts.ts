@@ -10,6 +10,8 @@ export const escXml = (s: string): string =>
 const num = (v: number): string => (Number.isFinite(v) ? String(Number(v.toPrecision(4))) : String(v));
 const FLOOR = 1e-9;
 const log = (v: number): number => Math.log10(Math.max(FLOOR, v));
+// Counts of thousands of samples or billions of pairs must fit the narrow axis margin.
+const countLabel = (c: number): string => (c >= 1e4 ? c.toExponential(1).replace('e+', 'e') : String(c));
 
 /**
  * Per-tower error bars: per-sample relative L2 error on a log axis, the mean as a dot, the min-max range
@@ -94,7 +96,7 @@ export function cosineHistogram(t: TowerMetrics, minCosine: number): string {
     `<text x="${left}" y="${h - 8}" class="axis">cosine (bins by nines)${nonFinite ? `, ${nonFinite} NaN` : ''}</text>`,
   );
   parts.push(
-    `<text x="${left - 6}" y="${top + 4}" text-anchor="end" class="tick">${peak}</text><text x="${left - 6}" y="${h - bottom}" text-anchor="end" class="tick">0</text>`,
+    `<text x="${left - 6}" y="${top + 4}" text-anchor="end" class="tick">${countLabel(peak)}</text><text x="${left - 6}" y="${h - bottom}" text-anchor="end" class="tick">0</text>`,
   );
   return `<svg class="chart histogram" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="${t.tower} cosine histogram"><text x="8" y="12" class="axis">${t.tower}: per-sample cosine</text>${parts.join('')}</svg>`;
 }
@@ -180,7 +182,7 @@ export function differenceHistogram(hist: DifferenceHistogram, limit: number): s
     `<text x="${left}" y="${h - 8}" class="axis">|Δ cos-sim| per pair (log2 bins, log count)${extra ? `; ${extra}` : ''}</text>`,
   );
   parts.push(
-    `<text x="${left - 6}" y="${top + 4}" text-anchor="end" class="tick">${peak}</text><text x="${left - 6}" y="${h - bottom}" text-anchor="end" class="tick">0</text>`,
+    `<text x="${left - 6}" y="${top + 4}" text-anchor="end" class="tick">${countLabel(peak)}</text><text x="${left - 6}" y="${h - bottom}" text-anchor="end" class="tick">0</text>`,
   );
   return `<svg class="chart histogram similarity" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="similarity difference histogram"><text x="8" y="12" class="axis">image-text similarity: |Δ| over all pairs</text>${parts.join('')}</svg>`;
 }
