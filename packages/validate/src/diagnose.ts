@@ -1,3 +1,4 @@
+import { finiteExtent } from './extent.js';
 import type { TowerMetrics } from './metrics.js';
 import { DEFAULT_PROFILES, type Precision, type Profile } from './profiles.js';
 import type { SimilarityMetrics } from './similarity.js';
@@ -42,13 +43,26 @@ function towerFails(m: TowerMetrics, p: Profile): boolean {
 function looksLikeActivationSwap(m: TowerMetrics, damped = false): boolean {
   const cos = m.samples.map((s) => s.cosine);
   const rel = m.samples.map((s) => s.relL2);
-  const lo = Math.min(...rel);
+  // every() already rejects NaN/Inf, so the finite extent is the whole range when it matters
+  const { min: lo, max: hi } = finiteExtent(rel);
   return (
     cos.every((c) => c >= SWAP_COS_MIN && (damped || c <= SWAP_COS_MAX)) &&
     rel.every((r) => (damped || r >= SWAP_REL_MIN) && r <= SWAP_REL_MAX) &&
     lo > 0 &&
-    Math.max(...rel) / lo <= SWAP_SPREAD
+    hi / lo <= SWAP_SPREAD
   );
+}
+
+/** Lowest and highest per-sample cosine; NaN when any is NaN, as the spread it replaces gave. */
+function cosineRange(m: TowerMetrics): { min: number; max: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const s of m.samples) {
+    if (Number.isNaN(s.cosine)) return { min: NaN, max: NaN };
+    if (s.cosine < min) min = s.cosine;
+    if (s.cosine > max) max = s.cosine;
+  }
+  return { min, max };
 }
 
 export interface DiagnosisContext {
@@ -84,7 +98,8 @@ export function diagnose(
   const otherExact = (t: string): string =>
     exact.length && !exact.includes(t as 'image') ? ` while the ${exact.join(' and ')} tower matches` : '';
   for (const m of failing) {
-    const range = `cosine ${Math.min(...m.samples.map((s) => s.cosine)).toFixed(6)}-${Math.max(...m.samples.map((s) => s.cosine)).toFixed(6)}, relL2 up to ${pct(m.maxRelL2)}`;
+    const cosines = cosineRange(m);
+    const range = `cosine ${cosines.min.toFixed(6)}-${cosines.max.toFixed(6)}, relL2 up to ${pct(m.maxRelL2)}`;
     if (m.nonFinite > 0) {
       out.push({
         kind: 'non-finite',

@@ -1,5 +1,8 @@
 import type { Regression } from './baseline.js';
-import { cosineHistogram, errorBarChart, escXml, heatmap } from './svg-charts.js';
+import { finiteExtent, quantiles } from './extent.js';
+import type { TowerMetrics } from './metrics.js';
+import type { SimilarityMetrics } from './similarity.js';
+import { cosineHistogram, differenceHistogram, errorBarChart, escXml, heatmap } from './svg-charts.js';
 import type { ValidationResult } from './validate.js';
 
 const num = (v: number): string => (Number.isFinite(v) ? String(Number(v.toPrecision(6))) : String(v));
@@ -21,6 +24,50 @@ section.model{background:#fff;border:1px solid #ddd;border-radius:6px;padding:12
 const JS = `document.getElementById('failonly').addEventListener('change',function(e){
 document.querySelectorAll('section.model.pass').forEach(function(s){s.style.display=e.target.checked?'none':''});});`;
 
+const TOWER_QUANTILES = [0, 0.001, 0.01, 0.5, 1];
+const qLabel = (q: number): string => (q === 0 ? 'min' : q === 1 ? 'max' : `p${Number((q * 100).toPrecision(3))}`);
+
+/** Per-tower quantiles of cosine and relL2, and the similarity summary: readable at any n. */
+function summaryTables(towers: TowerMetrics[], sim: SimilarityMetrics | null): string {
+  const head = TOWER_QUANTILES.map((q) => `<th>${qLabel(q)}</th>`).join('');
+  const row = (label: string, values: number[]): string =>
+    `<tr><td>${label}</td>${values.map((v) => `<td>${num(v)}</td>`).join('')}</tr>`;
+  const towerRows = towers
+    .map(
+      (t) =>
+        row(
+          `${t.tower} cosine`,
+          quantiles(
+            t.samples.map((x) => x.cosine),
+            TOWER_QUANTILES,
+          ),
+        ) +
+        row(
+          `${t.tower} relL2`,
+          quantiles(
+            t.samples.map((x) => x.relL2),
+            TOWER_QUANTILES,
+          ),
+        ),
+    )
+    .join('');
+  const towerTable = `<table class="quantiles"><tr><th>per sample</th>${head}</tr>${towerRows}</table>`;
+  if (!sim) return towerTable;
+  const simRows = [
+    [
+      'pairs',
+      `${sim.pairs} (Spearman over ${sim.spearmanPairs === sim.pairs ? 'all' : `${sim.spearmanPairs} evenly strided`})`,
+    ],
+    ['argmax image→text / text→image', `${num(sim.argmaxImageToText)} / ${num(sim.argmaxTextToImage)}`],
+    ['Spearman (raw)', `${num(sim.spearman)} (${num(sim.raw.spearman)})`],
+    ['max |Δ cos-sim|', num(sim.maxCosSimDiff)],
+    ...sim.cosSimDiffQuantiles.map(({ q, value }) => [`|Δ cos-sim| ${qLabel(q)}`, num(value)]),
+  ]
+    .map(([k, v]) => `<tr><td>${k}</td><td>${v}</td></tr>`)
+    .join('');
+  return `${towerTable}<table class="similarity"><tr><th>image-text similarity</th><th></th></tr>${simRows}</table>`;
+}
+
 function modelSection(r: ValidationResult, regressions: Regression[], index: number): string {
   const sim = r.similarity;
   const rows = r.checks
@@ -33,15 +80,18 @@ function modelSection(r: ValidationResult, regressions: Regression[], index: num
     errorBarChart(r.towers, r.profile.maxRelL2),
     ...r.towers.map((t) => cosineHistogram(t, r.profile.minCosine)),
   ];
-  if (sim) {
-    const all = [...sim.reference.flat(), ...sim.candidate.flat()].filter(Number.isFinite);
-    const range: [number, number] = [Math.min(...all), Math.max(...all)];
-    const d = Math.max(1e-12, ...sim.difference.flat().filter(Number.isFinite).map(Math.abs));
+  if (sim?.reference && sim.candidate && sim.difference) {
+    const logits = finiteExtent([...sim.reference.flat(), ...sim.candidate.flat()]);
+    const range: [number, number] = [logits.min, logits.max];
+    const d = Math.max(1e-12, finiteExtent(sim.difference.flat().map(Math.abs)).max || 0);
     figs.push(
       heatmap('reference logits', sim.reference, range, false),
       heatmap('candidate logits', sim.candidate, range, false),
       heatmap('difference', sim.difference, [-d, d], true),
     );
+  } else if (sim) {
+    // Too many pairs to draw: the histogram of every pair's change stands in for the heatmaps.
+    figs.push(differenceHistogram(sim.cosSimDiffHistogram, r.profile.maxCosSimDiff));
   }
   const regs = regressions.filter((x) => x.row === r.name);
   return `<section class="model ${r.verdict}" id="m${index}">
@@ -51,6 +101,7 @@ ${r.diagnosis.map((d) => `<p class="diag">${escXml(d.message)}</p>`).join('')}
 ${regs.map((x) => `<p class="regression">regression: ${escXml(x.message)}</p>`).join('')}
 ${r.artifact.notes.length ? `<p class="notes">${r.artifact.notes.map(escXml).join('; ')}</p>` : ''}
 <div class="figs">${figs.join('')}</div>
+${summaryTables(r.towers, sim)}
 <details><summary>checks (${r.checks.filter((c) => !c.pass).length} failed of ${r.checks.length})</summary><table><tr><th>check</th><th>value</th><th>limit</th><th></th></tr>${rows}</table></details>
 </section>`;
 }

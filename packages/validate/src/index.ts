@@ -9,7 +9,16 @@ export {
   type Tower,
 } from './reference.js';
 export { compareTower, type TowerMetrics, type SampleMetrics } from './metrics.js';
-export { compareSimilarity, clipLogits, type SimilarityMetrics } from './similarity.js';
+export {
+  compareSimilarity,
+  clipLogits,
+  MATRIX_MAX_N,
+  SPEARMAN_MAX_PAIRS,
+  type CompareSimilarityOptions,
+  type DifferenceHistogram,
+  type SimilarityMetrics,
+} from './similarity.js';
+export { DEFAULT_BLOCK_ELEMENTS } from './block-products.js';
 export { spearman } from './spearman.js';
 export {
   DEFAULT_PROFILES,

@@ -26,7 +26,7 @@ export function summaryTable(
     ];
   });
   for (const e of errors) rows.push([e.name, 'ERROR', '-', '-', '-', '-', '-', '-']);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  const widths = head.map((h, i) => rows.reduce((w, r) => Math.max(w, (r[i] as string).length), h.length));
   const line = (cells: string[]): string =>
     cells
       .map((c, i) => c.padEnd(widths[i] as number))

@@ -1,4 +1,6 @@
+import { finiteExtent } from './extent.js';
 import type { TowerMetrics } from './metrics.js';
+import type { DifferenceHistogram } from './similarity.js';
 
 /** Tiny SVG builders for the HTML report: no dependencies, no network, deterministic output. */
 
@@ -8,6 +10,8 @@ export const escXml = (s: string): string =>
 const num = (v: number): string => (Number.isFinite(v) ? String(Number(v.toPrecision(4))) : String(v));
 const FLOOR = 1e-9;
 const log = (v: number): number => Math.log10(Math.max(FLOOR, v));
+// Counts of thousands of samples or billions of pairs must fit the narrow axis margin.
+const countLabel = (c: number): string => (c >= 1e4 ? c.toExponential(1).replace('e+', 'e') : String(c));
 
 /**
  * Per-tower error bars: per-sample relative L2 error on a log axis, the mean as a dot, the min-max range
@@ -31,8 +35,9 @@ export function errorBarChart(towers: TowerMetrics[], limit: number): string {
   towers.forEach((t, i) => {
     const cx = left + step * (i + 0.5);
     const rel = t.samples.map((s) => s.relL2).filter(Number.isFinite);
-    const min = rel.length ? Math.min(...rel) : FLOOR;
-    const max = rel.length ? Math.max(...rel) : 1;
+    const extent = finiteExtent(rel);
+    const min = rel.length ? extent.min : FLOOR;
+    const max = rel.length ? extent.max : 1;
     const mean = rel.length ? rel.reduce((a, b) => a + b, 0) / rel.length : 1;
     const fail = !(t.maxRelL2 <= limit) || t.nonFinite > 0;
     parts.push(
@@ -67,7 +72,7 @@ export function cosineHistogram(t: TowerMetrics, minCosine: number): string {
     const b = Math.min(9, Math.max(0, Math.floor(-log(1 - s.cosine))));
     bins[b] = (bins[b] as number) + 1;
   }
-  const peak = Math.max(1, ...bins);
+  const peak = bins.reduce((a, b) => Math.max(a, b), 1);
   const bw = (w - left - 8) / bins.length;
   const parts: string[] = [];
   bins.forEach((c, i) => {
@@ -91,7 +96,7 @@ export function cosineHistogram(t: TowerMetrics, minCosine: number): string {
     `<text x="${left}" y="${h - 8}" class="axis">cosine (bins by nines)${nonFinite ? `, ${nonFinite} NaN` : ''}</text>`,
   );
   parts.push(
-    `<text x="${left - 6}" y="${top + 4}" text-anchor="end" class="tick">${peak}</text><text x="${left - 6}" y="${h - bottom}" text-anchor="end" class="tick">0</text>`,
+    `<text x="${left - 6}" y="${top + 4}" text-anchor="end" class="tick">${countLabel(peak)}</text><text x="${left - 6}" y="${h - bottom}" text-anchor="end" class="tick">0</text>`,
   );
   return `<svg class="chart histogram" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="${t.tower} cosine histogram"><text x="8" y="12" class="axis">${t.tower}: per-sample cosine</text>${parts.join('')}</svg>`;
 }
@@ -130,4 +135,54 @@ export function heatmap(title: string, m: number[][], range: [number, number], d
     `<text x="${off}" y="14" class="axis">${escXml(title)}</text>${parts.join('')}` +
     `<text x="${off}" y="${size + off + 16}" class="tick">${diverging ? `±${num(Math.max(Math.abs(range[0]), Math.abs(range[1])))}` : `${num(range[0])} .. ${num(range[1])}`}</text></svg>`
   );
+}
+
+/**
+ * Histogram of |Δ cos-sim| over every image-text pair, one bar per power of two (log axis), with the
+ * profile's limit: how a large similarity matrix changed, without drawing n x n cells.
+ */
+export function differenceHistogram(hist: DifferenceHistogram, limit: number): string {
+  const w = 420;
+  const h = 200;
+  const left = 44;
+  const bottom = 36;
+  const top = 20;
+  // Bins that hold anything, plus one each side, so the picture zooms to the populated decades.
+  const used = hist.counts.flatMap((c, k) => (c > 0 ? [k] : []));
+  const first = used.length ? Math.max(0, (used[0] as number) - 1) : 0;
+  const last = used.length ? Math.min(hist.counts.length - 1, (used[used.length - 1] as number) + 1) : 0;
+  const shown = hist.counts.slice(first, last + 1);
+  const peak = shown.reduce((a, b) => Math.max(a, b), 1);
+  const bw = (w - left - 8) / Math.max(1, shown.length);
+  const edge = (k: number): number => 2 ** (hist.log2Min + first + k);
+  const parts: string[] = [];
+  shown.forEach((c, k) => {
+    const bh = ((h - top - bottom) * Math.log1p(c)) / Math.log1p(peak);
+    const x = left + k * bw;
+    const cls = edge(k) < limit ? 'pass' : 'fail';
+    parts.push(
+      `<rect x="${x + 1}" y="${h - bottom - bh}" width="${Math.max(1, bw - 2)}" height="${Math.max(bh, c ? 1 : 0)}" class="hist ${cls}"><title>${c} pair(s) with |Δcos| in [${num(edge(k))}, ${num(edge(k + 1))})</title></rect>`,
+    );
+    if (k % Math.max(1, Math.ceil(shown.length / 6)) === 0)
+      parts.push(
+        `<text x="${x}" y="${h - bottom + 14}" text-anchor="middle" class="tick">${edge(k).toExponential(0)}</text>`,
+      );
+  });
+  if (limit > 0) {
+    const at = left + (Math.log2(limit) - hist.log2Min - first) * bw;
+    if (at >= left && at <= w - 8)
+      parts.push(
+        `<line x1="${at}" x2="${at}" y1="${top}" y2="${h - bottom}" class="limit"><title>max Δcos-sim ${num(limit)}</title></line>`,
+      );
+  }
+  const extra = [hist.zero ? `${hist.zero} exact` : '', hist.nonFinite ? `${hist.nonFinite} NaN` : '']
+    .filter(Boolean)
+    .join(', ');
+  parts.push(
+    `<text x="${left}" y="${h - 8}" class="axis">|Δ cos-sim| per pair (log2 bins, log count)${extra ? `; ${extra}` : ''}</text>`,
+  );
+  parts.push(
+    `<text x="${left - 6}" y="${top + 4}" text-anchor="end" class="tick">${countLabel(peak)}</text><text x="${left - 6}" y="${h - bottom}" text-anchor="end" class="tick">0</text>`,
+  );
+  return `<svg class="chart histogram similarity" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="similarity difference histogram"><text x="8" y="12" class="axis">image-text similarity: |Δ| over all pairs</text>${parts.join('')}</svg>`;
 }

@@ -52,7 +52,7 @@ export async function validateArtifact(options: ValidateOptions): Promise<Valida
   if (!towers.length) throw new ValidateError('BAD_ARTIFACT', `${options.artifact} produced no embeddings to compare`);
   const similarity =
     cand.image && cand.text
-      ? compareSimilarity(
+      ? await compareSimilarity(
           truth,
           { image: cand.image, text: cand.text },
           ref.n,

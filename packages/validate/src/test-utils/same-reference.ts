@@ -21,8 +21,8 @@ export function expectSameCpuFp32(got: Reference, want: Reference, tol = 0): voi
     for (const t of ['image', 'text'] as const) {
       const a = g?.[t] as Float32Array;
       const b = w?.[t] as Float32Array;
-      const scale = Math.max(...b.map(Math.abs));
-      const worst = Math.max(...a.map((v, i) => Math.abs(v - (b[i] as number))));
+      const scale = b.reduce((m, v) => Math.max(m, Math.abs(v)), -Infinity);
+      const worst = a.reduce((m, v, i) => Math.max(m, Math.abs(v - (b[i] as number))), -Infinity);
       expect(worst / scale).toBeLessThanOrEqual(tol);
     }
   }
