@@ -166,27 +166,22 @@ export async function convertToTransformersJs(options: TransformersJsOptions): P
     // cliphub's runtime loads the same folder: its manifest names the graphs of the first variant written
     const manifestDtype = fp32 ? 'fp32' : (dtypes[0] as ExportDType);
     const sha256 = await fileSha256(located.checkpoint);
-    await writeManifest(
-      stage,
-      manifestFromExport({
-        source: { path: path.resolve(located.checkpoint), sha256 },
-        modelCfg: choice.modelCfg as Parameters<typeof manifestFromExport>[0]['modelCfg'],
-        preprocessCfg: preprocess,
-        result: {
-          ...result,
-          towers: result.towers.map((t) => ({
-            ...t,
-            path: path.join(
-              'onnx',
-              `${GRAPH_NAMES[path.basename(t.path) as keyof typeof GRAPH_NAMES]}${DTYPE_SUFFIX[manifestDtype]}.onnx`,
-            ),
-          })),
-        },
-        opset,
-        dtype: manifestDtype,
-        normalize: false,
-      }),
-    );
+    const manifest = manifestFromExport({
+      source: { path: path.resolve(located.checkpoint), sha256 },
+      modelCfg: choice.modelCfg as Parameters<typeof manifestFromExport>[0]['modelCfg'],
+      preprocessCfg: preprocess,
+      result,
+      opset,
+      dtype: manifestDtype,
+      normalize: false,
+    });
+    // the manifest names files relative to the folder: the graphs live under onnx/
+    for (const t of result.towers) {
+      const entry = manifest.towers[t.tower];
+      if (entry)
+        entry.file = `onnx/${GRAPH_NAMES[path.basename(t.path) as keyof typeof GRAPH_NAMES]}${DTYPE_SUFFIX[manifestDtype]}.onnx`;
+    }
+    await writeManifest(stage, manifest);
     if (existsSync(outDir)) rmSync(outDir, { recursive: true, force: true });
     renameSync(stage, outDir);
     return {

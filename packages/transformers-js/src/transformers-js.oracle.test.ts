@@ -11,9 +11,10 @@ import {
   env,
   pipeline,
 } from '@huggingface/transformers';
-import { generatedFixtures, hasOracle, runPython, tempDir } from '#test-support';
+import { generatedFixtures, hasOracle, tempDir } from '#test-support';
 import { convertToTransformersJs, TRANSFORMERS_JS_DTYPE, type LayoutDtype } from './index.js';
 import { ordinaryTexts } from './test-utils/ordinary-texts.js';
+import { pythonJsonAsync } from './test-utils/python-async.js';
 import { compareRows, loadReference } from './test-utils/reference.js';
 
 const ORACLE = path.join(import.meta.dirname, 'test-utils/open_clip_oracle.py');
@@ -27,16 +28,10 @@ interface OracleOut {
   text_embeds?: number[][];
 }
 
-function openClip(dir: string, texts: string[], embed: boolean, work: string): OracleOut {
+function openClip(dir: string, texts: string[], embed: boolean, work: string): Promise<OracleOut> {
   const job = path.join(work, `oracle-${Math.random().toString(36).slice(2)}.json`);
   writeFileSync(job, JSON.stringify({ dir, texts, embed }));
-  const out = runPython(
-    `import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')`,
-    [ORACLE, job],
-  )
-    .trim()
-    .split('\n');
-  return JSON.parse(out[out.length - 1] as string) as OracleOut;
+  return pythonJsonAsync<OracleOut>([ORACLE, job]);
 }
 
 describe.skipIf(!hasOracle)('transformers.js loads cliphub convert --to transformers.js (Node, offline)', () => {
@@ -83,7 +78,8 @@ describe.skipIf(!hasOracle)('transformers.js loads cliphub convert --to transfor
 
   it("AutoTokenizer gives open_clip's ids for 1,000 ordinary strings (over-long ones up to the cut EOT)", async () => {
     const texts = ordinaryTexts(1000);
-    const want = openClip(path.join(generatedFixtures, 'models', FIXTURES[0] as string), texts, false, tmp.dir).ids;
+    const want = (await openClip(path.join(generatedFixtures, 'models', FIXTURES[0] as string), texts, false, tmp.dir))
+      .ids;
     const tokenizer = await AutoTokenizer.from_pretrained(FIXTURES[0] as string);
     const got = (
       tokenizer(texts, { padding: 'max_length', truncation: true }).input_ids as Tensor
@@ -105,8 +101,8 @@ describe.skipIf(!hasOracle)('transformers.js loads cliphub convert --to transfor
   it("the text graph on texts padded to the longest (and over-long ones) gives open_clip's embeddings", async () => {
     const texts = [...ordinaryTexts(30, 7), 'a dog', 'x'];
     for (const name of FIXTURES) {
-      const want = openClip(path.join(generatedFixtures, 'models', name), texts, true, tmp.dir)
-        .text_embeds as number[][];
+      const oracle = await openClip(path.join(generatedFixtures, 'models', name), texts, true, tmp.dir);
+      const want = oracle.text_embeds as number[][];
       const tokenizer = await AutoTokenizer.from_pretrained(name);
       const model = await CLIPTextModelWithProjection.from_pretrained(name, { dtype: 'fp32' });
       const inputs = tokenizer(texts, { padding: true, truncation: true });

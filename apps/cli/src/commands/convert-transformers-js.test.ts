@@ -35,6 +35,12 @@ describe('cliphub convert --to transformers.js', () => {
       'tokenizer.json',
     ]);
     expect(report.textSequence).toBe('dynamic');
+    // cliphub's runtime loads the same folder: its manifest points into onnx/
+    const manifest = JSON.parse(readFileSync(path.join(out, 'cliphub.json'), 'utf8')) as {
+      towers: Record<string, { file: string }>;
+    };
+    expect(manifest.towers.vision?.file).toBe('onnx/vision_model.onnx');
+    expect(manifest.towers.text?.file).toBe('onnx/text_model.onnx');
     const marker = path.join(out, 'config.json');
     writeFileSync(marker, '{"mine": true}');
     const again = await runMain(['convert', fixture('tiny-vit-quickgelu'), '--to', 'transformers.js', '--out', out], {
