@@ -84,6 +84,8 @@ describe('@cliphub/hub helpers', () => {
       license: 'mit',
       datasets: ['laion/laion2B-en'],
       base_model: 'laion/CLIP-ViT-B-32-laion2B-s34B-b79K',
+      // the registry facts as data, for the Hub server's model list filters
+      cliphub: { architecture: 'ViT-B-32', params: 151_277_313 },
     });
     expect(card).toContain("create_model_from_pretrained('hf-hub:org/m')");
     expect(card).toContain('npx cliphub pull hf-hub:org/m');

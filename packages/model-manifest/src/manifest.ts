@@ -144,7 +144,9 @@ const manifestSchema = z
     logitScaleRaw: z.number(),
     logitScale: z.number().positive(),
     logitBias: z.number().nullable(),
-    notes: z.array(z.string(), { error: 'must be a list of strings' }).optional(),
+    notes: z
+      .array(z.string({ error: 'notes must be a list of strings' }), { error: 'notes must be a list of strings' })
+      .optional(),
   })
   // Both are stored so nobody has to guess whether exp() was applied; they must agree.
   .refine((m) => Math.abs(Math.exp(m.logitScaleRaw) - m.logitScale) <= 1e-4 * m.logitScale, {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 // source import: the benchmark runs without a prior build
-import { openSafetensors } from '../../safetensors/src/index.js';
+import { openSafetensors } from '@cliphub/safetensors';
 import { exportOnnx, weightSourceFromSafetensors, type ModelCfg } from '../src/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');

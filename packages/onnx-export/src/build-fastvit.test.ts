@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatedFixtures, hasOracle, oraclePython, repoRoot, tempDir } from '#test-support';
 import { exportOnnx, weightSourceFromSafetensors, type WeightSource } from './index.js';
 import { ModelProto } from './proto.js';
-import { compare, embedImages, exportFixture, loadReference, modelCfgOf } from './test-utils/fidelity.js';
+import { compare, embedImages, exportFixture, loadReference, modelCfgOf } from '#test-support/onnx-fidelity.js';
 
 const zooDir = path.join(generatedFixtures, 'export-zoo');
 const FP32 = { minCos: 0.99999, maxRel: 1e-4 };

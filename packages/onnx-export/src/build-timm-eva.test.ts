@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generatedFixtures, hasOracle, repoRoot, runPython, tempDir } from '#test-support';
 import { exportOnnx } from './export-onnx.js';
-import { compare, embedImages, embedTexts, exportFixture, loadReference } from './test-utils/fidelity.js';
+import { compare, embedImages, embedTexts, exportFixture, loadReference } from '#test-support/onnx-fidelity.js';
 import { memorySource, syntheticWeights } from './test-utils/memory-source.js';
 import { towerSupport } from './tower-support.js';
 import type { ModelCfg } from './types.js';

@@ -2,7 +2,14 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generatedFixtures, hasOracle, needsShared, sharedFixtures, tempDir } from '#test-support';
-import { compare, embedImages, embedTexts, exportFixture, loadReference, modelCfgOf } from './test-utils/fidelity.js';
+import {
+  compare,
+  embedImages,
+  embedTexts,
+  exportFixture,
+  loadReference,
+  modelCfgOf,
+} from '#test-support/onnx-fidelity.js';
 import { pyCheck, pyJob, type PyJob } from './test-utils/py-check.js';
 
 const GENERATED = [

@@ -3,7 +3,14 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generatedFixtures, hasOracle, tempDir } from '#test-support';
 import { towerSupport } from './tower-support.js';
-import { compare, embedImages, embedTexts, exportFixture, loadReference, modelCfgOf } from './test-utils/fidelity.js';
+import {
+  compare,
+  embedImages,
+  embedTexts,
+  exportFixture,
+  loadReference,
+  modelCfgOf,
+} from '#test-support/onnx-fidelity.js';
 import { pyCheck, pyJob, type PyJob } from './test-utils/py-check.js';
 
 // A tiny variant of every open_clip 3.3.0 architecture, made by the real open_clip

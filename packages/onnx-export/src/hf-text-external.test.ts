@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generatedFixtures, tempDir } from '#test-support';
-import { compare, embedTexts, exportFixture, loadReference } from './test-utils/fidelity.js';
+import { compare, embedTexts, exportFixture, loadReference } from '#test-support/onnx-fidelity.js';
 
 // The zoo's tiny NLLB-CLIP and mT5 (real open_clip + transformers) with every weight in external data,
 // as towers over 2 GB are written (NLLB-1.3B's and mT5-XL's text towers are).

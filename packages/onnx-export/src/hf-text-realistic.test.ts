@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hasOracle, repoRoot, runPython, tempDir } from '#test-support';
-import { compare, embedImages, embedTexts, exportFixture, loadReference } from './test-utils/fidelity.js';
+import { compare, embedImages, embedTexts, exportFixture, loadReference } from '#test-support/onnx-fidelity.js';
 import { pyCheck, pyJob } from './test-utils/py-check.js';
 
 // Text towers at their real widths and depths (vocabularies cut to 8000 rows, NLLB and mT5 to 4 of their 12 layers,

@@ -10,7 +10,7 @@ import {
   type ModelCfg,
   type WeightSource,
 } from './index.js';
-import { compare, embedImages, embedTexts, loadReference } from './test-utils/fidelity.js';
+import { compare, embedImages, embedTexts, loadReference } from '#test-support/onnx-fidelity.js';
 import { towerSupport } from './tower-support.js';
 
 const dir = process.env.CLIPHUB_ONNX_CASES ?? path.join(generatedFixtures, 'onnx', 'siglip-b32');

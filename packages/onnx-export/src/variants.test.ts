@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hasOracle, runPython, tempDir } from '#test-support';
-import { compare, embedImages, embedTexts, exportFixture, loadReference } from './test-utils/fidelity.js';
+import { compare, embedImages, embedTexts, exportFixture, loadReference } from '#test-support/onnx-fidelity.js';
 
 // Tower options the shared fixtures do not cover, built here by real open_clip from model_cfg dicts.
 const CASES: Record<string, Record<string, unknown>> = {

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hasOracle, needsShared, repoRoot, runPython, sharedFixtures, tempDir } from '#test-support';
-import { compare, embedImages, embedTexts, exportFixture, loadReference } from './test-utils/fidelity.js';
+import { compare, embedImages, embedTexts, exportFixture, loadReference } from '#test-support/onnx-fidelity.js';
 
 const fixture = sharedFixtures ? path.join(sharedFixtures, 'full', 'ViT-B-32') : '';
 const cacheDir = path.join(repoRoot, '.cache', 'onnx-export', 'ViT-B-32');

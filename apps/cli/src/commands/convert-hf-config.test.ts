@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameS
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generatedFixtures, tempDir } from '#test-support';
-import { compare, embedTexts, loadReference } from '../../../../packages/onnx-export/src/test-utils/fidelity.js';
+import { compare, embedTexts, loadReference } from '#test-support/onnx-fidelity.js';
 import { runMain, type MainResult } from '../test-utils/run-main.js';
 
 // The zoo's tiny NLLB-CLIP (made by real open_clip), its HF tower renamed to one cliphub does not ship.

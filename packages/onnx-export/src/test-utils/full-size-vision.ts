@@ -4,7 +4,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { repoRoot, runPythonAsync } from '#test-support';
 import type { ExportOptions } from '../types.js';
-import { compare, exportFixture, runOrt } from './fidelity.js';
+import { compare, exportFixture, runOrt } from '#test-support/onnx-fidelity.js';
 
 // The real open_clip model of `arch` at full size, every vision parameter perturbed (seeded), and its
 // encode_image of seeded random pixels. Only the vision tower's weights (and logit_scale) are saved.

@@ -8,7 +8,7 @@ import {
   type ExportOptions,
   type ExportResult,
   type ModelCfg,
-} from '../index.js';
+} from '@cliphub/onnx-export';
 
 export interface Reference {
   pixels: { data: Float32Array; dims: number[] };
