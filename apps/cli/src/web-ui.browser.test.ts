@@ -101,7 +101,7 @@ alice.upload_file(path_or_fileobj=b'---\\nlicense: mit\\n---\\n# Secret model\\n
 alice.upload_file(path_or_fileobj=os.path.join(d, 'secret.bin'), path_in_repo='weights.bin', repo_id='acme/secret')
 carol.create_repo('carol/xss', exist_ok=True)
 carol.upload_file(path_or_fileobj=os.path.join(d, 'xss.md'), path_in_repo='README.md', repo_id='carol/xss')
-print(json.dumps({'pr': pr.pr_url}))
+print(json.dumps({'pr': pr.pr_url, 'listed': sorted(m.id for m in HfApi(endpoint=ep).list_models(search='vit'))}))
 `;
 
 describe.skipIf(!hasChromium || !hasOracle)(
@@ -145,7 +145,7 @@ describe.skipIf(!hasChromium || !hasOracle)(
       writeFileSync(path.join(d, 'secret.bin'), randomBytes(5000));
       writeFileSync(path.join(d, 'xss.md'), XSS_CARD);
       writeFileSync(path.join(d, 'report.html'), REPORT_HTML);
-      await pythonJsonAsync(PY_PUSH, [d], {
+      const py = await pythonJsonAsync<{ listed: string[] }>(PY_PUSH, [d], {
         HF_ENDPOINT: serve.url,
         HF_HUB_DISABLE_XET: '1',
         HF_HUB_DISABLE_TELEMETRY: '1',
@@ -153,6 +153,8 @@ describe.skipIf(!hasChromium || !hasOracle)(
         ALICE: TOKENS.alice,
         CAROL: TOKENS.carol,
       });
+      // Python's list_models reads GET /api/models (anonymous: public repos only)
+      expect(py.listed).toEqual(['acme/tiny-vit', 'acme/vit-other']);
       browser = await launchChromium();
     }, 300_000);
 
