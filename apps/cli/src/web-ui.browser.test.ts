@@ -101,7 +101,7 @@ alice.upload_file(path_or_fileobj=b'---\\nlicense: mit\\n---\\n# Secret model\\n
 alice.upload_file(path_or_fileobj=os.path.join(d, 'secret.bin'), path_in_repo='weights.bin', repo_id='acme/secret')
 carol.create_repo('carol/xss', exist_ok=True)
 carol.upload_file(path_or_fileobj=os.path.join(d, 'xss.md'), path_in_repo='README.md', repo_id='carol/xss')
-print(json.dumps({'pr': pr.pr_url}))
+print(json.dumps({'pr': pr.pr_url, 'listed': sorted(m.id for m in HfApi(endpoint=ep).list_models(search='vit'))}))
 `;
 
 describe.skipIf(!hasChromium || !hasOracle)(
@@ -145,7 +145,7 @@ describe.skipIf(!hasChromium || !hasOracle)(
       writeFileSync(path.join(d, 'secret.bin'), randomBytes(5000));
       writeFileSync(path.join(d, 'xss.md'), XSS_CARD);
       writeFileSync(path.join(d, 'report.html'), REPORT_HTML);
-      await pythonJsonAsync(PY_PUSH, [d], {
+      const py = await pythonJsonAsync<{ listed: string[] }>(PY_PUSH, [d], {
         HF_ENDPOINT: serve.url,
         HF_HUB_DISABLE_XET: '1',
         HF_HUB_DISABLE_TELEMETRY: '1',
@@ -153,6 +153,8 @@ describe.skipIf(!hasChromium || !hasOracle)(
         ALICE: TOKENS.alice,
         CAROL: TOKENS.carol,
       });
+      // Python's list_models reads GET /api/models (anonymous: public repos only)
+      expect(py.listed).toEqual(['acme/tiny-vit', 'acme/vit-other']);
       browser = await launchChromium();
     }, 300_000);
 
@@ -206,7 +208,7 @@ describe.skipIf(!hasChromium || !hasOracle)(
         size: number;
         lfs?: unknown;
       }>;
-      const rows = await page.locator('#files tr.file').evaluateAll((els) =>
+      const rows = await page.locator('#files tr[data-path]').evaluateAll((els) =>
         els.map((e) => ({
           path: e.getAttribute('data-path'),
           size: Number(e.getAttribute('data-size')),
@@ -216,12 +218,18 @@ describe.skipIf(!hasChromium || !hasOracle)(
       const apiFiles = api.filter((e) => e.type === 'file').map((e) => ({ path: e.path, size: e.size, lfs: !!e.lfs }));
       expect(rows).toEqual(apiFiles);
       expect(rows.find((r) => r.path === 'model.safetensors')?.lfs).toBe(true);
-      expect(await page.locator('#files tr.dir').getAttribute('data-path')).toBe('sub');
+      expect(await page.locator('#files tr[data-dir]').getAttribute('data-dir')).toBe('sub');
 
       // a download link gives the exact bytes
-      const href = await page.locator('#files tr.file[data-path="model.safetensors"] a.download').getAttribute('href');
-      const got = Buffer.from(await (await page.request.get(`${serve.url}${href}`)).body());
+      const href = await page
+        .locator('#files tr[data-path="model.safetensors"] a[download]')
+        .evaluate((a) => (a as unknown as { href: string }).href); // relative to the page's <base>: …/resolve/COMMIT/
+      expect(href).toMatch(/\/acme\/py-model\/resolve\/[0-9a-f]{40}\/model\.safetensors$/);
+      const got = Buffer.from(await (await page.request.get(href)).body());
       expect(got.equals(readFileSync(path.join(tmp.dir, 'py', 'model.safetensors')))).toBe(true);
+      // in-page links stay on the page despite the <base>
+      await page.click('nav.sections a[href$="#files"]');
+      expect(page.url()).toBe(`${serve.url}/acme/py-model#files`);
 
       const history = await page.locator('#history li').allTextContents();
       expect(history[0]).toContain('Add the model from Python');
@@ -232,11 +240,11 @@ describe.skipIf(!hasChromium || !hasOracle)(
       // the PR's own page shows its file
       await page.click('#pull-requests a');
       await page.waitForURL(/refs\/pr\/1/);
-      expect(await page.locator('#files tr.file[data-path="PROPOSAL.md"]').count()).toBe(1);
+      expect(await page.locator('#files tr[data-path="PROPOSAL.md"]').count()).toBe(1);
       // a folder
       await page.goto(`${serve.url}/acme/py-model`);
-      await page.click('#files tr.dir a');
-      expect(await page.locator('#files tr.file').getAttribute('data-path')).toBe('sub/notes.txt');
+      await page.click('#files tr[data-dir] a');
+      expect(await page.locator('#files tr[data-path]').getAttribute('data-path')).toBe('sub/notes.txt');
 
       mkdirSync(path.dirname(screenshot), { recursive: true });
       await page.goto(`${serve.url}/acme/py-model`);

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { renderCard } from './card-html.js';
 
 const BASE = '/acme/m/resolve/0123456789012345678901234567890123456789/';
-const render = (md: string, files: string[] = []): string => renderCard(md, BASE, (p) => files.includes(p)).body.text;
+const render = (md: string, files: string[] = []): string =>
+  renderCard(md, BASE, (p) => files.includes(p), '/acme/m').body.text;
 
 describe('renderCard', () => {
   it('renders headings, tables and code, and leaves out the front matter', () => {
@@ -37,10 +38,11 @@ describe('renderCard', () => {
 
   it('points relative links and images into the repo and drops images that are not repo files', () => {
     const out = render(
-      '[cfg](./config.json) [abs](https://example.org/x) ![logo](img/logo.png) ![gone](nope.png) ![far](https://example.org/x.png)',
+      '[cfg](./config.json) [top](#usage) [abs](https://example.org/x) ![logo](img/logo.png) ![gone](nope.png) ![far](https://example.org/x.png)',
       ['img/logo.png'],
     );
     expect(out).toContain(`href="${BASE}config.json"`);
+    expect(out).toContain('href="/acme/m#usage"');
     expect(out).toContain('href="https://example.org/x"');
     expect(out).toContain(`src="${BASE}img/logo.png"`);
     expect(out).not.toContain('nope.png');

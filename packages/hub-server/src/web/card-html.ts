@@ -40,7 +40,13 @@ export interface RenderedCard {
  * SVG survive. Relative links and images point into the repo at `fileBase` (…/resolve/REV/). Images show
  * only when they are files of the repo (`hasFile`): others could not load under the page's CSP anyway.
  */
-export function renderCard(text: string, fileBase: string, hasFile: (path: string) => boolean): RenderedCard {
+export function renderCard(
+  text: string,
+  fileBase: string,
+  hasFile: (path: string) => boolean,
+  /** The page's own path: `#fragment` links get it, since the page sets a <base> (see layout). */
+  pagePath = '',
+): RenderedCard {
   const block = extractFrontMatter(text);
   let body = text;
   if ('yaml' in block) {
@@ -55,7 +61,7 @@ export function renderCard(text: string, fileBase: string, hasFile: (path: strin
         tagName: tag,
         attribs: {
           ...attribs,
-          ...(attribs.href && { href: resolveLink(attribs.href, fileBase) }),
+          ...(attribs.href && { href: resolveLink(attribs.href, fileBase, pagePath) }),
           rel: 'nofollow noopener noreferrer',
         },
       }),
@@ -84,7 +90,8 @@ function repoFile(url: string): string | null {
 }
 
 /** A link relative to the card (no scheme, not absolute, not a fragment) points at the repo's file. */
-function resolveLink(href: string, fileBase: string): string {
+function resolveLink(href: string, fileBase: string, pagePath: string): string {
+  if (href.startsWith('#')) return `${pagePath}${href}`;
   if (/^[a-z][a-z0-9+.-]*:/i.test(href) || href.startsWith('/') || href.startsWith('#') || href.startsWith('?'))
     return href;
   return `${fileBase}${href.replace(/^\.\//, '')}`;

@@ -16,7 +16,7 @@ export const PAGE_CSP = [
   "worker-src 'self' blob:",
   "frame-src 'self'",
   "form-action 'self'",
-  "base-uri 'none'",
+  "base-uri 'self'",
   "frame-ancestors 'none'",
 ].join('; ');
 
@@ -43,7 +43,14 @@ export function sendHtml(
 }
 
 /** The shell of every page: header with sign-in state, then the content. */
-export function layout(opts: { title: string; who: TokenInfo | null; body: SafeHtml; scripts?: string[] }): SafeHtml {
+export function layout(opts: {
+  title: string;
+  who: TokenInfo | null;
+  body: SafeHtml;
+  scripts?: string[];
+  /** A same-origin path relative links resolve against (every other link on the pages is absolute). */
+  base?: string;
+}): SafeHtml {
   const account = opts.who
     ? html`<span class="user">Signed in as <strong id="signed-in-user">${opts.who.user}</strong></span>
         <form method="post" action="/logout" class="inline">
@@ -56,6 +63,7 @@ export function layout(opts: { title: string; who: TokenInfo | null; body: SafeH
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>${opts.title}</title>
+        ${opts.base ? html`<base href="${opts.base}" />` : ''}
         <link rel="stylesheet" href="/_static/app.css" />
         <link rel="icon" href="data:," />
         ${(opts.scripts ?? []).map((s) => html`<script type="module" src="${s}"></script>`)}

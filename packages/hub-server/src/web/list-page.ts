@@ -1,6 +1,6 @@
 import type { RouteContext } from '../router.js';
 import { modelQuery } from '../routes/list-models.js';
-import { html } from './html.js';
+import { SafeHtml, escapeHtml, html } from './html.js';
 import { layout, sendHtml } from './layout.js';
 import { PARAM_BUCKETS, filterModels, listModels, type ModelSummary } from './models.js';
 
@@ -12,17 +12,21 @@ function options(values: Iterable<string>, selected: string | undefined, anyLabe
     ${sorted.map((v) => html`<option value="${v}" ${v === selected ? html` selected` : ''}>${v}</option>`)}`;
 }
 
-function row(m: ModelSummary): ReturnType<typeof html> {
+/** One list entry, as a concatenated string with each value escaped (a list may hold thousands). */
+function row(m: ModelSummary): string {
   const f = m.facts;
-  return html`<li class="model" data-repo="${m.id}">
-    <a href="/${m.id}" class="model-id">${m.id}</a>${m.private ? html` <span class="badge private">private</span>` : ''}
-    <span class="facts"
-      >${f.family ? html`<span class="chip" data-family="${f.family}">${f.family}</span>` : ''}${
-        f.activation ? html`<span class="chip" data-activation="${f.activation}">${f.activation}</span>` : ''
-      }${f.params ? html`<span class="chip" data-params="${f.params}">${fmtParams(f.params)} params</span>` : ''}</span
-    >
-    <time datetime="${m.lastModified}">updated ${m.lastModified.slice(0, 10)}</time>
-  </li>`;
+  const id = escapeHtml(m.id);
+  const chip = (kind: string, value: string, text: string): string =>
+    `<span class="chip" data-${kind}="${escapeHtml(value)}">${escapeHtml(text)}</span>`;
+  return (
+    `<li class="model" data-repo="${id}"><a href="/${id}" class="model-id">${id}</a>` +
+    (m.private ? ' <span class="badge private">private</span>' : '') +
+    '<span class="facts">' +
+    (f.family ? chip('family', f.family, f.family) : '') +
+    (f.activation ? chip('activation', f.activation, f.activation) : '') +
+    (f.params ? chip('params', String(f.params), `${fmtParams(f.params)} params`) : '') +
+    `</span><time datetime="${escapeHtml(m.lastModified)}">updated ${escapeHtml(m.lastModified.slice(0, 10))}</time></li>`
+  );
 }
 
 /** GET /: the models the caller may read, searchable by name and filtered by the card's registry facts. */
@@ -66,7 +70,7 @@ export async function listPage(c: RouteContext): Promise<void> {
     </form>
     <p class="count" id="model-count">${shown.length} of ${all.length} models</p>
     <ul class="models" id="models">
-      ${shown.map(row)}
+      ${new SafeHtml(shown.map(row).join(''))}
     </ul>`;
   sendHtml(c.res, 200, layout({ title: 'Models · cliphub', who: c.who, body }));
 }

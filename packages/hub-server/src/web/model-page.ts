@@ -26,7 +26,7 @@ export function hasTransformersJsLayout(files: ReadonlyMap<string, FileEntry>): 
   return TRANSFORMERS_JS_FILES.every((f) => files.has(f));
 }
 
-const encodePath = (p: string): string => p.split('/').map(encodeURIComponent).join('/');
+const encodePath = (p: string): string => (/^[\w.\-/]*$/.test(p) ? p : p.split('/').map(encodeURIComponent).join('/'));
 const revPath = (rev: string): string => (rev.startsWith('refs/pr/') ? rev : encodeURIComponent(rev));
 
 function frontMatterTable(data: Record<string, unknown>): SafeHtml {
@@ -58,23 +58,22 @@ function filesSection(c: RouteContext, commit: Commit, rev: string, dir: string)
   const listing = index.list(dir, false);
   if (!listing) throw entryNotFound(dir);
   const treeBase = `/${c.repo}/tree/${revPath(rev)}/`;
-  const fileBase = `/${c.repo}/resolve/${commit.id}/`;
   const parent = dir.includes('/') ? dir.slice(0, dir.lastIndexOf('/')) : '';
   const cut = dir ? dir.length + 1 : 0;
   // a folder may hold tens of thousands of files: rows are concatenated strings (each value escaped), not
   // templates, so the page costs about what the API's listing of the same folder does
+  // optional end tags (</td>, </tr>) are left out and file links are relative to the page's <base>
+  // (…/resolve/COMMIT/): the rows are most of a large page's bytes
   let rows = '';
+  const treeHref = escapeHtml(treeBase);
   for (const it of listing.slice(0, listing.length)) {
     const p = escapeHtml(it.path);
-    const name = escapeHtml(it.path.slice(cut));
+    const name = cut ? escapeHtml(it.path.slice(cut)) : p;
     const href = escapeHtml(encodePath(it.path));
     const e = it.entry;
-    if (!e) {
-      rows += `<tr class="dir" data-path="${p}"><td><a href="${escapeHtml(treeBase)}${href}">${name}/</a></td><td></td><td></td></tr>`;
-      continue;
-    }
-    const lfs = e.lfs ? '<span class="badge lfs">LFS</span>' : '';
-    rows += `<tr class="file" data-path="${p}" data-size="${e.size}"><td><a class="download" href="${escapeHtml(fileBase)}${href}" download>${name}</a></td><td>${formatSize(e.size)}</td><td>${lfs}</td></tr>`;
+    if (!e) rows += `<tr data-dir="${p}"><td><a href="${treeHref}${href}">${name}/</a><td><td>`;
+    else
+      rows += `<tr data-path="${p}" data-size="${e.size}"><td><a href="${href}" download>${name}</a><td>${formatSize(e.size)}<td>${e.lfs ? '<span class="badge lfs">LFS</span>' : ''}`;
   }
   return html`<section id="files">
     <h2>Files${dir ? html` in <code>${dir}</code>` : ''}</h2>
@@ -178,7 +177,9 @@ export async function modelPage(c: RouteContext): Promise<void> {
     const frontMatter =
       readme && !readme.lfs ? await c.hub.cards.forFile(store.blobPath(c.repo, readme), readme.oid) : null;
     const fileBase = `/${c.repo}/resolve/${commit.id}/`;
-    const card = cardText !== null ? renderCard(cardText, fileBase, (p) => commit.files.has(p)) : null;
+    // the page sets <base href=fileBase>, so in-page links carry the page's path
+    const pagePath = new URL(c.req.url ?? '/', 'http://h').pathname;
+    const card = cardText !== null ? renderCard(cardText, fileBase, (p) => commit.files.has(p), pagePath) : null;
     const summary = await readValidationSummary(c, commit);
     const facts = cardFacts(frontMatter?.data ?? null);
     const tryIt = hasTransformersJsLayout(commit.files);
@@ -192,10 +193,10 @@ export async function modelPage(c: RouteContext): Promise<void> {
         }
       </p>
       <nav class="sections">
-        <a href="#card">Model card</a> <a href="#files">Files</a> <a href="#history">History</a>
-        <a href="#refs">Branches</a>${
-          summary ? html` <a href="#validation">Validation</a>` : ''
-        }${tryIt ? html` <a href="#try-it">Try it</a>` : ''}
+        <a href="${pagePath}#card">Model card</a> <a href="${pagePath}#files">Files</a>
+        <a href="${pagePath}#history">History</a> <a href="${pagePath}#refs">Branches</a>${
+          summary ? html` <a href="${pagePath}#validation">Validation</a>` : ''
+        }${tryIt ? html` <a href="${pagePath}#try-it">Try it</a>` : ''}
       </nav>
       ${summary ? validationSection(c, commit, summary) : ''} ${tryIt ? tryItSection(c, commit) : ''}
       <section id="card">
@@ -208,7 +209,13 @@ export async function modelPage(c: RouteContext): Promise<void> {
     sendHtml(
       c.res,
       200,
-      layout({ title: `${c.repo} · cliphub`, who: c.who, body, scripts: tryIt ? ['/_static/tryit.js'] : [] }),
+      layout({
+        title: `${c.repo} · cliphub`,
+        who: c.who,
+        body,
+        scripts: tryIt ? ['/_static/tryit.js'] : [],
+        base: `/${c.repo}/resolve/${commit.id}/`,
+      }),
     );
   } catch (e) {
     if (!(e instanceof HubError) || e.status >= 500) throw e;
