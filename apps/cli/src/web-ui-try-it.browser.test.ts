@@ -3,67 +3,21 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { hasOracle, tempDir } from '#test-support';
-import { hasChromium, launchChromium, pythonJsonAsync, startServe, type ServeProcess } from './test-utils/web-ui.js';
+import sharp from 'sharp';
+import { generatedFixtures, hasOracle, tempDir } from '#test-support';
+import { runMain } from './test-utils/run-main.js';
+import { hasChromium, launchChromium, startServe, type ServeProcess } from './test-utils/web-ui.js';
 
 if (!hasChromium)
   console.warn('SKIPPED (try-it in a browser): /usr/bin/chromium is absent; apt-get install -y chromium');
-if (!hasOracle) console.warn('SKIPPED (try-it in a browser): the oracle venv (torch, transformers) is absent');
+if (!hasOracle) console.warn('SKIPPED (try-it in a browser): the oracle fixtures (tiny open_clip models) are absent');
 
 const ALICE = `hf_alice_${randomBytes(12).toString('hex')}`;
 const LABELS = ['a photo of a cat', 'a photo of a dog', 'a diagram'];
 
-/**
- * A tiny CLIP in the layout transformers.js loads (config.json, preprocessor_config.json, tokenizer.json,
- * tokenizer_config.json, onnx/model.onnx), built from pieces with the oracle: a random Hugging Face
- * CLIPModel exported to ONNX with the input and output names transformers.js feeds and reads, and the CLIP
- * BPE tokenizer made from open_clip's vocab. (`cliphub convert --to transformers.js` writes this layout
- * from open_clip checkpoints; it is built here so this test does not depend on it.) Also a 32x32 PNG at
- * the model's input size, so both runtimes decode the same pixels and neither resizes.
- */
-const MAKE_LAYOUT = `
-import json, os, sys, torch, numpy as np
-from PIL import Image
-from open_clip.tokenizer import SimpleTokenizer
-from transformers import CLIPConfig, CLIPModel, CLIPTokenizer, CLIPImageProcessor
-out, image = sys.argv[1], sys.argv[2]
-os.makedirs(os.path.join(out, 'onnx'), exist_ok=True)
-st = SimpleTokenizer()
-merges = [tuple(m) for m, _ in sorted(st.bpe_ranks.items(), key=lambda kv: kv[1])]
-names = {'<start_of_text>': '<|startoftext|>', '<end_of_text>': '<|endoftext|>'}
-tok = CLIPTokenizer(vocab={names.get(k, k): v for k, v in st.encoder.items()}, merges=merges)
-tok.model_max_length = 77
-tok.save_pretrained(out)
-torch.manual_seed(0)
-cfg = CLIPConfig(
-    text_config=dict(vocab_size=len(st.encoder), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                     num_attention_heads=2, max_position_embeddings=77, bos_token_id=49406, eos_token_id=49407, pad_token_id=49407),
-    vision_config=dict(image_size=32, patch_size=8, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2),
-    projection_dim=16)
-model = CLIPModel(cfg).eval()
-model.config.save_pretrained(out)
-CLIPImageProcessor(size={'shortest_edge': 32}, crop_size={'height': 32, 'width': 32}).save_pretrained(out)
-ids = torch.tensor([[49406, 320, 1125, 49407], [49406, 320, 49407, 49407]])
-mask = torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]])
-axes = {'input_ids': {0: 'texts', 1: 'seq'}, 'attention_mask': {0: 'texts', 1: 'seq'}, 'pixel_values': {0: 'images'},
-        'logits_per_image': {0: 'images', 1: 'texts'}, 'logits_per_text': {0: 'texts', 1: 'images'},
-        'text_embeds': {0: 'texts'}, 'image_embeds': {0: 'images'}}
-torch.onnx.export(model, (ids, torch.randn(1, 3, 32, 32), mask), os.path.join(out, 'onnx', 'model.onnx'),
-    input_names=['input_ids', 'pixel_values', 'attention_mask'],
-    output_names=['logits_per_image', 'logits_per_text', 'text_embeds', 'image_embeds'],
-    dynamic_axes=axes, opset_version=17, dynamo=False)
-Image.fromarray((np.random.default_rng(3).random((32, 32, 3)) * 255).astype('uint8')).save(image)
-print(json.dumps(sorted(os.listdir(out))))
-`;
-
-const PY_PUSH = `
-import json, os, sys
-from huggingface_hub import HfApi
-api = HfApi(endpoint=os.environ['HF_ENDPOINT'], token=os.environ['ALICE'])
-api.create_repo('acme/tiny-tjs', private=True, exist_ok=True)
-api.upload_folder(repo_id='acme/tiny-tjs', folder_path=sys.argv[1], commit_message='transformers.js layout')
-print(json.dumps(api.list_repo_files('acme/tiny-tjs')))
-`;
+// The model: open_clip's tiny fixture (32x32 images) converted by `cliphub convert --to transformers.js` and pushed
+// by `cliphub push` into a private repo, as a user would. The image is 32x32, so neither runtime resizes.
+const FIXTURE = path.join(generatedFixtures, 'models', 'tiny-vit-quickgelu');
 
 describe.skipIf(!hasChromium || !hasOracle)('try-it panel: zero-shot in the browser with transformers.js', () => {
   const tmp = tempDir('cliphub-try-it-');
@@ -74,17 +28,26 @@ describe.skipIf(!hasChromium || !hasOracle)('try-it panel: zero-shot in the brow
 
   beforeAll(async () => {
     writeFileSync(path.join(tmp.dir, 'tokens'), `${ALICE} alice write acme\n`);
-    [serve] = await Promise.all([
+    const [started, image32] = await Promise.all([
       startServe(['--tokens', 'tokens', '--data', 'data'], tmp.dir),
-      pythonJsonAsync(MAKE_LAYOUT, [layout, image], {}),
+      sharp(Buffer.from(Array.from({ length: 32 * 32 * 3 }, (_, i) => (i * 37 + (i >> 5) * 11) % 256)), {
+        raw: { width: 32, height: 32, channels: 3 },
+      })
+        .png()
+        .toBuffer(),
     ]);
-    const files = await pythonJsonAsync<string[]>(PY_PUSH, [layout], {
-      HF_ENDPOINT: serve.url,
-      HF_HUB_DISABLE_XET: '1',
-      HF_HOME: path.join(tmp.dir, 'hf-home'),
-      ALICE,
+    serve = started;
+    writeFileSync(image, image32);
+    const convert = await runMain(['convert', FIXTURE, '--to', 'transformers.js', '--out', layout, '--dtype', 'fp32'], {
+      cwd: tmp.dir,
     });
-    expect(files).toContain('onnx/model.onnx');
+    expect(convert.code, convert.err).toBe(0);
+    const push = await runMain(['push', layout, '--repo', 'acme/tiny-tjs', '--private', '--hub-url', serve.url], {
+      cwd: tmp.dir,
+      env: { HF_TOKEN: ALICE, HOME: tmp.dir },
+    });
+    expect(push.code, push.err).toBe(0);
+    expect(push.out).toContain('onnx/model.onnx');
     browser = await launchChromium();
   }, 300_000);
 
