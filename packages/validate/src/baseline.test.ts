@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareToBaseline, toBaseline } from './baseline.js';
+import { compareToBaseline, readBaseline, toBaseline, writeBaseline } from './baseline.js';
 import { DEFAULT_PROFILES } from './profiles.js';
 import type { ValidationResult } from './validate.js';
 
@@ -43,5 +43,25 @@ describe('compareToBaseline', () => {
   it('treats NaN as the worst value and ignores rows the baseline does not know', () => {
     expect(compareToBaseline([result(NaN)], base).map((r) => r.after)).toEqual([null, null]);
     expect(compareToBaseline([{ ...result(1), name: 'new' }], base)).toEqual([]);
+  });
+});
+
+describe('baseline files', () => {
+  it('concurrent writes each land whole, leaving no temp file; a malformed row is refused naming it', async () => {
+    const { mkdtempSync, readdirSync, rmSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const dir = mkdtempSync(path.join(tmpdir(), 'cliphub-baseline-'));
+    try {
+      const file = path.join(dir, 'baseline.json');
+      const baselines = Array.from({ length: 12 }, (_, i) => toBaseline([result(1e-6 * (i + 1))]));
+      await Promise.all(baselines.map((b) => writeBaseline(file, b)));
+      expect(readdirSync(dir)).toEqual(['baseline.json']);
+      expect(baselines).toContainEqual(await readBaseline(file));
+      writeFileSync(file, JSON.stringify({ version: 1, created: 'x', rows: { r: { verdict: 'maybe', metrics: {} } } }));
+      await expect(readBaseline(file)).rejects.toThrow(/rows\.r\.verdict/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

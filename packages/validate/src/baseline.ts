@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '@cliphub/core';
+import { z } from 'zod';
 import { ValidateError } from './errors.js';
 import type { ValidationResult } from './validate.js';
 
@@ -14,6 +16,18 @@ export interface Baseline {
   created: string;
   rows: Record<string, BaselineRow>;
 }
+
+const baselineSchema = z.object({
+  version: z.literal(1),
+  created: z.string(),
+  rows: z.record(
+    z.string(),
+    z.object({
+      verdict: z.enum(['pass', 'fail']),
+      metrics: z.record(z.string(), z.object({ value: z.number().nullable(), higherIsBetter: z.boolean() })),
+    }),
+  ),
+}) satisfies z.ZodType<Baseline>;
 
 export interface Regression {
   row: string;
@@ -107,19 +121,19 @@ export async function readBaseline(path: string): Promise<Baseline | null> {
       `baseline ${path} is not valid JSON (${(err as Error).message}); delete it to start a new baseline`,
     );
   }
-  const b = value as Partial<Baseline> | null;
-  if (!b || b.version !== 1 || typeof b.rows !== 'object' || b.rows === null) {
+  const parsed = baselineSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? ` (at ${issue.path.join('.')}: ${issue.message})` : '';
     throw new ValidateError(
       'BAD_SUITE',
-      `baseline ${path} is not a cliphub validate baseline (version 1); delete it to start a new one`,
+      `baseline ${path} is not a cliphub validate baseline (version 1)${where}; delete it to start a new one`,
     );
   }
-  return b as Baseline;
+  return parsed.data;
 }
 
-/** Written to a temp name and renamed, so a crash never leaves half a baseline. */
+/** Written atomically (unique temp file, fsync, rename), so a crash or a second writer never leaves half a baseline. */
 export async function writeBaseline(path: string, baseline: Baseline): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, `${JSON.stringify(baseline, null, 2)}\n`);
-  await rename(tmp, path);
+  await writeFileAtomic(path, `${JSON.stringify(baseline, null, 2)}\n`);
 }
