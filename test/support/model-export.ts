@@ -6,7 +6,8 @@ import { exportOnnx, weightSourceFromSafetensors, type ExportOptions } from '@cl
 import { openSafetensors } from '@cliphub/safetensors';
 import { BUNDLED_BPE_VOCAB } from '@cliphub/tokenizer';
 import { generatedFixtures } from '#test-support';
-import { fileSha256, manifestFromExport, writeManifest, type ManifestModelCfg } from '@cliphub/runtime';
+import { fileSha256 } from '@cliphub/core';
+import { manifestFromExport, writeManifest, type ManifestModelCfg } from '@cliphub/model-manifest';
 
 export const tinyModels = (name: string): string => path.join(generatedFixtures, 'models', name);
 

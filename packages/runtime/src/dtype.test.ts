@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasOracle, tempDir } from '#test-support';
-import { embedImages, embedTexts, loadModel, readManifest } from './index.js';
+import { readManifest } from '@cliphub/model-manifest';
+import { embedImages, embedTexts, loadModel } from './index.js';
 import { exportModelDir, tinyModels } from '#test-support/model-export.js';
 import { writeTestImages } from '#test-support/test-images.js';
 import { compareRows } from './test-utils/oracle-embed.js';

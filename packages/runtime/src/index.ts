@@ -1,25 +1,4 @@
 export { RuntimeError, type RuntimeErrorCode } from './errors.js';
-// The manifest has its own package (the converter writes it without the runtime); re-exported for readers.
-export {
-  ManifestError,
-  MANIFEST_FILE,
-  readManifest,
-  writeManifest,
-  validateManifest,
-  type CliphubManifest,
-  type ManifestModelCfg,
-  type ManifestPreprocessCfg,
-  type ManifestTokenizer,
-  type TensorSpec,
-  type TowerManifest,
-  type TowerName,
-} from '@cliphub/model-manifest';
-export {
-  manifestFromExport,
-  resolvePreprocessCfg,
-  type ExportSummary,
-  type ManifestFromExportArgs,
-} from '@cliphub/model-manifest';
 export {
   checkExecutionProvider,
   ortBinaryDir,
