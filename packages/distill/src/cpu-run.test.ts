@@ -120,6 +120,7 @@ describe.skipIf(!ready)('a real open_clip_train distillation on CPU', () => {
     ).toEqual([
       '.gitattributes', // written by the Hub when it creates a repo
       'README.md',
+      'cliphub-validation.json', // the card's validation summary as data, for the Hub server's model page
       'onnx/cliphub.json',
       'onnx/open_clip_config.json',
       'onnx/text.onnx',
