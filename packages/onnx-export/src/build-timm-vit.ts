@@ -6,6 +6,7 @@ import {
   layerNorm,
   linear,
   mlp,
+  reduce,
   transformer,
   type WeightRef,
 } from './blocks.js';
@@ -40,12 +41,13 @@ export function buildTimmVit(c: BuildCtx, s: TimmVitSpec, pixels: string, act: A
     return {
       ln1: `${b}norm1`,
       qkvWeight: `${b}attn.qkv.weight`,
-      qkvBias: `${b}attn.qkv.bias`,
+      ...(s.noQkvBias ? {} : { qkvBias: `${b}attn.qkv.bias` }),
       outWeight: `${b}attn.proj.weight`,
       outBias: `${b}attn.proj.bias`,
       ln2: `${b}norm2`,
       fc1: `${b}mlp.fc1`,
       fc2: `${b}mlp.fc2`,
+      ...(s.layerScale ? { ls1: `${b}ls1.gamma`, ls2: `${b}ls2.gamma` } : {}),
     };
   });
   x = transformer(c, x, blocks, {
@@ -58,6 +60,8 @@ export function buildTimmVit(c: BuildCtx, s: TimmVitSpec, pixels: string, act: A
     causal: false,
   });
   x = layerNorm(c, x, `${t}norm`, TIMM_LN_EPS);
+  if (s.pool === 'avg')
+    return timmHead(c, s, reduce(c, 'ReduceMean', g.node('Reshape', [x, i64(c, [-1, L, W])]), [1], false));
 
   // MAP head: the latent is a constant [1, W] query row (q projection in float32, see attention()).
   const p = `${t}attn_pool.`;
@@ -92,6 +96,12 @@ export function buildTimmVit(c: BuildCtx, s: TimmVitSpec, pixels: string, act: A
     pooled,
     mlp(c, layerNorm(c, pooled, `${p}norm`, TIMM_LN_EPS), `${p}mlp.fc1`, `${p}mlp.fc2`, W, s.mlpWidth, act),
   ]);
+  return timmHead(c, s, pooled);
+}
+
+/** open_clip's TimmModel head over the pooled features [N, W]: none, or head.proj. */
+function timmHead(c: BuildCtx, s: TimmVitSpec, pooled: string): string {
+  const W = s.width;
   if (s.proj === 'none') return pooled;
   return linear(
     c,

@@ -24,7 +24,7 @@ const rows: ZooRow[] = existsSync(path.join(zooDir, 'zoo.json'))
  */
 const PENDING: Record<string, RegExp> = {
   'timm Swin': /^swin_/,
-  'timm ViTs (gap, relpos)': /^vit_(medium_patch16_gap|relpos)/,
+  'timm ViTs (relpos)': /^vit_relpos/,
 };
 const pendingFamily = (arch: string): string | undefined =>
   Object.entries(PENDING).find(([, re]) => re.test(arch))?.[0];

@@ -10,6 +10,12 @@ export interface TimmSiglipArch {
   patch: number;
   image: number;
   act: Activation;
+  /** Global average pooling over the patch tokens (no class token, no MAP head); absent: the MAP head. */
+  pool?: 'avg';
+  /** timm qkv_bias=False: the qkv Linear has no bias. */
+  noQkvBias?: true;
+  /** timm init_values: blocks hold ls1/ls2 layer-scale gammas. */
+  layerScale?: true;
 }
 
 // Architecture arguments of timm's siglip entry points (timm/models/vision_transformer.py); the
@@ -48,6 +54,28 @@ export function timmSiglipArch(name: string): TimmSiglipArch | null {
   const fam = m ? FAMILY[m[1] as string] : undefined;
   if (!m || !fam || !KNOWN.has(name)) return null;
   return { ...fam, patch: Number(m[2]), image: Number(m[3]), act: TANH.has(name) ? 'gelu_tanh' : 'gelu' };
+}
+
+// timm's avg-pooled ViTs without a class token (vision_transformer.py entry points): pre-pool norm
+// (fc_norm=False), layer scale (init_values), no qkv bias.
+const GAP: Record<string, TimmSiglipArch> = {
+  vit_medium_patch16_gap_256: {
+    width: 512,
+    depth: 12,
+    heads: 8,
+    mlpRatio: 4,
+    patch: 16,
+    image: 256,
+    act: 'gelu',
+    pool: 'avg',
+    noQkvBias: true,
+    layerScale: true,
+  },
+};
+
+/** The architecture behind a timm avg-pooled ViT name (vit_*_gap_*), or null. */
+export function timmVitGapArch(name: string): TimmSiglipArch | null {
+  return GAP[name] ?? null;
 }
 
 /**
