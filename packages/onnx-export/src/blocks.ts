@@ -346,6 +346,8 @@ export interface StackOptions {
   eps: number;
   act: Activation;
   causal: boolean;
+  /** An additive attention bias per block ([1, heads, seq, seq], timm's relative position bias); those blocks take the plain path. */
+  attnBias?: (block: number) => string;
   /** A feed-forward other than fc1 → act → fc2 (timm's GeGLU): block index, ln_2 output [N·L, width] -> [N·L, width]. */
   ffn?: (block: number, h: string) => string;
 }
@@ -383,7 +385,10 @@ export function transformer(c: BuildCtx, x: string, blocks: BlockNames[], o: Sta
       const h3 = g.node('Reshape', [h, seq3]);
       x1 = g.node('Add', [row(g.node('Reshape', [x, seq3])), pooledAttention(c, row(h3), h3, n, o, only)]);
     } else {
-      const a = selfAttention(c, h, n, o, maskOnce(), shapeOnce());
+      const bias = o.attnBias?.(i);
+      const a = bias
+        ? selfAttention({ ...c, contrib: false }, h, n, o, bias, seqShape(c, o.seq, -1, [o.heads, o.width / o.heads]))
+        : selfAttention(c, h, n, o, maskOnce(), shapeOnce());
       const out = linear(
         c,
         a,

@@ -24,7 +24,6 @@ const rows: ZooRow[] = existsSync(path.join(zooDir, 'zoo.json'))
  */
 const PENDING: Record<string, RegExp> = {
   'timm Swin': /^swin_/,
-  'timm ViTs (relpos)': /^vit_relpos/,
 };
 const pendingFamily = (arch: string): string | undefined =>
   Object.entries(PENDING).find(([, re]) => re.test(arch))?.[0];

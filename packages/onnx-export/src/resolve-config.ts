@@ -53,7 +53,8 @@ export interface TimmVitSpec {
   outputDim: number;
   activation: Activation;
   /** timm's global average pool (vit_*_gap_*); absent: the MAP head. */
-  pool?: 'avg';
+  pool?: 'avg' | 'token';
+  relPosDim?: number;
   noQkvBias?: true;
   layerScale?: true;
 }
@@ -187,10 +188,10 @@ function resolveTimm(model: ModelCfg, v: Record<string, unknown>): TimmVitSpec |
       `timm vision tower ${name} is not supported (only timm's vit_*_siglip_* MAP-head and vit_*_gap_* ViTs are)`,
     );
   const pool = v.timm_pool ?? 'avg';
-  // '' keeps the trunk's default pool, which is 'avg' for the gap ViTs
-  if (arch.pool === 'avg' ? pool !== '' && pool !== 'avg' : pool !== 'map')
+  // '' keeps the trunk's default pool (avg for the gap ViTs, token for the relpos ones)
+  if (arch.pool ? pool !== '' && pool !== arch.pool : pool !== 'map')
     throw new Unsupported(
-      `timm vision tower ${name} with timm_pool=${String(pool)} is not supported (only ${arch.pool === 'avg' ? "'' or avg" : "'map'"})`,
+      `timm vision tower ${name} with timm_pool=${String(pool)} is not supported (only ${arch.pool ? `'' or ${arch.pool}` : "'map'"})`,
     );
   const proj = (v.timm_proj ?? 'linear') as string;
   if (proj !== 'none' && proj !== 'linear')
@@ -211,6 +212,7 @@ function resolveTimm(model: ModelCfg, v: Record<string, unknown>): TimmVitSpec |
     // timm towers ignore quick_gelu; the activation comes from the timm model definition
     activation: arch.act,
     ...(arch.pool ? { pool: arch.pool } : {}),
+    ...(arch.relPosDim ? { relPosDim: arch.relPosDim } : {}),
     ...(arch.noQkvBias ? { noQkvBias: true as const } : {}),
     ...(arch.layerScale ? { layerScale: true as const } : {}),
   };

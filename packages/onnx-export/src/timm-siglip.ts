@@ -11,7 +11,9 @@ export interface TimmSiglipArch {
   image: number;
   act: Activation;
   /** Global average pooling over the patch tokens (no class token, no MAP head); absent: the MAP head. */
-  pool?: 'avg';
+  pool?: 'avg' | 'token';
+  /** timm VisionTransformerRelPos: no absolute pos_embed, a class token, and per block an MLP ('cr' log coords) of this hidden width that makes the attention bias. */
+  relPosDim?: number;
   /** timm qkv_bias=False: the qkv Linear has no bias. */
   noQkvBias?: true;
   /** timm init_values: blocks hold ls1/ls2 layer-scale gammas. */
@@ -71,6 +73,19 @@ const GAP: Record<string, TimmSiglipArch> = {
     noQkvBias: true,
     layerScale: true,
   },
+  vit_relpos_medium_patch16_cls_224: {
+    width: 512,
+    depth: 12,
+    heads: 8,
+    mlpRatio: 4,
+    patch: 16,
+    image: 224,
+    act: 'gelu',
+    pool: 'token',
+    relPosDim: 256,
+    noQkvBias: true,
+    layerScale: true,
+  },
 };
 
 /** The architecture behind a timm avg-pooled ViT name (vit_*_gap_*), or null. */
@@ -87,6 +102,8 @@ export function timmVitFromWeights(spec: TimmVitSpec, source: WeightSource): Tim
   const t = 'visual.trunk.';
   const width = source.info(`${t}patch_embed.proj.weight`)?.shape[0] ?? spec.width;
   const mlpWidth = source.info(`${t}blocks.0.mlp.fc1.weight`)?.shape[0] ?? spec.mlpWidth;
+  const relPosDim =
+    spec.relPosDim && (source.info(`${t}blocks.0.attn.rel_pos.mlp.fc1.weight`)?.shape[0] ?? spec.relPosDim);
   let layers = 0;
   for (const n of source.names()) {
     const m = /^visual\.trunk\.blocks\.(\d+)\./.exec(n);
@@ -96,6 +113,7 @@ export function timmVitFromWeights(spec: TimmVitSpec, source: WeightSource): Tim
     ...spec,
     width,
     mlpWidth,
+    ...(relPosDim ? { relPosDim } : {}),
     layers: layers || spec.layers,
     outputDim: spec.proj === 'none' ? width : spec.outputDim,
   };
