@@ -303,7 +303,8 @@ export function packedQkv(p: string, d: number, heads: number): Pick<AttnWeights
 export interface BlockNames {
   ln1: string;
   qkvWeight: string;
-  qkvBias: string;
+  /** Absent: the qkv projection has no bias (timm qkv_bias=False). */
+  qkvBias?: string;
   outWeight: string;
   outBias: string;
   ln2: string;
@@ -345,6 +346,8 @@ export interface StackOptions {
   eps: number;
   act: Activation;
   causal: boolean;
+  /** An additive attention bias per block ([1, heads, seq, seq], timm's relative position bias); those blocks take the plain path. */
+  attnBias?: (block: number) => string;
   /** A feed-forward other than fc1 → act → fc2 (timm's GeGLU): block index, ln_2 output [N·L, width] -> [N·L, width]. */
   ffn?: (block: number, h: string) => string;
 }
@@ -382,7 +385,10 @@ export function transformer(c: BuildCtx, x: string, blocks: BlockNames[], o: Sta
       const h3 = g.node('Reshape', [h, seq3]);
       x1 = g.node('Add', [row(g.node('Reshape', [x, seq3])), pooledAttention(c, row(h3), h3, n, o, only)]);
     } else {
-      const a = selfAttention(c, h, n, o, maskOnce(), shapeOnce());
+      const bias = o.attnBias?.(i);
+      const a = bias
+        ? selfAttention({ ...c, contrib: false }, h, n, o, bias, seqShape(c, o.seq, -1, [o.heads, o.width / o.heads]))
+        : selfAttention(c, h, n, o, maskOnce(), shapeOnce());
       const out = linear(
         c,
         a,
@@ -447,7 +453,7 @@ function pooledAttention(
     d,
     d,
     { name: n.qkvWeight, layout: 'torch', rows: [0, d], scale: s },
-    { name: n.qkvBias, range: [0, d], scale: s },
+    n.qkvBias ? { name: n.qkvBias, range: [0, d], scale: s } : null,
   );
   const qh = g.node('Transpose', [g.node('Reshape', [q, i64(c, [-1, H, hd])])], { perm: [1, 0, 2] }); // [H, N, hd]
   // Wk per head is [hd, D], the k rows of in_proj_weight as stored; Wvᵀ per head is [D, hd].
@@ -458,11 +464,10 @@ function pooledAttention(
   if (o.causal) scores = g.node('Add', [scores, keyMask(c, o, row)]);
   const ph = g.node('Transpose', [g.node('MatMul', [softmax(c, scores), h3])], { perm: [1, 0, 2] }); // [H, N, D]
   const ctx = g.node('Reshape', [g.node('Transpose', [wv(ph)], { perm: [1, 0, 2] }), i64(c, [-1, d])]);
-  const bv = c.w.direct(g, n.qkvBias, c.cdt, [2 * d, 3 * d], `${hint}.v.bias`);
   const ls = n.ls1 ? { gamma: n.ls1 } : {};
   return linear(
     c,
-    g.node('Add', [ctx, bv]),
+    n.qkvBias ? g.node('Add', [ctx, c.w.direct(g, n.qkvBias, c.cdt, [2 * d, 3 * d], `${hint}.v.bias`)]) : ctx,
     `${hint}.out`,
     d,
     d,
@@ -540,7 +545,9 @@ function selfAttention(
     const weight = c.w.computed(g, `${hint}.qkv.weight`, [d, 3 * d], DataType.FLOAT, async () =>
       transpose(await c.w.f32(n.qkvWeight), 3 * d, d),
     );
-    const bias = c.w.direct(g, n.qkvBias, DataType.FLOAT, undefined, `${hint}.qkv.bias`);
+    const bias = n.qkvBias
+      ? c.w.direct(g, n.qkvBias, DataType.FLOAT, undefined, `${hint}.qkv.bias`)
+      : c.w.computed(g, `${hint}.qkv.bias`, [3 * d], DataType.FLOAT, async () => new Float32Array(3 * d));
     const x3 = g.node('Reshape', [h, shape]);
     const attrs = { num_heads: o.heads, ...(o.causal ? { unidirectional: 1 } : {}) };
     return g.node('Reshape', [g.node('Attention', [x3, weight, bias], attrs, MS), i64(c, [-1, d])]);
@@ -554,7 +561,7 @@ function selfAttention(
     d,
     3 * d,
     { name: n.qkvWeight, layout: 'torch', scale: s, scaleUpTo: d },
-    { name: n.qkvBias, scale: s, scaleUpTo: d },
+    n.qkvBias ? { name: n.qkvBias, scale: s, scaleUpTo: d } : null,
   );
   const [qp, kp, vp] = g.nodeN('Split', [qkv, i64(c, [d, d, d])], 3, { axis: -1 }) as [string, string, string];
   const qh = g.node('Transpose', [g.node('Reshape', [qp, shape])], { perm: [0, 2, 1, 3] });

@@ -126,18 +126,39 @@ export function timmVitWeights(s: TimmVitSpec): WeightShapes {
   const ln = (n: string) => out.set(`${n}.weight`, [w]).set(`${n}.bias`, [w]);
   const lin = (n: string, o: number, i: number) => out.set(`${n}.weight`, [o, i]).set(`${n}.bias`, [o]);
   out.set(`${t}patch_embed.proj.weight`, [w, 3, s.patch, s.patch]).set(`${t}patch_embed.proj.bias`, [w]);
-  out.set(`${t}pos_embed`, [1, Math.floor(s.image / s.patch) ** 2, w]);
+  if (s.relPosDim) out.set(`${t}cls_token`, [1, 1, w]);
+  else out.set(`${t}pos_embed`, [1, Math.floor(s.image / s.patch) ** 2, w]);
   for (let i = 0; i < s.layers; i++) {
     const b = `${t}blocks.${i}.`;
     ln(`${b}norm1`);
-    lin(`${b}attn.qkv`, 3 * w, w);
+    if (s.noQkvBias) out.set(`${b}attn.qkv.weight`, [3 * w, w]);
+    else lin(`${b}attn.qkv`, 3 * w, w);
     lin(`${b}attn.proj`, w, w);
     ln(`${b}norm2`);
     lin(`${b}mlp.fc1`, m, w);
     lin(`${b}mlp.fc2`, w, m);
+    if (s.layerScale) out.set(`${b}ls1.gamma`, [w]).set(`${b}ls2.gamma`, [w]);
+    if (s.relPosDim) {
+      lin(`${b}attn.rel_pos.mlp.fc1`, s.relPosDim, 2);
+      lin(`${b}attn.rel_pos.mlp.fc2`, s.heads, s.relPosDim);
+    }
   }
   ln(`${t}norm`);
-  const p = `${t}attn_pool.`;
+  if (!s.pool) mapHeadWeights(out, s);
+  if (s.proj === 'linear') {
+    out.set('visual.head.proj.weight', [s.outputDim, w]);
+    if (s.projBias) out.set('visual.head.proj.bias', [s.outputDim]);
+  }
+  return out;
+}
+
+/** timm's MAP head (AttentionPoolLatent) keys. */
+function mapHeadWeights(out: WeightShapes, s: TimmVitSpec): void {
+  const w = s.width;
+  const m = s.mlpWidth;
+  const ln = (n: string) => out.set(`${n}.weight`, [w]).set(`${n}.bias`, [w]);
+  const lin = (n: string, o: number, i: number) => out.set(`${n}.weight`, [o, i]).set(`${n}.bias`, [o]);
+  const p = 'visual.trunk.attn_pool.';
   out.set(`${p}latent`, [1, 1, w]);
   lin(`${p}q`, w, w);
   lin(`${p}kv`, 2 * w, w);
@@ -145,11 +166,6 @@ export function timmVitWeights(s: TimmVitSpec): WeightShapes {
   ln(`${p}norm`);
   lin(`${p}mlp.fc1`, m, w);
   lin(`${p}mlp.fc2`, w, m);
-  if (s.proj === 'linear') {
-    out.set('visual.head.proj.weight', [s.outputDim, w]);
-    if (s.projBias) out.set('visual.head.proj.bias', [s.outputDim]);
-  }
-  return out;
 }
 
 /** open_clip HFTextEncoder keys: `text.transformer.` (the HF encoder) and `text.proj`. */

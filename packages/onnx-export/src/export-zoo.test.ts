@@ -31,8 +31,6 @@ const rows: ZooRow[] = existsSync(path.join(zooDir, 'zoo.json'))
  */
 const PENDING: Record<string, RegExp> = {
   'timm Swin': /^swin_/,
-  'timm ViTs (gap, relpos)': /^vit_(medium_patch16_gap|relpos)/,
-  'NLLB with a timm SigLIP vision tower': /^nllb-clip-.*-siglip$/,
 };
 const pendingFamily = (arch: string): string | undefined =>
   Object.entries(PENDING).find(([, re]) => re.test(arch))?.[0];

@@ -4,7 +4,7 @@ import { resolveHfText, type HfTextSpec } from './resolve-hf-text.js';
 import { type FastVitSpec, type MciVitSpec, resolveMobileClip } from './mobileclip-arch.js';
 import { timmEvaArch, type TimmEvaArch } from './timm-eva.js';
 import { type ConvNextSpec, timmConvNextArch } from './timm-convnext.js';
-import { timmSiglipArch } from './timm-siglip.js';
+import { timmSiglipArch, timmVitGapArch } from './timm-siglip.js';
 import { timmViTaminArch, type ViTaminSpec } from './timm-vitamin.js';
 import type { Activation, ModelCfg } from './types.js';
 
@@ -52,6 +52,11 @@ export interface TimmVitSpec {
   projBias: boolean;
   outputDim: number;
   activation: Activation;
+  /** timm's global average pool (vit_*_gap_*); absent: the MAP head. */
+  pool?: 'avg' | 'token';
+  relPosDim?: number;
+  noQkvBias?: true;
+  layerScale?: true;
 }
 
 /** A timm Eva trunk (EVA01, EVA02, PE-Core) and open_clip's head over it. */
@@ -177,12 +182,17 @@ function resolveTimm(model: ModelCfg, v: Record<string, unknown>): TimmVitSpec |
   const name = String(v.timm_model_name);
   const eva = timmEvaArch(name);
   if (eva) return resolveTimmEva(model, v, eva);
-  const arch = timmSiglipArch(name);
+  const arch = timmSiglipArch(name) ?? timmVitGapArch(name);
   if (!arch)
-    throw new Unsupported(`timm vision tower ${name} is not supported (only timm's vit_*_siglip_* MAP-head ViTs are)`);
+    throw new Unsupported(
+      `timm vision tower ${name} is not supported (only timm's vit_*_siglip_* MAP-head and vit_*_gap_* ViTs are)`,
+    );
   const pool = v.timm_pool ?? 'avg';
-  if (pool !== 'map')
-    throw new Unsupported(`timm vision tower ${name} with timm_pool=${String(pool)} is not supported (only 'map')`);
+  // '' keeps the trunk's default pool (avg for the gap ViTs, token for the relpos ones)
+  if (arch.pool ? pool !== '' && pool !== arch.pool : pool !== 'map')
+    throw new Unsupported(
+      `timm vision tower ${name} with timm_pool=${String(pool)} is not supported (only ${arch.pool ? `'' or ${arch.pool}` : "'map'"})`,
+    );
   const proj = (v.timm_proj ?? 'linear') as string;
   if (proj !== 'none' && proj !== 'linear')
     throw new Unsupported(
@@ -201,6 +211,10 @@ function resolveTimm(model: ModelCfg, v: Record<string, unknown>): TimmVitSpec |
     outputDim: proj === 'none' ? arch.width : model.embed_dim,
     // timm towers ignore quick_gelu; the activation comes from the timm model definition
     activation: arch.act,
+    ...(arch.pool ? { pool: arch.pool } : {}),
+    ...(arch.relPosDim ? { relPosDim: arch.relPosDim } : {}),
+    ...(arch.noQkvBias ? { noQkvBias: true as const } : {}),
+    ...(arch.layerScale ? { layerScale: true as const } : {}),
   };
 }
 

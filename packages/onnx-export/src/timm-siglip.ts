@@ -10,6 +10,14 @@ export interface TimmSiglipArch {
   patch: number;
   image: number;
   act: Activation;
+  /** Global average pooling over the patch tokens (no class token, no MAP head); absent: the MAP head. */
+  pool?: 'avg' | 'token';
+  /** timm VisionTransformerRelPos: no absolute pos_embed, a class token, and per block an MLP ('cr' log coords) of this hidden width that makes the attention bias. */
+  relPosDim?: number;
+  /** timm qkv_bias=False: the qkv Linear has no bias. */
+  noQkvBias?: true;
+  /** timm init_values: blocks hold ls1/ls2 layer-scale gammas. */
+  layerScale?: true;
 }
 
 // Architecture arguments of timm's siglip entry points (timm/models/vision_transformer.py); the
@@ -50,6 +58,41 @@ export function timmSiglipArch(name: string): TimmSiglipArch | null {
   return { ...fam, patch: Number(m[2]), image: Number(m[3]), act: TANH.has(name) ? 'gelu_tanh' : 'gelu' };
 }
 
+// timm's avg-pooled ViTs without a class token (vision_transformer.py entry points): pre-pool norm
+// (fc_norm=False), layer scale (init_values), no qkv bias.
+const GAP: Record<string, TimmSiglipArch> = {
+  vit_medium_patch16_gap_256: {
+    width: 512,
+    depth: 12,
+    heads: 8,
+    mlpRatio: 4,
+    patch: 16,
+    image: 256,
+    act: 'gelu',
+    pool: 'avg',
+    noQkvBias: true,
+    layerScale: true,
+  },
+  vit_relpos_medium_patch16_cls_224: {
+    width: 512,
+    depth: 12,
+    heads: 8,
+    mlpRatio: 4,
+    patch: 16,
+    image: 224,
+    act: 'gelu',
+    pool: 'token',
+    relPosDim: 256,
+    noQkvBias: true,
+    layerScale: true,
+  },
+};
+
+/** The architecture behind a timm avg-pooled ViT name (vit_*_gap_*), or null. */
+export function timmVitGapArch(name: string): TimmSiglipArch | null {
+  return GAP[name] ?? null;
+}
+
 /**
  * Width, depth and MLP width as the checkpoint holds them (a SigLIP ViT "at any size": the same entry
  * point built with another embed_dim / depth); heads stay the named model's. Missing keys keep the named
@@ -59,6 +102,8 @@ export function timmVitFromWeights(spec: TimmVitSpec, source: WeightSource): Tim
   const t = 'visual.trunk.';
   const width = source.info(`${t}patch_embed.proj.weight`)?.shape[0] ?? spec.width;
   const mlpWidth = source.info(`${t}blocks.0.mlp.fc1.weight`)?.shape[0] ?? spec.mlpWidth;
+  const relPosDim =
+    spec.relPosDim && (source.info(`${t}blocks.0.attn.rel_pos.mlp.fc1.weight`)?.shape[0] ?? spec.relPosDim);
   let layers = 0;
   for (const n of source.names()) {
     const m = /^visual\.trunk\.blocks\.(\d+)\./.exec(n);
@@ -68,6 +113,7 @@ export function timmVitFromWeights(spec: TimmVitSpec, source: WeightSource): Tim
     ...spec,
     width,
     mlpWidth,
+    ...(relPosDim ? { relPosDim } : {}),
     layers: layers || spec.layers,
     outputDim: spec.proj === 'none' ? width : spec.outputDim,
   };
