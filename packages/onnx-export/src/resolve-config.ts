@@ -218,12 +218,17 @@ function resolveTimm(model: ModelCfg, v: Record<string, unknown>): TimmVitSpec |
   };
 }
 
-/** open_clip TimmModel over timm's ConvNeXt: the trunk's own avg pool and head norm, then head.proj or head.mlp. */
-function resolveConvNext(model: ModelCfg, v: Record<string, unknown>): ConvNextSpec {
-  const name = String(v.timm_model_name);
-  const arch = timmConvNextArch(name) as NonNullable<ReturnType<typeof timmConvNextArch>>;
+/**
+ * open_clip's TimmModel head over a trunk that pools by itself (timm_pool '' or avg): head.proj (linear) or
+ * head.mlp to embed_dim, on a square image. What ConvNeXt and ViTamin share.
+ */
+function timmAvgPoolHead(
+  model: ModelCfg,
+  v: Record<string, unknown>,
+  name: string,
+): { image: number; proj: 'linear' | 'mlp'; projBias: boolean; outputDim: number } {
   const pool = v.timm_pool ?? 'avg';
-  // '' keeps the trunk's default pool, which is 'avg' for ConvNeXt
+  // '' keeps the trunk's default pool, which is 'avg' for these trunks
   if (pool !== '' && pool !== 'avg')
     throw new Unsupported(`timm vision tower ${name} with timm_pool=${String(pool)} is not supported (only '' or avg)`);
   const proj = v.timm_proj ?? 'linear';
@@ -233,13 +238,17 @@ function resolveConvNext(model: ModelCfg, v: Record<string, unknown>): ConvNextS
     );
   const [h, w] = pair(v.image_size ?? 224);
   if (h !== w) throw new Unsupported(`timm vision tower ${name} with a non-square image_size is not supported`);
+  return { image: h, proj, projBias: v.timm_proj_bias === true, outputDim: model.embed_dim };
+}
+
+/** open_clip TimmModel over timm's ConvNeXt: the trunk's own avg pool and head norm, then head.proj or head.mlp. */
+function resolveConvNext(model: ModelCfg, v: Record<string, unknown>): ConvNextSpec {
+  const name = String(v.timm_model_name);
+  const arch = timmConvNextArch(name) as NonNullable<ReturnType<typeof timmConvNextArch>>;
   return {
     kind: 'convnext',
     ...arch,
-    image: h,
-    proj,
-    projBias: v.timm_proj_bias === true,
-    outputDim: model.embed_dim,
+    ...timmAvgPoolHead(model, v, name),
     activation: 'gelu', // timm's ConvNeXt MLPs and open_clip's head Mlp use nn.GELU; quick_gelu does not apply
   };
 }
@@ -248,25 +257,11 @@ function resolveConvNext(model: ModelCfg, v: Record<string, unknown>): ConvNextS
 function resolveViTamin(model: ModelCfg, v: Record<string, unknown>): ViTaminSpec {
   const name = String(v.timm_model_name);
   const arch = timmViTaminArch(name) as NonNullable<ReturnType<typeof timmViTaminArch>>;
-  const pool = v.timm_pool ?? 'avg';
-  // '' keeps the trunk's default pool, which is 'avg' for ViTamin
-  if (pool !== '' && pool !== 'avg')
-    throw new Unsupported(`timm vision tower ${name} with timm_pool=${String(pool)} is not supported (only '' or avg)`);
-  const proj = v.timm_proj ?? 'linear';
-  if (proj !== 'linear' && proj !== 'mlp')
-    throw new Unsupported(
-      `timm vision tower ${name} with timm_proj=${String(proj)} is not supported (only linear or mlp)`,
-    );
-  const [h, w] = pair(v.image_size ?? 224);
-  if (h !== w) throw new Unsupported(`timm vision tower ${name} with a non-square image_size is not supported`);
   return {
     kind: 'vitamin',
     ...arch,
     mlpWidth: 2 * arch.width,
-    image: h,
-    proj,
-    projBias: v.timm_proj_bias === true,
-    outputDim: model.embed_dim,
+    ...timmAvgPoolHead(model, v, name),
     activation: 'gelu', // timm's GELU everywhere (MbConv, GeGLU, head Mlp); quick_gelu does not apply
   };
 }
