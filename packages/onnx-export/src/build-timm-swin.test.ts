@@ -1,13 +1,14 @@
 import { openSafetensors } from '@cliphub/safetensors';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { generatedFixtures, hasOracle, pythonJson, repoRoot, runPythonAsync, tempDir } from '#test-support';
-import { compare, exportFixture, modelCfgOf, runOrt } from '#test-support/onnx-fidelity.js';
+import { compare, embedImages, exportFixture, loadReference, modelCfgOf, runOrt } from '#test-support/onnx-fidelity.js';
 import { relativeBias, shiftMask, windowOrder } from './build-timm-swin.js';
 import { OnnxExportError } from './errors.js';
 import { exportOnnx } from './export-onnx.js';
+import { ModelProto } from './proto.js';
 import { memorySource, type MemTensor } from './test-utils/memory-source.js';
 import { towerSupport } from './tower-support.js';
 import type { DType, ModelCfg } from './types.js';
@@ -270,3 +271,50 @@ describe.skipIf(!existsSync(path.join(zooSwin, 'open_clip_model.safetensors')))(
     });
   },
 );
+
+describe.skipIf(!hasOracle || !existsSync(path.join(zooSwin, 'reference.safetensors')))(
+  'tiny Swin (zoo) in every mode',
+  () => {
+    it(
+      'int8 and opset 21 match open_clip, with no unused initializers or dead nodes',
+      { timeout: 120_000 },
+      async () => {
+        const ref = await loadReference(path.join(zooSwin, 'reference.safetensors'));
+        const n = ref.pixels.dims[0] as number;
+        const { dir: scratch, cleanup } = tempDir();
+        try {
+          const dead: string[] = [];
+          for (const [name, options] of [
+            ['fused', {}],
+            ['plain', { contribOps: false }],
+            ['fp16', { dtype: 'fp16' }],
+            ['int8', { dtype: 'int8' }],
+            ['opset21', { opset: 21, contribOps: false }], // the Gelu op and axes-as-input paths
+          ] as const) {
+            const out = path.join(scratch, name);
+            await exportFixture(zooSwin, out, { towers: ['vision'], ...options });
+            const model = path.join(out, 'vision.onnx');
+            const r = compare(await embedImages(model, ref), ref.image.data, n);
+            if (name === 'int8') expect(r.minCos, name).toBeGreaterThanOrEqual(0.99);
+            if (name === 'opset21')
+              expect({ minCos: r.minCos >= 0.99999, maxRel: r.maxRel <= 1e-4 }).toEqual({ minCos: true, maxRel: true });
+            const g = (ModelProto.toObject(ModelProto.decode(readFileSync(model))) as { graph: DecodedGraph }).graph;
+            const read = new Set([...g.node.flatMap((x) => x.input ?? []), ...(g.output ?? []).map((o) => o.name)]);
+            for (const i of g.initializer ?? []) if (!read.has(i.name)) dead.push(`${name}: initializer ${i.name}`);
+            for (const x of g.node)
+              if (!(x.output ?? []).some((o) => read.has(o))) dead.push(`${name}: node ${x.op_type}`);
+          }
+          expect(dead).toEqual([]);
+        } finally {
+          cleanup();
+        }
+      },
+    );
+  },
+);
+
+interface DecodedGraph {
+  node: Array<{ op_type: string; input?: string[]; output?: string[] }>;
+  initializer?: Array<{ name: string }>;
+  output?: Array<{ name: string }>;
+}
