@@ -60,12 +60,13 @@ with torch.no_grad():
     img = model.encode_image(pixels).float()
 sd = {'visual.' + k: v.detach().contiguous() for k, v in model.visual.state_dict().items()}
 sd['logit_scale'] = model.logit_scale.detach().clone()
-save_file(sd, os.path.join(out, 'weights.tmp'))
+tmp = os.path.join(out, 'weights.' + str(os.getpid()) + '.tmp')  # this process's own temp name
+save_file(sd, tmp)
 save_file({'inputs.pixel_values': pixels.contiguous(), 'cpu_fp32.image_embeds': img.contiguous()},
           os.path.join(out, 'reference.safetensors'))
 with open(os.path.join(out, 'open_clip_config.json'), 'w') as f:
     json.dump({'model_cfg': open_clip.get_model_config(arch)}, f)
-os.replace(os.path.join(out, 'weights.tmp'), os.path.join(out, 'open_clip_model.safetensors'))
+os.replace(tmp, os.path.join(out, 'open_clip_model.safetensors'))
 `;
 
 async function midSwin(): Promise<string> {
