@@ -17,8 +17,10 @@ script, out = sys.argv[1], sys.argv[2]
 make_weights = runpy.run_path(script)['make_weights']
 model = open_clip.create_model('ViT-B-32')
 sd = make_weights(model.state_dict(), seed=0)
-save_file({k: v.contiguous() for k, v in sd.items()}, out + '.tmp')
-os.replace(out + '.tmp', out)
+# a temp name of this process's own: test files that run side by side may make the same weights at once
+tmp = out + '.' + str(os.getpid()) + '.tmp'
+save_file({k: v.contiguous() for k, v in sd.items()}, tmp)
+os.replace(tmp, out)
 `;
 
 function ensureWeights(): string {
