@@ -73,6 +73,22 @@ describe('cliphub convert --to transformers.js', () => {
     expect(leftovers()).toEqual([]);
   });
 
+  it('exits 2 for a SigLIP model without its tokenizer files, saying which files and how, leaving no folder', async () => {
+    const out = path.join(tmp.dir, 'siglip-zoo');
+    const zoo = path.join(generatedFixtures, 'export-zoo', 'ViT-B-16-SigLIP');
+    const r = await runMain(['convert', zoo, '--to', 'transformers.js', '--out', out], { cwd: tmp.dir });
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/tokenizer\.json not found: .*timm\/ViT-B-16-SigLIP; pass --hf-tokenizer DIR/);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(out)).toBe(false);
+    expect(leftovers()).toEqual([]);
+    const onnx = await runMain(['convert', zoo, '--to', 'onnx', '--out', out, '--hf-tokenizer', tmp.dir], {
+      cwd: tmp.dir,
+    });
+    expect(onnx.code).toBe(2);
+    expect(onnx.err).toMatch(/--hf-tokenizer applies to --to transformers\.js only/);
+  });
+
   it('exits 2 for an unknown --dtype, leaving no folder', async () => {
     const out = path.join(tmp.dir, 'q4');
     const r = await runMain(
