@@ -46,7 +46,7 @@ describe.skipIf(!hasOracle)('transformers.js runs a SigLIP-style model as open_c
     });
     const job = path.join(tmp.dir, 'job.json');
     writeFileSync(job, JSON.stringify({ dir: FIXTURE, tokenizer: tokenizerDir, texts }));
-    oracle = await pythonJsonAsync<TextOracle>([path.join(UTILS, 'siglip_text_oracle.py'), job]);
+    oracle = await pythonJsonAsync<TextOracle>([path.join(UTILS, 'text_tower_oracle.py'), job]);
   }, 300_000);
   afterAll(() => tmp.cleanup());
 

@@ -1,7 +1,7 @@
-"""open_clip's tokenizer and text tower for a SigLIP-style fixture with a local Hugging Face tokenizer folder.
+"""open_clip's tokenizer and text tower for a fixture with a local Hugging Face tokenizer folder.
 
 The fixture's vision trunk is a shrunken timm model (its reference.safetensors holds the image side); the text
-tower is open_clip's own TextTransformer, built here from the config and loaded from the fixture's text.* weights.
+tower is open_clip's own TextTransformer, built here from the config and loaded from the fixture's text weights.
 argv[1]: a JSON file {"dir", "tokenizer", "texts"}; prints {"ids": [[...]], "text_embeds": [[...]]}.
 """
 import json
@@ -20,7 +20,11 @@ tokenizer = HFTokenizer(job["tokenizer"], context_length=text_cfg.get("context_l
 ids = tokenizer(job["texts"])
 tower = _build_text_tower(cfg["embed_dim"], text_cfg, quick_gelu=cfg.get("quick_gelu", False))
 weights = load_file(job["dir"] + "/open_clip_model.safetensors")
-tower.load_state_dict({k[len("text."):]: v for k, v in weights.items() if k.startswith("text.")})
+if cfg.get("custom_text"):
+    text_weights = {k[len("text."):]: v for k, v in weights.items() if k.startswith("text.")}
+else:  # open_clip's CLIP keeps the text tower's weights at the top level
+    text_weights = {k: v for k, v in weights.items() if not k.startswith(("visual.", "logit_"))}
+tower.load_state_dict(text_weights)
 tower.eval()
 with torch.no_grad():
     embeds = tower(ids)
