@@ -103,7 +103,10 @@ export function transformersJsFit(modelCfg: ModelCfg, preprocessCfg: Record<stri
     return {
       fits: false,
       part: 'preprocessing',
-      reason: `resize_mode '${String(mode)}' letterboxes around the centre, which transformers.js's image processor cannot`,
+      reason:
+        mode === 'longest'
+          ? "resize_mode 'longest': transformers.js's longest_edge resize floors the short side where open_clip rounds it (about half of all images come out 1 px smaller, shifting the centred padding), and its browser centre-pad draws at half-pixel offsets"
+          : `resize_mode '${String(mode)}' is not one of open_clip's`,
     };
   }
   const interpolation = preprocessCfg.interpolation ?? 'bicubic';
