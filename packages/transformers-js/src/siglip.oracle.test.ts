@@ -98,6 +98,35 @@ describe.skipIf(!hasOracle)('transformers.js runs a SigLIP-style model as open_c
     for (const [i, row] of ids.entries()) expect(row.slice(0, -1).map(Number)).toEqual(oracle.ids[i]?.slice(0, -1));
   });
 
+  it('SigLIP2 (Gemma-like byte-fallback BPE tokenizer, tanh GELU): fp32 towers reproduce open_clip', async () => {
+    const fixture = path.join(generatedFixtures, 'export-zoo', 'ViT-B-16-SigLIP2');
+    const gemma = path.join(tmp.dir, 'tokenizers', 'bpe-gemma');
+    await convertToTransformersJs({ input: fixture, outDir: path.join(tmp.dir, 'siglip2'), hfTokenizer: gemma });
+    const job = path.join(tmp.dir, 'job2.json');
+    writeFileSync(job, JSON.stringify({ dir: fixture, tokenizer: gemma, texts }));
+    const want = await pythonJsonAsync<TextOracle>([path.join(UTILS, 'text_tower_oracle.py'), job]);
+    const ref = await loadReference(path.join(fixture, 'reference.safetensors'));
+    const tokenizer = await AutoTokenizer.from_pretrained('siglip2');
+    const text = await SiglipTextModel.from_pretrained('siglip2', { dtype: 'fp32' });
+    const vision = await SiglipVisionModel.from_pretrained('siglip2', { dtype: 'fp32' });
+    const { text_embeds } = (await text(tokenizer(texts, { padding: 'max_length', truncation: true }))) as {
+      text_embeds: Tensor;
+    };
+    const { image_embeds } = (await vision({
+      pixel_values: new Tensor('float32', ref.pixels.data, ref.pixels.dims),
+    })) as { image_embeds: Tensor };
+    const d = text_embeds.dims[1] as number;
+    for (const [got, expected] of [
+      [text_embeds.data as Float32Array, Float32Array.from(want.text_embeds.flat())],
+      [image_embeds.data as Float32Array, ref.image],
+    ] as const) {
+      const c = compareRows(got, expected, d);
+      expect(c.minCos).toBeGreaterThanOrEqual(0.99999);
+      expect(c.maxAbs).toBeLessThanOrEqual(1e-4 * c.maxRef);
+    }
+    await Promise.all([text.dispose(), vision.dispose()]);
+  }, 300_000);
+
   it('zero-shot-image-classification = sigmoid(exp(logit_scale)·cos + logit_bias) of its own embeddings', async () => {
     const classify = await pipeline('zero-shot-image-classification', NAME, { dtype: 'fp32' });
     const processor = await AutoProcessor.from_pretrained(NAME);
