@@ -12,7 +12,7 @@ import {
   pipeline,
 } from '@huggingface/transformers';
 import { generatedFixtures, hasOracle, tempDir } from '#test-support';
-import { convertToTransformersJs, TRANSFORMERS_JS_DTYPE, type LayoutDtype } from './index.js';
+import { convertToTransformersJs, readTransformersJsLayout, TRANSFORMERS_JS_DTYPE, type LayoutDtype } from './index.js';
 import { ordinaryTexts } from './test-utils/ordinary-texts.js';
 import { pythonJsonAsync } from './test-utils/python-async.js';
 import { compareRows, loadReference } from './test-utils/reference.js';
@@ -56,6 +56,11 @@ describe.skipIf(!hasOracle)('transformers.js runs a SigLIP-style model as open_c
     expect(config.model_type).toBe('siglip');
     expect(config.logit_scale_init_value).toBeCloseTo(ref.logitScale, 6);
     expect(config.logit_bias_init_value).toBe(-10);
+    // cliphub push reads it to show the SigLIP snippet in the model card
+    expect(readTransformersJsLayout(path.join(tmp.dir, NAME))).toEqual({
+      dtypes: ['fp32', 'fp16', 'int8'],
+      modelType: 'siglip',
+    });
   });
 
   for (const dtype of ['fp32', 'fp16', 'int8'] as const) {
