@@ -45,6 +45,9 @@ Options:
                        com.microsoft Attention/Gelu/QuickGelu kernels; fp16 and int8 are always plain)
   --hf-config FILE     onnx: the config.json of a Hugging Face text tower (hf_model_name) cliphub does
                        not ship (default: a config.json beside the checkpoint)
+  --hf-tokenizer DIR   transformers.js: the folder with the model's Hugging Face tokenizer files
+                       (tokenizer.json, tokenizer_config.json, special_tokens_map.json) for models
+                       naming one (SigLIP, XLM-V, ...); default: those files beside the checkpoint
   --json               print a machine-readable report
   -h, --help           this help
 
@@ -70,6 +73,7 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
     normalize: { type: 'boolean', default: false },
     'plain-onnx': { type: 'boolean', default: false },
     'hf-config': { type: 'string' },
+    'hf-tokenizer': { type: 'string' },
   });
   if (positionals.length !== 1) throw new UsageError('convert takes exactly one <input> (see --help)');
   if (!values.out) throw new UsageError('--out DIR is required');
@@ -88,6 +92,8 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
   const input = located.path;
   values.model ??= located.model;
   values.out = path.resolve(io.cwd, values.out);
+  if (values.to !== 'transformers.js' && values['hf-tokenizer'])
+    throw new UsageError('--hf-tokenizer applies to --to transformers.js only');
   if (values.to === 'onnx') return runOnnx(input, values, io);
   if (values.to === 'transformers.js') return runTransformersJs(input, values, io);
   if (values.opset || values.towers || values.normalize || values['plain-onnx'] || values['hf-config'])
@@ -123,6 +129,7 @@ interface OnnxFlags {
   verify?: boolean;
   'plain-onnx'?: boolean;
   'hf-config'?: string;
+  'hf-tokenizer'?: string;
 }
 
 async function runOnnx(input: string, values: OnnxFlags, io: CommandIO): Promise<number> {
@@ -174,6 +181,7 @@ async function runTransformersJs(input: string, values: OnnxFlags, io: CommandIO
     force: values.force,
     dtypes,
     opset,
+    ...(values['hf-tokenizer'] ? { hfTokenizer: path.resolve(io.cwd, values['hf-tokenizer']) } : {}),
     onProgress: (done, total) => progress.update(done, total),
   });
   progress.finish();
