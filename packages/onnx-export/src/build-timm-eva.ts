@@ -1,7 +1,7 @@
 import { type BiasRef, type BuildCtx, i64, layerNorm, linear, mlp, MS, softmax, type WeightRef } from './blocks.js';
 import { evaRopeTables } from './eva-rope.js';
 import type { TimmEvaSpec } from './resolve-config.js';
-import { timmAttentionPoolLatent } from './timm-attention-pool.js';
+import { timmAttentionPoolLatent, timmHeadProj } from './timm-attention-pool.js';
 import type { Activation } from './types.js';
 
 const T = 'visual.trunk.';
@@ -59,14 +59,11 @@ export function buildTimmEva(ctx: BuildCtx, s: TimmEvaSpec, pixels: string, act:
   const pooled =
     s.pool === 'token'
       ? g.node('Gather', [g.node('Reshape', [x, i64(c, [-1, seq, W])]), i64(c, [0], [])], { axis: 1 })
-      : timmAttentionPoolLatent(c, x, {
-          prefix: `${T}attn_pool.`,
+      : timmAttentionPoolLatent(c, x, seq, act, {
           width: W,
           heads: s.attnPoolHeads,
-          seq,
           mlpWidth: s.attnPoolMlpWidth,
           eps: s.eps,
-          act,
         });
   if (s.proj === 'none') return pooled;
   if (s.proj === 'head')
@@ -79,15 +76,7 @@ export function buildTimmEva(ctx: BuildCtx, s: TimmEvaSpec, pixels: string, act:
       { name: `${T}head.weight`, layout: 'torch' },
       { name: `${T}head.bias` },
     );
-  return linear(
-    c,
-    pooled,
-    'visual.head.proj',
-    W,
-    s.outputDim,
-    { name: 'visual.head.proj.weight', layout: 'torch' },
-    s.projBias ? { name: 'visual.head.proj.bias' } : null,
-  );
+  return timmHeadProj(c, s, pooled);
 }
 
 interface RopeInputs {

@@ -1,6 +1,6 @@
-import { type BuildCtx, i64, layerNorm, linear, reduce, transformer } from './blocks.js';
+import { type BuildCtx, i64, layerNorm, reduce, transformer } from './blocks.js';
 import type { TimmVitSpec } from './resolve-config.js';
-import { timmAttentionPoolLatent } from './timm-attention-pool.js';
+import { timmAttentionPoolLatent, timmHeadProj } from './timm-attention-pool.js';
 import type { Activation } from './types.js';
 
 const TIMM_LN_EPS = 1e-6; // timm.layers.LayerNorm default, which its VisionTransformer uses
@@ -59,34 +59,13 @@ export function buildTimmVit(c: BuildCtx, s: TimmVitSpec, pixels: string, act: A
   if (s.pool === 'avg')
     return timmHead(c, s, reduce(c, 'ReduceMean', g.node('Reshape', [x, i64(c, [-1, L, W])]), [1], false));
 
-  return timmHead(
-    c,
-    s,
-    timmAttentionPoolLatent(c, x, {
-      prefix: `${t}attn_pool.`,
-      width: W,
-      heads: s.heads,
-      seq: L,
-      mlpWidth: s.mlpWidth,
-      eps: TIMM_LN_EPS,
-      act,
-    }),
-  );
+  const pool = { width: W, heads: s.heads, mlpWidth: s.mlpWidth, eps: TIMM_LN_EPS };
+  return timmHead(c, s, timmAttentionPoolLatent(c, x, L, act, pool));
 }
 
 /** open_clip's TimmModel head over the pooled features [N, W]: none, or head.proj. */
 function timmHead(c: BuildCtx, s: TimmVitSpec, pooled: string): string {
-  const W = s.width;
-  if (s.proj === 'none') return pooled;
-  return linear(
-    c,
-    pooled,
-    'visual.head.proj',
-    W,
-    s.outputDim,
-    { name: 'visual.head.proj.weight', layout: 'torch' },
-    s.projBias ? { name: 'visual.head.proj.bias' } : null,
-  );
+  return s.proj === 'none' ? pooled : timmHeadProj(c, s, pooled);
 }
 
 /** The class token in front (no absolute pos_embed): a zero row padded in, plus a constant [L, W] holding cls_token in row 0. */

@@ -1,18 +1,14 @@
-import { attention, type BiasRef, type BuildCtx, i64, layerNorm, mlp, type WeightRef } from './blocks.js';
+import { attention, type BiasRef, type BuildCtx, i64, layerNorm, linear, mlp, type WeightRef } from './blocks.js';
 import { DataType } from './proto.js';
 import type { Activation } from './types.js';
 
-/** Where a timm AttentionPoolLatent's weights are (`prefix`, e.g. "visual.trunk.attn_pool.") and its sizes. */
+/** The sizes of a timm AttentionPoolLatent (open_clip's TimmModel keeps it at visual.trunk.attn_pool). */
 export interface TimmAttentionPool {
-  prefix: string;
   width: number;
   heads: number;
-  /** tokens per image */
-  seq: number;
   mlpWidth: number;
   /** its LayerNorm's eps */
   eps: number;
-  act: Activation;
 }
 
 /**
@@ -20,9 +16,16 @@ export interface TimmAttentionPool {
  * plus its MLP residual, giving [N, W] (pool_type 'token' takes the one output). The latent is a constant
  * [1, W] query row (q projection in float32, see attention()).
  */
-export function timmAttentionPoolLatent(c: BuildCtx, x: string, pool: TimmAttentionPool): string {
+export function timmAttentionPoolLatent(
+  c: BuildCtx,
+  x: string,
+  seq: number,
+  act: Activation,
+  pool: TimmAttentionPool,
+): string {
   const { g, w } = c;
-  const { prefix: p, width: W } = pool;
+  const p = 'visual.trunk.attn_pool.';
+  const W = pool.width;
   const latent = w.direct(g, `${p}latent`, DataType.FLOAT, undefined, `${p}latent`);
   const q2d = g.node('Reshape', [latent, i64(c, [1, W])]);
   const kvPart = (i: number): [WeightRef, BiasRef] => [
@@ -38,7 +41,7 @@ export function timmAttentionPoolLatent(c: BuildCtx, x: string, pool: TimmAttent
     kvIn: W,
     heads: pool.heads,
     lq: 1,
-    lk: pool.seq,
+    lk: seq,
     sharedQuery: true,
     weights: {
       q: [
@@ -57,7 +60,24 @@ export function timmAttentionPoolLatent(c: BuildCtx, x: string, pool: TimmAttent
     `${p}mlp.fc2`,
     W,
     pool.mlpWidth,
-    pool.act,
+    act,
   );
   return g.node('Add', [pooled, hidden]);
+}
+
+/** open_clip's TimmModel head.proj over the pooled features [N, width] (timm_proj 'linear'). */
+export function timmHeadProj(
+  c: BuildCtx,
+  s: { width: number; outputDim: number; projBias: boolean },
+  pooled: string,
+): string {
+  return linear(
+    c,
+    pooled,
+    'visual.head.proj',
+    s.width,
+    s.outputDim,
+    { name: 'visual.head.proj.weight', layout: 'torch' },
+    s.projBias ? { name: 'visual.head.proj.bias' } : null,
+  );
 }
