@@ -135,32 +135,26 @@ interface OnnxFlags {
 async function runOnnx(input: string, values: OnnxFlags, io: CommandIO): Promise<number> {
   if (values.verify)
     throw new UsageError('--verify applies to --to safetensors; check an ONNX export with `cliphub validate`');
-  const opset = values.opset === undefined ? undefined : Number(values.opset);
-  if (opset !== undefined && !Number.isInteger(opset))
-    throw new UsageError(`--opset must be an integer, not '${values.opset}'`);
+  const basics = exportBasics(input, values);
   const towers = values.towers?.split(',').map((t) => t.trim());
   if (towers && (towers.length === 0 || towers.some((t) => t !== 'vision' && t !== 'text'))) {
     throw new UsageError(`--towers takes vision, text or vision,text, not '${values.towers}'`);
   }
-  const progress = lazyProgress(io.stderr, 'exporting', !values.json);
-  const report = await convertToOnnx({
-    input,
-    outDir: values.out as string,
-    model: values.model,
-    activation: values.activation as ActivationFlag | undefined,
-    force: values.force,
-    dtype: values.dtype as 'fp32' | 'fp16' | 'int8' | undefined,
-    opset,
-    towers: towers as Array<'vision' | 'text'> | undefined,
-    normalize: values.normalize,
-    contribOps: !values['plain-onnx'],
-    ...(values['hf-config'] ? { hfConfig: path.resolve(io.cwd, values['hf-config']) } : {}),
-    onProgress: (done, total) => progress.update(done, total),
-  });
-  progress.finish();
-  if (values.json) writeJson(io, report);
-  else io.stdout.write(onnxSummary(report));
-  return 0;
+  return exportWithProgress(
+    values,
+    io,
+    (onProgress) =>
+      convertToOnnx({
+        ...basics,
+        dtype: values.dtype as 'fp32' | 'fp16' | 'int8' | undefined,
+        towers: towers as Array<'vision' | 'text'> | undefined,
+        normalize: values.normalize,
+        contribOps: !values['plain-onnx'],
+        ...(values['hf-config'] ? { hfConfig: path.resolve(io.cwd, values['hf-config']) } : {}),
+        onProgress,
+      }),
+    onnxSummary,
+  );
 }
 
 async function runTransformersJs(input: string, values: OnnxFlags, io: CommandIO): Promise<number> {
@@ -168,25 +162,49 @@ async function runTransformersJs(input: string, values: OnnxFlags, io: CommandIO
     throw new UsageError(
       '--verify, --towers, --normalize and --plain-onnx do not apply to --to transformers.js (it always writes both towers, standard ONNX)',
     );
+  const basics = exportBasics(input, values);
+  const dtypes = parseLayoutDtypes(values.dtype);
+  return exportWithProgress(
+    values,
+    io,
+    (onProgress) =>
+      convertToTransformersJs({
+        ...basics,
+        dtypes,
+        ...(values['hf-tokenizer'] ? { hfTokenizer: path.resolve(io.cwd, values['hf-tokenizer']) } : {}),
+        onProgress,
+      }),
+    transformersJsSummary,
+  );
+}
+
+/** What every ONNX-writing target takes from the flags, with --opset checked. */
+function exportBasics(input: string, values: OnnxFlags) {
   const opset = values.opset === undefined ? undefined : Number(values.opset);
   if (opset !== undefined && !Number.isInteger(opset))
     throw new UsageError(`--opset must be an integer, not '${values.opset}'`);
-  const dtypes = parseLayoutDtypes(values.dtype);
-  const progress = lazyProgress(io.stderr, 'exporting', !values.json);
-  const report = await convertToTransformersJs({
+  return {
     input,
     outDir: values.out as string,
     model: values.model,
     activation: values.activation as ActivationFlag | undefined,
     force: values.force,
-    dtypes,
     opset,
-    ...(values['hf-tokenizer'] ? { hfTokenizer: path.resolve(io.cwd, values['hf-tokenizer']) } : {}),
-    onProgress: (done, total) => progress.update(done, total),
-  });
+  };
+}
+
+/** Runs an export with a progress line on stderr, then prints its report (JSON with --json, else a summary). */
+async function exportWithProgress<Report>(
+  values: OnnxFlags,
+  io: CommandIO,
+  run: (onProgress: (done: number, total: number) => void) => Promise<Report>,
+  summary: (report: Report) => string,
+): Promise<number> {
+  const progress = lazyProgress(io.stderr, 'exporting', !values.json);
+  const report = await run((done, total) => progress.update(done, total));
   progress.finish();
   if (values.json) writeJson(io, report);
-  else io.stdout.write(transformersJsSummary(report));
+  else io.stdout.write(summary(report));
   return 0;
 }
 
