@@ -66,6 +66,6 @@ if mismatches:
     sys.exit('model_profile.csv disagrees with the counted parameters:\n' + '\n'.join(mismatches))
 
 with open(out_path, 'w') as f:
-    json.dump(counts, f, indent=1, sort_keys=True)
+    json.dump(counts, f, indent=2, sort_keys=True)
     f.write('\n')
 print(f'{len(counts)} architectures counted; model_profile.csv agrees on every row it has', file=sys.stderr)

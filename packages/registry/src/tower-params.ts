@@ -1,0 +1,137 @@
+import type { ModelCfg } from './types.js';
+
+type Cfg = Record<string, unknown>;
+const num = (v: unknown, d: number): number => (typeof v === 'number' ? v : d);
+const linear = (inDim: number, outDim: number, bias = true) => inDim * outDim + (bias ? outDim : 0);
+const conv = (inCh: number, outCh: number, kernel: number, bias: boolean) =>
+  inCh * outCh * kernel * kernel + (bias ? outCh : 0);
+/** Pre-LN transformer block: two LayerNorms, fused qkv and output projections, an MLP of `hidden`. */
+const block = (w: number, hidden: number, layerScale = false) =>
+  4 * w + linear(w, 3 * w) + linear(w, w) + linear(w, hidden) + linear(hidden, w) + (layerScale ? 2 * w : 0);
+const side = (size: unknown, d: number): [number, number] =>
+  Array.isArray(size) ? [Number(size[0]), Number(size[1])] : [num(size, d), num(size, d)];
+
+/** open_clip's native VisionTransformer (conv patch embedding without bias, class token, ln_pre, ln_post, proj). */
+function nativeVitParams(v: Cfg, embedDim: number): number {
+  const w = num(v.width, 768);
+  const [ih, iw] = side(v.image_size, 224);
+  const [ph, pw] = side(v.patch_size, 16);
+  const hidden = Math.floor(w * num(v.mlp_ratio, 4));
+  let n = 3 * ph * pw * w + w + (Math.floor(ih / ph) * Math.floor(iw / pw) + 1) * w;
+  if (v.no_ln_pre !== true) n += 2 * w;
+  n += num(v.layers, 12) * block(w, hidden, v.ls_init_value != null);
+  let poolDim = w;
+  if (v.attentional_pool) {
+    // AttentionalPooler: queries, MultiheadAttention with kdim = vdim = width, ln_q, ln_k (a second for 'parallel')
+    const d = embedDim;
+    const pooler = (queries: number) => queries * d + 2 * d * d + 2 * d * w + 4 * d + 2 * d + 2 * w;
+    n += pooler(num(v.attn_pooler_queries, 256));
+    if (typeof v.attentional_pool === 'string') n += pooler(1);
+    poolDim = d;
+  }
+  return n + 2 * poolDim + poolDim * embedDim;
+}
+
+// Sizes of timm's SigLIP ViTs (timm/models/vision_transformer.py): width, depth, MLP width.
+const SIGLIP_SIZES: Record<string, { width: number; depth: number; hidden: number }> = {
+  base: { width: 768, depth: 12, hidden: 3072 },
+  large: { width: 1024, depth: 24, hidden: 4096 },
+  so400m: { width: 1152, depth: 27, hidden: 4304 },
+  giantopt: { width: 1536, depth: 40, hidden: 6144 },
+};
+
+/** timm ViT trunk without its classifier: the parts open_clip's SigLIP and MobileCLIP configs name. */
+function timmVitTrunk(name: string): { params: number; width: number } | null {
+  let m = /^vit_(base|large|so400m|giantopt)_patch(\d+)_siglip_(\d+)$/.exec(name);
+  if (m) {
+    // no class token, patch conv with bias, MAP attention-pool head (latent, q, kv, proj, norm, MLP)
+    const s = SIGLIP_SIZES[m[1] as string]!;
+    const [w, patch, grid] = [s.width, Number(m[2]), Math.floor(Number(m[3]) / Number(m[2]))];
+    const map = w + linear(w, w) + linear(w, 2 * w) + linear(w, w) + 2 * w + linear(w, s.hidden) + linear(s.hidden, w);
+    return {
+      params: conv(3, w, patch, true) + grid * grid * w + s.depth * block(w, s.hidden) + 2 * w + map,
+      width: w,
+    };
+  }
+  m = /^vit_large_patch(\d+)_clip_(\d+)$/.exec(name);
+  if (m) {
+    // OpenAI-CLIP layout: bias-free patch conv, class token, positions with its slot, norm_pre, final norm
+    const [w, patch] = [1024, Number(m[1])];
+    const grid = Math.floor(Number(m[2]) / patch);
+    return { params: conv(3, w, patch, false) + w + (grid * grid + 1) * w + 24 * block(w, 4 * w) + 4 * w, width: w };
+  }
+  m = /^vit_base_mci_(\d+)$/.exec(name);
+  if (m) {
+    // MobileCLIP-B: convolutional stem (4×4/s4, 2×2/s2 with BatchNorm, then 2×2/s2 with bias), class token
+    // outside the position table (no_embed_class), final norm
+    const w = 768;
+    const q = w / 4;
+    const stem = conv(3, q, 4, false) + 2 * q + conv(q, q, 2, false) + 2 * q + conv(q, w, 2, true);
+    const grid = Math.floor(Number(m[1]) / 16);
+    return { params: stem + w + grid * grid * w + 12 * block(w, 4 * w) + 2 * w, width: w };
+  }
+  return null;
+}
+
+/**
+ * MobileCLIP's FastViT MCi trunks (timm/models/fastvit.py) as open_clip builds them (train-time re-parameterisable
+ * branches unfused), without the classifier: the parameter count of stem, stages and final conv, and the feature
+ * width the classifier reads. Counted with timm; these trunks have no position table, so the count does not
+ * depend on the image size.
+ */
+const FASTVIT_MCI: Record<string, { body: number; features: number }> = {
+  fastvit_mci0: { body: 10_882_176, features: 1024 },
+  fastvit_mci1: { body: 21_016_832, features: 1024 },
+  fastvit_mci2: { body: 35_159_360, features: 1280 },
+  fastvit_mci3: { body: 122_875_584, features: 3072 },
+  fastvit_mci4: { body: 318_638_336, features: 4096 },
+};
+
+/** open_clip's TimmModel: the trunk, then timm's own classifier or open_clip's head as the config asks. */
+function timmParams(v: Cfg, embedDim: number): number | null {
+  const name = String(v.timm_model_name);
+  const vit = timmVitTrunk(name);
+  const fast = FASTVIT_MCI[name];
+  const trunk = vit
+    ? { params: vit.params, features: vit.width }
+    : fast
+      ? { params: fast.body, features: fast.features }
+      : null;
+  if (!trunk) return null;
+  const proj = v.timm_proj === undefined ? 'linear' : v.timm_proj;
+  if (proj === 'none') return trunk.params;
+  // no projection: timm's classifier (with bias) maps to embed_dim
+  if (!proj) return trunk.params + linear(trunk.features, embedDim);
+  if (proj === 'linear') return trunk.params + linear(trunk.features, embedDim, v.timm_proj_bias === true);
+  return null;
+}
+
+/** open_clip's native TextTransformer (optional CoCa class token, projection matrix or Linear), or null. */
+function nativeTextParams(t: Cfg, embedDim: number): number | null {
+  if (t.hf_model_name) return null;
+  const w = num(t.width, 512);
+  const hidden = Math.floor(w * num(t.mlp_ratio, 4));
+  const positions = num(t.context_length, 77) + (t.embed_cls ? 1 : 0);
+  let n = num(t.vocab_size, 49408) * w + positions * w + (t.embed_cls ? w : 0);
+  n += num(t.layers, 12) * block(w, hidden, t.ls_init_value != null) + 2 * w;
+  if (t.proj_type !== 'none' && embedDim) n += linear(w, embedDim, t.proj_bias === true);
+  return n;
+}
+
+/**
+ * Parameters of the architectures built from open_clip's native towers, timm SigLIP / CLIP / MobileCLIP ViTs
+ * and MobileCLIP's FastViT MCi, counted from the config (plus logit scale and bias); null for other towers.
+ */
+export function towerParams(cfg: ModelCfg): number | null {
+  if (cfg.multimodal_cfg) return null;
+  const v = cfg.vision_cfg as Cfg;
+  const vision =
+    typeof v.timm_model_name === 'string'
+      ? timmParams(v, cfg.embed_dim)
+      : Array.isArray(v.layers)
+        ? null
+        : nativeVitParams(v, cfg.embed_dim);
+  const text = nativeTextParams(cfg.text_cfg as Cfg, cfg.embed_dim);
+  if (vision === null || text === null) return null;
+  return vision + text + 1 + (cfg.init_logit_bias != null ? 1 : 0);
+}
