@@ -87,10 +87,35 @@ const FASTVIT_MCI: Record<string, { body: number; features: number }> = {
   fastvit_mci4: { body: 318_638_336, features: 4096 },
 };
 
+// timm's ConvNeXt entry points (timm/models/convnext.py): blocks and width per stage.
+const CONVNEXT: Record<string, { depths: number[]; dims: number[] }> = {
+  convnext_tiny: { depths: [3, 3, 9, 3], dims: [96, 192, 384, 768] },
+  convnext_small: { depths: [3, 3, 27, 3], dims: [96, 192, 384, 768] },
+  convnext_base: { depths: [3, 3, 27, 3], dims: [128, 256, 512, 1024] },
+  convnext_large: { depths: [3, 3, 27, 3], dims: [192, 384, 768, 1536] },
+  convnext_xlarge: { depths: [3, 3, 27, 3], dims: [256, 512, 1024, 2048] },
+  convnext_xxlarge: { depths: [3, 4, 30, 3], dims: [384, 768, 1536, 3072] },
+};
+
+/** ConvNeXt trunk: 4×4 patchify stem + LayerNorm, per stage a LayerNorm + 2×2 downsample, blocks, head norm. */
+function convnextTrunk(name: string): { params: number; width: number } | null {
+  const a = CONVNEXT[name];
+  if (!a) return null;
+  const first = a.dims[0] as number;
+  let n = conv(3, first, 4, true) + 2 * first;
+  a.dims.forEach((d, i) => {
+    if (i > 0) n += 2 * (a.dims[i - 1] as number) + conv(a.dims[i - 1] as number, d, 2, true);
+    // depthwise 7×7, LayerNorm, MLP ×4, layer scale
+    n += (a.depths[i] as number) * (d * 49 + d + 2 * d + linear(d, 4 * d) + linear(4 * d, d) + d);
+  });
+  const last = a.dims[a.dims.length - 1] as number;
+  return { params: n + 2 * last, width: last };
+}
+
 /** open_clip's TimmModel: the trunk, then timm's own classifier or open_clip's head as the config asks. */
 function timmParams(v: Cfg, embedDim: number): number | null {
   const name = String(v.timm_model_name);
-  const vit = timmVitTrunk(name);
+  const vit = timmVitTrunk(name) ?? convnextTrunk(name);
   const fast = FASTVIT_MCI[name];
   const trunk = vit
     ? { params: vit.params, features: vit.width }
@@ -99,11 +124,35 @@ function timmParams(v: Cfg, embedDim: number): number | null {
       : null;
   if (!trunk) return null;
   const proj = v.timm_proj === undefined ? 'linear' : v.timm_proj;
+  const bias = v.timm_proj_bias === true;
   if (proj === 'none') return trunk.params;
   // no projection: timm's classifier (with bias) maps to embed_dim
   if (!proj) return trunk.params + linear(trunk.features, embedDim);
-  if (proj === 'linear') return trunk.params + linear(trunk.features, embedDim, v.timm_proj_bias === true);
+  if (proj === 'linear') return trunk.params + linear(trunk.features, embedDim, bias);
+  if (proj === 'mlp') return trunk.params + linear(trunk.features, 2 * embedDim) + linear(2 * embedDim, embedDim, bias);
   return null;
+}
+
+/** open_clip's ModifiedResNet: 3-conv stem, Bottleneck stages (BatchNorm), attention pool with its positions. */
+function modifiedResNetParams(v: Cfg, embedDim: number): number {
+  const layers = v.layers as number[];
+  const w = num(v.width, 64);
+  const bn = (c: number) => 2 * c;
+  let n =
+    conv(3, w / 2, 3, false) + bn(w / 2) + conv(w / 2, w / 2, 3, false) + bn(w / 2) + conv(w / 2, w, 3, false) + bn(w);
+  let inCh = w;
+  layers.forEach((blocks, i) => {
+    const planes = w * 2 ** i;
+    for (let b = 0; b < blocks; b++) {
+      n += conv(inCh, planes, 1, false) + bn(planes) + conv(planes, planes, 3, false) + bn(planes);
+      n += conv(planes, 4 * planes, 1, false) + bn(4 * planes);
+      // the first block of a stage downsamples (or widens) its shortcut: 1×1 conv + BatchNorm
+      if (b === 0) n += conv(inCh, 4 * planes, 1, false) + bn(4 * planes);
+      inCh = 4 * planes;
+    }
+  });
+  const grid = Math.floor(num(v.image_size, 224) / 32);
+  return n + (grid * grid + 1) * inCh + 3 * linear(inCh, inCh) + linear(inCh, embedDim);
 }
 
 /** open_clip's native TextTransformer (optional CoCa class token, projection matrix or Linear), or null. */
@@ -129,7 +178,7 @@ export function towerParams(cfg: ModelCfg): number | null {
     typeof v.timm_model_name === 'string'
       ? timmParams(v, cfg.embed_dim)
       : Array.isArray(v.layers)
-        ? null
+        ? modifiedResNetParams(v, cfg.embed_dim)
         : nativeVitParams(v, cfg.embed_dim);
   const text = nativeTextParams(cfg.text_cfg as Cfg, cfg.embed_dim);
   if (vision === null || text === null) return null;
