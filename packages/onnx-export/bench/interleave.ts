@@ -38,7 +38,7 @@ export async function interleavedFastestMs(
       const feed = feeds[i] as Record<string, ort.Tensor>;
       await s.run(feed);
       const until = performance.now() + blockMs;
-      for (let n = 0; n < 2 || performance.now() < until; n++) {
+      for (let n = 0; n < 3 || performance.now() < until; n++) {
         const t = performance.now();
         await s.run(feed);
         fastest[i] = Math.min(fastest[i] as number, performance.now() - t);
