@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { catalog } from './catalog.js';
+import { mparamsFromConfig } from './params.js';
 import { towerParams } from './tower-params.js';
 
 // Real open_clip 3.3.0 parameter counts of every architecture, built on the meta device:
@@ -28,7 +29,13 @@ describe('towerParams', () => {
       'MobileCLIP-B',
     ])
       expect(towerParams(byArch.get(name)!.config), name).not.toBeNull();
-    expect(towerParams(byArch.get('EVA02-B-16')!.config)).toBeNull();
+    expect(towerParams(byArch.get('swin_base_patch4_window7_224')!.config)).toBeNull();
+  });
+
+  it('computes every architecture with a pretrained tag from its config alone', () => {
+    const { architectures } = catalog();
+    for (const a of architectures.filter((x) => x.tags.length > 0))
+      expect(mparamsFromConfig(a.config), a.name).toBe(Math.round(COUNTED[a.name]!.total / 1e4) / 100);
   });
 
   it('gives every pretrained pair its parameter count in millions, as upstream rounds it', () => {

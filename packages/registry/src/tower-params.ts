@@ -87,6 +87,30 @@ const FASTVIT_MCI: Record<string, { body: number; features: number }> = {
   fastvit_mci4: { body: 318_638_336, features: 4096 },
 };
 
+// timm's EVA / EVA02 CLIP trunks (timm/models/eva.py): width, depth, MLP width, SwiGLU MLP with its own
+// LayerNorm and a LayerNorm inside attention (EVA02 B and L) or a plain GELU MLP (EVA01 g, EVA02 E).
+const EVA: Record<string, { width: number; depth: number; hidden: number; swiglu: boolean }> = {
+  eva_giant: { width: 1408, depth: 40, hidden: 6144, swiglu: false },
+  eva02_base: { width: 768, depth: 12, hidden: 2048, swiglu: true },
+  eva02_large: { width: 1024, depth: 24, hidden: 2730, swiglu: true },
+  eva02_enormous: { width: 1792, depth: 64, hidden: 15360, swiglu: false },
+};
+
+/** EVA trunk: patch conv with bias, class token, positions with its slot, blocks (q and v biases), final norm. */
+function evaTrunk(name: string): { params: number; width: number } | null {
+  const m = /^(eva_giant|eva02_base|eva02_large|eva02_enormous)_patch(\d+)(?:_clip)?_(\d+)$/.exec(name);
+  const a = m ? EVA[m[1] as string] : undefined;
+  if (!m || !a) return null;
+  const [w, h, patch] = [a.width, a.hidden, Number(m[2])];
+  const grid = Math.floor(Number(m[3]) / patch);
+  const attn = 3 * w * w + 2 * w + linear(w, w) + (a.swiglu ? 2 * w : 0);
+  const mlp = a.swiglu ? 2 * linear(w, h) + 2 * h + linear(h, w) : linear(w, h) + linear(h, w);
+  return {
+    params: conv(3, w, patch, true) + w + (grid * grid + 1) * w + a.depth * (4 * w + attn + mlp) + 2 * w,
+    width: w,
+  };
+}
+
 // timm's ConvNeXt entry points (timm/models/convnext.py): blocks and width per stage.
 const CONVNEXT: Record<string, { depths: number[]; dims: number[] }> = {
   convnext_tiny: { depths: [3, 3, 9, 3], dims: [96, 192, 384, 768] },
@@ -115,7 +139,7 @@ function convnextTrunk(name: string): { params: number; width: number } | null {
 /** open_clip's TimmModel: the trunk, then timm's own classifier or open_clip's head as the config asks. */
 function timmParams(v: Cfg, embedDim: number): number | null {
   const name = String(v.timm_model_name);
-  const vit = timmVitTrunk(name) ?? convnextTrunk(name);
+  const vit = timmVitTrunk(name) ?? evaTrunk(name) ?? convnextTrunk(name);
   const fast = FASTVIT_MCI[name];
   const trunk = vit
     ? { params: vit.params, features: vit.width }
@@ -167,12 +191,86 @@ function nativeTextParams(t: Cfg, embedDim: number): number | null {
   return n;
 }
 
+// Public config.json values of the Hugging Face text towers open_clip names (their Hub repos): vocabulary,
+// width, encoder depth, MLP width; positions and token types (BERT-like); relative-position buckets and heads,
+// per-head width (mT5, gated MLP, RMS norms without bias). M2M100 (NLLB) positions are sinusoidal buffers.
+type HfTower =
+  | { kind: 'bert'; vocab: number; width: number; layers: number; hidden: number; positions: number; types: number }
+  | { kind: 'm2m'; vocab: number; width: number; layers: number; hidden: number }
+  | {
+      kind: 't5';
+      vocab: number;
+      width: number;
+      layers: number;
+      hidden: number;
+      heads: number;
+      headDim: number;
+      buckets: number;
+    };
+const HF_TEXT: Record<string, HfTower> = {
+  'roberta-base': { kind: 'bert', vocab: 50265, width: 768, layers: 12, hidden: 3072, positions: 514, types: 1 },
+  'xlm-roberta-base': { kind: 'bert', vocab: 250002, width: 768, layers: 12, hidden: 3072, positions: 514, types: 1 },
+  'xlm-roberta-large': { kind: 'bert', vocab: 250002, width: 1024, layers: 24, hidden: 4096, positions: 514, types: 1 },
+  'facebook/nllb-200-distilled-600M': { kind: 'm2m', vocab: 256206, width: 1024, layers: 12, hidden: 4096 },
+  'facebook/nllb-200-distilled-1.3B': { kind: 'm2m', vocab: 256206, width: 1024, layers: 24, hidden: 8192 },
+  'google/mt5-base': {
+    kind: 't5',
+    vocab: 250112,
+    width: 768,
+    layers: 12,
+    hidden: 2048,
+    heads: 12,
+    headDim: 64,
+    buckets: 32,
+  },
+  'google/mt5-xl': {
+    kind: 't5',
+    vocab: 250112,
+    width: 2048,
+    layers: 24,
+    hidden: 5120,
+    heads: 32,
+    headDim: 64,
+    buckets: 32,
+  },
+};
+
+/** open_clip's HFTextEncoder: the encoder (encoder-decoder models keep only the encoder), pooler, projection. */
+function hfTextParams(t: Cfg, embedDim: number): number | null {
+  const a = HF_TEXT[String(t.hf_model_name)];
+  if (!a) return null;
+  const w = a.width;
+  let n = a.vocab * w;
+  if (a.kind === 'bert') {
+    n += (a.positions + a.types) * w + 2 * w;
+    n += a.layers * (4 * linear(w, w) + 4 * w + linear(w, a.hidden) + linear(a.hidden, w));
+    if (t.hf_pooler_type === 'cls_pooler') n += linear(w, w); // the model's own pooler is kept for cls pooling
+  } else if (a.kind === 'm2m') {
+    n += a.layers * (4 * linear(w, w) + 4 * w + linear(w, a.hidden) + linear(a.hidden, w)) + 2 * w;
+  } else {
+    const inner = a.heads * a.headDim;
+    n += a.layers * (4 * w * inner + 2 * w + 3 * w * a.hidden) + a.buckets * a.heads + w;
+  }
+  const proj = t.hf_proj_type === undefined ? 'mlp' : t.hf_proj_type;
+  if (proj === 'linear' || (proj == null && w !== embedDim)) n += w * embedDim;
+  else if (proj === 'mlp') n += w * Math.floor((w + embedDim) / 2) + Math.floor((w + embedDim) / 2) * embedDim;
+  return n;
+}
+
+/** CoCa's MultimodalTransformer: self- and cross-attention blocks per layer, final norm, vocabulary projection. */
+function multimodalDecoderParams(m: Cfg): number {
+  const w = num(m.width, 512);
+  const hidden = Math.floor(w * num(m.mlp_ratio, 4));
+  const layers = num(m.layers, 12);
+  return layers * (2 * block(w, hidden, m.ls_init_value != null) + 2 * w) + 2 * w + w * num(m.vocab_size, 49408);
+}
+
 /**
- * Parameters of the architectures built from open_clip's native towers, timm SigLIP / CLIP / MobileCLIP ViTs
- * and MobileCLIP's FastViT MCi, counted from the config (plus logit scale and bias); null for other towers.
+ * Parameters of an open_clip architecture counted from its config (towers, CoCa decoder, logit scale and bias):
+ * native ViT / ModifiedResNet / text towers, timm SigLIP, CLIP-L, EVA, ConvNeXt and MobileCLIP trunks, Hugging
+ * Face text towers. Null for towers it does not know (ViTamin and PE-Core: params.ts, config-mparams.ts).
  */
 export function towerParams(cfg: ModelCfg): number | null {
-  if (cfg.multimodal_cfg) return null;
   const v = cfg.vision_cfg as Cfg;
   const vision =
     typeof v.timm_model_name === 'string'
@@ -180,7 +278,9 @@ export function towerParams(cfg: ModelCfg): number | null {
       : Array.isArray(v.layers)
         ? modifiedResNetParams(v, cfg.embed_dim)
         : nativeVitParams(v, cfg.embed_dim);
-  const text = nativeTextParams(cfg.text_cfg as Cfg, cfg.embed_dim);
+  const t = cfg.text_cfg as Cfg;
+  const text = t.hf_model_name ? hfTextParams(t, cfg.embed_dim) : nativeTextParams(t, cfg.embed_dim);
   if (vision === null || text === null) return null;
-  return vision + text + 1 + (cfg.init_logit_bias != null ? 1 : 0);
+  const decoder = cfg.multimodal_cfg ? multimodalDecoderParams(cfg.multimodal_cfg as Cfg) : 0;
+  return vision + text + decoder + 1 + (cfg.init_logit_bias != null ? 1 : 0);
 }
