@@ -73,19 +73,100 @@ function timmVitTrunk(name: string): { params: number; width: number } | null {
   return null;
 }
 
-/**
- * MobileCLIP's FastViT MCi trunks (timm/models/fastvit.py) as open_clip builds them (train-time re-parameterisable
- * branches unfused), without the classifier: the parameter count of stem, stages and final conv, and the feature
- * width the classifier reads. Counted with timm; these trunks have no position table, so the count does not
- * depend on the image size.
- */
-const FASTVIT_MCI: Record<string, { body: number; features: number }> = {
-  fastvit_mci0: { body: 10_882_176, features: 1024 },
-  fastvit_mci1: { body: 21_016_832, features: 1024 },
-  fastvit_mci2: { body: 35_159_360, features: 1280 },
-  fastvit_mci3: { body: 122_875_584, features: 3072 },
-  fastvit_mci4: { body: 318_638_336, features: 4096 },
+// MobileCLIP's FastViT MCi variants (timm/models/fastvit.py): blocks, widths and MLP ratio per stage, which
+// stages use attention (the others RepMixer) and a conditional position encoding, which downsampling patch
+// embeddings have squeeze-excite, and whether the stem has 1×1 scale branches.
+const FASTVIT_MCI: Record<
+  string,
+  { layers: number[]; dims: number[]; mlp: number; attention: number; se: number[]; stemScale: boolean }
+> = {
+  fastvit_mci0: { layers: [2, 6, 10, 2], dims: [64, 128, 256, 512], mlp: 3, attention: 3, se: [2, 3], stemScale: true },
+  fastvit_mci1: {
+    layers: [4, 12, 20, 4],
+    dims: [64, 128, 256, 512],
+    mlp: 3,
+    attention: 3,
+    se: [2, 3],
+    stemScale: true,
+  },
+  fastvit_mci2: {
+    layers: [4, 12, 24, 4],
+    dims: [80, 160, 320, 640],
+    mlp: 3,
+    attention: 3,
+    se: [2, 3],
+    stemScale: true,
+  },
+  fastvit_mci3: {
+    layers: [2, 12, 24, 4, 2],
+    dims: [96, 192, 384, 768, 1536],
+    mlp: 4,
+    attention: 3,
+    se: [],
+    stemScale: false,
+  },
+  fastvit_mci4: {
+    layers: [2, 12, 24, 4, 4],
+    dims: [128, 256, 512, 1024, 2048],
+    mlp: 4,
+    attention: 3,
+    se: [],
+    stemScale: false,
+  },
 };
+
+/** timm's make_divisible with round_limit 0 (squeeze-excite widths). */
+const divisible = (v: number, divisor: number) => Math.max(divisor, Math.floor((v + divisor / 2) / divisor) * divisor);
+/** Squeeze-excite: 1×1 reduce and expand convs with bias. */
+const squeezeExcite = (c: number, rd: number) => 2 * c * rd + rd + c;
+const bn = (c: number) => 2 * c;
+
+/**
+ * MobileOne block as open_clip builds it (train-time branches unfused): identity BatchNorm when shapes allow,
+ * one k×k conv + BN, a 1×1 scale conv + BN when k > 1; `groups` as in timm (group_size 1: per input channel).
+ */
+function mobileOne(
+  inCh: number,
+  outCh: number,
+  k: number,
+  o: { stride?: number; groups?: number; scale?: boolean; branches?: number },
+): number {
+  const groups = o.groups ?? 1;
+  let n = outCh === inCh && (o.stride ?? 1) === 1 ? bn(inCh) : 0;
+  n += (o.branches ?? 1) * ((inCh / groups) * outCh * k * k + bn(outCh));
+  if (k > 1 && o.scale !== false) n += (inCh / groups) * outCh + bn(outCh);
+  return n;
+}
+
+/** FastViT MCi trunk without its classifier: stem, stages, final conv with squeeze-excite. */
+function fastvitTrunk(name: string): { params: number; width: number } | null {
+  const a = FASTVIT_MCI[name];
+  if (!a) return null;
+  const d0 = a.dims[0] as number;
+  let n = mobileOne(3, d0, 3, { stride: 2, scale: a.stemScale });
+  n += mobileOne(d0, d0, 3, { stride: 2, groups: d0, scale: a.stemScale }) + mobileOne(d0, d0, 1, {});
+  const convMlp = (d: number) => d * 49 + bn(d) + linear(d, d * a.mlp) + linear(d * a.mlp, d);
+  a.dims.forEach((d, i) => {
+    if (i > 0) {
+      // PatchEmbed: 7×7 and 3×3 stride-2 convs grouped per input channel (+ squeeze-excite), then a 1×1 MobileOne
+      n += d * 49 + bn(d) + d * 9 + bn(d) + (a.se.includes(i) ? squeezeExcite(d, divisible(d / 4, 8)) : 0);
+      n += mobileOne(d, d, 1, {});
+    }
+    const blocks = a.layers[i] as number;
+    if (i >= a.attention) {
+      // conditional position encoding (7×7 depthwise conv with bias); attention blocks: norm, qkv, proj, 2 layer scales
+      n += d * 49 + d + blocks * (bn(d) + 3 * d * d + linear(d, d) + 2 * d + convMlp(d));
+    } else {
+      // RepMixer blocks: identity-BN norm, depthwise 3×3 mixer, 2 layer scales
+      const mixer = bn(d) + mobileOne(d, d, 3, { groups: d }) + d;
+      n += blocks * (mixer + convMlp(d) + d);
+    }
+  });
+  const last = a.dims[a.dims.length - 1] as number;
+  const width = 2 * last;
+  n += mobileOne(last, width, 3, { groups: last }) + squeezeExcite(width, Math.round(width / 16));
+  return { params: n, width };
+}
 
 // timm's EVA / EVA02 CLIP trunks (timm/models/eva.py): width, depth, MLP width, SwiGLU MLP with its own
 // LayerNorm and a LayerNorm inside attention (EVA02 B and L) or a plain GELU MLP (EVA01 g, EVA02 E).
@@ -139,14 +220,9 @@ function convnextTrunk(name: string): { params: number; width: number } | null {
 /** open_clip's TimmModel: the trunk, then timm's own classifier or open_clip's head as the config asks. */
 function timmParams(v: Cfg, embedDim: number): number | null {
   const name = String(v.timm_model_name);
-  const vit = timmVitTrunk(name) ?? evaTrunk(name) ?? convnextTrunk(name);
-  const fast = FASTVIT_MCI[name];
-  const trunk = vit
-    ? { params: vit.params, features: vit.width }
-    : fast
-      ? { params: fast.body, features: fast.features }
-      : null;
-  if (!trunk) return null;
+  const found = timmVitTrunk(name) ?? evaTrunk(name) ?? convnextTrunk(name) ?? fastvitTrunk(name);
+  if (!found) return null;
+  const trunk = { params: found.params, features: found.width };
   const proj = v.timm_proj === undefined ? 'linear' : v.timm_proj;
   const bias = v.timm_proj_bias === true;
   if (proj === 'none') return trunk.params;
