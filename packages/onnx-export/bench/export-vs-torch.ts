@@ -1,13 +1,15 @@
 // Benchmark (not a test): ViT-B-32 export time and onnxruntime-node throughput of cliphub's graphs versus
 // torch.onnx.export of the same model by the oracle, and versus PyTorch eager; then the peak RSS of
-// exporting a 5.5 GB ViT-g-14 checkpoint (synthetic weights) with external data. Every ratio comes from
-// numbers measured in this one run. Usage: npm run bench -w @cliphub/onnx-export [-- --threads 2] [-- --no-rss]
+// exporting a 5.5 GB ViT-g-14 checkpoint (synthetic weights) with external data; then one model per newer
+// tower family (bench/families.ts). Every ratio comes from numbers measured in this one run.
+// Usage: npm run bench -w @cliphub/onnx-export [-- --threads 2] [--no-rss] [--no-families | --only-families]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
+import { benchFamilies } from './families.js';
 import { benchInput } from './inputs.js';
 // source import: the benchmark runs without a prior build
 import { openSafetensors } from '@cliphub/safetensors';
@@ -245,4 +247,5 @@ async function main(): Promise<void> {
   if (!process.argv.includes('--no-rss')) bigExportRss();
 }
 
-await main();
+if (!process.argv.includes('--only-families')) await main();
+if (!process.argv.includes('--no-families')) await benchFamilies(process.argv, threads);

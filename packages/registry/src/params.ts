@@ -1,4 +1,5 @@
 import { peCoreMparams } from './config-mparams.js';
+import { towerParams } from './tower-params.js';
 import type { ModelCfg } from './types.js';
 
 // Trunk arguments of timm's vitamin_* entry points (timm/models/vitamin.py): MbConv stem and stage widths
@@ -70,7 +71,11 @@ function vitaminMparams(cfg: ModelCfg): number | null {
   return Math.round((vision + text + logit) / 1e4) / 100;
 }
 
-/** Millions of parameters computed from the config where upstream profiles none (ViTamin, PE-Core), else null. */
+/**
+ * Millions of parameters computed from the config (rounded like model_profile.csv), for the architectures
+ * upstream profiles none of (ViTamin, PE-Core, SigLIP 2, MobileCLIP, …), else null.
+ */
 export function mparamsFromConfig(cfg: ModelCfg): number | null {
-  return vitaminMparams(cfg) ?? peCoreMparams(cfg);
+  const counted = towerParams(cfg);
+  return vitaminMparams(cfg) ?? peCoreMparams(cfg) ?? (counted === null ? null : Math.round(counted / 1e4) / 100);
 }

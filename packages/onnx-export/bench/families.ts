@@ -1,0 +1,170 @@
+// Benchmark (not a test): one full-size model per tower family cliphub exports beyond ViT-B-32, with seeded
+// random weights at the real shapes (cached under bench-out/onnx-export/families/). For each: fp32
+// onnxruntime-node throughput of cliphub's graph versus (a) torch.onnx.export(dynamo=False)'s graph of the
+// same module in the same onnxruntime and (b) PyTorch eager under torch.inference_mode with the same thread
+// count, at batch 1 and 16; and the export time of cliphub versus torch.onnx.export. Every ratio comes from
+// numbers measured in this one run. Run by bench/export-vs-torch.ts (npm run bench:onnx); only these with
+// npm run bench -w @cliphub/onnx-export -- --only-families [--family convnext_base --family CoCa] [--secs 6]
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as ort from 'onnxruntime-node';
+import { benchInput, type InputShape } from './inputs.js';
+import { interleavedFastestMs } from './interleave.js';
+// source imports: the benchmark runs without a prior build
+import { openSafetensors } from '@cliphub/safetensors';
+import { exportOnnx, weightSourceFromSafetensors, type ModelCfg } from '../src/index.js';
+
+type Tower = 'vision' | 'text';
+interface Family {
+  family: string;
+  arch: string;
+  tower: Tower;
+}
+
+/** The new families of issue 12, one full-size architecture and the tower that is new in it. */
+export const FAMILIES: Family[] = [
+  { family: 'ConvNeXt', arch: 'convnext_base', tower: 'vision' },
+  { family: 'ViTamin', arch: 'ViTamin-S', tower: 'vision' },
+  { family: 'EVA02', arch: 'EVA02-B-16', tower: 'vision' },
+  { family: 'PE-Core', arch: 'PE-Core-B-16', tower: 'vision' },
+  { family: 'MobileCLIP2 (FastViT)', arch: 'MobileCLIP2-S0', tower: 'vision' },
+  { family: 'MobileCLIP (MCi ViT)', arch: 'MobileCLIP-B', tower: 'vision' },
+  { family: 'HF text (XLM-RoBERTa)', arch: 'xlm-roberta-base-ViT-B-32', tower: 'text' },
+  { family: 'CoCa', arch: 'coca_ViT-B-32', tower: 'vision' },
+  { family: 'CoCa', arch: 'coca_ViT-B-32', tower: 'text' },
+];
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const python = path.join(root, '.oracle/venv/bin/python');
+const hfConfigs = path.resolve(root, '../shared/upstream/hf-text-configs.json');
+const cacheDir = path.join(root, 'bench-out/onnx-export/families'); // gitignored
+
+// Seeded weights of the tower (cached), torch.onnx.export of it, eager throughput. Hugging Face text towers
+// are built from their public config.json values (no Hub here), as open_clip builds them with pretrained_hf=False.
+const PY_TORCH = `
+import json, os, sys, time, torch, transformers, open_clip
+from safetensors.torch import save_file
+arch, tower, cache, out, threads, secs, hf_path = sys.argv[1:8]
+threads, secs = int(threads), float(secs)
+torch.set_num_threads(threads)
+torch.manual_seed(0)
+hf = {k: v for k, v in json.load(open(hf_path)).items() if not k.startswith('_')}
+def from_pretrained(name, *a, **k):
+    values = dict(hf[name]); return transformers.AutoConfig.for_model(values.pop('model_type'), **values)
+transformers.AutoConfig.from_pretrained = from_pretrained
+cfg = open_clip.get_model_config(arch)
+# pixels at the config's image size, or a 5-token prompt at the context with the tokenizer's start/end/pad ids
+size = cfg['vision_cfg'].get('image_size', 224)
+hf_name = cfg['text_cfg'].get('hf_model_name') or ''
+shape = dict(size=size[0] if isinstance(size, (list, tuple)) else size, context=cfg['text_cfg'].get('context_length', 77),
+             **(dict(bos=0, eos=2, pad=1) if 'roberta' in hf_name else dict(bos=49406, eos=49407, pad=0)))
+model = open_clip.create_model(arch, pretrained=None, **({'pretrained_hf': False} if cfg['text_cfg'].get('hf_model_name') else {})).eval()
+weights = os.path.join(cache, f'{tower}.safetensors')
+if not os.path.exists(weights):
+    keep = lambda k: k.startswith('visual.') == (tower == 'vision') or k.startswith('logit_')
+    sd = {k: v.detach().clone().contiguous() for k, v in model.state_dict().items() if keep(k)}
+    save_file(sd, weights + '.tmp'); os.replace(weights + '.tmp', weights)
+    json.dump({'model_cfg': cfg}, open(os.path.join(cache, 'open_clip_config.json'), 'w'))
+class M(torch.nn.Module):
+    def __init__(s, m): super().__init__(); s.m = m
+    def forward(s, x): return s.m.encode_image(x) if tower == 'vision' else s.m.encode_text(x)
+mod = M(model)
+def make(b):
+    if tower == 'vision':
+        n = b * 3 * shape['size'] ** 2
+        return torch.sin(torch.arange(n, dtype=torch.float64)).float().reshape(b, 3, shape['size'], shape['size'])
+    ids = torch.full((b, shape['context']), shape['pad'], dtype=torch.long)
+    ids[:, :5] = torch.tensor([shape['bos'], 320, 1929, 539, shape['eos']])
+    return ids
+res = {'shape': shape}
+name = 'pixel_values' if tower == 'vision' else 'input_ids'
+try:
+    t = time.perf_counter()
+    torch.onnx.export(mod, (make(1),), f'{out}/torch.onnx', input_names=[name], output_names=['y'],
+                      dynamic_axes={name: {0: 'batch'}, 'y': {0: 'batch'}}, opset_version=17, dynamo=False)
+    res['export_s'] = time.perf_counter() - t
+except Exception as e:
+    res['export_error'] = f'{type(e).__name__}: {str(e).splitlines()[0][:160]}'
+with torch.inference_mode():
+    for b in (1, 16):
+        x = make(b); mod(x)
+        fastest, t0, runs = float('inf'), time.perf_counter(), 0
+        while runs < 2 or time.perf_counter() - t0 < secs * (2 if b > 1 else 1):
+            t = time.perf_counter(); mod(x); fastest = min(fastest, time.perf_counter() - t); runs += 1
+        res[f'eager_b{b}'] = b / fastest
+print(json.dumps(res))
+`;
+
+const ratio = (a: number, b: number) => (Number.isFinite(b) ? `${(a / b).toFixed(2)}x` : 'n/a');
+
+async function benchFamily(f: Family, threads: number, secs: number): Promise<void> {
+  const cache = path.join(cacheDir, f.arch);
+  mkdirSync(cache, { recursive: true });
+  const out = mkdtempSync(path.join(tmpdir(), 'cliphub-bench-family-'));
+  try {
+    const r = spawnSync(
+      python,
+      ['-W', 'ignore', '-c', PY_TORCH, f.arch, f.tower, cache, out, String(threads), String(secs), hfConfigs],
+      { encoding: 'utf8', maxBuffer: 1 << 26 },
+    );
+    if (r.status !== 0) throw new Error(r.stderr.slice(-2000));
+    const torch = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
+    const shape = torch.shape as InputShape;
+    const cfg = (JSON.parse(readFileSync(path.join(cache, 'open_clip_config.json'), 'utf8')) as { model_cfg: ModelCfg })
+      .model_cfg;
+
+    let exportS = Infinity;
+    for (let i = 0; i < 2; i++) {
+      const file = await openSafetensors(path.join(cache, `${f.tower}.safetensors`));
+      const t = performance.now();
+      await exportOnnx(cfg, weightSourceFromSafetensors(file), out, { towers: [f.tower] });
+      exportS = Math.min(exportS, (performance.now() - t) / 1000);
+      await file.close();
+    }
+    const torchExport = typeof torch.export_s === 'number' ? torch.export_s : NaN;
+    const head = `${f.family} ${f.arch} ${f.tower}`;
+    console.log(
+      `${head}: export cliphub ${exportS.toFixed(2)} s, torch.onnx.export ${Number.isFinite(torchExport) ? `${torchExport.toFixed(2)} s` : `failed (${String(torch.export_error)})`} -> ${ratio(exportS, torchExport)} the time`,
+    );
+    const graphs = [
+      path.join(out, `${f.tower}.onnx`),
+      ...(Number.isFinite(torchExport) ? [path.join(out, 'torch.onnx')] : []),
+    ];
+    for (const b of [1, 16]) {
+      const ms = await interleavedFastestMs(graphs, benchInput(f.tower, b, false, shape), {
+        threads,
+        secs: secs * (b > 1 ? 2 : 1),
+      });
+      const [ours, theirs] = ms.map((x) => (b * 1000) / x) as [number, number | undefined];
+      const eager = Number(torch[`eager_b${b}`]);
+      console.log(
+        `${head} b${b}/s: cliphub ${ours.toFixed(1)}, [torch-graph] ${theirs?.toFixed(1) ?? 'n/a'}, [eager] ${eager.toFixed(1)}` +
+          ` | vs [torch-graph] ${ratio(ours, theirs ?? NaN)}, vs [eager] ${ratio(ours, eager)}`,
+      );
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+/** Runs the families named with --family (all by default); a family that fails is reported and skipped. */
+export async function benchFamilies(argv: string[], threads: number): Promise<void> {
+  const named = argv.flatMap((a, i) => (argv[i - 1] === '--family' ? [a] : []));
+  const secsAt = argv.indexOf('--secs');
+  const secs = secsAt >= 0 ? Number(argv[secsAt + 1]) : 6;
+  if (!existsSync(python) || !existsSync(hfConfigs))
+    throw new Error('needs the oracle venv (.oracle/venv) and ../shared');
+  console.log(
+    `families, ${threads} threads, onnxruntime-node ${ort.env.versions.common}, fp32; baselines: [torch-graph] onnxruntime-node on torch.onnx.export(dynamo=False)'s graph; [eager] PyTorch eager, torch.inference_mode`,
+  );
+  for (const f of FAMILIES.filter((x) => named.length === 0 || named.includes(x.arch) || named.includes(x.family))) {
+    try {
+      await benchFamily(f, threads, secs);
+    } catch (e) {
+      console.log(`${f.family} ${f.arch} ${f.tower}: failed: ${(e as Error).message.split('\n').slice(-3).join(' ')}`);
+    }
+  }
+}
