@@ -6,11 +6,11 @@ import type { WeightLoader } from './weight-loader.js';
 
 /** What every tower builder needs: the graph, the weights, the export mode and the compute dtype. */
 export interface BuildCtx {
-  g: GraphBuilder;
-  w: WeightLoader;
+  graph: GraphBuilder;
+  weights: WeightLoader;
   mode: ExportDType;
   /** FLOAT16 for fp16 exports, FLOAT otherwise (int8 quantizes weights only; activations stay float32). */
-  cdt: DataTypeId;
+  computeType: DataTypeId;
   /**
    * Emit onnxruntime's com.microsoft fused ops (Attention, SkipLayerNormalization, QuickGelu, Gelu,
    * FastGelu) for the transformer blocks. Their CPU kernels are float32 only, so fp32 exports only.
@@ -51,31 +51,31 @@ export interface BiasRef {
 }
 
 /** A scalar or vector constant in the compute dtype. */
-export function cconst(c: BuildCtx, values: number[], dims: number[] = []): string {
-  return c.g.constant(values, dims, c.cdt);
+export function cconst(ctx: BuildCtx, values: number[], dims: number[] = []): string {
+  return ctx.graph.constant(values, dims, ctx.computeType);
 }
 
-export function i64(c: BuildCtx, values: number[], dims: number[] = [values.length]): string {
-  return c.g.constant(values, dims, DataType.INT64);
+export function i64(ctx: BuildCtx, values: number[], dims: number[] = [values.length]): string {
+  return ctx.graph.constant(values, dims, DataType.INT64);
 }
 
 /** Output-channel multipliers (scale × gamma), or null when there are none. */
 async function outScale(
-  c: BuildCtx,
+  ctx: BuildCtx,
   r: { scale?: number; scaleUpTo?: number; gamma?: string },
   n: number,
 ): Promise<Float32Array | null> {
   if (r.scale === undefined && !r.gamma) return null;
-  const g = r.gamma ? await c.w.f32(r.gamma) : null;
+  const g = r.gamma ? await ctx.weights.f32(r.gamma) : null;
   const upTo = r.scaleUpTo ?? n;
   return Float32Array.from({ length: n }, (_, j) => (j < upTo ? (r.scale ?? 1) : 1) * (g ? (g[j] as number) : 1));
 }
 
 /** The weight as float32 in its own layout with output scales folded in. */
-async function weightValues(c: BuildCtx, r: WeightRef, inDim: number, outDim: number): Promise<Float32Array> {
-  const all = await c.w.f32(r.name);
+async function weightValues(ctx: BuildCtx, r: WeightRef, inDim: number, outDim: number): Promise<Float32Array> {
+  const all = await ctx.weights.f32(r.name);
   const base = r.rows ? all.subarray(r.rows[0] * inDim, r.rows[1] * inDim) : all;
-  const s = await outScale(c, r, outDim);
+  const s = await outScale(ctx, r, outDim);
   if (!s) return base;
   const out = new Float32Array(base.length);
   if (r.layout === 'torch') {
@@ -90,12 +90,13 @@ async function weightValues(c: BuildCtx, r: WeightRef, inDim: number, outDim: nu
   return out;
 }
 
-function biasInit(c: BuildCtx, hint: string, b: BiasRef, outDim: number, dataType: DataTypeId): string {
-  if (b.scale === undefined && !b.gamma) return c.w.direct(c.g, b.name, dataType, b.range, `${hint}.bias`);
-  return c.w.computed(c.g, `${hint}.bias`, [outDim], dataType, async () => {
-    const all = await c.w.f32(b.name);
+function biasInit(ctx: BuildCtx, hint: string, b: BiasRef, outDim: number, dataType: DataTypeId): string {
+  if (b.scale === undefined && !b.gamma)
+    return ctx.weights.direct(ctx.graph, b.name, dataType, b.range, `${hint}.bias`);
+  return ctx.weights.computed(ctx.graph, `${hint}.bias`, [outDim], dataType, async () => {
+    const all = await ctx.weights.f32(b.name);
     const v = b.range ? all.subarray(b.range[0], b.range[1]) : all;
-    const s = (await outScale(c, b, outDim)) as Float32Array;
+    const s = (await outScale(ctx, b, outDim)) as Float32Array;
     return Float32Array.from(v, (x, j) => x * (s[j] as number));
   });
 }
@@ -106,7 +107,7 @@ function biasInit(c: BuildCtx, hint: string, b: BiasRef, outDim: number, dataTyp
  * DynamicQuantizeLinear → MatMulInteger → Cast → Mul pattern onnxruntime fuses into DynamicQuantizeMatMul.
  */
 export function linear(
-  c: BuildCtx,
+  ctx: BuildCtx,
   x: string,
   hint: string,
   inDim: number,
@@ -114,22 +115,22 @@ export function linear(
   w: WeightRef,
   b: BiasRef | null,
 ): string {
-  const { g } = c;
-  if (c.mode === 'int8') {
+  const { graph } = ctx;
+  if (ctx.mode === 'int8') {
     const quantize = () =>
-      weightValues(c, w, inDim, outDim).then((v) => quantizePerChannel(v, inDim, outDim, w.layout === 'torch'));
-    const y = c.int8WeightOnly
-      ? g.node('MatMul', [x, int8Dequantized(c, hint, [inDim, outDim], quantize)])
-      : int8MatMul(c, x, hint, [inDim, outDim], [outDim], quantize);
-    return b ? g.node('Add', [y, biasInit(c, hint, b, outDim, DataType.FLOAT)]) : y;
+      weightValues(ctx, w, inDim, outDim).then((v) => quantizePerChannel(v, inDim, outDim, w.layout === 'torch'));
+    const y = ctx.int8WeightOnly
+      ? graph.node('MatMul', [x, int8Dequantized(ctx, hint, [inDim, outDim], quantize)])
+      : int8MatMul(ctx, x, hint, [inDim, outDim], [outDim], quantize);
+    return b ? graph.node('Add', [y, biasInit(ctx, hint, b, outDim, DataType.FLOAT)]) : y;
   }
   const dims = w.layout === 'torch' ? [outDim, inDim] : [inDim, outDim];
   const plain = w.scale === undefined && !w.gamma;
   const weight = plain
-    ? c.w.direct(g, w.name, c.cdt, w.rows, `${hint}.weight`)
-    : c.w.computed(g, `${hint}.weight`, dims, c.cdt, () => weightValues(c, w, inDim, outDim));
-  const inputs = [x, weight, ...(b ? [biasInit(c, hint, b, outDim, c.cdt)] : [])];
-  return g.node('Gemm', inputs, w.layout === 'torch' ? { transB: 1 } : {});
+    ? ctx.weights.direct(graph, w.name, ctx.computeType, w.rows, `${hint}.weight`)
+    : ctx.weights.computed(graph, `${hint}.weight`, dims, ctx.computeType, () => weightValues(ctx, w, inDim, outDim));
+  const inputs = [x, weight, ...(b ? [biasInit(ctx, hint, b, outDim, ctx.computeType)] : [])];
+  return graph.node('Gemm', inputs, w.layout === 'torch' ? { transB: 1 } : {});
 }
 
 /**
@@ -137,7 +138,7 @@ export function linear(
  * `quantize` runs once, when the writer reaches the weight, and its copy is released after the scales.
  */
 function int8Initializers(
-  c: BuildCtx,
+  ctx: BuildCtx,
   hint: string,
   dims: number[],
   scaleDims: number[],
@@ -145,11 +146,11 @@ function int8Initializers(
 ): [weight: string, scale: string] {
   let q: Promise<{ q: Int8Array; scale: Float32Array }> | null = null;
   const quant = () => (q ??= quantize());
-  const wq = c.g.initializer(`${hint}.weight_q`, dims, DataType.INT8, async () => {
+  const wq = ctx.graph.initializer(`${hint}.weight_q`, dims, DataType.INT8, async () => {
     const r = (await quant()).q;
     return new Uint8Array(r.buffer, r.byteOffset, r.byteLength);
   });
-  const ws = c.w.computed(c.g, `${hint}.weight_scale`, scaleDims, DataType.FLOAT, async () => {
+  const ws = ctx.weights.computed(ctx.graph, `${hint}.weight_scale`, scaleDims, DataType.FLOAT, async () => {
     const scale = (await quant()).scale;
     q = null; // written right after weight_q: release the quantized copy
     return scale;
@@ -159,13 +160,13 @@ function int8Initializers(
 
 /** An int8 weight [in, out] with per-output-column scales, dequantized to float32 by the graph. */
 function int8Dequantized(
-  c: BuildCtx,
+  ctx: BuildCtx,
   hint: string,
   dims: [number, number],
   quantize: () => Promise<{ q: Int8Array; scale: Float32Array }>,
 ): string {
-  const [wq, ws] = int8Initializers(c, hint, dims, [dims[1]], quantize);
-  return c.g.node('DequantizeLinear', [wq, ws], { axis: 1 });
+  const [wq, ws] = int8Initializers(ctx, hint, dims, [dims[1]], quantize);
+  return ctx.graph.node('DequantizeLinear', [wq, ws], { axis: 1 });
 }
 
 /**
@@ -174,67 +175,73 @@ function int8Dequantized(
  * into DynamicQuantizeMatMul. `quantize` runs once, when the writer reaches the weight.
  */
 function int8MatMul(
-  c: BuildCtx,
+  ctx: BuildCtx,
   x: string,
   hint: string,
   dims: number[],
   scaleDims: number[],
   quantize: () => Promise<{ q: Int8Array; scale: Float32Array }>,
 ): string {
-  const { g } = c;
-  const [wq, ws] = int8Initializers(c, hint, dims, scaleDims, quantize);
-  const [xq, xs, xz] = g.nodeN('DynamicQuantizeLinear', [x], 3) as [string, string, string];
-  const acc = g.node('Cast', [g.node('MatMulInteger', [xq, wq, xz])], { to: DataType.FLOAT });
-  return g.node('Mul', [acc, g.node('Mul', [xs, ws])]);
+  const { graph } = ctx;
+  const [wq, ws] = int8Initializers(ctx, hint, dims, scaleDims, quantize);
+  const [xq, xs, xz] = graph.nodeN('DynamicQuantizeLinear', [x], 3) as [string, string, string];
+  const acc = graph.node('Cast', [graph.node('MatMulInteger', [xq, wq, xz])], { to: DataType.FLOAT });
+  return graph.node('Mul', [acc, graph.node('Mul', [xs, ws])]);
 }
 
 /** LayerNormalization over the last axis; in fp16 exports it runs in float32 (open_clip's LayerNormFp32). */
-export function layerNorm(c: BuildCtx, x: string, name: string, eps: number): string {
-  const { g } = c;
-  const scale = c.w.direct(g, `${name}.weight`, DataType.FLOAT);
-  const bias = c.w.direct(g, `${name}.bias`, DataType.FLOAT);
-  const input = c.cdt === DataType.FLOAT16 ? g.node('Cast', [x], { to: DataType.FLOAT }) : x;
-  const y = g.node('LayerNormalization', [input, scale, bias], { axis: -1, epsilon: { float: eps } });
-  return c.cdt === DataType.FLOAT16 ? g.node('Cast', [y], { to: DataType.FLOAT16 }) : y;
+export function layerNorm(ctx: BuildCtx, x: string, name: string, eps: number): string {
+  const { graph } = ctx;
+  const scale = ctx.weights.direct(graph, `${name}.weight`, DataType.FLOAT);
+  const bias = ctx.weights.direct(graph, `${name}.bias`, DataType.FLOAT);
+  const input = ctx.computeType === DataType.FLOAT16 ? graph.node('Cast', [x], { to: DataType.FLOAT }) : x;
+  const y = graph.node('LayerNormalization', [input, scale, bias], { axis: -1, epsilon: { float: eps } });
+  return ctx.computeType === DataType.FLOAT16 ? graph.node('Cast', [y], { to: DataType.FLOAT16 }) : y;
 }
 
-export function activation(c: BuildCtx, x: string, act: Activation): string {
-  const { g } = c;
+export function activation(ctx: BuildCtx, x: string, act: Activation): string {
+  const { graph } = ctx;
   // One fused kernel per activation, each of the same kind: QuickGelu(alpha) is x·σ(alpha·x), Gelu is
   // the erf form, FastGelu the tanh form (so a wrong activation still breaks fidelity).
-  if (c.contrib && act !== 'relu') {
-    if (act === 'quick_gelu') return g.node('QuickGelu', [x], { alpha: { float: 1.702 } }, MS);
-    return g.node(act === 'gelu' ? 'Gelu' : 'FastGelu', [x], {}, MS);
+  if (ctx.contrib && act !== 'relu') {
+    if (act === 'quick_gelu') return graph.node('QuickGelu', [x], { alpha: { float: 1.702 } }, MS);
+    return graph.node(act === 'gelu' ? 'Gelu' : 'FastGelu', [x], {}, MS);
   }
   switch (act) {
     case 'relu':
-      return g.node('Relu', [x]);
+      return graph.node('Relu', [x]);
     case 'quick_gelu':
-      return g.node('Mul', [x, g.node('Sigmoid', [g.node('Mul', [x, cconst(c, [1.702])])])]);
+      return graph.node('Mul', [x, graph.node('Sigmoid', [graph.node('Mul', [x, cconst(ctx, [1.702])])])]);
     case 'gelu':
-      if (g.opset >= 20) return g.node('Gelu', [x], { approximate: 'none' });
+      if (graph.opset >= 20) return graph.node('Gelu', [x], { approximate: 'none' });
       {
         // 0.5·x·(1 + erf(x/√2)): the shape onnxruntime's GeluFusion recognizes
-        const e = g.node('Erf', [g.node('Div', [x, cconst(c, [Math.SQRT2])])]);
-        return g.node('Mul', [g.node('Mul', [x, g.node('Add', [e, cconst(c, [1])])]), cconst(c, [0.5])]);
+        const e = graph.node('Erf', [graph.node('Div', [x, cconst(ctx, [Math.SQRT2])])]);
+        return graph.node('Mul', [
+          graph.node('Mul', [x, graph.node('Add', [e, cconst(ctx, [1])])]),
+          cconst(ctx, [0.5]),
+        ]);
       }
     case 'gelu_tanh':
-      if (g.opset >= 20) return g.node('Gelu', [x], { approximate: 'tanh' });
+      if (graph.opset >= 20) return graph.node('Gelu', [x], { approximate: 'tanh' });
       {
         // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
-        const x3 = g.node('Mul', [g.node('Mul', [x, x]), x]);
-        const inner = g.node('Add', [x, g.node('Mul', [x3, cconst(c, [0.044715])])]);
-        const t = g.node('Tanh', [g.node('Mul', [inner, cconst(c, [Math.sqrt(2 / Math.PI)])])]);
-        return g.node('Mul', [g.node('Mul', [x, cconst(c, [0.5])]), g.node('Add', [t, cconst(c, [1])])]);
+        const x3 = graph.node('Mul', [graph.node('Mul', [x, x]), x]);
+        const inner = graph.node('Add', [x, graph.node('Mul', [x3, cconst(ctx, [0.044715])])]);
+        const t = graph.node('Tanh', [graph.node('Mul', [inner, cconst(ctx, [Math.sqrt(2 / Math.PI)])])]);
+        return graph.node('Mul', [
+          graph.node('Mul', [x, cconst(ctx, [0.5])]),
+          graph.node('Add', [t, cconst(ctx, [1])]),
+        ]);
       }
   }
 }
 
-export function softmax(c: BuildCtx, x: string): string {
-  const { g } = c;
-  if (c.cdt !== DataType.FLOAT16) return g.node('Softmax', [x], { axis: -1 });
-  const y = g.node('Softmax', [g.node('Cast', [x], { to: DataType.FLOAT })], { axis: -1 });
-  return g.node('Cast', [y], { to: DataType.FLOAT16 });
+export function softmax(ctx: BuildCtx, x: string): string {
+  const { graph } = ctx;
+  if (ctx.computeType !== DataType.FLOAT16) return graph.node('Softmax', [x], { axis: -1 });
+  const y = graph.node('Softmax', [graph.node('Cast', [x], { to: DataType.FLOAT })], { axis: -1 });
+  return graph.node('Cast', [y], { to: DataType.FLOAT16 });
 }
 
 export interface AttnWeights {
@@ -251,7 +258,7 @@ export interface AttnWeights {
  * one MatMul. (Transformer blocks use selfAttention below.)
  */
 export function attention(
-  c: BuildCtx,
+  ctx: BuildCtx,
   q: string,
   kv: string,
   o: {
@@ -267,29 +274,32 @@ export function attention(
     weights: AttnWeights;
   },
 ): string {
-  const { g } = c;
+  const { graph } = ctx;
   const hd = o.dim / o.heads;
   const w = o.weights;
   let qp: string;
   if (o.sharedQuery) {
     // Learned queries are constants: their projection is computed in float32 (onnxruntime constant-folds
     // it; its CPU folding of float16 Gemm crashes), then cast to the compute dtype.
-    qp = linear({ ...c, cdt: DataType.FLOAT }, q, `${o.hint}.q`, o.qIn, o.dim, ...w.q);
-    if (c.cdt !== DataType.FLOAT) qp = g.node('Cast', [qp], { to: c.cdt });
+    qp = linear({ ...ctx, computeType: DataType.FLOAT }, q, `${o.hint}.q`, o.qIn, o.dim, ...w.q);
+    if (ctx.computeType !== DataType.FLOAT) qp = graph.node('Cast', [qp], { to: ctx.computeType });
   } else {
-    qp = linear(c, q, `${o.hint}.q`, o.qIn, o.dim, ...w.q);
+    qp = linear(ctx, q, `${o.hint}.q`, o.qIn, o.dim, ...w.q);
   }
-  const kp = linear(c, kv, `${o.hint}.k`, o.kvIn, o.dim, ...w.k);
-  const vp = linear(c, kv, `${o.hint}.v`, o.kvIn, o.dim, ...w.v);
+  const kp = linear(ctx, kv, `${o.hint}.k`, o.kvIn, o.dim, ...w.k);
+  const vp = linear(ctx, kv, `${o.hint}.v`, o.kvIn, o.dim, ...w.v);
   const qh = o.sharedQuery
-    ? g.node('Transpose', [g.node('Reshape', [qp, i64(c, [o.lq, o.heads, hd])])], { perm: [1, 0, 2] }) // [H, Lq, hd]
-    : g.node('Transpose', [g.node('Reshape', [qp, i64(c, [-1, o.lq, o.heads, hd])])], { perm: [0, 2, 1, 3] });
-  const kvShape = i64(c, [-1, o.lk, o.heads, hd]);
-  const kt = g.node('Transpose', [g.node('Reshape', [kp, kvShape])], { perm: [0, 2, 3, 1] });
-  const vh = g.node('Transpose', [g.node('Reshape', [vp, kvShape])], { perm: [0, 2, 1, 3] });
-  const ctx = g.node('MatMul', [softmax(c, g.node('MatMul', [qh, kt])), vh]); // [N, H, Lq, hd]
-  const merged = g.node('Reshape', [g.node('Transpose', [ctx], { perm: [0, 2, 1, 3] }), i64(c, [-1, o.dim])]);
-  return linear(c, merged, `${o.hint}.out`, o.dim, o.outDim, ...w.out);
+    ? graph.node('Transpose', [graph.node('Reshape', [qp, i64(ctx, [o.lq, o.heads, hd])])], { perm: [1, 0, 2] }) // [H, Lq, hd]
+    : graph.node('Transpose', [graph.node('Reshape', [qp, i64(ctx, [-1, o.lq, o.heads, hd])])], { perm: [0, 2, 1, 3] });
+  const kvShape = i64(ctx, [-1, o.lk, o.heads, hd]);
+  const kt = graph.node('Transpose', [graph.node('Reshape', [kp, kvShape])], { perm: [0, 2, 3, 1] });
+  const vh = graph.node('Transpose', [graph.node('Reshape', [vp, kvShape])], { perm: [0, 2, 1, 3] });
+  const attended = graph.node('MatMul', [softmax(ctx, graph.node('MatMul', [qh, kt])), vh]); // [N, H, Lq, hd]
+  const merged = graph.node('Reshape', [
+    graph.node('Transpose', [attended], { perm: [0, 2, 1, 3] }),
+    i64(ctx, [-1, o.dim]),
+  ]);
+  return linear(ctx, merged, `${o.hint}.out`, o.dim, o.outDim, ...w.out);
 }
 
 /** q/k/v weight and bias refs for nn.MultiheadAttention's packed in_proj (q scaled by 1/√head_dim). */
@@ -362,70 +372,94 @@ export interface StackOptions {
  * MLP projections. (onnxruntime's SkipLayerNormalization is not used: its CPU kernel measured several
  * times slower than Add + LayerNormalization.)
  */
-export function transformer(c: BuildCtx, x: string, blocks: BlockNames[], o: StackOptions): string {
-  const { g } = c;
+export function transformer(ctx: BuildCtx, x: string, blocks: BlockNames[], options: StackOptions): string {
+  const { graph } = ctx;
   // The causal mask and the [N, L, D] (Attention) or [N, L, heads, head_dim] (plain path) shape are built on
   // first use, once for all blocks: a one-block stack that keeps only the pooled row never uses them, and an
   // unused initializer makes onnxruntime print a warning on every load.
   let mask: string | null | undefined;
   let shape: string | undefined;
-  const maskOnce = () => (mask ??= o.causal && !c.contrib ? causalMask(c, o.seq, o.runtimeSeq) : null);
+  const maskOnce = () =>
+    (mask ??= options.causal && !ctx.contrib ? causalMask(ctx, options.seq, options.runtimeSeq) : null);
   const shapeOnce = () =>
-    (shape ??= seqShape(c, o.runtimeSeq ?? o.seq, -1, c.contrib ? [o.width] : [o.heads, o.width / o.heads]));
+    (shape ??= seqShape(
+      ctx,
+      options.runtimeSeq ?? options.seq,
+      -1,
+      ctx.contrib ? [options.width] : [options.heads, options.width / options.heads],
+    ));
   for (const [i, n] of blocks.entries()) {
     const ls1 = n.ls1 ? { gamma: n.ls1 } : {};
     const ls2 = n.ls2 ? { gamma: n.ls2 } : {};
     const hint = n.ln1.replace(/\.[^.]*$/, '');
-    const h = layerNorm(c, x, n.ln1, o.eps);
+    const h = layerNorm(ctx, x, n.ln1, options.eps);
     let x1: string;
-    if (o.onlyRow !== undefined && i === blocks.length - 1) {
+    if (options.onlyRow !== undefined && i === blocks.length - 1) {
       // Only the pooled row leaves the last block: it attends over ln_1 of every token (see pooledAttention).
-      const seq3 = seqShape(c, o.runtimeSeq ?? o.seq, -1, [o.width]);
-      const only = o.onlyRow;
+      const seq3 = seqShape(ctx, options.runtimeSeq ?? options.seq, -1, [options.width]);
+      const only = options.onlyRow;
       const row = (t3: string) =>
         typeof only === 'number'
-          ? g.node('Gather', [t3, i64(c, [only], [])], { axis: 1 })
-          : g.node('GatherND', [t3, only], { batch_dims: 1 });
-      const h3 = g.node('Reshape', [h, seq3]);
-      x1 = g.node('Add', [row(g.node('Reshape', [x, seq3])), pooledAttention(c, row(h3), h3, n, o, only)]);
+          ? graph.node('Gather', [t3, i64(ctx, [only], [])], { axis: 1 })
+          : graph.node('GatherND', [t3, only], { batch_dims: 1 });
+      const h3 = graph.node('Reshape', [h, seq3]);
+      x1 = graph.node('Add', [
+        row(graph.node('Reshape', [x, seq3])),
+        pooledAttention(ctx, row(h3), h3, n, options, only),
+      ]);
     } else {
-      const bias = o.attnBias?.(i);
+      const bias = options.attnBias?.(i);
       const a = bias
-        ? selfAttention({ ...c, contrib: false }, h, n, o, bias, seqShape(c, o.seq, -1, [o.heads, o.width / o.heads]))
-        : selfAttention(c, h, n, o, maskOnce(), shapeOnce());
+        ? selfAttention(
+            { ...ctx, contrib: false },
+            h,
+            n,
+            options,
+            bias,
+            seqShape(ctx, options.seq, -1, [options.heads, options.width / options.heads]),
+          )
+        : selfAttention(ctx, h, n, options, maskOnce(), shapeOnce());
       const out = linear(
-        c,
+        ctx,
         a,
         `${hint}.attn.out`,
-        o.width,
-        o.width,
+        options.width,
+        options.width,
         { name: n.outWeight, layout: 'torch', ...ls1 },
         { name: n.outBias, ...ls1 },
       );
-      x1 = g.node('Add', [x, out]);
+      x1 = graph.node('Add', [x, out]);
     }
-    const h2 = layerNorm(c, x1, n.ln2, o.eps);
-    x = g.node('Add', [x1, o.ffn ? o.ffn(i, h2) : mlp(c, h2, n.fc1, n.fc2, o.width, o.mlp, o.act, ls2)]);
+    const h2 = layerNorm(ctx, x1, n.ln2, options.eps);
+    x = graph.node('Add', [
+      x1,
+      options.ffn ? options.ffn(i, h2) : mlp(ctx, h2, n.fc1, n.fc2, options.width, options.mlp, options.act, ls2),
+    ]);
   }
   return x;
 }
 
 /** Shape [d0, seq, ...rest] as an int64 tensor, for a constant or a runtime sequence length. */
-export function seqShape(c: BuildCtx, seq: number | string, d0: number, rest: number[]): string {
-  if (typeof seq === 'number') return i64(c, [d0, seq, ...rest]);
-  return c.g.node('Concat', [i64(c, [d0]), seq, i64(c, rest)], { axis: 0 });
+export function seqShape(ctx: BuildCtx, seq: number | string, d0: number, rest: number[]): string {
+  if (typeof seq === 'number') return i64(ctx, [d0, seq, ...rest]);
+  return ctx.graph.node('Concat', [i64(ctx, [d0]), seq, i64(ctx, rest)], { axis: 0 });
 }
 
 /** Additive [L, L] causal mask (0 on and below the diagonal, -inf above), as open_clip builds it; cut to the runtime length. */
-function causalMask(c: BuildCtx, L: number, runtime: string | undefined): string {
-  const { g } = c;
-  const full = c.w.computed(g, 'causal_mask', [L, L], c.cdt, async () => {
+function causalMask(ctx: BuildCtx, L: number, runtime: string | undefined): string {
+  const { graph } = ctx;
+  const full = ctx.weights.computed(graph, 'causal_mask', [L, L], ctx.computeType, async () => {
     const m = new Float32Array(L * L);
     for (let i = 0; i < L; i++) for (let j = i + 1; j < L; j++) m[i * L + j] = -Infinity;
     return m;
   });
   if (!runtime) return full;
-  return g.node('Slice', [full, i64(c, [0, 0]), g.node('Concat', [runtime, runtime], { axis: 0 }), i64(c, [0, 1])]);
+  return graph.node('Slice', [
+    full,
+    i64(ctx, [0, 0]),
+    graph.node('Concat', [runtime, runtime], { axis: 0 }),
+    i64(ctx, [0, 1]),
+  ]);
 }
 
 /**
@@ -437,21 +471,21 @@ function causalMask(c: BuildCtx, L: number, runtime: string | undefined): string
  * two [1, D]×[D, D] ones per sequence: the last block of a ViT-B/32 image costs 2% of a full block.
  */
 function pooledAttention(
-  c: BuildCtx,
+  ctx: BuildCtx,
   hRow: string,
   h3: string,
   n: BlockNames,
-  o: StackOptions,
+  options: StackOptions,
   row: number | string,
 ): string {
-  const { g } = c;
-  const d = o.width;
-  const H = o.heads;
+  const { graph } = ctx;
+  const d = options.width;
+  const H = options.heads;
   const hd = d / H;
   const s = 1 / Math.sqrt(hd);
   const hint = `${n.ln1.replace(/\.[^.]*$/, '')}.attn`;
   const q = linear(
-    c,
+    ctx,
     hRow,
     `${hint}.q`,
     d,
@@ -459,19 +493,24 @@ function pooledAttention(
     { name: n.qkvWeight, layout: 'torch', rows: [0, d], scale: s },
     n.qkvBias ? { name: n.qkvBias, range: [0, d], scale: s } : null,
   );
-  const qh = g.node('Transpose', [g.node('Reshape', [q, i64(c, [-1, H, hd])])], { perm: [1, 0, 2] }); // [H, N, hd]
+  const qh = graph.node('Transpose', [graph.node('Reshape', [q, i64(ctx, [-1, H, hd])])], { perm: [1, 0, 2] }); // [H, N, hd]
   // Wk per head is [hd, D], the k rows of in_proj_weight as stored; Wvᵀ per head is [D, hd].
-  const wk = (x: string) => perHeadMatMul(c, x, `${hint}.k_heads`, n.qkvWeight, d, H, d, false);
-  const wv = (x: string) => perHeadMatMul(c, x, `${hint}.v_heads_t`, n.qkvWeight, 2 * d, H, d, true);
-  const qk = g.node('Transpose', [wk(qh)], { perm: [1, 0, 2] }); // [N, H, D]
-  let scores = g.node('MatMul', [qk, g.node('Transpose', [h3], { perm: [0, 2, 1] })]); // [N, H, L]
-  if (o.causal) scores = g.node('Add', [scores, keyMask(c, o, row)]);
-  const ph = g.node('Transpose', [g.node('MatMul', [softmax(c, scores), h3])], { perm: [1, 0, 2] }); // [H, N, D]
-  const ctx = g.node('Reshape', [g.node('Transpose', [wv(ph)], { perm: [1, 0, 2] }), i64(c, [-1, d])]);
+  const wk = (x: string) => perHeadMatMul(ctx, x, `${hint}.k_heads`, n.qkvWeight, d, H, d, false);
+  const wv = (x: string) => perHeadMatMul(ctx, x, `${hint}.v_heads_t`, n.qkvWeight, 2 * d, H, d, true);
+  const qk = graph.node('Transpose', [wk(qh)], { perm: [1, 0, 2] }); // [N, H, D]
+  let scores = graph.node('MatMul', [qk, graph.node('Transpose', [h3], { perm: [0, 2, 1] })]); // [N, H, L]
+  if (options.causal) scores = graph.node('Add', [scores, keyMask(ctx, options, row)]);
+  const ph = graph.node('Transpose', [graph.node('MatMul', [softmax(ctx, scores), h3])], { perm: [1, 0, 2] }); // [H, N, D]
+  const attended = graph.node('Reshape', [graph.node('Transpose', [wv(ph)], { perm: [1, 0, 2] }), i64(ctx, [-1, d])]);
   const ls = n.ls1 ? { gamma: n.ls1 } : {};
   return linear(
-    c,
-    n.qkvBias ? g.node('Add', [ctx, c.w.direct(g, n.qkvBias, c.cdt, [2 * d, 3 * d], `${hint}.v.bias`)]) : ctx,
+    ctx,
+    n.qkvBias
+      ? graph.node('Add', [
+          attended,
+          ctx.weights.direct(graph, n.qkvBias, ctx.computeType, [2 * d, 3 * d], `${hint}.v.bias`),
+        ])
+      : attended,
     `${hint}.out`,
     d,
     d,
@@ -486,7 +525,7 @@ function pooledAttention(
  * exports quantize each head's matrix per output column, as linear() does.
  */
 function perHeadMatMul(
-  c: BuildCtx,
+  ctx: BuildCtx,
   x: string,
   hint: string,
   name: string,
@@ -495,12 +534,13 @@ function perHeadMatMul(
   d: number,
   transposed: boolean,
 ): string {
-  const { g } = c;
+  const { graph } = ctx;
   const hd = d / H;
   const [inDim, outDim] = transposed ? [d, hd] : [hd, d];
-  const head = async (h: number) => (await c.w.f32(name)).subarray((row0 + h * hd) * d, (row0 + (h + 1) * hd) * d); // [hd, d]
-  if (c.mode === 'int8') {
-    return int8MatMul(c, x, hint, [H, inDim, outDim], [H, 1, outDim], async () => {
+  const head = async (h: number) =>
+    (await ctx.weights.f32(name)).subarray((row0 + h * hd) * d, (row0 + (h + 1) * hd) * d); // [hd, d]
+  if (ctx.mode === 'int8') {
+    return int8MatMul(ctx, x, hint, [H, inDim, outDim], [H, 1, outDim], async () => {
       const all = { q: new Int8Array(H * inDim * outDim), scale: new Float32Array(H * outDim) };
       for (let h = 0; h < H; h++) {
         const r = quantizePerChannel(await head(h), inDim, outDim, transposed);
@@ -510,56 +550,58 @@ function perHeadMatMul(
       return all;
     });
   }
-  const w = c.w.computed(g, hint, [H, inDim, outDim], c.cdt, async () => {
-    if (!transposed) return (await c.w.f32(name)).subarray(row0 * d, (row0 + d) * d);
+  const w = ctx.weights.computed(graph, hint, [H, inDim, outDim], ctx.computeType, async () => {
+    if (!transposed) return (await ctx.weights.f32(name)).subarray(row0 * d, (row0 + d) * d);
     const t = new Float32Array(d * d);
     for (let h = 0; h < H; h++) t.set(transpose(await head(h), hd, d), h * d * hd);
     return t;
   });
-  return g.node('MatMul', [x, w]);
+  return graph.node('MatMul', [x, w]);
 }
 
 /** The causal mask of one query row per sequence: [N or 1, 1, L], -inf for keys after the row. */
-function keyMask(c: BuildCtx, o: StackOptions, row: number | string): string {
-  const { g } = c;
-  const len = o.runtimeSeq ? g.node('Reshape', [o.runtimeSeq, i64(c, [], [0])]) : i64(c, [o.seq], []);
-  const keys = g.node('Range', [i64(c, [0], []), len, i64(c, [1], [])]); // [L]
-  const at = typeof row === 'number' ? i64(c, [row], [1, 1]) : row; // [N or 1, 1]
-  const masked = g.node('Greater', [keys, at]); // [N or 1, L]
-  const m = g.node('Where', [masked, cconst(c, [-Infinity]), cconst(c, [0])]);
-  return g.node('Unsqueeze', [m, i64(c, [1])]);
+function keyMask(ctx: BuildCtx, options: StackOptions, row: number | string): string {
+  const { graph } = ctx;
+  const len = options.runtimeSeq
+    ? graph.node('Reshape', [options.runtimeSeq, i64(ctx, [], [0])])
+    : i64(ctx, [options.seq], []);
+  const keys = graph.node('Range', [i64(ctx, [0], []), len, i64(ctx, [1], [])]); // [L]
+  const at = typeof row === 'number' ? i64(ctx, [row], [1, 1]) : row; // [N or 1, 1]
+  const masked = graph.node('Greater', [keys, at]); // [N or 1, L]
+  const m = graph.node('Where', [masked, cconst(ctx, [-Infinity]), cconst(ctx, [0])]);
+  return graph.node('Unsqueeze', [m, i64(ctx, [1])]);
 }
 
 /** Multi-head self-attention of one block, before its output projection: [N·L, D] -> [N·L, D]. */
 function selfAttention(
-  c: BuildCtx,
+  ctx: BuildCtx,
   h: string,
   n: BlockNames,
-  o: StackOptions,
+  options: StackOptions,
   mask: string | null,
   shape: string,
 ): string {
-  const { g } = c;
-  const d = o.width;
+  const { graph } = ctx;
+  const d = options.width;
   const hint = `${n.ln1.replace(/\.[^.]*$/, '')}.attn`;
-  if (c.contrib) {
+  if (ctx.contrib) {
     // com.microsoft Attention: the qkv projection, scaling by 1/√head_dim, (causal) softmax and P·V in
     // one kernel. It takes [N, L, D] input and an [in, 3D] weight (q|k|v columns), the transpose of
     // torch's in_proj_weight.
-    const weight = c.w.computed(g, `${hint}.qkv.weight`, [d, 3 * d], DataType.FLOAT, async () =>
-      transpose(await c.w.f32(n.qkvWeight), 3 * d, d),
+    const weight = ctx.weights.computed(graph, `${hint}.qkv.weight`, [d, 3 * d], DataType.FLOAT, async () =>
+      transpose(await ctx.weights.f32(n.qkvWeight), 3 * d, d),
     );
     const bias = n.qkvBias
-      ? c.w.direct(g, n.qkvBias, DataType.FLOAT, undefined, `${hint}.qkv.bias`)
-      : c.w.computed(g, `${hint}.qkv.bias`, [3 * d], DataType.FLOAT, async () => new Float32Array(3 * d));
-    const x3 = g.node('Reshape', [h, shape]);
-    const attrs = { num_heads: o.heads, ...(o.causal ? { unidirectional: 1 } : {}) };
-    return g.node('Reshape', [g.node('Attention', [x3, weight, bias], attrs, MS), i64(c, [-1, d])]);
+      ? ctx.weights.direct(graph, n.qkvBias, DataType.FLOAT, undefined, `${hint}.qkv.bias`)
+      : ctx.weights.computed(graph, `${hint}.qkv.bias`, [3 * d], DataType.FLOAT, async () => new Float32Array(3 * d));
+    const x3 = graph.node('Reshape', [h, shape]);
+    const attrs = { num_heads: options.heads, ...(options.causal ? { unidirectional: 1 } : {}) };
+    return graph.node('Reshape', [graph.node('Attention', [x3, weight, bias], attrs, MS), i64(ctx, [-1, d])]);
   }
-  const s = 1 / Math.sqrt(d / o.heads);
+  const s = 1 / Math.sqrt(d / options.heads);
   // One [N·L, 3D] Gemm is faster than three [N·L, D] ones; Split is a cheap copy.
   const qkv = linear(
-    c,
+    ctx,
     h,
     `${hint}.qkv`,
     d,
@@ -567,14 +609,14 @@ function selfAttention(
     { name: n.qkvWeight, layout: 'torch', scale: s, scaleUpTo: d },
     n.qkvBias ? { name: n.qkvBias, scale: s, scaleUpTo: d } : null,
   );
-  const [qp, kp, vp] = g.nodeN('Split', [qkv, i64(c, [d, d, d])], 3, { axis: -1 }) as [string, string, string];
-  const qh = g.node('Transpose', [g.node('Reshape', [qp, shape])], { perm: [0, 2, 1, 3] });
-  const kt = g.node('Transpose', [g.node('Reshape', [kp, shape])], { perm: [0, 2, 3, 1] });
-  const vh = g.node('Transpose', [g.node('Reshape', [vp, shape])], { perm: [0, 2, 1, 3] });
-  let scores = g.node('MatMul', [qh, kt]);
-  if (mask) scores = g.node('Add', [scores, mask]);
-  const ctx = g.node('MatMul', [softmax(c, scores), vh]); // [N, H, L, hd]
-  return g.node('Reshape', [g.node('Transpose', [ctx], { perm: [0, 2, 1, 3] }), i64(c, [-1, d])]);
+  const [qp, kp, vp] = graph.nodeN('Split', [qkv, i64(ctx, [d, d, d])], 3, { axis: -1 }) as [string, string, string];
+  const qh = graph.node('Transpose', [graph.node('Reshape', [qp, shape])], { perm: [0, 2, 1, 3] });
+  const kt = graph.node('Transpose', [graph.node('Reshape', [kp, shape])], { perm: [0, 2, 3, 1] });
+  const vh = graph.node('Transpose', [graph.node('Reshape', [vp, shape])], { perm: [0, 2, 1, 3] });
+  let scores = graph.node('MatMul', [qh, kt]);
+  if (mask) scores = graph.node('Add', [scores, mask]);
+  const attended = graph.node('MatMul', [softmax(ctx, scores), vh]); // [N, H, L, hd]
+  return graph.node('Reshape', [graph.node('Transpose', [attended], { perm: [0, 2, 1, 3] }), i64(ctx, [-1, d])]);
 }
 
 /** A row-major [rows, cols] matrix transposed to [cols, rows], in 32×32 tiles so both sides stay in cache. */
@@ -593,7 +635,7 @@ function transpose(m: Float32Array, rows: number, cols: number): Float32Array {
 
 /** Linear → activation → Linear with `<name>.weight` / `<name>.bias` torch layers. */
 export function mlp(
-  c: BuildCtx,
+  ctx: BuildCtx,
   x: string,
   fc1: string,
   fc2: string,
@@ -602,10 +644,10 @@ export function mlp(
   act: Activation,
   ls: { gamma?: string } = {},
 ): string {
-  const h = linear(c, x, fc1, d, hidden, { name: `${fc1}.weight`, layout: 'torch' }, { name: `${fc1}.bias` });
+  const h = linear(ctx, x, fc1, d, hidden, { name: `${fc1}.weight`, layout: 'torch' }, { name: `${fc1}.bias` });
   return linear(
-    c,
-    activation(c, h, act),
+    ctx,
+    activation(ctx, h, act),
     fc2,
     hidden,
     d,
@@ -615,21 +657,21 @@ export function mlp(
 }
 
 /** F.normalize(x, dim=-1): x / max(‖x‖₂, 1e-12). */
-export function l2Normalize(c: BuildCtx, x: string): string {
-  const { g } = c;
-  const n = reduce(c, 'ReduceL2', x, [-1], true);
-  return g.node('Div', [x, g.node('Max', [n, g.constant([1e-12], [], DataType.FLOAT)])]);
+export function l2Normalize(ctx: BuildCtx, x: string): string {
+  const { graph } = ctx;
+  const n = reduce(ctx, 'ReduceL2', x, [-1], true);
+  return graph.node('Div', [x, graph.node('Max', [n, graph.constant([1e-12], [], DataType.FLOAT)])]);
 }
 
 /** Reduce* with axes as an attribute (opset < 18) or an input (opset >= 18). */
 export function reduce(
-  c: BuildCtx,
+  ctx: BuildCtx,
   op: 'ReduceMean' | 'ReduceL2',
   x: string,
   axes: number[],
   keepdims: boolean,
 ): string {
-  const { g } = c;
-  if (g.opset >= 18) return g.node(op, [x, i64(c, axes)], { keepdims: keepdims ? 1 : 0 });
-  return g.node(op, [x], { axes, keepdims: keepdims ? 1 : 0 });
+  const { graph } = ctx;
+  if (graph.opset >= 18) return graph.node(op, [x, i64(ctx, axes)], { keepdims: keepdims ? 1 : 0 });
+  return graph.node(op, [x], { axes, keepdims: keepdims ? 1 : 0 });
 }

@@ -4,42 +4,52 @@ import { timmHead } from './timm-head.js';
 import type { Activation } from './types.js';
 
 /** LayerNorm over the channels of an NCHW map (timm's LayerNorm2d): NHWC, normalize the last axis, back. */
-export function layerNorm2d(c: BuildCtx, x: string, name: string, eps: number): string {
-  const { g } = c;
-  const nhwc = g.node('Transpose', [x], { perm: [0, 2, 3, 1] });
-  return g.node('Transpose', [layerNorm(c, nhwc, name, eps)], { perm: [0, 3, 1, 2] });
+export function layerNorm2d(ctx: BuildCtx, x: string, name: string, eps: number): string {
+  const { graph } = ctx;
+  const nhwc = graph.node('Transpose', [x], { perm: [0, 2, 3, 1] });
+  return graph.node('Transpose', [layerNorm(ctx, nhwc, name, eps)], { perm: [0, 3, 1, 2] });
 }
 
 export function conv(
-  c: BuildCtx,
+  ctx: BuildCtx,
   x: string,
   name: string,
   k: number,
   o: { stride?: number; pad?: number; group?: number },
 ) {
-  const { g, w } = c;
+  const { graph, weights } = ctx;
   const pad = o.pad ?? 0;
-  return g.node('Conv', [x, w.direct(g, `${name}.weight`, c.cdt), w.direct(g, `${name}.bias`, c.cdt)], {
-    kernel_shape: [k, k],
-    strides: [o.stride ?? 1, o.stride ?? 1],
-    pads: [pad, pad, pad, pad],
-    ...(o.group ? { group: o.group } : {}),
-  });
+  return graph.node(
+    'Conv',
+    [
+      x,
+      weights.direct(graph, `${name}.weight`, ctx.computeType),
+      weights.direct(graph, `${name}.bias`, ctx.computeType),
+    ],
+    {
+      kernel_shape: [k, k],
+      strides: [o.stride ?? 1, o.stride ?? 1],
+      pads: [pad, pad, pad, pad],
+      ...(o.group ? { group: o.group } : {}),
+    },
+  );
 }
 
 /**
  * One ConvNeXt block on an NCHW map of `side`×`side`: x + γ·fc2(act(fc1(LN(dwconv7(x))))), the MLP
  * channels-last on [N·H·W, C] rows (Gemm, so int8 quantizes it like any linear); γ folds into fc2.
  */
-function block(c: BuildCtx, x: string, p: string, d: number, side: number, eps: number, act: Activation): string {
-  const { g } = c;
-  const dw = conv(c, x, `${p}conv_dw`, 7, { pad: 3, group: d });
-  const rows = g.node('Reshape', [g.node('Transpose', [dw], { perm: [0, 2, 3, 1] }), i64(c, [-1, d])]);
-  const y = mlp(c, layerNorm(c, rows, `${p}norm`, eps), `${p}mlp.fc1`, `${p}mlp.fc2`, d, 4 * d, act, {
+function block(ctx: BuildCtx, x: string, p: string, d: number, side: number, eps: number, act: Activation): string {
+  const { graph } = ctx;
+  const dw = conv(ctx, x, `${p}conv_dw`, 7, { pad: 3, group: d });
+  const rows = graph.node('Reshape', [graph.node('Transpose', [dw], { perm: [0, 2, 3, 1] }), i64(ctx, [-1, d])]);
+  const y = mlp(ctx, layerNorm(ctx, rows, `${p}norm`, eps), `${p}mlp.fc1`, `${p}mlp.fc2`, d, 4 * d, act, {
     gamma: `${p}gamma`,
   });
-  const nchw = g.node('Transpose', [g.node('Reshape', [y, i64(c, [-1, side, side, d])])], { perm: [0, 3, 1, 2] });
-  return g.node('Add', [x, nchw]);
+  const nchw = graph.node('Transpose', [graph.node('Reshape', [y, i64(ctx, [-1, side, side, d])])], {
+    perm: [0, 3, 1, 2],
+  });
+  return graph.node('Add', [x, nchw]);
 }
 
 /**
@@ -47,21 +57,21 @@ function block(c: BuildCtx, x: string, p: string, d: number, side: number, eps: 
  * 2×2 stride-2 conv between them), global average pool, the trunk head's LayerNorm, then open_clip's
  * head.proj or head.mlp.
  */
-export function buildConvNext(c: BuildCtx, s: ConvNextSpec, pixels: string, act: Activation): string {
-  const { g } = c;
+export function buildConvNext(ctx: BuildCtx, spec: ConvNextSpec, pixels: string, act: Activation): string {
+  const { graph } = ctx;
   const t = 'visual.trunk.';
-  let x = layerNorm2d(c, conv(c, pixels, `${t}stem.0`, 4, { stride: 4 }), `${t}stem.1`, s.eps);
-  let side = Math.floor(s.image / 4);
-  s.dims.forEach((d, i) => {
+  let x = layerNorm2d(ctx, conv(ctx, pixels, `${t}stem.0`, 4, { stride: 4 }), `${t}stem.1`, spec.eps);
+  let side = Math.floor(spec.image / 4);
+  spec.dims.forEach((d, i) => {
     const st = `${t}stages.${i}.`;
     if (i > 0) {
-      x = conv(c, layerNorm2d(c, x, `${st}downsample.0`, s.eps), `${st}downsample.1`, 2, { stride: 2 });
+      x = conv(ctx, layerNorm2d(ctx, x, `${st}downsample.0`, spec.eps), `${st}downsample.1`, 2, { stride: 2 });
       side = Math.floor(side / 2);
     }
-    for (let j = 0; j < (s.depths[i] as number); j++) x = block(c, x, `${st}blocks.${j}.`, d, side, s.eps, act);
+    for (let j = 0; j < (spec.depths[i] as number); j++) x = block(ctx, x, `${st}blocks.${j}.`, d, side, spec.eps, act);
   });
-  const C = s.dims[s.dims.length - 1] as number;
-  const pooled = g.node('Reshape', [g.node('GlobalAveragePool', [x]), i64(c, [-1, C])]);
-  const feat = layerNorm(c, pooled, `${t}head.norm`, s.eps);
-  return timmHead(c, feat, C, s, act);
+  const C = spec.dims[spec.dims.length - 1] as number;
+  const pooled = graph.node('Reshape', [graph.node('GlobalAveragePool', [x]), i64(ctx, [-1, C])]);
+  const feat = layerNorm(ctx, pooled, `${t}head.norm`, spec.eps);
+  return timmHead(ctx, feat, C, spec, act);
 }

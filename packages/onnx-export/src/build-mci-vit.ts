@@ -7,22 +7,26 @@ const T = 'visual.trunk.';
 const BN_EPS = 1e-5;
 
 /** A conv without bias followed by eval-mode BatchNorm, folded into one Conv (stride = kernel size). */
-function convBn(c: BuildCtx, x: string, p: string, cout: number, cin: number, k: number): string {
-  const { g, w } = c;
+function convBn(ctx: BuildCtx, x: string, p: string, cout: number, cin: number, k: number): string {
+  const { graph, weights } = ctx;
   const factor = async () => {
-    const [gamma, v] = await Promise.all([w.f32(`${p}.bn.weight`), w.f32(`${p}.bn.running_var`)]);
+    const [gamma, v] = await Promise.all([weights.f32(`${p}.bn.weight`), weights.f32(`${p}.bn.running_var`)]);
     return Float64Array.from(gamma, (gm, i) => gm / Math.sqrt((v[i] as number) + BN_EPS));
   };
   const per = cin * k * k;
-  const weight = w.computed(g, `${p}.weight`, [cout, cin, k, k], c.cdt, async () => {
-    const [f, src] = await Promise.all([factor(), w.f32(`${p}.conv.weight`)]);
+  const weight = weights.computed(graph, `${p}.weight`, [cout, cin, k, k], ctx.computeType, async () => {
+    const [f, src] = await Promise.all([factor(), weights.f32(`${p}.conv.weight`)]);
     return Float32Array.from(src, (val, i) => val * (f[Math.floor(i / per)] as number));
   });
-  const bias = w.computed(g, `${p}.bias`, [cout], c.cdt, async () => {
-    const [f, beta, mean] = await Promise.all([factor(), w.f32(`${p}.bn.bias`), w.f32(`${p}.bn.running_mean`)]);
+  const bias = weights.computed(graph, `${p}.bias`, [cout], ctx.computeType, async () => {
+    const [f, beta, mean] = await Promise.all([
+      factor(),
+      weights.f32(`${p}.bn.bias`),
+      weights.f32(`${p}.bn.running_mean`),
+    ]);
     return Float32Array.from(beta, (b, i) => b - (mean[i] as number) * (f[i] as number));
   });
-  return g.node('Conv', [x, weight, bias], { kernel_shape: [k, k], strides: [k, k] });
+  return graph.node('Conv', [x, weight, bias], { kernel_shape: [k, k], strides: [k, k] });
 }
 
 /**
@@ -30,36 +34,44 @@ function convBn(c: BuildCtx, x: string, p: string, cout: number, cin: number, k:
  * vit_base_mci_224's 3-conv stem, class token, pre-LN blocks, final norm, class-token pooling and timm's
  * classifier head as the projection: pixels [N, 3, H, W] -> [N, embed_dim].
  */
-export function buildMciVit(c: BuildCtx, s: MciVitSpec, pixels: string, act: Activation): string {
-  const { g, w } = c;
-  const d = mciVitDims(s, w.source);
+export function buildMciVit(ctx: BuildCtx, spec: MciVitSpec, pixels: string, act: Activation): string {
+  const { graph, weights } = ctx;
+  const d = mciVitDims(spec, weights.source);
   const W = d.width;
   const N = d.grid * d.grid;
   const L = N + 1;
   let feat: string;
-  if (s.stem === 'mci-conv') {
+  if (spec.stem === 'mci-conv') {
     const b = `${T}patch_embed.backbone.`;
     const [c0, c1] = d.stem;
-    let y = activation(c, convBn(c, pixels, `${b}0`, c0, 3, 4), act);
-    y = activation(c, convBn(c, y, `${b}1`, c1, c0, 2), act);
-    feat = g.node('Conv', [y, w.direct(g, `${b}2.conv.weight`, c.cdt), w.direct(g, `${b}2.conv.bias`, c.cdt)], {
-      kernel_shape: [2, 2],
-      strides: [2, 2],
-    });
+    let y = activation(ctx, convBn(ctx, pixels, `${b}0`, c0, 3, 4), act);
+    y = activation(ctx, convBn(ctx, y, `${b}1`, c1, c0, 2), act);
+    feat = graph.node(
+      'Conv',
+      [
+        y,
+        weights.direct(graph, `${b}2.conv.weight`, ctx.computeType),
+        weights.direct(graph, `${b}2.conv.bias`, ctx.computeType),
+      ],
+      {
+        kernel_shape: [2, 2],
+        strides: [2, 2],
+      },
+    );
   } else {
-    feat = g.node('Conv', [pixels, w.direct(g, `${T}patch_embed.proj.weight`, c.cdt)], {
-      kernel_shape: [s.patch, s.patch],
-      strides: [s.patch, s.patch],
+    feat = graph.node('Conv', [pixels, weights.direct(graph, `${T}patch_embed.proj.weight`, ctx.computeType)], {
+      kernel_shape: [spec.patch, spec.patch],
+      strides: [spec.patch, spec.patch],
     });
   }
-  const seq = g.node('Transpose', [g.node('Reshape', [feat, i64(c, [0, W, N])])], { perm: [0, 2, 1] });
+  const seq = graph.node('Transpose', [graph.node('Reshape', [feat, i64(ctx, [0, W, N])])], { perm: [0, 2, 1] });
   // The class token is a zero row padded in front plus one constant [L, W] holding the class token and
   // the positions (timm adds positions before or after prepending it: either way the sum is the same).
-  const padded = g.node('Pad', [seq, i64(c, [0, 1, 0, 0, 0, 0])]);
-  const embed = w.computed(g, `${T}embed`, [L, W], c.cdt, async () => {
-    const [cls, pos] = await Promise.all([w.f32(`${T}cls_token`), w.f32(`${T}pos_embed`)]);
+  const padded = graph.node('Pad', [seq, i64(ctx, [0, 1, 0, 0, 0, 0])]);
+  const embed = weights.computed(graph, `${T}embed`, [L, W], ctx.computeType, async () => {
+    const [cls, pos] = await Promise.all([weights.f32(`${T}cls_token`), weights.f32(`${T}pos_embed`)]);
     const out = new Float32Array(L * W);
-    if (s.posWithClass) {
+    if (spec.posWithClass) {
       out.set(pos);
       for (let i = 0; i < W; i++) out[i] = Math.fround((pos[i] as number) + (cls[i] as number));
     } else {
@@ -68,8 +80,8 @@ export function buildMciVit(c: BuildCtx, s: MciVitSpec, pixels: string, act: Act
     }
     return out;
   });
-  let x = g.node('Reshape', [g.node('Add', [padded, embed]), i64(c, [-1, W])]);
-  if (s.preNorm) x = layerNorm(c, x, `${T}norm_pre`, s.eps);
+  let x = graph.node('Reshape', [graph.node('Add', [padded, embed]), i64(ctx, [-1, W])]);
+  if (spec.preNorm) x = layerNorm(ctx, x, `${T}norm_pre`, spec.eps);
   const blocks = Array.from({ length: d.depth }, (_, i) => {
     const b = `${T}blocks.${i}.`;
     return {
@@ -84,16 +96,24 @@ export function buildMciVit(c: BuildCtx, s: MciVitSpec, pixels: string, act: Act
     };
   });
   // Token pooling keeps the class token alone: the last block computes it only, and the final norm is per token.
-  x = transformer(c, x, blocks, {
+  x = transformer(ctx, x, blocks, {
     width: W,
     heads: d.heads,
     mlp: d.mlp,
     seq: L,
-    eps: s.eps,
+    eps: spec.eps,
     act,
     causal: false,
     onlyRow: 0,
   });
-  x = layerNorm(c, x, `${T}norm`, s.eps);
-  return linear(c, x, `${T}head`, W, d.embed, { name: `${T}head.weight`, layout: 'torch' }, { name: `${T}head.bias` });
+  x = layerNorm(ctx, x, `${T}norm`, spec.eps);
+  return linear(
+    ctx,
+    x,
+    `${T}head`,
+    W,
+    d.embed,
+    { name: `${T}head.weight`, layout: 'torch' },
+    { name: `${T}head.bias` },
+  );
 }

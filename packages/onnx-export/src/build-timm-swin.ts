@@ -78,8 +78,8 @@ interface Stage {
  * order. q·kᵀ per window in [N, windows, heads, L, L], plus the block's relative position bias and, for
  * shifted blocks, the stage's shift mask; 1/√head_dim is folded into the q weights.
  */
-function windowAttention(c: BuildCtx, h: string, p: string, st: Stage, shift: number, mask: () => string): string {
-  const { g } = c;
+function windowAttention(ctx: BuildCtx, h: string, p: string, st: Stage, shift: number, mask: () => string): string {
+  const { graph } = ctx;
   const { side, dim: C, heads: H, window: w } = st;
   const L = w * w;
   const nW = (side / w) ** 2;
@@ -87,14 +87,14 @@ function windowAttention(c: BuildCtx, h: string, p: string, st: Stage, shift: nu
   // one window covering the unshifted grid is the grid itself: no reordering
   const identity = nW === 1 && shift === 0;
   const order = windowOrder(side, w, shift);
-  const grid = i64(c, [-1, side * side, C]);
-  const rows = i64(c, [-1, C]);
+  const grid = i64(ctx, [-1, side * side, C]);
+  const rows = i64(ctx, [-1, C]);
   const reorder = (x: string, idx: number[]) =>
-    g.node('Reshape', [g.node('Gather', [g.node('Reshape', [x, grid]), i64(c, idx)], { axis: 1 }), rows]);
+    graph.node('Reshape', [graph.node('Gather', [graph.node('Reshape', [x, grid]), i64(ctx, idx)], { axis: 1 }), rows]);
   const windows = identity ? h : reorder(h, order);
   const s = 1 / Math.sqrt(hd);
   const qkv = linear(
-    c,
+    ctx,
     windows,
     `${p}attn.qkv`,
     C,
@@ -102,19 +102,22 @@ function windowAttention(c: BuildCtx, h: string, p: string, st: Stage, shift: nu
     { name: `${p}attn.qkv.weight`, layout: 'torch', scale: s, scaleUpTo: C },
     { name: `${p}attn.qkv.bias`, scale: s, scaleUpTo: C },
   );
-  const [qp, kp, vp] = g.nodeN('Split', [qkv, i64(c, [C, C, C])], 3, { axis: -1 }) as [string, string, string];
-  const shape = i64(c, [-1, nW, L, H, hd]);
-  const heads = (x: string, perm: number[]) => g.node('Transpose', [g.node('Reshape', [x, shape])], { perm });
+  const [qp, kp, vp] = graph.nodeN('Split', [qkv, i64(ctx, [C, C, C])], 3, { axis: -1 }) as [string, string, string];
+  const shape = i64(ctx, [-1, nW, L, H, hd]);
+  const heads = (x: string, perm: number[]) => graph.node('Transpose', [graph.node('Reshape', [x, shape])], { perm });
   const table = `${p}attn.relative_position_bias_table`;
-  const bias = c.w.computed(g, `${p}attn.relative_position_bias`, [H, L, L], c.cdt, async () =>
-    relativeBias(await c.w.f32(table), H, w),
+  const bias = ctx.weights.computed(graph, `${p}attn.relative_position_bias`, [H, L, L], ctx.computeType, async () =>
+    relativeBias(await ctx.weights.f32(table), H, w),
   );
-  let scores = g.node('Add', [g.node('MatMul', [heads(qp, [0, 1, 3, 2, 4]), heads(kp, [0, 1, 3, 4, 2])]), bias]);
-  if (shift > 0) scores = g.node('Add', [scores, mask()]);
-  const ctx = g.node('MatMul', [softmax(c, scores), heads(vp, [0, 1, 3, 2, 4])]); // [N, nW, H, L, hd]
-  const merged = g.node('Reshape', [g.node('Transpose', [ctx], { perm: [0, 1, 3, 2, 4] }), rows]);
+  let scores = graph.node('Add', [
+    graph.node('MatMul', [heads(qp, [0, 1, 3, 2, 4]), heads(kp, [0, 1, 3, 4, 2])]),
+    bias,
+  ]);
+  if (shift > 0) scores = graph.node('Add', [scores, mask()]);
+  const attended = graph.node('MatMul', [softmax(ctx, scores), heads(vp, [0, 1, 3, 2, 4])]); // [N, nW, H, L, hd]
+  const merged = graph.node('Reshape', [graph.node('Transpose', [attended], { perm: [0, 1, 3, 2, 4] }), rows]);
   const out = linear(
-    c,
+    ctx,
     merged,
     `${p}attn.proj`,
     C,
@@ -126,17 +129,17 @@ function windowAttention(c: BuildCtx, h: string, p: string, st: Stage, shift: nu
 }
 
 /** PatchMerging on rows [N·side², C]: each 2×2 neighbourhood concatenated (timm's order), LayerNorm, reduction (no bias). */
-function patchMerging(c: BuildCtx, x: string, p: string, side: number, inDim: number, outDim: number): string {
-  const { g } = c;
+function patchMerging(ctx: BuildCtx, x: string, p: string, side: number, inDim: number, outDim: number): string {
+  const { graph } = ctx;
   const half = side / 2;
   // timm: reshape(B, H/2, 2, W/2, 2, C).permute(0, 1, 3, 4, 2, 5): channels ordered (column offset, row offset, C)
-  const split = g.node('Reshape', [x, i64(c, [-1, half, 2, half, 2, inDim])]);
-  const merged = g.node('Reshape', [
-    g.node('Transpose', [split], { perm: [0, 1, 3, 4, 2, 5] }),
-    i64(c, [-1, 4 * inDim]),
+  const split = graph.node('Reshape', [x, i64(ctx, [-1, half, 2, half, 2, inDim])]);
+  const merged = graph.node('Reshape', [
+    graph.node('Transpose', [split], { perm: [0, 1, 3, 4, 2, 5] }),
+    i64(ctx, [-1, 4 * inDim]),
   ]);
-  const n = layerNorm(c, merged, `${p}norm`, EPS);
-  return linear(c, n, `${p}reduction`, 4 * inDim, outDim, { name: `${p}reduction.weight`, layout: 'torch' }, null);
+  const n = layerNorm(ctx, merged, `${p}norm`, EPS);
+  return linear(ctx, n, `${p}reduction`, 4 * inDim, outDim, { name: `${p}reduction.weight`, layout: 'torch' }, null);
 }
 
 /**
@@ -144,46 +147,49 @@ function patchMerging(c: BuildCtx, x: string, p: string, side: number, inDim: nu
  * of (shifted) window-attention blocks with PatchMerging between them, the final LayerNorm, token average
  * pool, then open_clip's head.proj or head.mlp. The residual stream is [N·side², C] rows in grid order.
  */
-export function buildTimmSwin(c: BuildCtx, s: SwinSpec, pixels: string, act: Activation): string {
-  const { g } = c;
+export function buildTimmSwin(ctx: BuildCtx, spec: SwinSpec, pixels: string, act: Activation): string {
+  const { graph } = ctx;
   const t = 'visual.trunk.';
-  const sides = swinSides(s);
-  const d0 = s.dims[0] as number;
-  const embedded = conv(c, pixels, `${t}patch_embed.proj`, s.patch, { stride: s.patch });
-  const nhwc = g.node('Transpose', [embedded], { perm: [0, 2, 3, 1] });
-  let x = layerNorm(c, g.node('Reshape', [nhwc, i64(c, [-1, d0])]), `${t}patch_embed.norm`, EPS);
-  s.dims.forEach((dim, i) => {
+  const sides = swinSides(spec);
+  const d0 = spec.dims[0] as number;
+  const embedded = conv(ctx, pixels, `${t}patch_embed.proj`, spec.patch, { stride: spec.patch });
+  const nhwc = graph.node('Transpose', [embedded], { perm: [0, 2, 3, 1] });
+  let x = layerNorm(ctx, graph.node('Reshape', [nhwc, i64(ctx, [-1, d0])]), `${t}patch_embed.norm`, EPS);
+  spec.dims.forEach((dim, i) => {
     const lp = `${t}layers.${i}.`;
     const side = sides[i] as number;
-    if (i > 0) x = patchMerging(c, x, `${lp}downsample.`, side * 2, s.dims[i - 1] as number, dim);
+    if (i > 0) x = patchMerging(ctx, x, `${lp}downsample.`, side * 2, spec.dims[i - 1] as number, dim);
     const st: Stage = {
       side,
       dim,
-      heads: s.heads[i] as number,
-      window: s.windows[i] as number,
-      mlp: s.mlpWidths[i] as number,
+      heads: spec.heads[i] as number,
+      window: spec.windows[i] as number,
+      mlp: spec.mlpWidths[i] as number,
     };
     const shift = swinShift(side, st.window);
     let mask: string | undefined;
     // one mask per stage, made when its first shifted block needs it
     const maskOnce = () =>
-      (mask ??= c.w.computed(
-        g,
+      (mask ??= ctx.weights.computed(
+        graph,
         `${lp}attn_mask`,
         [(side / st.window) ** 2, 1, st.window ** 2, st.window ** 2],
-        c.cdt,
+        ctx.computeType,
         async () => shiftMask(side, st.window, shift),
       ));
-    for (let j = 0; j < (s.depths[i] as number); j++) {
+    for (let j = 0; j < (spec.depths[i] as number); j++) {
       const p = `${lp}blocks.${j}.`;
-      const a = windowAttention(c, layerNorm(c, x, `${p}norm1`, EPS), p, st, j % 2 === 1 ? shift : 0, maskOnce);
-      x = g.node('Add', [x, a]);
-      x = g.node('Add', [x, mlp(c, layerNorm(c, x, `${p}norm2`, EPS), `${p}mlp.fc1`, `${p}mlp.fc2`, dim, st.mlp, act)]);
+      const a = windowAttention(ctx, layerNorm(ctx, x, `${p}norm1`, EPS), p, st, j % 2 === 1 ? shift : 0, maskOnce);
+      x = graph.node('Add', [x, a]);
+      x = graph.node('Add', [
+        x,
+        mlp(ctx, layerNorm(ctx, x, `${p}norm2`, EPS), `${p}mlp.fc1`, `${p}mlp.fc2`, dim, st.mlp, act),
+      ]);
     }
   });
-  const C = s.dims[s.dims.length - 1] as number;
+  const C = spec.dims[spec.dims.length - 1] as number;
   const last = sides[sides.length - 1] as number;
-  const normed = layerNorm(c, x, `${t}norm`, EPS);
-  const pooled = reduce(c, 'ReduceMean', g.node('Reshape', [normed, i64(c, [-1, last * last, C])]), [1], false);
-  return timmHead(c, pooled, C, s, act);
+  const normed = layerNorm(ctx, x, `${t}norm`, EPS);
+  const pooled = reduce(ctx, 'ReduceMean', graph.node('Reshape', [normed, i64(ctx, [-1, last * last, C])]), [1], false);
+  return timmHead(ctx, pooled, C, spec, act);
 }

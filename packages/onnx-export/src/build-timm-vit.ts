@@ -10,70 +10,83 @@ const TIMM_LN_EPS = 1e-6; // timm.layers.LayerNorm default, which its VisionTran
  * embedding, pre-LN blocks, final norm, MAP head (AttentionPoolLatent with one latent query and an
  * MLP residual), then open_clip's optional head.proj.
  */
-export function buildTimmVit(c: BuildCtx, s: TimmVitSpec, pixels: string, act: Activation): string {
-  const { g, w } = c;
+export function buildTimmVit(ctx: BuildCtx, spec: TimmVitSpec, pixels: string, act: Activation): string {
+  const { graph, weights } = ctx;
   const t = 'visual.trunk.';
-  const W = s.width;
-  const G = Math.floor(s.image / s.patch);
-  const L = G * G + (s.relPosDim ? 1 : 0);
-  const conv = g.node(
+  const W = spec.width;
+  const G = Math.floor(spec.image / spec.patch);
+  const L = G * G + (spec.relPosDim ? 1 : 0);
+  const conv = graph.node(
     'Conv',
-    [pixels, w.direct(g, `${t}patch_embed.proj.weight`, c.cdt), w.direct(g, `${t}patch_embed.proj.bias`, c.cdt)],
+    [
+      pixels,
+      weights.direct(graph, `${t}patch_embed.proj.weight`, ctx.computeType),
+      weights.direct(graph, `${t}patch_embed.proj.bias`, ctx.computeType),
+    ],
     {
-      kernel_shape: [s.patch, s.patch],
-      strides: [s.patch, s.patch],
+      kernel_shape: [spec.patch, spec.patch],
+      strides: [spec.patch, spec.patch],
     },
   );
-  const seq = g.node('Transpose', [g.node('Reshape', [conv, i64(c, [0, W, G * G])])], { perm: [0, 2, 1] });
-  let x = g.node('Reshape', [
-    g.node('Add', s.relPosDim ? classTokenRow(c, seq, L, W) : [seq, w.direct(g, `${t}pos_embed`, c.cdt)]),
-    i64(c, [-1, W]),
+  const seq = graph.node('Transpose', [graph.node('Reshape', [conv, i64(ctx, [0, W, G * G])])], { perm: [0, 2, 1] });
+  let x = graph.node('Reshape', [
+    graph.node(
+      'Add',
+      spec.relPosDim ? classTokenRow(ctx, seq, L, W) : [seq, weights.direct(graph, `${t}pos_embed`, ctx.computeType)],
+    ),
+    i64(ctx, [-1, W]),
   ]);
-  const blocks = Array.from({ length: s.layers }, (_, i) => {
+  const blocks = Array.from({ length: spec.layers }, (_, i) => {
     const b = `${t}blocks.${i}.`;
     return {
       ln1: `${b}norm1`,
       qkvWeight: `${b}attn.qkv.weight`,
-      ...(s.noQkvBias ? {} : { qkvBias: `${b}attn.qkv.bias` }),
+      ...(spec.noQkvBias ? {} : { qkvBias: `${b}attn.qkv.bias` }),
       outWeight: `${b}attn.proj.weight`,
       outBias: `${b}attn.proj.bias`,
       ln2: `${b}norm2`,
       fc1: `${b}mlp.fc1`,
       fc2: `${b}mlp.fc2`,
-      ...(s.layerScale ? { ls1: `${b}ls1.gamma`, ls2: `${b}ls2.gamma` } : {}),
+      ...(spec.layerScale ? { ls1: `${b}ls1.gamma`, ls2: `${b}ls2.gamma` } : {}),
     };
   });
-  x = transformer(c, x, blocks, {
+  x = transformer(ctx, x, blocks, {
     width: W,
-    heads: s.heads,
-    mlp: s.mlpWidth,
+    heads: spec.heads,
+    mlp: spec.mlpWidth,
     seq: L,
     eps: TIMM_LN_EPS,
     act,
     causal: false,
-    ...(s.relPosDim ? { attnBias: (i: number) => relPosBias(c, `${t}blocks.${i}.attn.rel_pos`, G, s.heads) } : {}),
+    ...(spec.relPosDim
+      ? { attnBias: (i: number) => relPosBias(ctx, `${t}blocks.${i}.attn.rel_pos`, G, spec.heads) }
+      : {}),
   });
-  x = layerNorm(c, x, `${t}norm`, TIMM_LN_EPS);
-  if (s.pool === 'token')
-    return timmHead(c, s, g.node('Gather', [g.node('Reshape', [x, i64(c, [-1, L, W])]), i64(c, [0], [])], { axis: 1 }));
-  if (s.pool === 'avg')
-    return timmHead(c, s, reduce(c, 'ReduceMean', g.node('Reshape', [x, i64(c, [-1, L, W])]), [1], false));
+  x = layerNorm(ctx, x, `${t}norm`, TIMM_LN_EPS);
+  if (spec.pool === 'token')
+    return timmHead(
+      ctx,
+      spec,
+      graph.node('Gather', [graph.node('Reshape', [x, i64(ctx, [-1, L, W])]), i64(ctx, [0], [])], { axis: 1 }),
+    );
+  if (spec.pool === 'avg')
+    return timmHead(ctx, spec, reduce(ctx, 'ReduceMean', graph.node('Reshape', [x, i64(ctx, [-1, L, W])]), [1], false));
 
-  const pool = { width: W, heads: s.heads, mlpWidth: s.mlpWidth, eps: TIMM_LN_EPS };
-  return timmHead(c, s, timmAttentionPoolLatent(c, x, L, act, pool));
+  const pool = { width: W, heads: spec.heads, mlpWidth: spec.mlpWidth, eps: TIMM_LN_EPS };
+  return timmHead(ctx, spec, timmAttentionPoolLatent(ctx, x, L, act, pool));
 }
 
 /** open_clip's TimmModel head over the pooled features [N, W]: none, or head.proj. */
-function timmHead(c: BuildCtx, s: TimmVitSpec, pooled: string): string {
-  return s.proj === 'none' ? pooled : timmHeadProj(c, s, pooled);
+function timmHead(ctx: BuildCtx, spec: TimmVitSpec, pooled: string): string {
+  return spec.proj === 'none' ? pooled : timmHeadProj(ctx, spec, pooled);
 }
 
 /** The class token in front (no absolute pos_embed): a zero row padded in, plus a constant [L, W] holding cls_token in row 0. */
-function classTokenRow(c: BuildCtx, seq: string, L: number, W: number): [string, string] {
-  const padded = c.g.node('Pad', [seq, i64(c, [0, 1, 0, 0, 0, 0])]);
-  const embed = c.w.computed(c.g, 'visual.trunk.cls_row', [L, W], c.cdt, async () => {
+function classTokenRow(ctx: BuildCtx, seq: string, L: number, W: number): [string, string] {
+  const padded = ctx.graph.node('Pad', [seq, i64(ctx, [0, 1, 0, 0, 0, 0])]);
+  const embed = ctx.weights.computed(ctx.graph, 'visual.trunk.cls_row', [L, W], ctx.computeType, async () => {
     const rows = new Float32Array(L * W);
-    rows.set(await c.w.f32('visual.trunk.cls_token'));
+    rows.set(await ctx.weights.f32('visual.trunk.cls_token'));
     return rows;
   });
   return [padded, embed];
@@ -84,11 +97,11 @@ function classTokenRow(c: BuildCtx, seq: string, L: number, W: number): [string,
  * (fc1, ReLU, fc2) of the signed log offsets sign(d)·ln(1+|d|) in rows and columns gives one bias per
  * head; the class token's row and column stay 0. -> [1, heads, G²+1, G²+1].
  */
-function relPosBias(c: BuildCtx, p: string, G: number, heads: number): string {
+function relPosBias(ctx: BuildCtx, p: string, G: number, heads: number): string {
   const L = G * G + 1;
-  return c.w.computed(c.g, `${p}.bias`, [1, heads, L, L], c.cdt, async () => {
+  return ctx.weights.computed(ctx.graph, `${p}.bias`, [1, heads, L, L], ctx.computeType, async () => {
     const [w1, b1, w2, b2] = (await Promise.all(
-      ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias'].map((n) => c.w.f32(`${p}.mlp.${n}`)),
+      ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias'].map((n) => ctx.weights.f32(`${p}.mlp.${n}`)),
     )) as [Float32Array, Float32Array, Float32Array, Float32Array];
     const hidden = b1.length;
     const logc = (d: number) => Math.fround(Math.sign(d) * Math.log(1 + Math.abs(d)));

@@ -20,19 +20,19 @@ function blocks(out: WeightShapes, p: string, layers: number, width: number, mlp
   }
 }
 
-export function vitWeights(s: VitSpec): WeightShapes {
+export function vitWeights(spec: VitSpec): WeightShapes {
   const out: WeightShapes = new Map();
-  const w = s.width;
-  out.set('visual.conv1.weight', [w, 3, s.patch[0], s.patch[1]]);
+  const w = spec.width;
+  out.set('visual.conv1.weight', [w, 3, spec.patch[0], spec.patch[1]]);
   out.set('visual.class_embedding', [w]);
-  out.set('visual.positional_embedding', [s.grid[0] * s.grid[1] + 1, w]);
-  if (s.lnPre) out.set('visual.ln_pre.weight', [w]).set('visual.ln_pre.bias', [w]);
-  blocks(out, 'visual.', s.layers, w, s.mlpWidth, s.layerScale);
+  out.set('visual.positional_embedding', [spec.grid[0] * spec.grid[1] + 1, w]);
+  if (spec.lnPre) out.set('visual.ln_pre.weight', [w]).set('visual.ln_pre.bias', [w]);
+  blocks(out, 'visual.', spec.layers, w, spec.mlpWidth, spec.layerScale);
   let poolDim = w;
-  if (s.attnPool) {
-    const e = s.outputDim;
+  if (spec.attnPool) {
+    const e = spec.outputDim;
     poolDim = e;
-    out.set('visual.attn_pool.query', [s.attnPool.queries, e]);
+    out.set('visual.attn_pool.query', [spec.attnPool.queries, e]);
     if (w === e) out.set('visual.attn_pool.attn.in_proj_weight', [3 * e, e]);
     else {
       out.set('visual.attn_pool.attn.q_proj_weight', [e, e]);
@@ -45,7 +45,7 @@ export function vitWeights(s: VitSpec): WeightShapes {
     out.set('visual.attn_pool.ln_k.weight', [w]).set('visual.attn_pool.ln_k.bias', [w]);
   }
   out.set('visual.ln_post.weight', [poolDim]).set('visual.ln_post.bias', [poolDim]);
-  out.set('visual.proj', [poolDim, s.outputDim]);
+  out.set('visual.proj', [poolDim, spec.outputDim]);
   return out;
 }
 
@@ -56,11 +56,11 @@ function bn(out: WeightShapes, p: string, c: number): void {
 
 /** The ModifiedResNet bottleneck layout: [stage][block] -> {inplanes, planes, stride, downsample}. */
 export function resnetBlocks(
-  s: ResNetSpec,
+  spec: ResNetSpec,
 ): Array<Array<{ inplanes: number; planes: number; stride: number; downsample: boolean }>> {
-  let inplanes = s.width;
-  return s.layers.map((n, stage) => {
-    const planes = s.width * 2 ** stage;
+  let inplanes = spec.width;
+  return spec.layers.map((n, stage) => {
+    const planes = spec.width * 2 ** stage;
     const stride = stage === 0 ? 1 : 2;
     return Array.from({ length: n }, (_, j) => {
       const st = j === 0 ? stride : 1;
@@ -71,16 +71,16 @@ export function resnetBlocks(
   });
 }
 
-export function resnetWeights(s: ResNetSpec): WeightShapes {
+export function resnetWeights(spec: ResNetSpec): WeightShapes {
   const out: WeightShapes = new Map();
-  const h = s.width / 2;
+  const h = spec.width / 2;
   out.set('visual.conv1.weight', [h, 3, 3, 3]);
   bn(out, 'visual.bn1', h);
   out.set('visual.conv2.weight', [h, h, 3, 3]);
   bn(out, 'visual.bn2', h);
-  out.set('visual.conv3.weight', [s.width, h, 3, 3]);
-  bn(out, 'visual.bn3', s.width);
-  resnetBlocks(s).forEach((stage, i) =>
+  out.set('visual.conv3.weight', [spec.width, h, 3, 3]);
+  bn(out, 'visual.bn3', spec.width);
+  resnetBlocks(spec).forEach((stage, i) =>
     stage.forEach((b, j) => {
       const p = `visual.layer${i + 1}.${j}`;
       out.set(`${p}.conv1.weight`, [b.planes, b.inplanes, 1, 1]);
@@ -95,68 +95,70 @@ export function resnetWeights(s: ResNetSpec): WeightShapes {
       }
     }),
   );
-  const c = s.width * 32;
-  const sp = Math.floor(s.image / 32);
+  const c = spec.width * 32;
+  const sp = Math.floor(spec.image / 32);
   out.set('visual.attnpool.positional_embedding', [sp * sp + 1, c]);
   for (const k of ['q', 'k', 'v'])
     out.set(`visual.attnpool.${k}_proj.weight`, [c, c]).set(`visual.attnpool.${k}_proj.bias`, [c]);
-  out.set('visual.attnpool.c_proj.weight', [s.outputDim, c]).set('visual.attnpool.c_proj.bias', [s.outputDim]);
+  out.set('visual.attnpool.c_proj.weight', [spec.outputDim, c]).set('visual.attnpool.c_proj.bias', [spec.outputDim]);
   return out;
 }
 
-export function textWeights(s: TextSpec | HfTextSpec): WeightShapes {
-  if ('kind' in s) return hfTextWeights(s);
+export function textWeights(spec: TextSpec | HfTextSpec): WeightShapes {
+  if ('kind' in spec) return hfTextWeights(spec);
   const out: WeightShapes = new Map();
-  const p = s.prefix;
-  out.set(`${p}token_embedding.weight`, [s.vocab, s.width]);
-  out.set(`${p}positional_embedding`, [s.context + (s.cls ? 1 : 0), s.width]);
-  if (s.cls) out.set(`${p}cls_emb`, [s.width]);
-  blocks(out, p, s.layers, s.width, s.mlpWidth, s.layerScale);
-  out.set(`${p}ln_final.weight`, [s.width]).set(`${p}ln_final.bias`, [s.width]);
-  if (s.proj === 'matrix') out.set(`${p}text_projection`, [s.width, s.outputDim]);
-  if (s.proj === 'linear')
-    out.set(`${p}text_projection.weight`, [s.outputDim, s.width]).set(`${p}text_projection.bias`, [s.outputDim]);
+  const p = spec.prefix;
+  out.set(`${p}token_embedding.weight`, [spec.vocab, spec.width]);
+  out.set(`${p}positional_embedding`, [spec.context + (spec.cls ? 1 : 0), spec.width]);
+  if (spec.cls) out.set(`${p}cls_emb`, [spec.width]);
+  blocks(out, p, spec.layers, spec.width, spec.mlpWidth, spec.layerScale);
+  out.set(`${p}ln_final.weight`, [spec.width]).set(`${p}ln_final.bias`, [spec.width]);
+  if (spec.proj === 'matrix') out.set(`${p}text_projection`, [spec.width, spec.outputDim]);
+  if (spec.proj === 'linear')
+    out
+      .set(`${p}text_projection.weight`, [spec.outputDim, spec.width])
+      .set(`${p}text_projection.bias`, [spec.outputDim]);
   return out;
 }
 
-export function timmVitWeights(s: TimmVitSpec): WeightShapes {
+export function timmVitWeights(spec: TimmVitSpec): WeightShapes {
   const out: WeightShapes = new Map();
-  const w = s.width;
-  const m = s.mlpWidth;
+  const w = spec.width;
+  const m = spec.mlpWidth;
   const t = 'visual.trunk.';
   const ln = (n: string) => out.set(`${n}.weight`, [w]).set(`${n}.bias`, [w]);
   const lin = (n: string, o: number, i: number) => out.set(`${n}.weight`, [o, i]).set(`${n}.bias`, [o]);
-  out.set(`${t}patch_embed.proj.weight`, [w, 3, s.patch, s.patch]).set(`${t}patch_embed.proj.bias`, [w]);
-  if (s.relPosDim) out.set(`${t}cls_token`, [1, 1, w]);
-  else out.set(`${t}pos_embed`, [1, Math.floor(s.image / s.patch) ** 2, w]);
-  for (let i = 0; i < s.layers; i++) {
+  out.set(`${t}patch_embed.proj.weight`, [w, 3, spec.patch, spec.patch]).set(`${t}patch_embed.proj.bias`, [w]);
+  if (spec.relPosDim) out.set(`${t}cls_token`, [1, 1, w]);
+  else out.set(`${t}pos_embed`, [1, Math.floor(spec.image / spec.patch) ** 2, w]);
+  for (let i = 0; i < spec.layers; i++) {
     const b = `${t}blocks.${i}.`;
     ln(`${b}norm1`);
-    if (s.noQkvBias) out.set(`${b}attn.qkv.weight`, [3 * w, w]);
+    if (spec.noQkvBias) out.set(`${b}attn.qkv.weight`, [3 * w, w]);
     else lin(`${b}attn.qkv`, 3 * w, w);
     lin(`${b}attn.proj`, w, w);
     ln(`${b}norm2`);
     lin(`${b}mlp.fc1`, m, w);
     lin(`${b}mlp.fc2`, w, m);
-    if (s.layerScale) out.set(`${b}ls1.gamma`, [w]).set(`${b}ls2.gamma`, [w]);
-    if (s.relPosDim) {
-      lin(`${b}attn.rel_pos.mlp.fc1`, s.relPosDim, 2);
-      lin(`${b}attn.rel_pos.mlp.fc2`, s.heads, s.relPosDim);
+    if (spec.layerScale) out.set(`${b}ls1.gamma`, [w]).set(`${b}ls2.gamma`, [w]);
+    if (spec.relPosDim) {
+      lin(`${b}attn.rel_pos.mlp.fc1`, spec.relPosDim, 2);
+      lin(`${b}attn.rel_pos.mlp.fc2`, spec.heads, spec.relPosDim);
     }
   }
   ln(`${t}norm`);
-  if (!s.pool) mapHeadWeights(out, s);
-  if (s.proj === 'linear') {
-    out.set('visual.head.proj.weight', [s.outputDim, w]);
-    if (s.projBias) out.set('visual.head.proj.bias', [s.outputDim]);
+  if (!spec.pool) mapHeadWeights(out, spec);
+  if (spec.proj === 'linear') {
+    out.set('visual.head.proj.weight', [spec.outputDim, w]);
+    if (spec.projBias) out.set('visual.head.proj.bias', [spec.outputDim]);
   }
   return out;
 }
 
 /** timm's MAP head (AttentionPoolLatent) keys. */
-function mapHeadWeights(out: WeightShapes, s: TimmVitSpec): void {
-  const w = s.width;
-  const m = s.mlpWidth;
+function mapHeadWeights(out: WeightShapes, spec: TimmVitSpec): void {
+  const w = spec.width;
+  const m = spec.mlpWidth;
   const ln = (n: string) => out.set(`${n}.weight`, [w]).set(`${n}.bias`, [w]);
   const lin = (n: string, o: number, i: number) => out.set(`${n}.weight`, [o, i]).set(`${n}.bias`, [o]);
   const p = 'visual.trunk.attn_pool.';
@@ -170,56 +172,56 @@ function mapHeadWeights(out: WeightShapes, s: TimmVitSpec): void {
 }
 
 /** open_clip HFTextEncoder keys: `text.transformer.` (the HF encoder) and `text.proj`. */
-export function hfTextWeights(s: HfTextSpec): WeightShapes {
+export function hfTextWeights(spec: HfTextSpec): WeightShapes {
   const out: WeightShapes = new Map();
-  const p = s.prefix;
-  const w = s.width;
+  const p = spec.prefix;
+  const w = spec.width;
   const ln = (n: string) => out.set(`${n}.weight`, [w]).set(`${n}.bias`, [w]);
   const lin = (n: string, o: number, i: number) => out.set(`${n}.weight`, [o, i]).set(`${n}.bias`, [o]);
-  if (s.arch === 'roberta') {
-    out.set(`${p}embeddings.word_embeddings.weight`, [s.vocab, w]);
-    out.set(`${p}embeddings.position_embeddings.weight`, [s.maxPositions, w]);
-    out.set(`${p}embeddings.token_type_embeddings.weight`, [s.typeVocab, w]);
+  if (spec.arch === 'roberta') {
+    out.set(`${p}embeddings.word_embeddings.weight`, [spec.vocab, w]);
+    out.set(`${p}embeddings.position_embeddings.weight`, [spec.maxPositions, w]);
+    out.set(`${p}embeddings.token_type_embeddings.weight`, [spec.typeVocab, w]);
     ln(`${p}embeddings.LayerNorm`);
-    for (let i = 0; i < s.layers; i++) {
+    for (let i = 0; i < spec.layers; i++) {
       const b = `${p}encoder.layer.${i}.`;
       for (const k of ['query', 'key', 'value']) lin(`${b}attention.self.${k}`, w, w);
       lin(`${b}attention.output.dense`, w, w);
       ln(`${b}attention.output.LayerNorm`);
-      lin(`${b}intermediate.dense`, s.ffn, w);
-      lin(`${b}output.dense`, w, s.ffn);
+      lin(`${b}intermediate.dense`, spec.ffn, w);
+      lin(`${b}output.dense`, w, spec.ffn);
       ln(`${b}output.LayerNorm`);
     }
-    if (s.pooler === 'pooler') lin(`${p}pooler.dense`, w, w);
-  } else if (s.t5) {
-    const inner = s.heads * s.t5.dKv;
-    out.set(`${p}embed_tokens.weight`, [s.vocab, w]);
-    for (let i = 0; i < s.layers; i++) {
+    if (spec.pooler === 'pooler') lin(`${p}pooler.dense`, w, w);
+  } else if (spec.t5) {
+    const inner = spec.heads * spec.t5.dKv;
+    out.set(`${p}embed_tokens.weight`, [spec.vocab, w]);
+    for (let i = 0; i < spec.layers; i++) {
       const b = `${p}block.${i}.layer.`;
       for (const k of ['q', 'k', 'v']) out.set(`${b}0.SelfAttention.${k}.weight`, [inner, w]);
       out.set(`${b}0.SelfAttention.o.weight`, [w, inner]);
-      if (i === 0) out.set(`${b}0.SelfAttention.relative_attention_bias.weight`, [s.t5.buckets, s.heads]);
+      if (i === 0) out.set(`${b}0.SelfAttention.relative_attention_bias.weight`, [spec.t5.buckets, spec.heads]);
       out.set(`${b}0.layer_norm.weight`, [w]).set(`${b}1.layer_norm.weight`, [w]);
       const ff = `${b}1.DenseReluDense.`;
-      for (const k of s.t5.gated ? ['wi_0', 'wi_1'] : ['wi']) out.set(`${ff}${k}.weight`, [s.ffn, w]);
-      out.set(`${ff}wo.weight`, [w, s.ffn]);
+      for (const k of spec.t5.gated ? ['wi_0', 'wi_1'] : ['wi']) out.set(`${ff}${k}.weight`, [spec.ffn, w]);
+      out.set(`${ff}wo.weight`, [w, spec.ffn]);
     }
     out.set(`${p}final_layer_norm.weight`, [w]);
   } else {
-    out.set(`${p}embed_tokens.weight`, [s.vocab, w]);
-    for (let i = 0; i < s.layers; i++) {
+    out.set(`${p}embed_tokens.weight`, [spec.vocab, w]);
+    for (let i = 0; i < spec.layers; i++) {
       const b = `${p}layers.${i}.`;
       for (const k of ['q', 'k', 'v', 'out']) lin(`${b}self_attn.${k}_proj`, w, w);
       ln(`${b}self_attn_layer_norm`);
-      lin(`${b}fc1`, s.ffn, w);
-      lin(`${b}fc2`, w, s.ffn);
+      lin(`${b}fc1`, spec.ffn, w);
+      lin(`${b}fc2`, w, spec.ffn);
       ln(`${b}final_layer_norm`);
     }
     ln(`${p}layer_norm`);
   }
-  if (s.proj === 'linear') out.set('text.proj.weight', [s.outputDim, w]);
-  if (s.proj === 'mlp')
-    out.set('text.proj.0.weight', [s.projHidden, w]).set('text.proj.2.weight', [s.outputDim, s.projHidden]);
+  if (spec.proj === 'linear') out.set('text.proj.weight', [spec.outputDim, w]);
+  if (spec.proj === 'mlp')
+    out.set('text.proj.0.weight', [spec.projHidden, w]).set('text.proj.2.weight', [spec.outputDim, spec.projHidden]);
   return out;
 }
 
@@ -227,48 +229,48 @@ export function hfTextWeights(s: HfTextSpec): WeightShapes {
  * Tensors an HF text checkpoint may carry that the tower does not read: position_ids buffers older
  * transformers saved, and RoBERTa's pooling layer when the mean pooler ignores it.
  */
-export function hfTextOptional(s: HfTextSpec): string[] {
-  const p = s.prefix;
-  if (s.arch === 't5') return [];
-  if (s.arch !== 'roberta') return [`${p}embed_positions.weights`, `${p}embed_positions._float_tensor`];
+export function hfTextOptional(spec: HfTextSpec): string[] {
+  const p = spec.prefix;
+  if (spec.arch === 't5') return [];
+  if (spec.arch !== 'roberta') return [`${p}embed_positions.weights`, `${p}embed_positions._float_tensor`];
   return [
     `${p}embeddings.position_ids`,
     `${p}embeddings.token_type_ids`,
-    ...(s.pooler === 'pooler' ? [] : [`${p}pooler.dense.weight`, `${p}pooler.dense.bias`]),
+    ...(spec.pooler === 'pooler' ? [] : [`${p}pooler.dense.weight`, `${p}pooler.dense.bias`]),
   ];
 }
 
-export function timmEvaWeights(s: TimmEvaSpec): WeightShapes {
+export function timmEvaWeights(spec: TimmEvaSpec): WeightShapes {
   const out: WeightShapes = new Map();
-  const w = s.width;
-  const m = s.mlpWidth;
+  const w = spec.width;
+  const m = spec.mlpWidth;
   const t = 'visual.trunk.';
-  const grid = Math.floor(s.image / s.patch);
+  const grid = Math.floor(spec.image / spec.patch);
   const ln = (n: string, d = w) => out.set(`${n}.weight`, [d]).set(`${n}.bias`, [d]);
   const lin = (n: string, o: number, i: number, bias = true) => {
     out.set(`${n}.weight`, [o, i]);
     if (bias) out.set(`${n}.bias`, [o]);
   };
-  out.set(`${t}patch_embed.proj.weight`, [w, 3, s.patch, s.patch]);
-  if (!s.preNorm) out.set(`${t}patch_embed.proj.bias`, [w]);
-  if (s.classToken) out.set(`${t}cls_token`, [1, 1, w]);
-  out.set(`${t}pos_embed`, [1, grid * grid + (s.classToken ? 1 : 0), w]);
-  if (s.preNorm) ln(`${t}norm_pre`);
-  for (let i = 0; i < s.depth; i++) {
+  out.set(`${t}patch_embed.proj.weight`, [w, 3, spec.patch, spec.patch]);
+  if (!spec.preNorm) out.set(`${t}patch_embed.proj.bias`, [w]);
+  if (spec.classToken) out.set(`${t}cls_token`, [1, 1, w]);
+  out.set(`${t}pos_embed`, [1, grid * grid + (spec.classToken ? 1 : 0), w]);
+  if (spec.preNorm) ln(`${t}norm_pre`);
+  for (let i = 0; i < spec.depth; i++) {
     const b = `${t}blocks.${i}.`;
     ln(`${b}norm1`);
     ln(`${b}norm2`);
-    if (s.qkv === 'separate') {
+    if (spec.qkv === 'separate') {
       lin(`${b}attn.q_proj`, w, w);
       lin(`${b}attn.k_proj`, w, w, false);
       lin(`${b}attn.v_proj`, w, w);
     } else {
-      lin(`${b}attn.qkv`, 3 * w, w, s.qkv === 'fused');
-      if (s.qkv === 'qv-bias') out.set(`${b}attn.q_bias`, [w]).set(`${b}attn.v_bias`, [w]);
+      lin(`${b}attn.qkv`, 3 * w, w, spec.qkv === 'fused');
+      if (spec.qkv === 'qv-bias') out.set(`${b}attn.q_bias`, [w]).set(`${b}attn.v_bias`, [w]);
     }
-    if (s.attnNorm) ln(`${b}attn.norm`);
+    if (spec.attnNorm) ln(`${b}attn.norm`);
     lin(`${b}attn.proj`, w, w);
-    if (s.swiglu) {
+    if (spec.swiglu) {
       lin(`${b}mlp.fc1_g`, m, w);
       lin(`${b}mlp.fc1_x`, m, w);
       ln(`${b}mlp.norm`, m);
@@ -276,23 +278,23 @@ export function timmEvaWeights(s: TimmEvaSpec): WeightShapes {
     lin(`${b}mlp.fc2`, w, m);
   }
   ln(`${t}norm`);
-  if (s.pool === 'map') {
+  if (spec.pool === 'map') {
     const p = `${t}attn_pool.`;
     out.set(`${p}latent`, [1, 1, w]);
     lin(`${p}q`, w, w);
     lin(`${p}kv`, 2 * w, w);
     lin(`${p}proj`, w, w);
     ln(`${p}norm`);
-    lin(`${p}mlp.fc1`, s.attnPoolMlpWidth, w);
-    lin(`${p}mlp.fc2`, w, s.attnPoolMlpWidth);
+    lin(`${p}mlp.fc1`, spec.attnPoolMlpWidth, w);
+    lin(`${p}mlp.fc2`, w, spec.attnPoolMlpWidth);
   }
-  if (s.proj === 'head') lin(`${t}head`, s.outputDim, w);
-  if (s.proj === 'linear') lin('visual.head.proj', s.outputDim, w, s.projBias);
+  if (spec.proj === 'head') lin(`${t}head`, spec.outputDim, w);
+  if (spec.proj === 'linear') lin('visual.head.proj', spec.outputDim, w, spec.projBias);
   return out;
 }
 
 /** timm ConvNeXt trunk under open_clip's TimmModel head (keys under visual.trunk. and visual.head.). */
-export function convNextWeights(s: ConvNextSpec): WeightShapes {
+export function convNextWeights(spec: ConvNextSpec): WeightShapes {
   const out: WeightShapes = new Map();
   const t = 'visual.trunk.';
   const vec = (n: string, d: number) => out.set(`${n}.weight`, [d]).set(`${n}.bias`, [d]);
@@ -300,17 +302,17 @@ export function convNextWeights(s: ConvNextSpec): WeightShapes {
     out.set(`${n}.weight`, [o, i]);
     if (bias) out.set(`${n}.bias`, [o]);
   };
-  const d0 = s.dims[0] as number;
+  const d0 = spec.dims[0] as number;
   out.set(`${t}stem.0.weight`, [d0, 3, 4, 4]).set(`${t}stem.0.bias`, [d0]);
   vec(`${t}stem.1`, d0);
-  s.dims.forEach((d, i) => {
+  spec.dims.forEach((d, i) => {
     const st = `${t}stages.${i}.`;
     if (i > 0) {
-      const prev = s.dims[i - 1] as number;
+      const prev = spec.dims[i - 1] as number;
       vec(`${st}downsample.0`, prev);
       out.set(`${st}downsample.1.weight`, [d, prev, 2, 2]).set(`${st}downsample.1.bias`, [d]);
     }
-    for (let j = 0; j < (s.depths[i] as number); j++) {
+    for (let j = 0; j < (spec.depths[i] as number); j++) {
       const b = `${st}blocks.${j}.`;
       out.set(`${b}conv_dw.weight`, [d, 1, 7, 7]).set(`${b}conv_dw.bias`, [d]);
       vec(`${b}norm`, d);
@@ -319,40 +321,40 @@ export function convNextWeights(s: ConvNextSpec): WeightShapes {
       out.set(`${b}gamma`, [d]);
     }
   });
-  const c = s.dims[s.dims.length - 1] as number;
+  const c = spec.dims[spec.dims.length - 1] as number;
   vec(`${t}head.norm`, c);
-  timmHeadWeights(out, s, c);
+  timmHeadWeights(out, spec, c);
   return out;
 }
 
 /** open_clip's TimmModel head keys (linear head.proj or head.mlp) on `inDim` pooled features. */
-function timmHeadWeights(out: WeightShapes, s: ViTaminSpec | ConvNextSpec | SwinSpec, inDim: number): void {
-  const e = s.outputDim;
-  if (s.proj === 'linear') {
+function timmHeadWeights(out: WeightShapes, spec: ViTaminSpec | ConvNextSpec | SwinSpec, inDim: number): void {
+  const e = spec.outputDim;
+  if (spec.proj === 'linear') {
     out.set('visual.head.proj.weight', [e, inDim]);
-    if (s.projBias) out.set('visual.head.proj.bias', [e]);
+    if (spec.projBias) out.set('visual.head.proj.bias', [e]);
     return;
   }
   out.set('visual.head.mlp.fc1.weight', [2 * e, inDim]).set('visual.head.mlp.fc1.bias', [2 * e]);
   out.set('visual.head.mlp.fc2.weight', [e, 2 * e]);
-  if (s.projBias) out.set('visual.head.mlp.fc2.bias', [e]);
+  if (spec.projBias) out.set('visual.head.mlp.fc2.bias', [e]);
 }
 
 /** timm ViTamin (MbConv stages, strided conv, GeGLU ViT, fc_norm) under open_clip's TimmModel head. */
-export function viTaminWeights(s: ViTaminSpec): WeightShapes {
+export function viTaminWeights(spec: ViTaminSpec): WeightShapes {
   const out: WeightShapes = new Map();
   const vec = (n: string, d: number) => out.set(`${n}.weight`, [d]).set(`${n}.bias`, [d]);
   const conv = (n: string, o: number, i: number, k: number) =>
     out.set(`${n}.weight`, [o, i, k, k]).set(`${n}.bias`, [o]);
   const lin = (n: string, o: number, i: number) => out.set(`${n}.weight`, [o, i]).set(`${n}.bias`, [o]);
   const b = 'visual.trunk.patch_embed.backbone.';
-  conv(`${b}stem.conv1`, s.stem, 3, 3);
-  vec(`${b}stem.norm1`, s.stem);
-  conv(`${b}stem.conv2`, s.stem, s.stem, 3);
-  let inCh = s.stem;
-  s.dims.forEach((d, i) => {
+  conv(`${b}stem.conv1`, spec.stem, 3, 3);
+  vec(`${b}stem.norm1`, spec.stem);
+  conv(`${b}stem.conv2`, spec.stem, spec.stem, 3);
+  let inCh = spec.stem;
+  spec.dims.forEach((d, i) => {
     const mid = mbConvMid(d);
-    for (let j = 0; j < (s.depths[i] as number); j++) {
+    for (let j = 0; j < (spec.depths[i] as number); j++) {
       const p = `${b}stages.${i}.${j}.`;
       if (inCh !== d) conv(j === 0 ? `${p}shortcut.expand` : `${p}shortcut`, d, inCh, 1);
       vec(`${p}pre_norm`, inCh);
@@ -362,48 +364,48 @@ export function viTaminWeights(s: ViTaminSpec): WeightShapes {
       inCh = d;
     }
   });
-  const w = s.width;
+  const w = spec.width;
   vec(`${b}pool.norm`, inCh);
   conv(`${b}pool.proj`, w, inCh, 3);
-  if (s.posEmbed) out.set('visual.trunk.pos_embed', [1, viTaminGrid(s.image) ** 2, w]);
-  for (let i = 0; i < s.layers; i++) {
+  if (spec.posEmbed) out.set('visual.trunk.pos_embed', [1, viTaminGrid(spec.image) ** 2, w]);
+  for (let i = 0; i < spec.layers; i++) {
     const p = `visual.trunk.blocks.${i}.`;
     vec(`${p}norm1`, w);
     lin(`${p}attn.qkv`, 3 * w, w);
     lin(`${p}attn.proj`, w, w);
     vec(`${p}norm2`, w);
     vec(`${p}mlp.norm`, w);
-    lin(`${p}mlp.w0`, s.mlpWidth, w);
-    lin(`${p}mlp.w1`, s.mlpWidth, w);
-    lin(`${p}mlp.w2`, w, s.mlpWidth);
+    lin(`${p}mlp.w0`, spec.mlpWidth, w);
+    lin(`${p}mlp.w1`, spec.mlpWidth, w);
+    lin(`${p}mlp.w2`, w, spec.mlpWidth);
   }
   vec('visual.trunk.fc_norm', w);
-  timmHeadWeights(out, s, w);
+  timmHeadWeights(out, spec, w);
   return out;
 }
 
 /** timm Swin Transformer trunk under open_clip's TimmModel head (keys under visual.trunk. and visual.head.). */
-export function swinWeights(s: SwinSpec): WeightShapes {
+export function swinWeights(spec: SwinSpec): WeightShapes {
   const out: WeightShapes = new Map();
   const t = 'visual.trunk.';
   const vec = (n: string, d: number) => out.set(`${n}.weight`, [d]).set(`${n}.bias`, [d]);
   const lin = (n: string, o: number, i: number) => out.set(`${n}.weight`, [o, i]).set(`${n}.bias`, [o]);
-  const d0 = s.dims[0] as number;
-  out.set(`${t}patch_embed.proj.weight`, [d0, 3, s.patch, s.patch]).set(`${t}patch_embed.proj.bias`, [d0]);
+  const d0 = spec.dims[0] as number;
+  out.set(`${t}patch_embed.proj.weight`, [d0, 3, spec.patch, spec.patch]).set(`${t}patch_embed.proj.bias`, [d0]);
   vec(`${t}patch_embed.norm`, d0);
-  s.dims.forEach((d, i) => {
+  spec.dims.forEach((d, i) => {
     const lp = `${t}layers.${i}.`;
     if (i > 0) {
-      const prev = s.dims[i - 1] as number;
+      const prev = spec.dims[i - 1] as number;
       vec(`${lp}downsample.norm`, 4 * prev);
       out.set(`${lp}downsample.reduction.weight`, [d, 4 * prev]);
     }
-    const w = s.windows[i] as number;
-    const m = s.mlpWidths[i] as number;
-    for (let j = 0; j < (s.depths[i] as number); j++) {
+    const w = spec.windows[i] as number;
+    const m = spec.mlpWidths[i] as number;
+    for (let j = 0; j < (spec.depths[i] as number); j++) {
       const b = `${lp}blocks.${j}.`;
       vec(`${b}norm1`, d);
-      out.set(`${b}attn.relative_position_bias_table`, [(2 * w - 1) ** 2, s.heads[i] as number]);
+      out.set(`${b}attn.relative_position_bias_table`, [(2 * w - 1) ** 2, spec.heads[i] as number]);
       lin(`${b}attn.qkv`, 3 * d, d);
       lin(`${b}attn.proj`, d, d);
       vec(`${b}norm2`, d);
@@ -411,8 +413,8 @@ export function swinWeights(s: SwinSpec): WeightShapes {
       lin(`${b}mlp.fc2`, d, m);
     }
   });
-  const c = s.dims[s.dims.length - 1] as number;
+  const c = spec.dims[spec.dims.length - 1] as number;
   vec(`${t}norm`, c);
-  timmHeadWeights(out, s, c);
+  timmHeadWeights(out, spec, c);
   return out;
 }

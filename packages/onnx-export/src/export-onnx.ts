@@ -65,22 +65,22 @@ const ACTIVATIONS: Activation[] = ['quick_gelu', 'gelu', 'gelu_tanh', 'relu'];
 export const DEFAULT_EXTERNAL_THRESHOLD = 1_900_000_000;
 const VERSION = '0.1.0';
 
-function checkOptions(o: ExportOptions): { towers: Tower[]; dtype: (typeof DTYPES)[number]; opset: number } {
-  const dtype = o.dtype ?? 'fp32';
+function checkOptions(options: ExportOptions): { towers: Tower[]; dtype: (typeof DTYPES)[number]; opset: number } {
+  const dtype = options.dtype ?? 'fp32';
   if (!(DTYPES as readonly string[]).includes(dtype)) {
     throw new OnnxExportError(
       'BAD_DTYPE',
       `unknown ONNX export dtype '${String(dtype)}'; use one of ${DTYPES.join(', ')}`,
     );
   }
-  const opset = o.opset ?? 17;
+  const opset = options.opset ?? 17;
   if (!(SUPPORTED_OPSETS as readonly number[]).includes(opset)) {
     throw new OnnxExportError(
       'BAD_OPSET',
       `unsupported ONNX opset ${String(opset)}; use one of ${SUPPORTED_OPSETS.join(', ')} (17 is the default)`,
     );
   }
-  const towers = o.towers ?? ['vision', 'text'];
+  const towers = options.towers ?? ['vision', 'text'];
   const bad = towers.filter((t) => t !== 'vision' && t !== 'text');
   if (!towers.length || bad.length || new Set(towers).size !== towers.length) {
     throw new OnnxExportError(
@@ -88,7 +88,7 @@ function checkOptions(o: ExportOptions): { towers: Tower[]; dtype: (typeof DTYPE
       `towers must be a non-empty list of distinct 'vision' and 'text', got ${JSON.stringify(towers)}`,
     );
   }
-  for (const [t, a] of Object.entries(o.activation ?? {})) {
+  for (const [t, a] of Object.entries(options.activation ?? {})) {
     if (a !== undefined && !ACTIVATIONS.includes(a)) {
       throw new OnnxExportError(
         'BAD_OPTION',
@@ -113,7 +113,7 @@ function plan(
   tower: Tower,
   spec: VisionSpec | TextSpec | HfTextSpec,
   source: WeightSource,
-  o: {
+  options: {
     dtype: 'fp32' | 'fp16' | 'int8';
     opset: number;
     normalize: boolean;
@@ -122,12 +122,18 @@ function plan(
     endToken?: { end: number; pad: number };
     act?: Activation;
   },
-  graph?: GraphBuilder,
+  sharedGraph?: GraphBuilder,
 ): Planned {
-  // A shared `graph` builds both towers into one model (the combined model.onnx).
-  const g = graph ?? new GraphBuilder(o.opset);
-  const cdt = o.dtype === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT;
-  const c: BuildCtx = { g, w: new WeightLoader(source), mode: o.dtype, cdt, contrib: o.contrib && o.dtype === 'fp32' };
+  // A shared graph builds both towers into one model (the combined model.onnx).
+  const graph = sharedGraph ?? new GraphBuilder(options.opset);
+  const computeType = options.dtype === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT;
+  const ctx: BuildCtx = {
+    graph,
+    weights: new WeightLoader(source),
+    mode: options.dtype,
+    computeType,
+    contrib: options.contrib && options.dtype === 'fp32',
+  };
   let out: string;
   let dim: number;
   let inputs: TowerExport['inputs'];
@@ -135,9 +141,9 @@ function plan(
   if (tower === 'vision') {
     const s = spec as VisionSpec;
     const [h, w] = s.kind === 'vit' ? s.image : [s.image, s.image];
-    const pixels = g.input('pixel_values', DataType.FLOAT, ['batch', 3, h, w]);
-    const x = cdt === DataType.FLOAT16 ? g.node('Cast', [pixels], { to: DataType.FLOAT16 }) : pixels;
-    activation = o.act ?? s.activation;
+    const pixels = graph.input('pixel_values', DataType.FLOAT, ['batch', 3, h, w]);
+    const x = computeType === DataType.FLOAT16 ? graph.node('Cast', [pixels], { to: DataType.FLOAT16 }) : pixels;
+    activation = options.act ?? s.activation;
     if (s.kind === 'resnet' && activation !== 'relu') {
       throw new OnnxExportError(
         'BAD_OPTION',
@@ -146,22 +152,22 @@ function plan(
     }
     out =
       s.kind === 'vit'
-        ? buildVit(c, s, x, activation)
+        ? buildVit(ctx, s, x, activation)
         : s.kind === 'timm-vit'
-          ? buildTimmVit(c, s, x, activation)
+          ? buildTimmVit(ctx, s, x, activation)
           : s.kind === 'convnext'
-            ? buildConvNext(c, s, x, activation)
+            ? buildConvNext(ctx, s, x, activation)
             : s.kind === 'vitamin'
-              ? buildViTamin(c, s, x, activation)
+              ? buildViTamin(ctx, s, x, activation)
               : s.kind === 'timm-eva'
-                ? buildTimmEva(c, s, x, activation)
+                ? buildTimmEva(ctx, s, x, activation)
                 : s.kind === 'fastvit'
-                  ? buildFastVit(c, s, x, activation)
+                  ? buildFastVit(ctx, s, x, activation)
                   : s.kind === 'mci-vit'
-                    ? buildMciVit(c, s, x, activation)
+                    ? buildMciVit(ctx, s, x, activation)
                     : s.kind === 'swin'
-                      ? buildTimmSwin(c, s, x, activation)
-                      : buildResNet(c, s, x);
+                      ? buildTimmSwin(ctx, s, x, activation)
+                      : buildResNet(ctx, s, x);
     dim = s.outputDim;
     inputs = [{ name: 'pixel_values', dtype: 'float32', shape: ['batch', 3, h, w] }];
   } else {
@@ -170,38 +176,38 @@ function plan(
     // padded text's result; a bidirectional tower or one pooling the last token needs the full context.
     // (Hugging Face towers are bidirectional: full context.)
     const native = 'kind' in s ? null : s;
-    const dynamic = o.hfText && !!native?.causal && native.pool !== 'last';
+    const dynamic = options.hfText && !!native?.causal && native.pool !== 'last';
     const shape = ['batch', dynamic ? 'sequence' : s.context];
-    const inputIds = g.input('input_ids', DataType.INT64, shape);
+    const inputIds = graph.input('input_ids', DataType.INT64, shape);
     const pooledId = native?.pool === 'argmax' ? native.vocab - 1 : native?.pool === 'eos' ? native.eosId : null;
     const ids =
       dynamic && pooledId !== null
-        ? restoreEot(c, inputIds, pooledId)
-        : !dynamic && o.endToken
-          ? restoreEndToken(c, inputIds, o.endToken.end, o.endToken.pad)
+        ? restoreEot(ctx, inputIds, pooledId)
+        : !dynamic && options.endToken
+          ? restoreEndToken(ctx, inputIds, options.endToken.end, options.endToken.pad)
           : inputIds;
     inputs = [{ name: 'input_ids', dtype: 'int64', shape }];
-    if (o.hfText) {
-      g.input('attention_mask', DataType.INT64, shape);
+    if (options.hfText) {
+      graph.input('attention_mask', DataType.INT64, shape);
       inputs.push({ name: 'attention_mask', dtype: 'int64', shape });
     }
-    activation = o.act ?? s.activation;
+    activation = options.act ?? s.activation;
     out =
       'kind' in s
-        ? buildHfText(c, s, ids, activation)
+        ? buildHfText(ctx, s, ids, activation)
         : s.cls
-          ? buildCocaText(c, s, ids, activation)
-          : buildText(c, s, ids, activation);
+          ? buildCocaText(ctx, s, ids, activation)
+          : buildText(ctx, s, ids, activation);
     dim = s.outputDim;
   }
-  if (cdt === DataType.FLOAT16) out = g.node('Cast', [out], { to: DataType.FLOAT });
-  if (o.normalize) out = l2Normalize(c, out);
+  if (computeType === DataType.FLOAT16) out = graph.node('Cast', [out], { to: DataType.FLOAT });
+  if (options.normalize) out = l2Normalize(ctx, out);
   const outName = tower === 'vision' ? 'image_embeds' : 'text_embeds';
-  g.output(out, outName, DataType.FLOAT, ['batch', dim]);
+  graph.output(out, outName, DataType.FLOAT, ['batch', dim]);
   return {
     tower,
     file: `${tower}.onnx`,
-    graph: g,
+    graph,
     activation,
     inputs,
     outputs: [{ name: outName, dtype: dataTypeName[DataType.FLOAT] as string, shape: ['batch', dim] }],
@@ -394,13 +400,13 @@ export async function exportOnnx(
 }
 
 /** logits_per_text = scale·text_embeds·image_embedsᵀ (+ bias) and its transpose, on the normalized outputs. */
-function addLogits(g: GraphBuilder, scale: number, bias: number | null): TowerExport['outputs'] {
-  const cos = g.node('MatMul', ['text_embeds', g.node('Transpose', ['image_embeds'], { perm: [1, 0] })]);
-  let perText = g.node('Mul', [cos, g.constant([scale], [], DataType.FLOAT)]);
-  if (bias !== null) perText = g.node('Add', [perText, g.constant([bias], [], DataType.FLOAT)]);
-  const perImage = g.node('Transpose', [perText], { perm: [1, 0] });
-  g.output(perImage, 'logits_per_image', DataType.FLOAT, ['image_batch', 'text_batch']);
-  g.output(perText, 'logits_per_text', DataType.FLOAT, ['text_batch', 'image_batch']);
+function addLogits(graph: GraphBuilder, scale: number, bias: number | null): TowerExport['outputs'] {
+  const cos = graph.node('MatMul', ['text_embeds', graph.node('Transpose', ['image_embeds'], { perm: [1, 0] })]);
+  let perText = graph.node('Mul', [cos, graph.constant([scale], [], DataType.FLOAT)]);
+  if (bias !== null) perText = graph.node('Add', [perText, graph.constant([bias], [], DataType.FLOAT)]);
+  const perImage = graph.node('Transpose', [perText], { perm: [1, 0] });
+  graph.output(perImage, 'logits_per_image', DataType.FLOAT, ['image_batch', 'text_batch']);
+  graph.output(perText, 'logits_per_text', DataType.FLOAT, ['text_batch', 'image_batch']);
   return [
     { name: 'logits_per_image', dtype: 'float32', shape: ['image_batch', 'text_batch'] },
     { name: 'logits_per_text', dtype: 'float32', shape: ['text_batch', 'image_batch'] },

@@ -17,23 +17,23 @@ export interface TimmAttentionPool {
  * [1, W] query row (q projection in float32, see attention()).
  */
 export function timmAttentionPoolLatent(
-  c: BuildCtx,
+  ctx: BuildCtx,
   x: string,
   seq: number,
   act: Activation,
   pool: TimmAttentionPool,
 ): string {
-  const { g, w } = c;
+  const { graph, weights } = ctx;
   const p = 'visual.trunk.attn_pool.';
   const W = pool.width;
-  const latent = w.direct(g, `${p}latent`, DataType.FLOAT, undefined, `${p}latent`);
-  const q2d = g.node('Reshape', [latent, i64(c, [1, W])]);
+  const latent = weights.direct(graph, `${p}latent`, DataType.FLOAT, undefined, `${p}latent`);
+  const q2d = graph.node('Reshape', [latent, i64(ctx, [1, W])]);
   const kvPart = (i: number): [WeightRef, BiasRef] => [
     { name: `${p}kv.weight`, layout: 'torch', rows: [i * W, (i + 1) * W] },
     { name: `${p}kv.bias`, range: [i * W, (i + 1) * W] },
   ];
   const scale = 1 / Math.sqrt(W / pool.heads);
-  const pooled = attention(c, q2d, x, {
+  const pooled = attention(ctx, q2d, x, {
     hint: `${p}attn`,
     dim: W,
     outDim: W,
@@ -54,25 +54,25 @@ export function timmAttentionPoolLatent(
     },
   }); // [N·1, W] = [N, W]
   const hidden = mlp(
-    c,
-    layerNorm(c, pooled, `${p}norm`, pool.eps),
+    ctx,
+    layerNorm(ctx, pooled, `${p}norm`, pool.eps),
     `${p}mlp.fc1`,
     `${p}mlp.fc2`,
     W,
     pool.mlpWidth,
     act,
   );
-  return g.node('Add', [pooled, hidden]);
+  return graph.node('Add', [pooled, hidden]);
 }
 
 /** open_clip's TimmModel head.proj over the pooled features [N, width] (timm_proj 'linear'). */
 export function timmHeadProj(
-  c: BuildCtx,
+  ctx: BuildCtx,
   s: { width: number; outputDim: number; projBias: boolean },
   pooled: string,
 ): string {
   return linear(
-    c,
+    ctx,
     pooled,
     'visual.head.proj',
     s.width,

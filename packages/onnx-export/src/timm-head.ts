@@ -9,15 +9,15 @@ export interface TimmHeadSpec {
 }
 
 /** The head on pooled features [N, inDim] -> [N, outputDim]. */
-export function timmHead(c: BuildCtx, feat: string, inDim: number, s: TimmHeadSpec, act: Activation): string {
-  const e = s.outputDim;
+export function timmHead(ctx: BuildCtx, feat: string, inDim: number, spec: TimmHeadSpec, act: Activation): string {
+  const e = spec.outputDim;
   const torch = (name: string) => ({ name: `${name}.weight`, layout: 'torch' as const });
   const bias = (name: string, present: boolean) => (present ? { name: `${name}.bias` } : null);
-  if (s.proj === 'linear') {
+  if (spec.proj === 'linear') {
     const p = 'visual.head.proj';
-    return linear(c, feat, p, inDim, e, torch(p), bias(p, s.projBias));
+    return linear(ctx, feat, p, inDim, e, torch(p), bias(p, spec.projBias));
   }
   const [fc1, fc2] = ['visual.head.mlp.fc1', 'visual.head.mlp.fc2'];
-  const h = linear(c, feat, fc1, inDim, 2 * e, torch(fc1), bias(fc1, true));
-  return linear(c, activation(c, h, act), fc2, 2 * e, e, torch(fc2), bias(fc2, s.projBias));
+  const h = linear(ctx, feat, fc1, inDim, 2 * e, torch(fc1), bias(fc1, true));
+  return linear(ctx, activation(ctx, h, act), fc2, 2 * e, e, torch(fc2), bias(fc2, spec.projBias));
 }

@@ -41,13 +41,13 @@ export class WeightLoader {
 
   /** An initializer whose float values come from `compute`, stored as `dataType` (float32 or float16). */
   computed(
-    g: GraphBuilder,
+    graph: GraphBuilder,
     hint: string,
     dims: number[],
     dataType: DataTypeId,
     compute: () => Promise<Float32Array>,
   ): string {
-    return g.initializer(hint, dims, dataType, async () => {
+    return graph.initializer(hint, dims, dataType, async () => {
       const v = await compute();
       return dataType === DataType.FLOAT16 ? asBytes(float32ToFloat16(v)) : asBytes(v);
     });
@@ -57,7 +57,7 @@ export class WeightLoader {
    * Rows [r0, r1) of a tensor (all of it by default) copied as they are: streamed in chunks, or sliced
    * from the raw bytes, when the source already has the target dtype; converted otherwise.
    */
-  direct(g: GraphBuilder, name: string, dataType: DataTypeId, rows?: [number, number], hint = name): string {
+  direct(graph: GraphBuilder, name: string, dataType: DataTypeId, rows?: [number, number], hint = name): string {
     const info = this.info(name);
     const [n0, ...rest] = info.shape;
     const rowElems = rest.reduce((a, b) => a * b, 1);
@@ -67,21 +67,21 @@ export class WeightLoader {
       (info.dtype === 'F32' && dataType === DataType.FLOAT) || (info.dtype === 'F16' && dataType === DataType.FLOAT16);
     const chunks = this.source.chunks;
     const span = same && !rows ? (this.source.span?.(name) ?? null) : null;
-    if (span) return g.initializer(hint, dims, dataType, () => span);
-    if (same && !rows && chunks) return g.initializer(hint, dims, dataType, () => chunks.call(this.source, name));
+    if (span) return graph.initializer(hint, dims, dataType, () => span);
+    if (same && !rows && chunks) return graph.initializer(hint, dims, dataType, () => chunks.call(this.source, name));
     if (!rows && chunks && (dataType === DataType.FLOAT || dataType === DataType.FLOAT16)) {
       // converted chunk by chunk, so large tensors (token embeddings) never sit in memory whole
-      return g.initializer(hint, dims, dataType, () =>
+      return graph.initializer(hint, dims, dataType, () =>
         convertChunks(chunks.call(this.source, name), info.dtype as 'F32', dataType),
       );
     }
     if (same) {
       const size = dtypeSize(info.dtype as 'F32');
-      return g.initializer(hint, dims, dataType, async () =>
+      return graph.initializer(hint, dims, dataType, async () =>
         (await this.entry(name)).bytes.subarray(r0 * rowElems * size, r1 * rowElems * size),
       );
     }
-    return this.computed(g, hint, dims, dataType, async () =>
+    return this.computed(graph, hint, dims, dataType, async () =>
       (await this.f32(name)).subarray(r0 * rowElems, r1 * rowElems),
     );
   }

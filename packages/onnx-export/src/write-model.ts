@@ -181,12 +181,12 @@ function isSpanCopy(d: Produced): d is SpanCopy {
  * raw_data is computed from its known size, and the bytes are streamed in after it (or into the
  * external data file, recorded with location/offset/length entries).
  */
-export async function writeModel(g: GraphBuilder, opts: WriteOptions): Promise<void> {
+export async function writeModel(graph: GraphBuilder, opts: WriteOptions): Promise<void> {
   const externalSet = new Set<Initializer>();
   const offsets = new Map<Initializer, number>();
   if (opts.external) {
     let off = 0;
-    for (const init of g.initializers) {
+    for (const init of graph.initializers) {
       if (init.byteLength < EXTERNAL_MIN_BYTES) continue;
       off = Math.ceil(off / EXTERNAL_ALIGN) * EXTERNAL_ALIGN;
       offsets.set(init, off);
@@ -195,7 +195,7 @@ export async function writeModel(g: GraphBuilder, opts: WriteOptions): Promise<v
     }
   }
 
-  const headers = g.initializers.map((init) => {
+  const headers = graph.initializers.map((init) => {
     const base: Record<string, unknown> = { dims: init.dims, data_type: init.dataType, name: init.name };
     if (externalSet.has(init) && opts.external) {
       base.data_location = 1; // EXTERNAL
@@ -210,17 +210,17 @@ export async function writeModel(g: GraphBuilder, opts: WriteOptions): Promise<v
   });
 
   const graphHead = GraphProto.encode({
-    node: g.nodes,
+    node: graph.nodes,
     name: 'main',
-    input: g.inputs.map(valueInfo),
-    output: g.outputs.map(valueInfo),
+    input: graph.inputs.map(valueInfo),
+    output: graph.outputs.map(valueInfo),
   }).finish();
   const opsetImport = [
-    { domain: '', version: g.opset },
-    ...[...g.domains].map(([domain, version]) => ({ domain, version })),
+    { domain: '', version: graph.opset },
+    ...[...graph.domains].map(([domain, version]) => ({ domain, version })),
   ];
   const modelHead = ModelProto.encode({
-    ir_version: irVersionFor(g.opset),
+    ir_version: irVersionFor(graph.opset),
     opset_import: opsetImport,
     producer_name: 'cliphub',
     producer_version: opts.producerVersion,
