@@ -37,24 +37,56 @@ export function pythonJson<T>(code: string, args: string[] = [], env: Record<str
 }
 
 /**
- * runPython without blocking the event loop: for slow jobs (full-size models) inside a test, where a
- * blocked worker misses vitest's RPC deadlines. Resolves with stdout; rejects with stderr on failure.
+ * The oracle Python without blocking the event loop: for slow jobs (full-size models), where a blocked worker
+ * misses vitest's RPC deadlines, and for clients of a server under test that lives in this process. `argv`
+ * follows `python -W ignore` (a script and its arguments, or `-c CODE ...`). Resolves even when Python fails;
+ * kills it after `timeoutMs`, so a hung client does not outlive its test.
  */
-export function runPythonAsync(code: string, args: string[] = []): Promise<string> {
+export function runPythonRawAsync(
+  argv: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 600_000,
+): Promise<PyResult> {
   return new Promise((resolve, reject) => {
-    const p = spawn(oraclePython, ['-W', 'ignore', '-c', code, ...args], {
+    const p = spawn(oraclePython, ['-W', 'ignore', ...argv], {
       cwd: repoRoot,
+      env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
     p.on('error', reject);
-    p.on('close', (status) =>
-      status === 0 ? resolve(out) : reject(new Error(`oracle python failed (exit ${status}):\n${err}`)),
-    );
+    p.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ stdout, stderr, status });
+    });
   });
+}
+
+/** runPython without blocking the event loop (see runPythonRawAsync): resolves with stdout; rejects with stderr. */
+export async function runPythonAsync(
+  code: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+  timeoutMs?: number,
+): Promise<string> {
+  const r = await runPythonRawAsync(['-c', code, ...args], env, timeoutMs);
+  if (r.status !== 0) throw new Error(`oracle python failed (exit ${r.status}):\n${r.stderr.slice(-4000)}`);
+  return r.stdout;
+}
+
+/** pythonJson without blocking the event loop (see runPythonRawAsync): its last stdout line, parsed. */
+export async function pythonJsonAsync<T>(...call: Parameters<typeof runPythonAsync>): Promise<T> {
+  const out = await runPythonAsync(...call);
+  const lines = out.trim().split('\n');
+  try {
+    return JSON.parse(lines[lines.length - 1] ?? 'null') as T;
+  } catch {
+    throw new Error(`oracle python printed no JSON:\n${out.slice(-2000)}`);
+  }
 }
 
 /** The CLIP BPE vocab shipped inside the oracle's open_clip package (data the tokenizer loads at run time). */
