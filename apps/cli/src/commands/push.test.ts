@@ -118,33 +118,15 @@ describe('cliphub push / pull', () => {
   });
 
   it('dry-runs, pushes with a card and ONNX, pulls byte-identical, and never prints the token', async () => {
-    const dry = await run([
-      'push',
-      'model',
-      '--repo',
-      'team/tiny',
-      '--hub-url',
-      hub.url,
-      '--with-onnx',
-      'onnx',
-      '--dry-run',
-    ]);
+    const pushModel = (...flags: string[]) =>
+      run(['push', 'model', '--repo', 'team/tiny', '--hub-url', hub.url, '--with-onnx', 'onnx', ...flags]);
+    const dry = await pushModel('--dry-run');
     expect(dry.code).toBe(0);
     expect(dry.stdout).toMatch(/upload lfs .*open_clip_model\.safetensors/);
     expect(dry.stdout).toMatch(/dry run: would upload/);
     expect(log.some((l) => / POST /.test(l))).toBe(false); // nothing created or uploaded
 
-    const push = await run([
-      'push',
-      'model',
-      '--repo',
-      'team/tiny',
-      '--hub-url',
-      hub.url,
-      '--with-onnx',
-      'onnx',
-      '--json',
-    ]);
+    const push = await pushModel('--json');
     expect(push.code).toBe(0);
     const res = JSON.parse(push.stdout) as {
       commit: string;
@@ -160,7 +142,7 @@ describe('cliphub push / pull', () => {
       'open_clip_model.safetensors',
     ]);
 
-    const again = await run(['push', 'model', '--repo', 'team/tiny', '--hub-url', hub.url, '--with-onnx', 'onnx']);
+    const again = await pushModel();
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/already up to date; no commit made/);
     expect(again.stdout).toMatch(/README\.md \(existing card kept\)/);
