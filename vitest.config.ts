@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
@@ -28,9 +29,15 @@ export default defineConfig({
   test: {
     include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
-    testTimeout: 60_000,
+    // Generous: test files now run side by side, so a slow test shares the cores with another file's.
+    testTimeout: 120_000,
     hookTimeout: 300_000,
     pool: 'forks',
+    // vitest's default is one fewer worker than cores: one on a 2-core CI machine, which then idles through
+    // every Python start-up, npm install and server round trip. Much of the suite waits on such child
+    // processes, so run as many files as there are cores (at least 2, at most 4: the full-size models use
+    // several GiB each).
+    maxWorkers: Math.min(4, Math.max(2, availableParallelism())),
     reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });

@@ -16,8 +16,10 @@ import os, runpy, sys, open_clip
 from safetensors.torch import save_file
 script, out = sys.argv[1], sys.argv[2]
 sd = runpy.run_path(script)['make_weights'](open_clip.create_model('ViT-B-32').state_dict(), seed=0)
-save_file({k: v.contiguous() for k, v in sd.items()}, out + '.tmp')
-os.replace(out + '.tmp', out)
+# a temp name of this process's own: test files that run side by side may make the same weights at once
+tmp = out + '.' + str(os.getpid()) + '.tmp'
+save_file({k: v.contiguous() for k, v in sd.items()}, tmp)
+os.replace(tmp, out)
 `;
 
 /** The full-size ViT-B-32 weights of ../shared's reference, made once (needs the oracle and ../shared). */

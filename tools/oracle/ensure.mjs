@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds the Python oracle (real open_clip, torch, onnxruntime) and the generated test fixtures once.
 // Both are cached under .oracle/ and .cache/ and rebuilt only when their recipe changes.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -25,9 +25,17 @@ function digest(files) {
   return h.digest('hex');
 }
 
-function stamped(stampFile, hash, build) {
+function runAsync(cmd, args) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: 'inherit', cwd: root });
+    child.on('error', () => resolve(1));
+    child.on('exit', (code) => resolve(code ?? 1));
+  });
+}
+
+async function stamped(stampFile, hash, build) {
   if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === hash) return;
-  build();
+  await build();
   mkdirSync(path.dirname(stampFile), { recursive: true });
   writeFileSync(stampFile, hash);
 }
@@ -48,7 +56,7 @@ if (process.env.CLIPHUB_ORACLE === 'off') {
   process.exit(0);
 }
 
-stamped(path.join(root, '.oracle/venv.stamp'), digest(['tools/oracle/setup.sh']), () => {
+await stamped(path.join(root, '.oracle/venv.stamp'), digest(['tools/oracle/setup.sh']), () => {
   rmSync(venv, { recursive: true, force: true });
   console.log('oracle: building the Python venv (about a minute)…');
   run('bash', ['tools/oracle/setup.sh', venv]);
@@ -60,11 +68,25 @@ const fixtureDir = 'tools/fixtures';
 const fixtureFiles = readdirSync(path.join(root, fixtureDir), { recursive: true, encoding: 'utf8' })
   .filter((f) => f.endsWith('.py') && !f.includes('__pycache__'))
   .sort();
-stamped(path.join(root, '.cache/fixtures/.stamp'), digest(fixtureFiles.map((f) => `${fixtureDir}/${f}`)), () => {
-  console.log('oracle: generating tiny checkpoints and CPU references with real open_clip…');
-  rmSync(path.join(root, '.cache/fixtures'), { recursive: true, force: true });
-  for (const f of fixtureFiles.filter((f) => path.basename(f) === f && f.startsWith('make_'))) {
-    run(python, ['-W', 'ignore', `${fixtureDir}/${f}`, path.join(root, '.cache/fixtures')]);
-  }
-});
+await stamped(
+  path.join(root, '.cache/fixtures/.stamp'),
+  digest(fixtureFiles.map((f) => `${fixtureDir}/${f}`)),
+  async () => {
+    console.log('oracle: generating tiny checkpoints and CPU references with real open_clip…');
+    rmSync(path.join(root, '.cache/fixtures'), { recursive: true, force: true });
+    // The generators are independent; run side by side they keep every core busy (the export zoo alone
+    // spreads over the cores, the small ones fill the gaps).
+    const generators = fixtureFiles.filter((f) => path.basename(f) === f && f.startsWith('make_'));
+    const results = await Promise.all(
+      generators.map((f) =>
+        runAsync(python, ['-W', 'ignore', `${fixtureDir}/${f}`, path.join(root, '.cache/fixtures')]),
+      ),
+    );
+    const failed = generators.filter((_, i) => results[i] !== 0);
+    if (failed.length > 0) {
+      console.error(`oracle: ${failed.join(', ')} failed; see the output above`);
+      process.exit(1);
+    }
+  },
+);
 console.log('oracle: ready');

@@ -1,8 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '#test-support';
-import { hfConfigFor } from './hf-config-for.js';
+import { hfConfigFor, MAX_HF_CONFIG_BYTES } from './hf-config-for.js';
 
 const tmp = tempDir('cliphub-hfcfg-for-');
 afterAll(tmp.cleanup);
@@ -43,5 +43,34 @@ describe('hfConfigFor', () => {
     expect(() => hfConfigFor(hf('my-org/x'), dirWith('h'), file)).toThrow(/has no model_type/);
     expect(() => hfConfigFor({ text_cfg: {} }, dirWith('i'), file)).toThrow(/Hugging Face text towers only/);
     expect(hfConfigFor({ text_cfg: {} }, dirWith('j', { model_type: 'roberta' }))).toBeUndefined();
+  });
+});
+
+describe('hfConfigFor on hostile files', () => {
+  const hf = { text_cfg: { hf_model_name: 'my-org/x' } };
+
+  it('refuses an oversized --hf-config or config.json with exit 2, without reading it whole', () => {
+    const big = path.join(tmp.dir, 'big.json');
+    writeFileSync(big, `{"model_type": "roberta", "pad": "${'x'.repeat(MAX_HF_CONFIG_BYTES)}"}`);
+    for (const run of [
+      () => hfConfigFor(hf, dirWith('k'), big),
+      () => {
+        const checkpoint = dirWith('l');
+        writeFileSync(path.join(path.dirname(checkpoint), 'config.json'), readFileSync(big));
+        return hfConfigFor(hf, checkpoint);
+      },
+    ]) {
+      expect(run).toThrow(/is over 1 MiB/);
+      try {
+        run();
+      } catch (e) {
+        expect(e).toMatchObject({ code: 'BAD_HF_CONFIG', exitCode: 2 });
+      }
+    }
+  });
+
+  it('treats a --hf-config that is a directory or a device as unreadable', () => {
+    expect(() => hfConfigFor(hf, dirWith('m'), tmp.dir)).toThrow(/not a readable JSON object/);
+    expect(() => hfConfigFor(hf, dirWith('n'), '/dev/zero')).toThrow(/not a readable JSON object/);
   });
 });

@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { CliphubError, readSmallTextFile } from '@cliphub/core';
 import { knownHfConfig } from '@cliphub/onnx-export';
 import { ConvertError } from './errors.js';
 
@@ -33,9 +34,19 @@ export function hfConfigFor(
   return !shipped || shipped.model_type === cfg.model_type ? cfg : undefined;
 }
 
+/** A Hub config.json is a few KiB; anything far larger is not one and is refused before it is read whole. */
+export const MAX_HF_CONFIG_BYTES = 1 << 20;
+
 function readJson(file: string): Record<string, unknown> | null {
+  let text: string;
   try {
-    const v: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    text = readSmallTextFile(file, MAX_HF_CONFIG_BYTES, 'Hugging Face config');
+  } catch (e) {
+    if (e instanceof CliphubError && e.code === 'FILE_TOO_LARGE') throw new ConvertError('BAD_HF_CONFIG', e.message);
+    return null;
+  }
+  try {
+    const v: unknown = JSON.parse(text);
     return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
   } catch {
     return null;

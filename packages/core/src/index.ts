@@ -6,3 +6,4 @@ export { f32BitsToBf16, f32BitsToF16, float16BitsTable, float16ToFloat32, float3
 export { gitBlobOid } from './git-blob-oid.js';
 export { fileSha256 } from './file-sha256.js';
 export { compareRows, rowDeviation, type RowDeviation, type RowsComparison } from './compare-rows.js';
+export { MAX_CONFIG_FILE_BYTES, readSmallTextFile, type SmallFileErrorCode } from './read-small-file.js';

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { DistillError } from './errors.js';
 import { recipeSchema, type Recipe } from './recipe-schema.js';
+import { MAX_CONFIG_FILE_BYTES, readSmallTextFile } from '@cliphub/core';
 
 export interface LoadedRecipe {
   recipe: Recipe;
@@ -31,11 +31,11 @@ export function loadRecipe(file: string): LoadedRecipe {
   const abs = path.resolve(file);
   let text: string;
   try {
-    text = readFileSync(abs, 'utf8');
+    text = readSmallTextFile(abs, MAX_CONFIG_FILE_BYTES, 'recipe');
   } catch (e) {
     throw new DistillError(
       'UNKNOWN_RECIPE',
-      `cannot read recipe ${abs} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give a recipe file or a name from 'cliphub distill list'`,
+      `${(e as Error).message.replace(/; [^;]*$/, '')}; give a recipe file or a name from 'cliphub distill list'`,
     );
   }
   let raw: unknown;

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import {
   listArchitectures,
@@ -13,6 +13,7 @@ import {
 import { DistillError } from './errors.js';
 import type { ModelRef } from './recipe-schema.js';
 import { configCosts, profileCosts, type TowerCosts } from './tower-costs.js';
+import { MAX_CONFIG_FILE_BYTES, readSmallTextFile } from '@cliphub/core';
 
 export type Role = 'teacher' | 'student';
 
@@ -67,7 +68,7 @@ function readCustomConfig(
     );
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    raw = JSON.parse(readSmallTextFile(file, MAX_CONFIG_FILE_BYTES, 'config'));
   } catch (e) {
     throw new DistillError('BAD_RECIPE', `${label}: config file ${file} is not JSON (${(e as Error).message})`);
   }

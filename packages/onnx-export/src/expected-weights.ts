@@ -1,6 +1,7 @@
 import type { ResNetSpec, TextSpec, TimmEvaSpec, TimmVitSpec, VitSpec } from './resolve-config.js';
 import type { HfTextSpec } from './resolve-hf-text.js';
 import type { ConvNextSpec } from './timm-convnext.js';
+import type { SwinSpec } from './timm-swin.js';
 import { mbConvMid, type ViTaminSpec, viTaminGrid } from './timm-vitamin.js';
 
 /** name -> shape; `null` shape means "any shape and dtype" (bookkeeping tensors like num_batches_tracked). */
@@ -325,7 +326,7 @@ export function convNextWeights(s: ConvNextSpec): WeightShapes {
 }
 
 /** open_clip's TimmModel head keys (linear head.proj or head.mlp) on `inDim` pooled features. */
-function timmHeadWeights(out: WeightShapes, s: ViTaminSpec | ConvNextSpec, inDim: number): void {
+function timmHeadWeights(out: WeightShapes, s: ViTaminSpec | ConvNextSpec | SwinSpec, inDim: number): void {
   const e = s.outputDim;
   if (s.proj === 'linear') {
     out.set('visual.head.proj.weight', [e, inDim]);
@@ -378,5 +379,40 @@ export function viTaminWeights(s: ViTaminSpec): WeightShapes {
   }
   vec('visual.trunk.fc_norm', w);
   timmHeadWeights(out, s, w);
+  return out;
+}
+
+/** timm Swin Transformer trunk under open_clip's TimmModel head (keys under visual.trunk. and visual.head.). */
+export function swinWeights(s: SwinSpec): WeightShapes {
+  const out: WeightShapes = new Map();
+  const t = 'visual.trunk.';
+  const vec = (n: string, d: number) => out.set(`${n}.weight`, [d]).set(`${n}.bias`, [d]);
+  const lin = (n: string, o: number, i: number) => out.set(`${n}.weight`, [o, i]).set(`${n}.bias`, [o]);
+  const d0 = s.dims[0] as number;
+  out.set(`${t}patch_embed.proj.weight`, [d0, 3, s.patch, s.patch]).set(`${t}patch_embed.proj.bias`, [d0]);
+  vec(`${t}patch_embed.norm`, d0);
+  s.dims.forEach((d, i) => {
+    const lp = `${t}layers.${i}.`;
+    if (i > 0) {
+      const prev = s.dims[i - 1] as number;
+      vec(`${lp}downsample.norm`, 4 * prev);
+      out.set(`${lp}downsample.reduction.weight`, [d, 4 * prev]);
+    }
+    const w = s.windows[i] as number;
+    const m = s.mlpWidths[i] as number;
+    for (let j = 0; j < (s.depths[i] as number); j++) {
+      const b = `${lp}blocks.${j}.`;
+      vec(`${b}norm1`, d);
+      out.set(`${b}attn.relative_position_bias_table`, [(2 * w - 1) ** 2, s.heads[i] as number]);
+      lin(`${b}attn.qkv`, 3 * d, d);
+      lin(`${b}attn.proj`, d, d);
+      vec(`${b}norm2`, d);
+      lin(`${b}mlp.fc1`, m, d);
+      lin(`${b}mlp.fc2`, d, m);
+    }
+  });
+  const c = s.dims[s.dims.length - 1] as number;
+  vec(`${t}norm`, c);
+  timmHeadWeights(out, s, c);
   return out;
 }

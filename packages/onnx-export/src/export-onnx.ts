@@ -11,6 +11,7 @@ import { buildConvNext } from './build-convnext.js';
 import { buildResNet } from './build-resnet.js';
 import { buildText } from './build-text.js';
 import { buildTimmEva } from './build-timm-eva.js';
+import { buildTimmSwin } from './build-timm-swin.js';
 import { buildTimmVit } from './build-timm-vit.js';
 import { buildViTamin } from './build-vitamin.js';
 import { buildVit } from './build-vit.js';
@@ -19,6 +20,7 @@ import {
   convNextWeights,
   hfTextOptional,
   resnetWeights,
+  swinWeights,
   textWeights,
   timmEvaWeights,
   timmVitWeights,
@@ -49,6 +51,7 @@ import { timmVitFromWeights } from './timm-siglip.js';
 import { fitEvaToWeights } from './timm-eva.js';
 import { convNextFromWeights, type ConvNextSpec } from './timm-convnext.js';
 import { viTaminFromWeights, type ViTaminSpec } from './timm-vitamin.js';
+import { swinFromWeights, type SwinSpec } from './timm-swin.js';
 import { towerSupport } from './tower-support.js';
 import type { Activation, ExportOptions, ExportResult, ModelCfg, Tower, TowerExport, WeightSource } from './types.js';
 import { validateWeights } from './validate-weights.js';
@@ -155,7 +158,9 @@ function plan(
                   ? buildFastVit(c, s, x, activation)
                   : s.kind === 'mci-vit'
                     ? buildMciVit(c, s, x, activation)
-                    : buildResNet(c, s, x);
+                    : s.kind === 'swin'
+                      ? buildTimmSwin(c, s, x, activation)
+                      : buildResNet(c, s, x);
     dim = s.outputDim;
     inputs = [{ name: 'pixel_values', dtype: 'float32', shape: ['batch', 3, h, w] }];
   } else {
@@ -198,12 +203,13 @@ function plan(
 }
 
 type VisionSpec =
-  VitSpec | ResNetSpec | TimmVitSpec | ConvNextSpec | ViTaminSpec | TimmEvaSpec | FastVitSpec | MciVitSpec;
+  VitSpec | ResNetSpec | TimmVitSpec | ConvNextSpec | ViTaminSpec | TimmEvaSpec | FastVitSpec | MciVitSpec | SwinSpec;
 
 /** timm trunks come at any size (timm.create_model overrides): their depths and widths are read from the weights. */
 function fitVision(spec: VisionSpec, weights: WeightSource): VisionSpec {
   if (spec.kind === 'convnext') return convNextFromWeights(spec, weights);
   if (spec.kind === 'vitamin') return viTaminFromWeights(spec, weights);
+  if (spec.kind === 'swin') return swinFromWeights(spec, weights);
   if (spec.kind === 'timm-vit') return timmVitFromWeights(spec, weights);
   if (spec.kind !== 'timm-eva') return spec;
   const fitted = fitEvaToWeights(spec, weights);
@@ -259,7 +265,9 @@ export async function exportOnnx(
                   ? fastvitWeights(vision, weights)
                   : vision.kind === 'mci-vit'
                     ? mciVitWeights(vision, weights)
-                    : resnetWeights(vision)
+                    : vision.kind === 'swin'
+                      ? swinWeights(vision)
+                      : resnetWeights(vision)
       : t === 'text' && text
         ? textWeights(text)
         : new Map();

@@ -5,6 +5,7 @@ import { type FastVitSpec, type MciVitSpec, resolveMobileClip } from './mobilecl
 import { timmEvaArch, type TimmEvaArch } from './timm-eva.js';
 import { type ConvNextSpec, timmConvNextArch } from './timm-convnext.js';
 import { timmSiglipArch, timmVitGapArch } from './timm-siglip.js';
+import { swinStages, type SwinSpec, timmSwinArch } from './timm-swin.js';
 import { timmViTaminArch, type ViTaminSpec } from './timm-vitamin.js';
 import type { Activation, ModelCfg } from './types.js';
 
@@ -266,11 +267,29 @@ function resolveViTamin(model: ModelCfg, v: Record<string, unknown>): ViTaminSpe
   };
 }
 
+/**
+ * open_clip TimmModel over timm's Swin Transformer (its own final norm and avg pool), then head.proj or
+ * head.mlp. Whether the grid fits the windows is checked against the weights (swinFromWeights): timm
+ * entry points are built at other window sizes.
+ */
+function resolveSwin(model: ModelCfg, v: Record<string, unknown>): SwinSpec {
+  const name = String(v.timm_model_name);
+  const arch = timmSwinArch(name) as NonNullable<ReturnType<typeof timmSwinArch>>;
+  const head = timmAvgPoolHead(model, v, name);
+  return {
+    kind: 'swin',
+    ...swinStages(arch, head.image),
+    ...head,
+    activation: 'gelu', // timm's Swin MLPs and open_clip's head Mlp use nn.GELU; quick_gelu does not apply
+  };
+}
+
 export function resolveVision(
   model: ModelCfg,
-): VitSpec | ResNetSpec | TimmVitSpec | ConvNextSpec | ViTaminSpec | TimmEvaSpec | FastVitSpec | MciVitSpec {
+): VitSpec | ResNetSpec | TimmVitSpec | ConvNextSpec | ViTaminSpec | TimmEvaSpec | FastVitSpec | MciVitSpec | SwinSpec {
   checkModel(model);
   const v = obj(model.vision_cfg);
+  if (v.timm_model_name && timmSwinArch(String(v.timm_model_name))) return resolveSwin(model, v);
   if (v.timm_model_name && timmConvNextArch(String(v.timm_model_name))) return resolveConvNext(model, v);
   if (v.timm_model_name && timmViTaminArch(String(v.timm_model_name))) return resolveViTamin(model, v);
   if (v.timm_model_name) return resolveMobileClip(model, v) ?? resolveTimm(model, v);

@@ -1,7 +1,8 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { RegistryError } from './errors.js';
 import { describeIssues, openClipConfigSchema, type OpenClipConfig } from './schema.js';
+import { MAX_CONFIG_FILE_BYTES, readSmallTextFile } from '@cliphub/core';
 
 export const OPEN_CLIP_CONFIG = 'open_clip_config.json';
 
@@ -39,9 +40,12 @@ export function readOpenClipConfigDir(dir: string): OpenClipConfig {
   }
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    raw = JSON.parse(readSmallTextFile(file, MAX_CONFIG_FILE_BYTES, 'config'));
   } catch (e) {
-    throw new RegistryError('BAD_CONFIG', `${file} is not valid JSON (${(e as Error).message}); fix or regenerate it.`);
+    throw new RegistryError(
+      'BAD_CONFIG',
+      `${file} is not a valid JSON config (${(e as Error).message}); fix or regenerate it.`,
+    );
   }
   return parseOpenClipConfig(raw, file);
 }

@@ -1,9 +1,10 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ValidateError } from './errors.js';
 import type { Precision } from './profiles.js';
 import { readReference, type Reference, type Tower } from './reference.js';
 import { runOnnxTower } from './run-onnx.js';
+import { MAX_CONFIG_FILE_BYTES, readSmallTextFile } from '@cliphub/core';
 
 export type ArtifactKind = 'onnx' | 'embeddings' | 'checkpoint';
 
@@ -116,9 +117,9 @@ function readManifest(dir: string, notes: string[]): ManifestFacts {
   }
   let j: Record<string, unknown>;
   try {
-    j = JSON.parse(readFileSync(meta, 'utf8')) as Record<string, unknown>;
+    j = JSON.parse(readSmallTextFile(meta, MAX_CONFIG_FILE_BYTES, 'cliphub.json')) as Record<string, unknown>;
   } catch {
-    notes.push('cliphub.json is not valid JSON: precision assumed fp32');
+    notes.push('cliphub.json is not a readable JSON file: precision assumed fp32');
     return facts;
   }
   if (typeof j.dtype === 'string') facts.precision = precisionOf(j.dtype);

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -39,6 +39,7 @@ import {
 import { readTransformersJsLayout, type LayoutDtype } from '@cliphub/transformers-js';
 import { parseCommandArgs, UsageError, writeJson, type Command, type CommandIO } from '../command.js';
 import { createProgress, formatBytes, lazyProgress } from '../progress.js';
+import { MAX_CONFIG_FILE_BYTES, readSmallTextFile } from '@cliphub/core';
 
 const usage = `Usage: cliphub push <dir|checkpoint|spec> --repo ORG/NAME [options]
 
@@ -189,7 +190,8 @@ async function registryFacts(
   const cfgFile = path.join(src.folder, 'open_clip_config.json');
   let modelCfg: unknown;
   try {
-    modelCfg = (JSON.parse(readFileSync(cfgFile, 'utf8')) as { model_cfg?: unknown }).model_cfg;
+    modelCfg = (JSON.parse(readSmallTextFile(cfgFile, MAX_CONFIG_FILE_BYTES, 'config')) as { model_cfg?: unknown })
+      .model_cfg;
   } catch (e) {
     throw new HubClientError(
       'BAD_CONFIG',
