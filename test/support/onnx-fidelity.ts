@@ -14,6 +14,14 @@ import {
 
 export { loadReference, type Reference } from './reference.js';
 
+/** The export modes the fidelity tests run: fp32 with onnxruntime's fused contrib ops, fp32 in plain ONNX ops, fp16, int8. */
+export const EXPORT_MODES: ReadonlyArray<readonly [name: string, options: ExportOptions]> = [
+  ['fused', {}],
+  ['plain', { contribOps: false }],
+  ['fp16', { dtype: 'fp16' }],
+  ['int8', { dtype: 'int8' }],
+];
+
 export function modelCfgOf(dir: string): ModelCfg {
   return (JSON.parse(readFileSync(path.join(dir, 'open_clip_config.json'), 'utf8')) as { model_cfg: ModelCfg })
     .model_cfg;
