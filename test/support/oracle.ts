@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { repoRoot } from './paths.js';
+import { repoRoot, tempDir } from './paths.js';
 
 /** The oracle venv's Python: real torch, open_clip, onnx, onnxruntime, safetensors, huggingface_hub. */
 export const oraclePython = path.join(repoRoot, '.oracle/venv/bin/python');
@@ -34,6 +34,23 @@ export function runPythonRaw(code: string, args: string[] = [], env: Record<stri
 export function pythonJson<T>(code: string, args: string[] = [], env: Record<string, string> = {}): T {
   const out = runPython(code, args, env).trim().split('\n');
   return JSON.parse(out[out.length - 1] ?? 'null') as T;
+}
+
+/**
+ * Runs Python code on a JSON input too large for argv: the code reads the JSON file sys.argv[1] and writes its
+ * answer as JSON to sys.argv[2], both in a temp folder that is removed after.
+ */
+export function pythonJsonFiles<T>(code: string, input: unknown): T {
+  const { dir, cleanup } = tempDir('cliphub-py-');
+  try {
+    const inFile = path.join(dir, 'in.json');
+    const outFile = path.join(dir, 'out.json');
+    writeFileSync(inFile, JSON.stringify(input));
+    runPython(code, [inFile, outFile]);
+    return JSON.parse(readFileSync(outFile, 'utf8')) as T;
+  } finally {
+    cleanup();
+  }
 }
 
 /**
