@@ -17,6 +17,19 @@ const o = (p) => path.join(out, p);
 // A local Hub for the publishing steps; a throwaway token that exists only in demo-out/.
 const token = `hf_demo${Math.random().toString(36).slice(2)}`;
 writeFileSync(o('tokens.txt'), `${token} demo write\n`);
+// The same push twice: the second finds nothing changed.
+const pushArgs = [
+  'push',
+  o('safetensors'),
+  '--repo',
+  'demo/tiny-clip',
+  '--hub-url',
+  'HUB',
+  '--with-onnx',
+  o('onnx'),
+  '--validation',
+  o('validation/report.json'),
+];
 
 // Three small images to embed and classify.
 mkdirSync(o('images'), { recursive: true });
@@ -96,34 +109,12 @@ const steps = [
   {
     title:
       'Publish safetensors + ONNX to a local Hub-compatible server (one commit, model card with the validation summary)',
-    args: [
-      'push',
-      o('safetensors'),
-      '--repo',
-      'demo/tiny-clip',
-      '--hub-url',
-      'HUB',
-      '--with-onnx',
-      o('onnx'),
-      '--validation',
-      o('validation/report.json'),
-    ],
+    args: pushArgs,
     env: { HF_TOKEN: token },
   },
   {
     title: 'Push again: nothing changed, so no new commit',
-    args: [
-      'push',
-      o('safetensors'),
-      '--repo',
-      'demo/tiny-clip',
-      '--hub-url',
-      'HUB',
-      '--with-onnx',
-      o('onnx'),
-      '--validation',
-      o('validation/report.json'),
-    ],
+    args: pushArgs,
     env: { HF_TOKEN: token },
   },
   {

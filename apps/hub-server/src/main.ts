@@ -1,12 +1,6 @@
 import { parseArgs } from 'node:util';
 import { CliphubError } from '@cliphub/core';
-import {
-  createHubServer,
-  SERVE_OPTIONS,
-  SERVE_OPTIONS_USAGE,
-  serveOptionsFromArgs,
-  serveUntilSignal,
-} from '@cliphub/hub-server';
+import { SERVE_OPTIONS, SERVE_OPTIONS_USAGE, serveFromArgs } from '@cliphub/hub-server';
 
 export interface BinIO {
   stdout: NodeJS.WritableStream;
@@ -37,10 +31,7 @@ export async function main(argv: string[], io: BinIO, onListening?: (url: string
       io.stdout.write(USAGE);
       return 0;
     }
-    const server = await createHubServer(serveOptionsFromArgs(values, io.cwd, (line) => io.stderr.write(`${line}\n`)));
-    io.stdout.write(`cliphub hub listening on ${server.url}\n`);
-    onListening?.(server.url);
-    await serveUntilSignal(server);
+    await serveFromArgs(values, io, onListening);
     return 0;
   } catch (e) {
     if (e instanceof CliphubError) {

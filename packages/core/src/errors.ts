@@ -11,10 +11,12 @@ export class CliphubError<Code extends string = string> extends Error {
   readonly code: Code;
   readonly exitCode: ExitCode;
 
-  constructor(code: Code, message: string, options: { exitCode?: ExitCode; cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+  /** `options` may be the exit code alone, the common case of a package error that can also report a failed check. */
+  constructor(code: Code, message: string, options: ExitCode | { exitCode?: ExitCode; cause?: unknown } = {}) {
+    const { exitCode, cause } = typeof options === 'number' ? { exitCode: options, cause: undefined } : options;
+    super(message, cause === undefined ? undefined : { cause });
     this.code = code;
-    this.exitCode = options.exitCode ?? 2;
+    this.exitCode = exitCode ?? 2;
   }
 }
 

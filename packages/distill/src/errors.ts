@@ -18,7 +18,4 @@ export type DistillErrorCode =
 /** A distill error. exitCode 2 = bad input (fix the recipe or the arguments); 1 = a check failed. */
 export class DistillError extends CliphubError<DistillErrorCode> {
   override name = 'DistillError';
-  constructor(code: DistillErrorCode, message: string, exitCode: 1 | 2 = 2) {
-    super(code, message, { exitCode });
-  }
 }

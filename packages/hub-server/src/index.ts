@@ -16,4 +16,10 @@ export { readFrontMatter, type FrontMatter } from './card.js';
 export { lockDataDir, LOCK_FILE, type DataDirLock } from './data-dir-lock.js';
 export { HUB_ROUTES } from './routes/index.js';
 export type { Route, RouteContext, Access } from './router.js';
-export { SERVE_OPTIONS, SERVE_OPTIONS_USAGE, serveOptionsFromArgs, serveUntilSignal } from './serve-options.js';
+export {
+  SERVE_OPTIONS,
+  SERVE_OPTIONS_USAGE,
+  serveFromArgs,
+  serveOptionsFromArgs,
+  serveUntilSignal,
+} from './serve-options.js';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { HubConfigError } from './errors.js';
-import type { HubServer, HubServerOptions } from './server.js';
+import { createHubServer, type HubServer, type HubServerOptions } from './server.js';
 
 /** The command-line options of `cliphub serve` and `cliphub-hub-server` (node:util parseArgs form). */
 export const SERVE_OPTIONS = {
@@ -85,4 +85,19 @@ export function serveUntilSignal(server: HubServer): Promise<void> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+}
+
+/**
+ * What `cliphub serve` and `cliphub-hub-server` do with their parsed options: start the server, print where
+ * it listens, and serve until SIGINT/SIGTERM.
+ */
+export async function serveFromArgs(
+  values: Values,
+  io: { cwd: string; stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
+  onListening?: (url: string) => void,
+): Promise<void> {
+  const server = await createHubServer(serveOptionsFromArgs(values, io.cwd, (line) => io.stderr.write(`${line}\n`)));
+  io.stdout.write(`cliphub hub listening on ${server.url}\n`);
+  onListening?.(server.url);
+  await serveUntilSignal(server);
 }

@@ -27,9 +27,6 @@ export type HubClientErrorCode =
 /** A push/pull failure; `exitCode` 2 for bad input (repo id, folder, token), 1 when the Hub refused or failed. */
 export class HubClientError extends CliphubError<HubClientErrorCode> {
   override name = 'HubClientError';
-  constructor(code: HubClientErrorCode, message: string, exitCode: 1 | 2 = 2) {
-    super(code, message, { exitCode });
-  }
 }
 
 /** Replaces every occurrence of the token so it can never leak through an error message. */

@@ -9,7 +9,9 @@ export { pullRepo, type PullRepoOptions, type PullResult } from './pull-repo.js'
 export { buildModelCard, transformersJsSnippet, type ModelCardFacts } from './model-card.js';
 export {
   summarizeValidation,
+  parseValidationSummary,
   VALIDATION_SUMMARY_FILE,
+  type StoredValidationSummary,
   type ValidationSummary,
   type ValidationRow,
 } from './validation-summary.js';

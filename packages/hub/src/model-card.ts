@@ -24,7 +24,7 @@ export interface ModelCardFacts {
   /** An ONNX export is part of the repo (under onnx/). */
   hasOnnx?: boolean;
   /** The repo is a transformers.js layout (cliphub convert --to transformers.js) with these dtype variants. */
-  transformersJs?: { dtypes: string[] };
+  transformersJs?: { dtypes: string[]; modelType?: 'clip' | 'siglip' };
   description?: string;
   params?: { total?: number; image?: number; text?: number };
   gflops?: { image?: number; text?: number; total?: number };
@@ -111,7 +111,10 @@ export function buildModelCard(f: ModelCardFacts): string {
       `The \`onnx/\` folder holds the graphs [transformers.js](https://huggingface.co/docs/transformers.js) loads (dtypes: ${f.transformersJs.dtypes.map((d) => (d === 'int8' ? 'q8' : d)).join(', ')}), in Node and in the browser:`,
       '',
       '```js',
-      transformersJsSnippet(f.repo, { dtype: q8 && !f.transformersJs.dtypes.includes('fp32') ? 'q8' : 'fp32' }),
+      transformersJsSnippet(f.repo, {
+        dtype: q8 && !f.transformersJs.dtypes.includes('fp32') ? 'q8' : 'fp32',
+        ...(f.transformersJs.modelType && { modelType: f.transformersJs.modelType }),
+      }),
       '```',
       '',
       "The open_clip config, weights layout and tokenizer are reproduced exactly; images are resized by transformers.js's own resampler, so image embeddings differ from open_clip's PIL path slightly.",
@@ -153,16 +156,22 @@ export function buildModelCard(f: ModelCardFacts): string {
  * The transformers.js code that runs a repo made by `cliphub convert --to transformers.js`: zero-shot
  * classification and both embeddings. `remoteHost` points it at a cliphub hub server instead of huggingface.co.
  */
-export function transformersJsSnippet(repo: string, opts: { dtype?: string; remoteHost?: string } = {}): string {
+export function transformersJsSnippet(
+  repo: string,
+  opts: { dtype?: string; remoteHost?: string; modelType?: 'clip' | 'siglip' } = {},
+): string {
   const dtype = opts.dtype ?? 'fp32';
+  // SigLIP's text graph takes exactly context-length ids (its tower pools the last token): pad to max_length
+  const siglip = opts.modelType === 'siglip';
+  const textClass = siglip ? 'SiglipTextModel' : 'CLIPTextModelWithProjection';
   return [
-    "import { env, pipeline, AutoTokenizer, CLIPTextModelWithProjection } from '@huggingface/transformers';",
+    `import { env, pipeline, AutoTokenizer, ${textClass} } from '@huggingface/transformers';`,
     ...(opts.remoteHost ? [`env.remoteHost = ${JSON.stringify(opts.remoteHost.replace(/\/?$/, '/'))};`] : []),
     `const classify = await pipeline('zero-shot-image-classification', '${repo}', { dtype: '${dtype}' });`,
     "console.log(await classify('photo.jpg', ['a dog', 'a cat']));",
     `const tokenizer = await AutoTokenizer.from_pretrained('${repo}');`,
-    `const textModel = await CLIPTextModelWithProjection.from_pretrained('${repo}', { dtype: '${dtype}' });`,
-    "const { text_embeds } = await textModel(tokenizer(['a dog'], { padding: true, truncation: true }));",
+    `const textModel = await ${textClass}.from_pretrained('${repo}', { dtype: '${dtype}' });`,
+    `const { text_embeds } = await textModel(tokenizer(['a dog'], { padding: ${siglip ? "'max_length'" : 'true'}, truncation: true }));`,
   ].join('\n');
 }
 

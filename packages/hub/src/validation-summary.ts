@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { HubClientError } from './errors.js';
 
 /** The repo file `cliphub push --validation` writes the summary to (as JSON), beside the card. */
@@ -30,15 +31,139 @@ export interface ValidationSummary {
   checks?: Array<{ name: string; passed: boolean; detail?: string }>;
 }
 
-type Obj = Record<string, unknown>;
-const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
-// JSON has no NaN: the validator writes null for a NaN metric, which we keep as "absent".
-const num = (...xs: unknown[]): number | undefined =>
-  xs.find((x): x is number => typeof x === 'number' && Number.isFinite(x));
-const str = (...xs: unknown[]): string | undefined =>
-  xs.find((x): x is string => typeof x === 'string' && x.length > 0);
+/* Lenient pieces: a report or summary is user input, so a field of the wrong type reads as absent. */
+// JSON has no NaN: the validator writes null for a NaN metric, and zod's number refuses null, NaN and Infinity.
+const figure = z.number().optional().catch(undefined);
+const label = z.string().min(1).optional().catch(undefined);
+const flag = z.boolean().optional().catch(undefined);
+/** A list whose entries that do not match are skipped; anything but a list fails (callers `.catch` it). */
+const lenientList = <Item extends z.ZodType>(item: Item) =>
+  z.array(z.unknown()).transform((entries) =>
+    entries.flatMap((entry) => {
+      const parsed = item.safeParse(entry);
+      return parsed.success ? [parsed.data as z.output<Item>] : [];
+    }),
+  );
 // Only the file name: a local absolute path says nothing to readers and may reveal a home folder.
 const base = (p: string): string => p.split(/[\\/]/).pop() || p;
+
+/** One tower's metrics, in camelCase or snake_case. */
+const towerMetricsSchema = z
+  .object({
+    tower: label,
+    name: label,
+    minCosine: figure,
+    min_cosine: figure,
+    meanCosine: figure,
+    mean_cosine: figure,
+    maxAbs: figure,
+    max_abs: figure,
+    maxAbsDiff: figure,
+    max_abs_diff: figure,
+    maxRelL2: figure,
+    max_rel_l2: figure,
+  })
+  .transform((m) => ({
+    name: m.tower ?? m.name,
+    minCosine: m.minCosine ?? m.min_cosine,
+    meanCosine: m.meanCosine ?? m.mean_cosine,
+    maxAbsDiff: m.maxAbs ?? m.max_abs ?? m.maxAbsDiff ?? m.max_abs_diff,
+    maxRelL2: m.maxRelL2 ?? m.max_rel_l2,
+  }));
+type TowerMetrics = z.output<typeof towerMetricsSchema>;
+
+/** Towers as an array of {tower, ...metrics} or as a map {image: {...}, text: {...}}, as [name, metrics] pairs. */
+const towersSchema = z
+  .union([
+    lenientList(towerMetricsSchema).transform((towers) =>
+      towers.map((m, i): [string, TowerMetrics] => [m.name ?? `tower ${i + 1}`, m]),
+    ),
+    z
+      .record(z.string(), towerMetricsSchema.optional().catch(undefined))
+      .transform((towers) => Object.entries(towers).filter((e): e is [string, TowerMetrics] => e[1] !== undefined)),
+  ])
+  .catch([]);
+
+/** A check with an id (or name) and a pass (or passed) flag; others are skipped. Its group defaults to the id's prefix. */
+const checkSchema = z
+  .object({ id: label, name: label, group: label, pass: flag, passed: flag, value: figure, limit: figure })
+  .transform((c, ctx) => {
+    const id = c.id ?? c.name;
+    const pass = c.pass ?? c.passed;
+    if (id === undefined || pass === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'a check needs an id and a pass flag' });
+      return z.NEVER;
+    }
+    return { id, group: c.group ?? id.split('.')[0], pass, value: c.value, limit: c.limit };
+  });
+
+/** One `cliphub validate` result; every field but the verdict reads leniently. */
+const resultSchema = z.object({
+  verdict: z.unknown().optional(),
+  name: label,
+  artifact: z.object({ label }).optional().catch(undefined),
+  profile: z
+    .union([z.string().min(1), z.object({ name: z.string().min(1) }).transform((p) => p.name)])
+    .optional()
+    .catch(undefined),
+  reference: z
+    .union([
+      z.string().transform(base),
+      z.object({ path: z.string().min(1), against: label, modelName: label, model_name: label }).transform((ref) => {
+        const extra = [ref.against, ref.modelName ?? ref.model_name].filter(Boolean);
+        return `${base(ref.path)}${extra.length ? ` (${extra.join(', ')})` : ''}`;
+      }),
+    ])
+    .optional()
+    .catch(undefined),
+  similarity: z
+    .object({ argmaxImageToText: figure, argmaxTextToImage: figure, spearman: figure })
+    .optional()
+    .catch(undefined),
+  towers: towersSchema,
+  checks: lenientList(checkSchema).catch([]),
+});
+
+/** The `cliphub validate --json` report around the results. */
+const reportSchema = z.object({
+  verdict: z.unknown().optional(),
+  results: lenientList(resultSchema).optional().catch(undefined),
+  errors: lenientList(z.object({ message: z.string().min(1) })).catch([]),
+  regressions: z.array(z.unknown()).catch([]),
+});
+
+/** A summary row as the repo file stores it; a row without a tower name shows '?'. */
+const storedRowSchema = z.object({
+  artifact: label,
+  tower: label.transform((tower) => tower ?? '?'),
+  minCosine: figure,
+  meanCosine: figure,
+  maxAbsDiff: figure,
+  maxRelL2: figure,
+  passed: flag,
+}) satisfies z.ZodType<ValidationRow>;
+
+/** VALIDATION_SUMMARY_FILE as a repo holds it: user input like the card, so only `passed` is required. */
+const storedSummarySchema = z.object({
+  passed: z.boolean(),
+  summary: label,
+  profile: label,
+  reference: label,
+  rows: lenientList(storedRowSchema).catch([]),
+  checks: lenientList(z.object({ name: z.string().min(1), passed: z.boolean(), detail: label })).catch([]),
+}) satisfies z.ZodType<ValidationSummary>;
+
+/** A stored summary with every list present (possibly empty). */
+export type StoredValidationSummary = z.output<typeof storedSummarySchema>;
+
+/**
+ * Reads a parsed VALIDATION_SUMMARY_FILE leniently: rows and checks that do not fit are skipped, fields of the
+ * wrong type read as absent; undefined when it has no boolean `passed` (not a summary).
+ */
+export function parseValidationSummary(json: unknown): StoredValidationSummary | undefined {
+  const parsed = storedSummarySchema.safeParse(json);
+  return parsed.success ? parsed.data : undefined;
+}
 
 function bad(source: string, why: string): HubClientError {
   return new HubClientError(
@@ -59,24 +184,6 @@ function verdictOf(v: unknown, source: string): boolean | undefined {
   throw bad(source, `verdict is ${JSON.stringify(v)}, expected "pass" or "fail"`);
 }
 
-/** Towers as an array of {tower, ...metrics} or as a map {image: {...}, text: {...}}. */
-function towersOf(r: Obj): Array<[string, Obj]> {
-  const t = r.towers;
-  if (Array.isArray(t)) return t.filter(isObj).map((x, i) => [str(x.tower, x.name) ?? `tower ${i + 1}`, x]);
-  if (isObj(t)) return Object.entries(t).filter((e): e is [string, Obj] => isObj(e[1]));
-  return [];
-}
-
-function checksOf(r: Obj): Array<{ id: string; group?: string; pass: boolean; value?: number; limit?: number }> {
-  if (!Array.isArray(r.checks)) return [];
-  return r.checks.filter(isObj).flatMap((c) => {
-    const pass = typeof c.pass === 'boolean' ? c.pass : typeof c.passed === 'boolean' ? c.passed : undefined;
-    const id = str(c.id, c.name);
-    if (pass === undefined || !id) return [];
-    return [{ id, group: str(c.group) ?? id.split('.')[0], pass, value: num(c.value), limit: num(c.limit) }];
-  });
-}
-
 const fmt = (x: number): string =>
   Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? String(Number(x.toPrecision(6))) : x.toExponential(2);
 
@@ -87,25 +194,17 @@ const fmt = (x: number): string =>
  * verdict is refused, so a wrong file never turns into a card that claims validation.
  */
 export function summarizeValidation(report: unknown, source = 'the validation report'): ValidationSummary {
-  if (!isObj(report)) throw bad(source, 'not a JSON object');
-  const results: Obj[] = Array.isArray(report.results)
-    ? report.results.filter(isObj)
-    : 'towers' in report || 'checks' in report
-      ? [report]
-      : [];
-  const top = verdictOf(report.verdict, source);
-  if (Array.isArray(report.results) && results.length === 0) {
-    const errs = Array.isArray(report.errors)
-      ? report.errors
-          .filter(isObj)
-          .map((e) => str(e.message))
-          .filter(Boolean)
-      : [];
+  const parsed = reportSchema.safeParse(report);
+  if (!parsed.success) throw bad(source, 'not a JSON object');
+  const { results: listed, errors, regressions } = parsed.data;
+  const results =
+    listed ?? ('towers' in (report as object) || 'checks' in (report as object) ? [resultSchema.parse(report)] : []);
+  const top = verdictOf(parsed.data.verdict, source);
+  if (listed && results.length === 0)
     throw new HubClientError(
       'VALIDATION_ERRORED',
-      `${source} holds no results${errs.length ? ` (errors: ${errs.join('; ')})` : ''}; validate again`,
+      `${source} holds no results${errors.length ? ` (errors: ${errors.map((e) => e.message).join('; ')})` : ''}; validate again`,
     );
-  }
   if (results.length === 0) throw bad(source, 'no "results", "towers" or "checks"');
   const perResult = results.map((r) => verdictOf(r.verdict, source));
   if (top === undefined && perResult.some((v) => v === undefined)) throw bad(source, 'no "verdict"');
@@ -117,17 +216,17 @@ export function summarizeValidation(report: unknown, source = 'the validation re
   const references = new Set<string>();
   let similarity: string | undefined;
   for (const r of results) {
-    const artifact = results.length > 1 ? str(r.name, isObj(r.artifact) ? r.artifact.label : undefined) : undefined;
-    const checks = checksOf(r);
-    for (const [tower, m] of towersOf(r)) {
+    const artifact = results.length > 1 ? (r.name ?? r.artifact?.label) : undefined;
+    const checks = r.checks;
+    for (const [tower, m] of r.towers) {
       const mine = checks.filter((c) => c.group === tower);
       rows.push({
         ...(artifact && { artifact }),
         tower,
-        minCosine: num(m.minCosine, m.min_cosine),
-        meanCosine: num(m.meanCosine, m.mean_cosine),
-        maxAbsDiff: num(m.maxAbs, m.max_abs, m.maxAbsDiff, m.max_abs_diff),
-        maxRelL2: num(m.maxRelL2, m.max_rel_l2),
+        minCosine: m.minCosine,
+        meanCosine: m.meanCosine,
+        maxAbsDiff: m.maxAbsDiff,
+        maxRelL2: m.maxRelL2,
         ...(mine.length && { passed: mine.every((c) => c.pass) }),
       });
     }
@@ -137,32 +236,27 @@ export function summarizeValidation(report: unknown, source = 'the validation re
         passed: false,
         ...(c.value !== undefined && c.limit !== undefined && { detail: `${fmt(c.value)} (limit ${fmt(c.limit)})` }),
       });
-    const p = str(r.profile, isObj(r.profile) ? r.profile.name : undefined);
-    if (p) profiles.add(p);
-    const ref = r.reference;
-    if (typeof ref === 'string') references.add(base(ref));
-    else if (isObj(ref) && str(ref.path)) {
-      const extra = [str(ref.against), str(ref.modelName, ref.model_name)].filter(Boolean);
-      references.add(`${base(ref.path as string)}${extra.length ? ` (${extra.join(', ')})` : ''}`);
-    }
+    if (r.profile) profiles.add(r.profile);
+    if (r.reference !== undefined) references.add(r.reference);
     const s = r.similarity;
-    if (isObj(s) && results.length === 1) {
+    if (s && results.length === 1) {
       const parts: string[] = [];
-      const a = num(s.argmaxImageToText);
-      const b = num(s.argmaxTextToImage);
+      const a = s.argmaxImageToText;
+      const b = s.argmaxTextToImage;
       if (a !== undefined && b !== undefined)
         parts.push(`top-1 agreement ${fmt(a * 100)}% image->text, ${fmt(b * 100)}% text->image`);
-      const rho = num(s.spearman);
+      const rho = s.spearman;
       if (rho !== undefined) parts.push(`Spearman ${fmt(rho)}`);
       if (parts.length) similarity = `similarity: ${parts.join(', ')}`;
     }
   }
-  const regressions = Array.isArray(report.regressions) ? report.regressions.length : 0;
   const bits = [
     results.length > 1 ? `${results.length} artifacts` : undefined,
     rows.length ? `${rows.length} tower${rows.length === 1 ? '' : 's'} compared` : undefined,
     similarity,
-    regressions ? `${regressions} regression${regressions === 1 ? '' : 's'} against the baseline` : undefined,
+    regressions.length
+      ? `${regressions.length} regression${regressions.length === 1 ? '' : 's'} against the baseline`
+      : undefined,
   ].filter((b): b is string => !!b);
   return {
     passed,

@@ -132,6 +132,31 @@ export function linear(
   return g.node('Gemm', inputs, w.layout === 'torch' ? { transB: 1 } : {});
 }
 
+/**
+ * The int8 weight `${hint}.weight_q` of `dims` and its float32 scales `${hint}.weight_scale` of `scaleDims`;
+ * `quantize` runs once, when the writer reaches the weight, and its copy is released after the scales.
+ */
+function int8Initializers(
+  c: BuildCtx,
+  hint: string,
+  dims: number[],
+  scaleDims: number[],
+  quantize: () => Promise<{ q: Int8Array; scale: Float32Array }>,
+): [weight: string, scale: string] {
+  let q: Promise<{ q: Int8Array; scale: Float32Array }> | null = null;
+  const quant = () => (q ??= quantize());
+  const wq = c.g.initializer(`${hint}.weight_q`, dims, DataType.INT8, async () => {
+    const r = (await quant()).q;
+    return new Uint8Array(r.buffer, r.byteOffset, r.byteLength);
+  });
+  const ws = c.w.computed(c.g, `${hint}.weight_scale`, scaleDims, DataType.FLOAT, async () => {
+    const scale = (await quant()).scale;
+    q = null; // written right after weight_q: release the quantized copy
+    return scale;
+  });
+  return [wq, ws];
+}
+
 /** An int8 weight [in, out] with per-output-column scales, dequantized to float32 by the graph. */
 function int8Dequantized(
   c: BuildCtx,
@@ -139,19 +164,8 @@ function int8Dequantized(
   dims: [number, number],
   quantize: () => Promise<{ q: Int8Array; scale: Float32Array }>,
 ): string {
-  const { g } = c;
-  let q: Promise<{ q: Int8Array; scale: Float32Array }> | null = null;
-  const quant = () => (q ??= quantize());
-  const wq = g.initializer(`${hint}.weight_q`, dims, DataType.INT8, async () => {
-    const r = (await quant()).q;
-    return new Uint8Array(r.buffer, r.byteOffset, r.byteLength);
-  });
-  const ws = c.w.computed(g, `${hint}.weight_scale`, [dims[1]], DataType.FLOAT, async () => {
-    const scale = (await quant()).scale;
-    q = null; // written right after weight_q: release the quantized copy
-    return scale;
-  });
-  return g.node('DequantizeLinear', [wq, ws], { axis: 1 });
+  const [wq, ws] = int8Initializers(c, hint, dims, [dims[1]], quantize);
+  return c.g.node('DequantizeLinear', [wq, ws], { axis: 1 });
 }
 
 /**
@@ -168,17 +182,7 @@ function int8MatMul(
   quantize: () => Promise<{ q: Int8Array; scale: Float32Array }>,
 ): string {
   const { g } = c;
-  let q: Promise<{ q: Int8Array; scale: Float32Array }> | null = null;
-  const quant = () => (q ??= quantize());
-  const wq = g.initializer(`${hint}.weight_q`, dims, DataType.INT8, async () => {
-    const r = (await quant()).q;
-    return new Uint8Array(r.buffer, r.byteOffset, r.byteLength);
-  });
-  const ws = c.w.computed(g, `${hint}.weight_scale`, scaleDims, DataType.FLOAT, async () => {
-    const scale = (await quant()).scale;
-    q = null; // written right after weight_q: release the quantized copy
-    return scale;
-  });
+  const [wq, ws] = int8Initializers(c, hint, dims, scaleDims, quantize);
   const [xq, xs, xz] = g.nodeN('DynamicQuantizeLinear', [x], 3) as [string, string, string];
   const acc = g.node('Cast', [g.node('MatMulInteger', [xq, wq, xz])], { to: DataType.FLOAT });
   return g.node('Mul', [acc, g.node('Mul', [xs, ws])]);

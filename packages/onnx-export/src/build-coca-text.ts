@@ -1,4 +1,5 @@
 import { type BuildCtx, i64, layerNorm, linear, mlp, packedQkv, softmax } from './blocks.js';
+import { textProjection } from './build-text.js';
 import type { TextSpec } from './resolve-config.js';
 import type { Activation } from './types.js';
 
@@ -73,25 +74,5 @@ export function buildCocaText(c: BuildCtx, s: TextSpec, ids: string, act: Activa
   // The class token is the last row; ln_final is applied after pooling, as open_clip does for embed_cls.
   const last = g.node('Gather', [g.node('Reshape', [x, i64(c, [-1, L, W])]), i64(c, [L - 1], [])], { axis: 1 });
   const pooled = layerNorm(c, last, `${p}ln_final`, s.eps);
-  if (s.proj === 'matrix')
-    return linear(
-      c,
-      pooled,
-      `${p}text_projection`,
-      W,
-      s.outputDim,
-      { name: `${p}text_projection`, layout: 'matrix' },
-      null,
-    );
-  if (s.proj === 'linear')
-    return linear(
-      c,
-      pooled,
-      `${p}text_projection`,
-      W,
-      s.outputDim,
-      { name: `${p}text_projection.weight`, layout: 'torch' },
-      { name: `${p}text_projection.bias` },
-    );
-  return pooled;
+  return textProjection(c, s, pooled);
 }

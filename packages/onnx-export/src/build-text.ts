@@ -39,12 +39,18 @@ export function buildText(c: BuildCtx, s: TextSpec, ids: string, act: Activation
     `${p}ln_final`,
     s.eps,
   );
+  return textProjection(c, s, pooled);
+}
+
+/** open_clip's text_projection of the pooled token: a [W, out] matrix, a biased nn.Linear, or none. */
+export function textProjection(c: BuildCtx, s: TextSpec, pooled: string): string {
+  const p = s.prefix;
   if (s.proj === 'matrix')
     return linear(
       c,
       pooled,
       `${p}text_projection`,
-      W,
+      s.width,
       s.outputDim,
       { name: `${p}text_projection`, layout: 'matrix' },
       null,
@@ -54,7 +60,7 @@ export function buildText(c: BuildCtx, s: TextSpec, ids: string, act: Activation
       c,
       pooled,
       `${p}text_projection`,
-      W,
+      s.width,
       s.outputDim,
       { name: `${p}text_projection.weight`, layout: 'torch' },
       { name: `${p}text_projection.bias` },

@@ -1,18 +1,7 @@
-import {
-  attention,
-  type BiasRef,
-  type BuildCtx,
-  i64,
-  layerNorm,
-  linear,
-  mlp,
-  MS,
-  softmax,
-  type WeightRef,
-} from './blocks.js';
+import { type BiasRef, type BuildCtx, i64, layerNorm, linear, mlp, MS, softmax, type WeightRef } from './blocks.js';
 import { evaRopeTables } from './eva-rope.js';
-import { DataType } from './proto.js';
 import type { TimmEvaSpec } from './resolve-config.js';
+import { timmAttentionPoolLatent, timmHeadProj } from './timm-attention-pool.js';
 import type { Activation } from './types.js';
 
 const T = 'visual.trunk.';
@@ -70,7 +59,12 @@ export function buildTimmEva(ctx: BuildCtx, s: TimmEvaSpec, pixels: string, act:
   const pooled =
     s.pool === 'token'
       ? g.node('Gather', [g.node('Reshape', [x, i64(c, [-1, seq, W])]), i64(c, [0], [])], { axis: 1 })
-      : mapHead(c, s, x, seq, act);
+      : timmAttentionPoolLatent(c, x, seq, act, {
+          width: W,
+          heads: s.attnPoolHeads,
+          mlpWidth: s.attnPoolMlpWidth,
+          eps: s.eps,
+        });
   if (s.proj === 'none') return pooled;
   if (s.proj === 'head')
     return linear(
@@ -82,15 +76,7 @@ export function buildTimmEva(ctx: BuildCtx, s: TimmEvaSpec, pixels: string, act:
       { name: `${T}head.weight`, layout: 'torch' },
       { name: `${T}head.bias` },
     );
-  return linear(
-    c,
-    pooled,
-    'visual.head.proj',
-    W,
-    s.outputDim,
-    { name: 'visual.head.proj.weight', layout: 'torch' },
-    s.projBias ? { name: 'visual.head.proj.bias' } : null,
-  );
+  return timmHeadProj(c, s, pooled);
 }
 
 interface RopeInputs {
@@ -221,48 +207,4 @@ function evaMlp(c: BuildCtx, s: TimmEvaSpec, x: string, b: string, act: Activati
   const silu = g.node('Mul', [gate, g.node('Sigmoid', [gate])]);
   const hidden = g.node('Mul', [silu, lin('fc1_x', s.width, s.mlpWidth, x)]);
   return lin('fc2', s.mlpWidth, s.width, layerNorm(c, hidden, `${m}norm`, s.eps));
-}
-
-/** timm AttentionPoolLatent (one latent query, MLP residual), pool_type 'token' over its one output. */
-function mapHead(c: BuildCtx, s: TimmEvaSpec, x: string, seq: number, act: Activation): string {
-  const { g, w } = c;
-  const W = s.width;
-  const p = `${T}attn_pool.`;
-  const latent = w.direct(g, `${p}latent`, DataType.FLOAT, undefined, `${p}latent`);
-  const q2d = g.node('Reshape', [latent, i64(c, [1, W])]);
-  const kvPart = (i: number): [WeightRef, BiasRef] => [
-    { name: `${p}kv.weight`, layout: 'torch', rows: [i * W, (i + 1) * W] },
-    { name: `${p}kv.bias`, range: [i * W, (i + 1) * W] },
-  ];
-  const scale = 1 / Math.sqrt(W / s.attnPoolHeads);
-  const pooled = attention(c, q2d, x, {
-    hint: `${p}attn`,
-    dim: W,
-    outDim: W,
-    qIn: W,
-    kvIn: W,
-    heads: s.attnPoolHeads,
-    lq: 1,
-    lk: seq,
-    sharedQuery: true,
-    weights: {
-      q: [
-        { name: `${p}q.weight`, layout: 'torch', scale },
-        { name: `${p}q.bias`, scale },
-      ],
-      k: kvPart(0),
-      v: kvPart(1),
-      out: [{ name: `${p}proj.weight`, layout: 'torch' }, { name: `${p}proj.bias` }],
-    },
-  });
-  const hidden = mlp(
-    c,
-    layerNorm(c, pooled, `${p}norm`, s.eps),
-    `${p}mlp.fc1`,
-    `${p}mlp.fc2`,
-    W,
-    s.attnPoolMlpWidth,
-    act,
-  );
-  return g.node('Add', [pooled, hidden]);
 }

@@ -1,17 +1,6 @@
-import {
-  attention,
-  type BiasRef,
-  type BuildCtx,
-  i64,
-  layerNorm,
-  linear,
-  mlp,
-  reduce,
-  transformer,
-  type WeightRef,
-} from './blocks.js';
-import { DataType } from './proto.js';
+import { type BuildCtx, i64, layerNorm, reduce, transformer } from './blocks.js';
 import type { TimmVitSpec } from './resolve-config.js';
+import { timmAttentionPoolLatent, timmHeadProj } from './timm-attention-pool.js';
 import type { Activation } from './types.js';
 
 const TIMM_LN_EPS = 1e-6; // timm.layers.LayerNorm default, which its VisionTransformer uses
@@ -70,55 +59,13 @@ export function buildTimmVit(c: BuildCtx, s: TimmVitSpec, pixels: string, act: A
   if (s.pool === 'avg')
     return timmHead(c, s, reduce(c, 'ReduceMean', g.node('Reshape', [x, i64(c, [-1, L, W])]), [1], false));
 
-  // MAP head: the latent is a constant [1, W] query row (q projection in float32, see attention()).
-  const p = `${t}attn_pool.`;
-  const latent = w.direct(g, `${p}latent`, DataType.FLOAT, undefined, `${p}latent`);
-  const q2d = g.node('Reshape', [latent, i64(c, [1, W])]);
-  const kvPart = (i: number): [WeightRef, BiasRef] => [
-    { name: `${p}kv.weight`, layout: 'torch', rows: [i * W, (i + 1) * W] },
-    { name: `${p}kv.bias`, range: [i * W, (i + 1) * W] },
-  ];
-  const scale = 1 / Math.sqrt(W / s.heads);
-  let pooled = attention(c, q2d, x, {
-    hint: `${p}attn`,
-    dim: W,
-    outDim: W,
-    qIn: W,
-    kvIn: W,
-    heads: s.heads,
-    lq: 1,
-    lk: L,
-    sharedQuery: true,
-    weights: {
-      q: [
-        { name: `${p}q.weight`, layout: 'torch', scale },
-        { name: `${p}q.bias`, scale },
-      ],
-      k: kvPart(0),
-      v: kvPart(1),
-      out: [{ name: `${p}proj.weight`, layout: 'torch' }, { name: `${p}proj.bias` }],
-    },
-  }); // [N·1, W] = [N, W]: one latent, and timm's pool_type 'token' takes it
-  pooled = g.node('Add', [
-    pooled,
-    mlp(c, layerNorm(c, pooled, `${p}norm`, TIMM_LN_EPS), `${p}mlp.fc1`, `${p}mlp.fc2`, W, s.mlpWidth, act),
-  ]);
-  return timmHead(c, s, pooled);
+  const pool = { width: W, heads: s.heads, mlpWidth: s.mlpWidth, eps: TIMM_LN_EPS };
+  return timmHead(c, s, timmAttentionPoolLatent(c, x, L, act, pool));
 }
 
 /** open_clip's TimmModel head over the pooled features [N, W]: none, or head.proj. */
 function timmHead(c: BuildCtx, s: TimmVitSpec, pooled: string): string {
-  const W = s.width;
-  if (s.proj === 'none') return pooled;
-  return linear(
-    c,
-    pooled,
-    'visual.head.proj',
-    W,
-    s.outputDim,
-    { name: 'visual.head.proj.weight', layout: 'torch' },
-    s.projBias ? { name: 'visual.head.proj.bias' } : null,
-  );
+  return s.proj === 'none' ? pooled : timmHeadProj(c, s, pooled);
 }
 
 /** The class token in front (no absolute pos_embed): a zero row padded in, plus a constant [L, W] holding cls_token in row 0. */

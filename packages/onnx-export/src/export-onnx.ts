@@ -33,7 +33,7 @@ import { fastvitWeights } from './fastvit-layout.js';
 import { mciVitWeights } from './mci-vit-layout.js';
 import type { FastVitSpec, MciVitSpec } from './mobileclip-arch.js';
 import { DataType, dataTypeName } from './proto.js';
-import { restoreEot } from './restore-eot.js';
+import { restoreEndToken, restoreEot } from './restore-eot.js';
 import {
   hfConfigUnknown,
   resolveText,
@@ -119,6 +119,7 @@ function plan(
     normalize: boolean;
     contrib: boolean;
     hfText: boolean;
+    endToken?: { end: number; pad: number };
     act?: Activation;
   },
   graph?: GraphBuilder,
@@ -173,7 +174,12 @@ function plan(
     const shape = ['batch', dynamic ? 'sequence' : s.context];
     const inputIds = g.input('input_ids', DataType.INT64, shape);
     const pooledId = native?.pool === 'argmax' ? native.vocab - 1 : native?.pool === 'eos' ? native.eosId : null;
-    const ids = dynamic && pooledId !== null ? restoreEot(c, inputIds, pooledId) : inputIds;
+    const ids =
+      dynamic && pooledId !== null
+        ? restoreEot(c, inputIds, pooledId)
+        : !dynamic && o.endToken
+          ? restoreEndToken(c, inputIds, o.endToken.end, o.endToken.pad)
+          : inputIds;
     inputs = [{ name: 'input_ids', dtype: 'int64', shape }];
     if (o.hfText) {
       g.input('attention_mask', DataType.INT64, shape);
@@ -294,6 +300,7 @@ export async function exportOnnx(
     normalize: normalize || modelCfg.multimodal_cfg != null,
     contrib: options.contribOps !== false,
     hfText: options.hfTextInputs === true,
+    ...(t === 'text' && options.textEndToken ? { endToken: options.textEndToken } : {}),
     ...(options.activation?.[t] ? { act: options.activation[t] } : {}),
   });
   const specOf = (t: Tower) => (t === 'vision' ? vision : text) as VisionSpec | TextSpec | HfTextSpec;

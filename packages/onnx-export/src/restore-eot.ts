@@ -19,3 +19,16 @@ export function restoreEot(c: BuildCtx, ids: string, eotId: number): string {
   const last = g.node('Slice', [ids, i64(c, [-1]), i64(c, [Number.MAX_SAFE_INTEGER]), i64(c, [1])]);
   return g.node('Concat', [head, g.node('Where', [hasEot, last, eot])], { axis: 1 });
 }
+
+/**
+ * The same for full-length rows (texts padded to the context, as transformers.js pads SigLIP's): a Hugging Face
+ * tokenizer's truncation keeps its end token last, transformers.js's cuts it off. A row whose last id is not
+ * `padId` was cut (or already ends with `endId`), so its last id becomes `endId`; padded rows are unchanged.
+ */
+export function restoreEndToken(c: BuildCtx, ids: string, endId: number, padId: number): string {
+  const { g } = c;
+  const head = g.node('Slice', [ids, i64(c, [0]), i64(c, [-1]), i64(c, [1])]);
+  const last = g.node('Slice', [ids, i64(c, [-1]), i64(c, [Number.MAX_SAFE_INTEGER]), i64(c, [1])]);
+  const padded = g.node('Equal', [last, i64(c, [padId], [])]);
+  return g.node('Concat', [head, g.node('Where', [padded, last, i64(c, [endId], [])])], { axis: 1 });
+}

@@ -48,6 +48,11 @@ export interface ExportOptions {
    */
   hfTextInputs?: boolean;
   /**
+   * Full-context text graphs with a Hugging Face tokenizer: a row whose last id is not `pad` gets `end` there,
+   * as the tokenizer's truncation keeps its end token and transformers.js's cuts it off.
+   */
+  textEndToken?: { end: number; pad: number };
+  /**
    * Also write `model.onnx`: both towers, L2-normalized `text_embeds` / `image_embeds` and `logits_per_text` /
    * `logits_per_image` (exp(logit_scale)·cos + logit_bias), the outputs of a Hugging Face CLIPModel / SiglipModel.
    */

@@ -35,9 +35,6 @@ export type SafetensorsErrorCode =
 /** Bad input (a malformed file, a wrong write request): exit code 2, a one-line message saying what to do. */
 export class SafetensorsError extends CliphubError<SafetensorsErrorCode> {
   override name = 'SafetensorsError';
-  constructor(code: SafetensorsErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-  }
 }
 
 /** Wraps a Node I/O failure on `path` as a SafetensorsError (missing files are the common case). */

@@ -2,6 +2,7 @@ import { MAP, MAP_ENTRY, OBJECT, SLOT } from './alloc-costs.js';
 import { storageItemSize } from './dtypes.js';
 import { TorchReaderError } from './errors.js';
 import {
+  hasKind,
   isDict,
   isObject,
   isTensor,
@@ -146,15 +147,7 @@ function copyItems(v: PyValue | undefined, what: string, ctx: CallContext): PyVa
 }
 
 function storageArg(v: PyValue | undefined): PyStorage {
-  if (
-    typeof v === 'object' &&
-    v !== null &&
-    !Array.isArray(v) &&
-    !(v instanceof Map) &&
-    !(v instanceof Uint8Array) &&
-    v.kind === 'storage'
-  )
-    return v;
+  if (hasKind(v, 'storage')) return v;
   return fail('a tensor rebuild expects a storage (persistent id) as its first argument');
 }
 
@@ -256,27 +249,11 @@ export function callGlobal(fn: PyValue, args: PyValue[], opcode: string, ctx: Ca
 }
 
 function isGlobal(v: PyValue, module: string, name: string): boolean {
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    !Array.isArray(v) &&
-    !(v instanceof Map) &&
-    !(v instanceof Uint8Array) &&
-    v.kind === 'global' &&
-    v.module === module &&
-    v.name === name
-  );
+  return hasKind(v, 'global') && v.module === module && v.name === name;
 }
 
 function applyGlobal(fn: PyValue, args: PyValue[], opcode: string, ctx: CallContext): PyValue {
-  if (
-    typeof fn !== 'object' ||
-    fn === null ||
-    Array.isArray(fn) ||
-    fn instanceof Map ||
-    fn instanceof Uint8Array ||
-    fn.kind !== 'global'
-  ) {
+  if (!hasKind(fn, 'global')) {
     return fail(`pickle opcode ${opcode} calls something that is not an allowed global`);
   }
   const full = `${fn.module}.${fn.name}`;
@@ -329,15 +306,7 @@ function applyGlobal(fn: PyValue, args: PyValue[], opcode: string, ctx: CallCont
     }
     case 'copyreg._reconstructor': {
       const cls = args[0];
-      if (
-        cls === undefined ||
-        typeof cls !== 'object' ||
-        cls === null ||
-        Array.isArray(cls) ||
-        cls instanceof Map ||
-        cls instanceof Uint8Array ||
-        cls.kind !== 'global'
-      ) {
+      if (!hasKind(cls, 'global')) {
         return fail('copyreg._reconstructor expects a class');
       }
       return { kind: 'object', module: cls.module, name: cls.name, args: [], state: null };
@@ -349,15 +318,7 @@ function applyGlobal(fn: PyValue, args: PyValue[], opcode: string, ctx: CallCont
       return tensor(args, null, ctx);
     case 'torch._utils._rebuild_tensor_v3': {
       const dt = args[6];
-      if (
-        dt === undefined ||
-        typeof dt !== 'object' ||
-        dt === null ||
-        Array.isArray(dt) ||
-        dt instanceof Map ||
-        dt instanceof Uint8Array ||
-        dt.kind !== 'global'
-      ) {
+      if (!hasKind(dt, 'global')) {
         return fail('_rebuild_tensor_v3 expects a torch dtype');
       }
       return tensor(args, dt.name, ctx);

@@ -1,5 +1,5 @@
 import { TorchReaderError } from './errors.js';
-import { isTuple, type PyStorage, type PyValue } from './pyvalue.js';
+import { hasKind, isTuple, type PyStorage, type PyValue } from './pyvalue.js';
 
 function str(v: PyValue | undefined): string | null {
   if (typeof v === 'string') return v;
@@ -20,14 +20,7 @@ export function storageFromPersistentId(pid: PyValue, label: string): PyStorage 
   const [tag, type, key, location, numel, view] = pid.items;
   if (str(tag) !== 'storage')
     return bad(`a persistent id of kind ${JSON.stringify(str(tag) ?? typeof tag)} (only storages are allowed)`);
-  if (
-    typeof type !== 'object' ||
-    type === null ||
-    Array.isArray(type) ||
-    type instanceof Map ||
-    type instanceof Uint8Array ||
-    type.kind !== 'global'
-  ) {
+  if (!hasKind(type, 'global')) {
     return bad('a storage persistent id without a storage type');
   }
   const k = str(key);

@@ -72,37 +72,34 @@ export interface PyTensor {
   requiresGrad: boolean;
 }
 
-export function isTuple(v: PyValue): v is PyTuple {
+/** The PyValue cases that are tagged objects (tuple, set, object, global, storage, tensor). */
+export type PyTagged = Extract<PyValue, { kind: string }>;
+
+/** Whether `v` is the tagged PyValue case `kind` (undefined, e.g. a missing argument, is none). */
+export function hasKind<Kind extends PyTagged['kind']>(
+  v: PyValue | undefined,
+  kind: Kind,
+): v is Extract<PyTagged, { kind: Kind }> {
   return (
     typeof v === 'object' &&
     v !== null &&
     !Array.isArray(v) &&
     !(v instanceof Map) &&
     !(v instanceof Uint8Array) &&
-    v.kind === 'tuple'
+    v.kind === kind
   );
+}
+
+export function isTuple(v: PyValue): v is PyTuple {
+  return hasKind(v, 'tuple');
 }
 
 export function isTensor(v: PyValue): v is PyTensor {
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    !Array.isArray(v) &&
-    !(v instanceof Map) &&
-    !(v instanceof Uint8Array) &&
-    v.kind === 'tensor'
-  );
+  return hasKind(v, 'tensor');
 }
 
 export function isObject(v: PyValue): v is PyObject {
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    !Array.isArray(v) &&
-    !(v instanceof Map) &&
-    !(v instanceof Uint8Array) &&
-    v.kind === 'object'
-  );
+  return hasKind(v, 'object');
 }
 
 export function isDict(v: PyValue): v is PyDict {

@@ -1,7 +1,7 @@
 import { MAP, MAP_ENTRY, OBJECT, SLOT } from './alloc-costs.js';
 import { buildValue, callGlobal, resolveGlobal, type CallContext } from './allowlist.js';
 import { PickleTruncatedError, TorchReaderError } from './errors.js';
-import type { PyValue } from './pyvalue.js';
+import { hasKind, type PyValue } from './pyvalue.js';
 
 export interface UnpickleOptions {
   /** Resolves persistent ids (torch storages); without it, a persistent id is an error. */
@@ -264,14 +264,7 @@ export function unpickleAt(bytes: Uint8Array, options: UnpickleOptions = {}): Un
     return v as Map<PyValue, PyValue>;
   };
   const asArgs = (v: PyValue, op: string): PyValue[] => {
-    if (
-      typeof v !== 'object' ||
-      v === null ||
-      Array.isArray(v) ||
-      v instanceof Map ||
-      v instanceof Uint8Array ||
-      v.kind !== 'tuple'
-    ) {
+    if (!hasKind(v, 'tuple')) {
       return err('BAD_PICKLE', `${op} arguments are not a tuple`);
     }
     return v.items;
@@ -536,15 +529,7 @@ export function unpickleAt(bytes: Uint8Array, options: UnpickleOptions = {}): Un
           // ADDITEMS
           const items = popMark();
           const s = top();
-          if (
-            typeof s !== 'object' ||
-            s === null ||
-            Array.isArray(s) ||
-            s instanceof Map ||
-            s instanceof Uint8Array ||
-            s.kind !== 'set'
-          )
-            return err('BAD_PICKLE', 'ADDITEMS needs a set');
+          if (!hasKind(s, 'set')) return err('BAD_PICKLE', 'ADDITEMS needs a set');
           charge(SLOT * items.length);
           for (const v of items) s.items.push(v);
           break;

@@ -6,7 +6,8 @@ export const EOT_TOKEN = '<end_of_text>';
 const PAD_TOKEN = '!';
 
 // Python's `\s` (str.isspace): open_clip's whitespace_clean turns each run into one space.
-const PY_SPACE = '[\\t\\n\\x0b\\x0c\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]+';
+export const PY_SPACE =
+  '[\\t\\n\\x0b\\x0c\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]+';
 // open_clip's SimpleTokenizer pattern (compiled with re.IGNORECASE, so the contractions match any case). After
 // the whitespace normalizer the only space left is ' ', so `[^\s…]` is written `[^ …]` (JS's \s would also
 // exclude U+FEFF, which Python's does not).

@@ -18,6 +18,8 @@ import { BUNDLED_BPE_VOCAB, parseBpeVocab } from '@cliphub/tokenizer';
 import { clipTokenizerFiles } from './clip-tokenizer-files.js';
 import { TransformersJsError } from './errors.js';
 import { hfConfig } from './hf-config.js';
+import { hfTokenizerFiles, type HfTokenizerLayout } from './hf-tokenizer-files.js';
+import { readHfTokenizer } from './read-hf-tokenizer.js';
 import { transformersJsFit } from './layout-fit.js';
 import { preprocessorConfig } from './preprocessor-config.js';
 
@@ -45,6 +47,11 @@ export interface TransformersJsOptions {
   /** Variants to write (default fp32 only). */
   dtypes?: readonly LayoutDtype[];
   opset?: number;
+  /**
+   * For models with a Hugging Face tokenizer: the folder holding its tokenizer.json (+ tokenizer_config.json,
+   * special_tokens_map.json). Default: the checkpoint's folder.
+   */
+  hfTokenizer?: string;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -105,6 +112,21 @@ export async function convertToTransformersJs(options: TransformersJsOptions): P
         `transformers.js cannot run this model as open_clip does: its ${fit.part}: ${fit.reason}; convert it --to onnx for cliphub's runtime instead`,
       );
     }
+    const text = choice.modelCfg.text_cfg as { context_length?: number; pool_type?: string; eos_id?: number };
+    const contextLength = text.context_length ?? 77;
+    let hfLayout: HfTokenizerLayout | null = null;
+    if (fit.hfTokenizer !== null) {
+      const dir = path.resolve(options.hfTokenizer ?? path.dirname(located.checkpoint));
+      hfLayout = hfTokenizerFiles(readHfTokenizer(dir, fit.hfTokenizer), { contextLength, clean: fit.clean });
+      // an eos-pooling tower finds the end token; the graph puts eos_id back where transformers.js cut it off
+      const eosId = text.eos_id ?? 2;
+      if (text.pool_type === 'eos' && hfLayout.endId !== eosId) {
+        throw new TransformersJsError(
+          'NOT_EXPRESSIBLE',
+          `the text tower pools the end token ${eosId} (eos_id), but the tokenizer in ${dir} ends texts with ${String(hfLayout.endId)}; is it ${fit.hfTokenizer}'s?`,
+        );
+      }
+    }
     mkdirSync(path.join(stage, 'onnx'), { recursive: true });
     const opset = options.opset ?? 17;
     const source = weightSourceFromOpened(weights);
@@ -119,6 +141,7 @@ export async function convertToTransformersJs(options: TransformersJsOptions): P
         contribOps: false,
         hfTextInputs: true,
         combined: true,
+        ...(hfLayout?.endId != null ? { textEndToken: { end: hfLayout.endId, pad: hfLayout.padId } } : {}),
         onProgress: (done, total) => options.onProgress?.(i * total + done, dtypes.length * total),
       });
       const files = [
@@ -140,8 +163,6 @@ export async function convertToTransformersJs(options: TransformersJsOptions): P
       last = result;
     }
     const result = (fp32 ?? last) as ExportResult;
-    const text = choice.modelCfg.text_cfg as { context_length?: number };
-    const contextLength = text.context_length ?? 77;
     const textInput = result.towers.find((t) => t.tower === 'text')?.inputs[0];
     const activation = result.towers.find((t) => t.tower === 'text')?.activation ?? 'gelu';
 
@@ -153,13 +174,21 @@ export async function convertToTransformersJs(options: TransformersJsOptions): P
           logitBias: result.logitBias,
           imageSize: fit.imageSize,
           activation,
+          modelType: fit.modelType,
+          ...(hfLayout ? { tokenIds: { pad: hfLayout.padId, eos: hfLayout.endId } } : {}),
         }),
       ),
     );
     writeFileSync(path.join(stage, 'preprocessor_config.json'), json(preprocessorConfig(preprocess, fit.imageSize)));
-    const vocab = parseBpeVocab(readFileSync(BUNDLED_BPE_VOCAB), BUNDLED_BPE_VOCAB);
-    for (const [name, content] of Object.entries(clipTokenizerFiles(vocab, { contextLength, clean: fit.clean })))
-      writeFileSync(path.join(stage, name), json(content));
+    if (hfLayout) {
+      for (const [name, content] of Object.entries(hfLayout.files))
+        writeFileSync(path.join(stage, name), json(content));
+    } else {
+      const vocab = parseBpeVocab(readFileSync(BUNDLED_BPE_VOCAB), BUNDLED_BPE_VOCAB);
+      const clean = fit.clean === 'whitespace' ? 'whitespace' : 'lower';
+      for (const [name, content] of Object.entries(clipTokenizerFiles(vocab, { contextLength, clean })))
+        writeFileSync(path.join(stage, name), json(content));
+    }
     writeFileSync(
       path.join(stage, 'open_clip_config.json'),
       json({ model_cfg: choice.modelCfg, preprocess_cfg: choice.preprocessCfg }),

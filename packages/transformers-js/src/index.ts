@@ -20,3 +20,17 @@ export {
   type TransformersJsReport,
 } from './convert-to-transformers-js.js';
 export { readTransformersJsLayout } from './read-layout.js';
+export {
+  hfTokenizerFiles,
+  cleanNormalizers,
+  HF_CLEAN_MODES,
+  type HfCleanMode,
+  type HfTokenizerLayout,
+} from './hf-tokenizer-files.js';
+export {
+  readHfTokenizer,
+  hasHfTokenizer,
+  HF_TOKENIZER_FILES,
+  MAX_TOKENIZER_JSON_BYTES,
+  type HfTokenizerSource,
+} from './read-hf-tokenizer.js';

@@ -22,9 +22,6 @@ export type ValidateErrorCode =
 /** Bad input: exit code 2 and a one-line message saying what is wrong and what to do. */
 export class ValidateError extends CliphubError<ValidateErrorCode> {
   override name = 'ValidateError';
-  constructor(code: ValidateErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-  }
 }
 
 /** Wraps errors from lower layers (safetensors, fs) so every bad-input failure carries exit code 2. */

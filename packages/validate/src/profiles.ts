@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
 import { asValidateError, ValidateError } from './errors.js';
 
 export type Precision = 'fp32' | 'fp16' | 'bf16' | 'int8';
@@ -99,38 +100,53 @@ export function isPrecision(x: unknown): x is Precision {
   return typeof x === 'string' && (PRECISIONS as readonly string[]).includes(x);
 }
 
+/** A limit from a profile file: finite (zod's number refuses NaN and Infinity) and not negative. */
+const limitSchema = z.number().min(0).optional();
+
+/** One profile's overrides; unknown keys are refused so a misspelt limit never passes silently. */
+const profileOverrideSchema = z.strictObject({
+  precision: z.enum(PRECISIONS).optional(),
+  minCosine: limitSchema,
+  maxRelL2: limitSchema,
+  maxAbsRel: limitSchema,
+  minArgmaxAgreement: limitSchema,
+  minSpearman: limitSchema,
+  maxCosSimDiff: limitSchema,
+}) satisfies z.ZodType<ProfileOverrides[string]>;
+
+/** Profile name → overrides, optionally under a `profiles:` key; a new name must say which precision it starts from. */
+const profileOverridesSchema = z.preprocess(
+  (value) => (typeof value === 'object' && value !== null && 'profiles' in value ? (value.profiles ?? value) : value),
+  z.record(z.string(), profileOverrideSchema).superRefine((profiles, ctx) => {
+    for (const [name, entry] of Object.entries(profiles))
+      if (!isPrecision(name) && !entry.precision)
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `new profile '${name}' needs a precision (${PRECISIONS.join(', ')}) to start from`,
+        });
+  }),
+);
+
+/** The first zod issue in the words of a profile file's author: which profile, which key, what is allowed. */
+function describeProfileIssue(issue: z.core.$ZodIssue): string {
+  const [name, key] = issue.path.map(String);
+  if (name === undefined) return 'profile overrides must be a mapping of profile name to thresholds';
+  if (issue.code === 'custom') return issue.message;
+  if (issue.code === 'unrecognized_keys')
+    return `profile '${name}' has unknown key '${issue.keys[0]}'; known keys: precision, ${THRESHOLD_KEYS.join(', ')}`;
+  if (key === undefined) return `profile '${name}' must be a mapping of thresholds`;
+  if (key === 'precision') return `profile '${name}'.precision must be one of ${PRECISIONS.join(', ')}`;
+  return `profile '${name}'.${key} must be a non-negative number, got ${JSON.stringify(issue.input)}`;
+}
+
 /** Checks an override object (from JSON or YAML) and returns it typed; bad keys and values are named. */
 export function parseProfileOverrides(value: unknown, where: string): ProfileOverrides {
   if (value === null || value === undefined) return {};
-  const bad = (msg: string): never => {
-    throw new ValidateError('BAD_PROFILE', `${where}: ${msg}`);
-  };
-  if (typeof value !== 'object' || Array.isArray(value))
-    bad('profile overrides must be a mapping of profile name to thresholds');
-  const root = value as Record<string, unknown>;
-  const profiles = (root.profiles ?? root) as Record<string, unknown>;
-  const out: ProfileOverrides = {};
-  for (const [name, body] of Object.entries(profiles)) {
-    if (typeof body !== 'object' || body === null || Array.isArray(body))
-      bad(`profile '${name}' must be a mapping of thresholds`);
-    const entry: ProfileOverrides[string] = {};
-    for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
-      if (k === 'precision') {
-        if (!isPrecision(v)) bad(`profile '${name}'.precision must be one of ${PRECISIONS.join(', ')}`);
-        entry.precision = v as Precision;
-      } else if ((THRESHOLD_KEYS as readonly string[]).includes(k)) {
-        if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
-          bad(`profile '${name}'.${k} must be a non-negative number, got ${JSON.stringify(v)}`);
-        entry[k as keyof Thresholds] = v as number;
-      } else {
-        bad(`profile '${name}' has unknown key '${k}'; known keys: precision, ${THRESHOLD_KEYS.join(', ')}`);
-      }
-    }
-    if (!isPrecision(name) && !entry.precision)
-      bad(`new profile '${name}' needs a precision (${PRECISIONS.join(', ')}) to start from`);
-    out[name] = entry;
-  }
-  return out;
+  const parsed = profileOverridesSchema.safeParse(value, { reportInput: true });
+  if (!parsed.success)
+    throw new ValidateError('BAD_PROFILE', `${where}: ${describeProfileIssue(parsed.error.issues[0]!)}`);
+  return parsed.data;
 }
 
 /** Reads profile overrides from a .json, .yaml or .yml file. */

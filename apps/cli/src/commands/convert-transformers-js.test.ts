@@ -73,6 +73,64 @@ describe('cliphub convert --to transformers.js', () => {
     expect(leftovers()).toEqual([]);
   });
 
+  it('exits 2 for a SigLIP model without its tokenizer files, saying which files and how, leaving no folder', async () => {
+    const out = path.join(tmp.dir, 'siglip-zoo');
+    const zoo = path.join(generatedFixtures, 'export-zoo', 'ViT-B-16-SigLIP');
+    const r = await runMain(['convert', zoo, '--to', 'transformers.js', '--out', out], { cwd: tmp.dir });
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/tokenizer\.json not found: .*timm\/ViT-B-16-SigLIP; pass --hf-tokenizer DIR/);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(out)).toBe(false);
+    expect(leftovers()).toEqual([]);
+    const onnx = await runMain(['convert', zoo, '--to', 'onnx', '--out', out, '--hf-tokenizer', tmp.dir], {
+      cwd: tmp.dir,
+    });
+    expect(onnx.code).toBe(2);
+    expect(onnx.err).toMatch(/--hf-tokenizer applies to --to transformers\.js only/);
+  });
+
+  it('--hf-tokenizer DIR: writes the SigLIP layout with that tokenizer and model_type siglip', async () => {
+    const tok = path.join(tmp.dir, 'tok');
+    mkdirSync(tok);
+    // a minimal word-level tokenizer: ids below the tiny model's vocab, '</s>' appended, '<pad>' = 0
+    const vocab = { '<pad>': 0, '</s>': 1, '<unk>': 2, a: 3, dog: 4 };
+    writeFileSync(
+      path.join(tok, 'tokenizer.json'),
+      JSON.stringify({
+        version: '1.0',
+        added_tokens: [],
+        normalizer: null,
+        pre_tokenizer: { type: 'WhitespaceSplit' },
+        post_processor: {
+          type: 'TemplateProcessing',
+          single: [{ Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
+          pair: [],
+          special_tokens: { '</s>': { id: '</s>', ids: [1], tokens: ['</s>'] } },
+        },
+        decoder: null,
+        model: { type: 'WordLevel', vocab, unk_token: '<unk>' },
+      }),
+    );
+    writeFileSync(path.join(tok, 'tokenizer_config.json'), '{"pad_token": "<pad>", "eos_token": "</s>"}');
+    const out = path.join(tmp.dir, 'siglip-ok');
+    const zoo = path.join(generatedFixtures, 'export-zoo', 'ViT-B-16-SigLIP');
+    const r = await runMain(['convert', zoo, '--to', 'transformers.js', '--out', out, '--hf-tokenizer', 'tok'], {
+      cwd: tmp.dir,
+    });
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const config = JSON.parse(readFileSync(path.join(out, 'config.json'), 'utf8')) as { model_type: string };
+    expect(config.model_type).toBe('siglip');
+    const tokenizer = JSON.parse(readFileSync(path.join(out, 'tokenizer.json'), 'utf8')) as {
+      model: { vocab: Record<string, number> };
+    };
+    expect(tokenizer.model.vocab).toEqual(vocab);
+    const tokenizerConfig = JSON.parse(readFileSync(path.join(out, 'tokenizer_config.json'), 'utf8')) as {
+      model_max_length: number;
+    };
+    expect(tokenizerConfig.model_max_length).toBe(64);
+  });
+
   it('exits 2 for an unknown --dtype, leaving no folder', async () => {
     const out = path.join(tmp.dir, 'q4');
     const r = await runMain(

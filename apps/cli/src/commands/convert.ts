@@ -45,6 +45,9 @@ Options:
                        com.microsoft Attention/Gelu/QuickGelu kernels; fp16 and int8 are always plain)
   --hf-config FILE     onnx: the config.json of a Hugging Face text tower (hf_model_name) cliphub does
                        not ship (default: a config.json beside the checkpoint)
+  --hf-tokenizer DIR   transformers.js: the folder with the model's Hugging Face tokenizer files
+                       (tokenizer.json, tokenizer_config.json, special_tokens_map.json) for models
+                       naming one (SigLIP, XLM-V, ...); default: those files beside the checkpoint
   --json               print a machine-readable report
   -h, --help           this help
 
@@ -70,6 +73,7 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
     normalize: { type: 'boolean', default: false },
     'plain-onnx': { type: 'boolean', default: false },
     'hf-config': { type: 'string' },
+    'hf-tokenizer': { type: 'string' },
   });
   if (positionals.length !== 1) throw new UsageError('convert takes exactly one <input> (see --help)');
   if (!values.out) throw new UsageError('--out DIR is required');
@@ -88,6 +92,8 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
   const input = located.path;
   values.model ??= located.model;
   values.out = path.resolve(io.cwd, values.out);
+  if (values.to !== 'transformers.js' && values['hf-tokenizer'])
+    throw new UsageError('--hf-tokenizer applies to --to transformers.js only');
   if (values.to === 'onnx') return runOnnx(input, values, io);
   if (values.to === 'transformers.js') return runTransformersJs(input, values, io);
   if (values.opset || values.towers || values.normalize || values['plain-onnx'] || values['hf-config'])
@@ -123,37 +129,32 @@ interface OnnxFlags {
   verify?: boolean;
   'plain-onnx'?: boolean;
   'hf-config'?: string;
+  'hf-tokenizer'?: string;
 }
 
 async function runOnnx(input: string, values: OnnxFlags, io: CommandIO): Promise<number> {
   if (values.verify)
     throw new UsageError('--verify applies to --to safetensors; check an ONNX export with `cliphub validate`');
-  const opset = values.opset === undefined ? undefined : Number(values.opset);
-  if (opset !== undefined && !Number.isInteger(opset))
-    throw new UsageError(`--opset must be an integer, not '${values.opset}'`);
+  const basics = exportBasics(input, values);
   const towers = values.towers?.split(',').map((t) => t.trim());
   if (towers && (towers.length === 0 || towers.some((t) => t !== 'vision' && t !== 'text'))) {
     throw new UsageError(`--towers takes vision, text or vision,text, not '${values.towers}'`);
   }
-  const progress = lazyProgress(io.stderr, 'exporting', !values.json);
-  const report = await convertToOnnx({
-    input,
-    outDir: values.out as string,
-    model: values.model,
-    activation: values.activation as ActivationFlag | undefined,
-    force: values.force,
-    dtype: values.dtype as 'fp32' | 'fp16' | 'int8' | undefined,
-    opset,
-    towers: towers as Array<'vision' | 'text'> | undefined,
-    normalize: values.normalize,
-    contribOps: !values['plain-onnx'],
-    ...(values['hf-config'] ? { hfConfig: path.resolve(io.cwd, values['hf-config']) } : {}),
-    onProgress: (done, total) => progress.update(done, total),
-  });
-  progress.finish();
-  if (values.json) writeJson(io, report);
-  else io.stdout.write(onnxSummary(report));
-  return 0;
+  return exportWithProgress(
+    values,
+    io,
+    (onProgress) =>
+      convertToOnnx({
+        ...basics,
+        dtype: values.dtype as 'fp32' | 'fp16' | 'int8' | undefined,
+        towers: towers as Array<'vision' | 'text'> | undefined,
+        normalize: values.normalize,
+        contribOps: !values['plain-onnx'],
+        ...(values['hf-config'] ? { hfConfig: path.resolve(io.cwd, values['hf-config']) } : {}),
+        onProgress,
+      }),
+    onnxSummary,
+  );
 }
 
 async function runTransformersJs(input: string, values: OnnxFlags, io: CommandIO): Promise<number> {
@@ -161,24 +162,49 @@ async function runTransformersJs(input: string, values: OnnxFlags, io: CommandIO
     throw new UsageError(
       '--verify, --towers, --normalize and --plain-onnx do not apply to --to transformers.js (it always writes both towers, standard ONNX)',
     );
+  const basics = exportBasics(input, values);
+  const dtypes = parseLayoutDtypes(values.dtype);
+  return exportWithProgress(
+    values,
+    io,
+    (onProgress) =>
+      convertToTransformersJs({
+        ...basics,
+        dtypes,
+        ...(values['hf-tokenizer'] ? { hfTokenizer: path.resolve(io.cwd, values['hf-tokenizer']) } : {}),
+        onProgress,
+      }),
+    transformersJsSummary,
+  );
+}
+
+/** What every ONNX-writing target takes from the flags, with --opset checked. */
+function exportBasics(input: string, values: OnnxFlags) {
   const opset = values.opset === undefined ? undefined : Number(values.opset);
   if (opset !== undefined && !Number.isInteger(opset))
     throw new UsageError(`--opset must be an integer, not '${values.opset}'`);
-  const dtypes = parseLayoutDtypes(values.dtype);
-  const progress = lazyProgress(io.stderr, 'exporting', !values.json);
-  const report = await convertToTransformersJs({
+  return {
     input,
     outDir: values.out as string,
     model: values.model,
     activation: values.activation as ActivationFlag | undefined,
     force: values.force,
-    dtypes,
     opset,
-    onProgress: (done, total) => progress.update(done, total),
-  });
+  };
+}
+
+/** Runs an export with a progress line on stderr, then prints its report (JSON with --json, else a summary). */
+async function exportWithProgress<Report>(
+  values: OnnxFlags,
+  io: CommandIO,
+  run: (onProgress: (done: number, total: number) => void) => Promise<Report>,
+  summary: (report: Report) => string,
+): Promise<number> {
+  const progress = lazyProgress(io.stderr, 'exporting', !values.json);
+  const report = await run((done, total) => progress.update(done, total));
   progress.finish();
   if (values.json) writeJson(io, report);
-  else io.stdout.write(transformersJsSummary(report));
+  else io.stdout.write(summary(report));
   return 0;
 }
 

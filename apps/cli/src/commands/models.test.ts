@@ -149,8 +149,25 @@ describe('cliphub models: ONNX export support comes from the exporter', () => {
     expect(all.every((e) => e.transformersJs !== undefined)).toBe(true);
     expect(all.find((e) => e.name === 'ViT-B-32:openai')!.transformersJs!.fits).toBe(true);
     expect(all.find((e) => e.name === 'RN50:openai')!.transformersJs!.fits).toBe(true);
+    // SigLIP: its own tokenizer files (the user's) and model_type siglip
     const siglip = all.find((e) => e.name.startsWith('ViT-B-16-SigLIP:'))!;
-    expect(siglip.transformersJs).toMatchObject({ fits: false, part: 'tokenizer' });
+    expect(siglip.transformersJs).toMatchObject({
+      fits: true,
+      modelType: 'siglip',
+      hfTokenizer: 'timm/ViT-B-16-SigLIP',
+      clean: 'canonicalize',
+    });
+    expect(all.find((e) => e.name.startsWith('ViT-SO400M-14-SigLIP2:'))!.transformersJs!.fits).toBe(true);
+    // CLIPA zeroes the separator id; roberta's bidirectional tower takes the full context, CLIP pads to the longest
+    expect(all.find((e) => e.name.startsWith('ViT-L-14-CLIPA:'))!.transformersJs).toMatchObject({
+      fits: false,
+      part: 'tokenizer',
+      reason: expect.stringMatching(/strip_sep_token/),
+    });
+    expect(all.find((e) => e.name.startsWith('roberta-ViT-B-32:'))!.transformersJs).toMatchObject({
+      fits: false,
+      part: 'text tower',
+    });
     const fits = all.filter((e) => e.transformersJs!.fits).length;
     expect(fits).toBeGreaterThan(50);
     const table = await cli('models');

@@ -97,7 +97,7 @@ interface Source {
   /** Where tokenizer files may lie beside the model (the input folder, or the checkpoint's folder). */
   sourceDir: string;
   /** The folder is a transformers.js layout (pushed whole), with its dtype variants. */
-  transformersJs?: { dtypes: LayoutDtype[] };
+  transformersJs?: { dtypes: LayoutDtype[]; modelType: 'clip' | 'siglip' };
   /** The original torch.save checkpoint, for --also-bin; null with the reason why. */
   torchSave: string | null;
   noTorchSave: string;

@@ -1,10 +1,4 @@
-import {
-  createHubServer,
-  SERVE_OPTIONS,
-  SERVE_OPTIONS_USAGE,
-  serveOptionsFromArgs,
-  serveUntilSignal,
-} from '@cliphub/hub-server';
+import { SERVE_OPTIONS, SERVE_OPTIONS_USAGE, serveFromArgs } from '@cliphub/hub-server';
 import { parseCommandArgs, type Command } from '../command.js';
 
 const usage = `Usage: cliphub serve [--port P] [--host H] [--data DIR] [--tokens FILE] [options]
@@ -21,9 +15,7 @@ const command: Command = {
   usage,
   async run(argv, io) {
     const { values } = parseCommandArgs(argv, SERVE_OPTIONS, { allowPositionals: false });
-    const server = await createHubServer(serveOptionsFromArgs(values, io.cwd, (line) => io.stderr.write(`${line}\n`)));
-    io.stdout.write(`cliphub hub listening on ${server.url}\n`);
-    await serveUntilSignal(server);
+    await serveFromArgs(values, io);
     return 0;
   },
 };

@@ -1,4 +1,5 @@
 import { pipeline } from 'node:stream/promises';
+import { parseValidationSummary, VALIDATION_SUMMARY_FILE, type StoredValidationSummary } from '@cliphub/hub';
 import { assertCanRead } from '../auth.js';
 import { HubError, entryNotFound } from '../errors.js';
 import { repoId, type RouteContext } from '../router.js';
@@ -7,46 +8,28 @@ import { html, type SafeHtml } from './html.js';
 import { readSmallFile } from './repo-file.js';
 
 /** The summary `cliphub push --validation` commits beside the card (a ValidationSummary of @cliphub/hub, as JSON). */
-export const VALIDATION_FILE = 'cliphub-validation.json';
+export const VALIDATION_FILE = VALIDATION_SUMMARY_FILE;
 /** An HTML report (`cliphub validate --html`) uploaded to the repo root. */
 export const REPORT_FILE = 'report.html';
 const SUMMARY_BYTES = 1024 * 1024;
 
-interface Row {
-  artifact?: string;
-  tower: string;
-  minCosine?: number;
-  meanCosine?: number;
-  maxAbsDiff?: number;
-  maxRelL2?: number;
-  passed?: boolean;
-}
-
 /** What the page shows: the summary's verdict and figures, and whether a report.html is there. */
-export interface ShownValidation {
-  passed?: boolean;
-  summary?: string;
-  profile?: string;
-  reference?: string;
-  rows: Row[];
-  checks: Array<{ name: string; passed: boolean; detail?: string }>;
+export interface ShownValidation extends Partial<
+  Pick<StoredValidationSummary, 'passed' | 'summary' | 'profile' | 'reference'>
+> {
+  rows: StoredValidationSummary['rows'];
+  checks: StoredValidationSummary['checks'];
   hasReport: boolean;
   /** Why the summary file could not be shown, when it is there but unreadable. */
   problem?: string;
 }
-
-type Obj = Record<string, unknown>;
-const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
-const num = (x: unknown): number | undefined => (typeof x === 'number' && Number.isFinite(x) ? x : undefined);
-const text = (x: unknown): string | undefined => (typeof x === 'string' && x ? x : undefined);
 
 /** Reads the summary defensively (it is user input like the card); null when the repo holds neither file. */
 export async function readValidationSummary(c: RouteContext, commit: Commit): Promise<ShownValidation | null> {
   const entry = commit.files.get(VALIDATION_FILE);
   const hasReport = commit.files.has(REPORT_FILE);
   if (!entry && !hasReport) return null;
-  const shown: ShownValidation = { rows: [], checks: [], hasReport };
-  if (!entry) return shown;
+  if (!entry) return { rows: [], checks: [], hasReport };
   const raw = await readSmallFile(c, entry, SUMMARY_BYTES);
   let parsed: unknown;
   try {
@@ -54,30 +37,15 @@ export async function readValidationSummary(c: RouteContext, commit: Commit): Pr
   } catch {
     parsed = null;
   }
-  if (!isObj(parsed) || typeof parsed.passed !== 'boolean') {
-    shown.problem = `${VALIDATION_FILE} is not a cliphub validation summary (or is over 1 MiB)`;
-    return shown;
-  }
-  shown.passed = parsed.passed;
-  shown.summary = text(parsed.summary);
-  shown.profile = text(parsed.profile);
-  shown.reference = text(parsed.reference);
-  if (Array.isArray(parsed.rows))
-    for (const r of parsed.rows.filter(isObj))
-      shown.rows.push({
-        artifact: text(r.artifact),
-        tower: text(r.tower) ?? '?',
-        minCosine: num(r.minCosine),
-        meanCosine: num(r.meanCosine),
-        maxAbsDiff: num(r.maxAbsDiff),
-        maxRelL2: num(r.maxRelL2),
-        passed: typeof r.passed === 'boolean' ? r.passed : undefined,
-      });
-  if (Array.isArray(parsed.checks))
-    for (const k of parsed.checks.filter(isObj))
-      if (text(k.name) && typeof k.passed === 'boolean')
-        shown.checks.push({ name: k.name as string, passed: k.passed, detail: text(k.detail) });
-  return shown;
+  const summary = parseValidationSummary(parsed);
+  if (!summary)
+    return {
+      rows: [],
+      checks: [],
+      hasReport,
+      problem: `${VALIDATION_FILE} is not a cliphub validation summary (or is over 1 MiB)`,
+    };
+  return { ...summary, hasReport };
 }
 
 /** Full precision in the attribute (for tools and tests), a readable form in the text. */
