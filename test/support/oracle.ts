@@ -83,6 +83,22 @@ export function runPythonRawAsync(
   });
 }
 
+/** A finished Python run's stdout; throws with the end of its stderr when it failed. */
+function stdoutOf(r: PyResult): string {
+  if (r.status !== 0) throw new Error(`oracle python failed (exit ${r.status}):\n${r.stderr.slice(-4000)}`);
+  return r.stdout;
+}
+
+/** The last line of a Python run's stdout, parsed as JSON. */
+function lastJsonLine<T>(out: string): T {
+  const lines = out.trim().split('\n');
+  try {
+    return JSON.parse(lines[lines.length - 1] ?? 'null') as T;
+  } catch {
+    throw new Error(`oracle python printed no JSON:\n${out.slice(-2000)}`);
+  }
+}
+
 /** runPython without blocking the event loop (see runPythonRawAsync): resolves with stdout; rejects with stderr. */
 export async function runPythonAsync(
   code: string,
@@ -90,20 +106,17 @@ export async function runPythonAsync(
   env: Record<string, string> = {},
   timeoutMs?: number,
 ): Promise<string> {
-  const r = await runPythonRawAsync(['-c', code, ...args], env, timeoutMs);
-  if (r.status !== 0) throw new Error(`oracle python failed (exit ${r.status}):\n${r.stderr.slice(-4000)}`);
-  return r.stdout;
+  return stdoutOf(await runPythonRawAsync(['-c', code, ...args], env, timeoutMs));
 }
 
 /** pythonJson without blocking the event loop (see runPythonRawAsync): its last stdout line, parsed. */
 export async function pythonJsonAsync<T>(...call: Parameters<typeof runPythonAsync>): Promise<T> {
-  const out = await runPythonAsync(...call);
-  const lines = out.trim().split('\n');
-  try {
-    return JSON.parse(lines[lines.length - 1] ?? 'null') as T;
-  } catch {
-    throw new Error(`oracle python printed no JSON:\n${out.slice(-2000)}`);
-  }
+  return lastJsonLine<T>(await runPythonAsync(...call));
+}
+
+/** pythonJsonAsync for a script file: `python -W ignore SCRIPT ARGS...`, its last stdout line parsed. */
+export async function pythonScriptJsonAsync<T>(script: string, args: string[] = []): Promise<T> {
+  return lastJsonLine<T>(stdoutOf(await runPythonRawAsync([script, ...args])));
 }
 
 /** The CLIP BPE vocab shipped inside the oracle's open_clip package (data the tokenizer loads at run time). */

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -11,7 +11,7 @@ import {
   env,
   pipeline,
 } from '@huggingface/transformers';
-import { generatedFixtures, hasOracle, pythonJsonAsync, tempDir } from '#test-support';
+import { generatedFixtures, hasOracle, pythonScriptJsonAsync, tempDir } from '#test-support';
 import { convertToTransformersJs, TRANSFORMERS_JS_DTYPE, type LayoutDtype } from './index.js';
 import { ordinaryTexts } from './test-utils/ordinary-texts.js';
 import { compareRows } from '@cliphub/core';
@@ -31,7 +31,7 @@ interface OracleOut {
 function openClip(dir: string, texts: string[], embed: boolean, work: string): Promise<OracleOut> {
   const job = path.join(work, `oracle-${Math.random().toString(36).slice(2)}.json`);
   writeFileSync(job, JSON.stringify({ dir, texts, embed }));
-  return pythonJsonAsync<OracleOut>(readFileSync(ORACLE, 'utf8'), [job]);
+  return pythonScriptJsonAsync<OracleOut>(ORACLE, [job]);
 }
 
 describe.skipIf(!hasOracle)('transformers.js loads cliphub convert --to transformers.js (Node, offline)', () => {
