@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertToOnnx, type OnnxConvertReport } from '@cliphub/convert';
+import { compareRows } from '@cliphub/core';
 import { openSafetensors } from '@cliphub/safetensors';
 import { loadModel, runText, runVision } from '@cliphub/runtime';
 import { cliBin, generatedFixtures, hasOracle, oracleVocabPath, pythonJson, repoRoot, tempDir } from '#test-support';
@@ -24,23 +25,8 @@ async function readRef(file: string): Promise<Record<string, { data: Float32Arra
 
 /** min cosine and max |d| / max|ref| over the rows of two [n, d] matrices. */
 function compare(got: Float32Array, want: Float32Array, d: number): { minCos: number; relMax: number } {
-  let minCos = 1;
-  let maxDiff = 0;
-  let maxRef = 0;
-  for (let r = 0; r < want.length / d; r++) {
-    let dot = 0;
-    let a = 0;
-    let b = 0;
-    for (let i = r * d; i < (r + 1) * d; i++) {
-      dot += got[i]! * want[i]!;
-      a += got[i]! * got[i]!;
-      b += want[i]! * want[i]!;
-      maxDiff = Math.max(maxDiff, Math.abs(got[i]! - want[i]!));
-      maxRef = Math.max(maxRef, Math.abs(want[i]!));
-    }
-    minCos = Math.min(minCos, dot / Math.sqrt(a * b));
-  }
-  return { minCos, relMax: maxDiff / maxRef };
+  const { minCos, maxAbs, maxRef } = compareRows(got, want, d);
+  return { minCos, relMax: maxAbs / maxRef };
 }
 
 async function fidelity(

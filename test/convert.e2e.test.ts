@@ -1,7 +1,13 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { convertToSafetensors, openWeights, type ConvertOptions, type ConvertReport } from '@cliphub/convert';
+import {
+  convertToSafetensors,
+  openWeights,
+  toTensorSource,
+  type ConvertOptions,
+  type ConvertReport,
+} from '@cliphub/convert';
 import { writeSafetensors } from '@cliphub/safetensors';
 import { generatedFixtures, hasOracle, needsShared, pythonJson, sharedFixtures, tempDir } from '#test-support';
 
@@ -171,16 +177,7 @@ describe.skipIf(!hasOracle)('convert matches real torch and open_clip on every f
           // The same streaming path convert uses, minus the model config a tensor zoo cannot have.
           const weights = await openWeights(c.source);
           mkdirSync(outDir, { recursive: true });
-          await writeSafetensors(
-            path.join(outDir, 'open_clip_model.safetensors'),
-            weights.tensors.map((t) => ({
-              name: t.name,
-              dtype: t.dtype,
-              shape: t.shape,
-              chunks: () => t.chunks(),
-              copyFrom: t.fileSpan,
-            })),
-          );
+          await writeSafetensors(path.join(outDir, 'open_clip_model.safetensors'), weights.tensors.map(toTensorSource));
           await weights.close();
           jobs.push({ id: c.id, source: c.source, output_dir: outDir });
           continue;

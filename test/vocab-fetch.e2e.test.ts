@@ -5,7 +5,7 @@ import { pushFolder } from '@cliphub/hub';
 import { findBpeVocab, SimpleTokenizer } from '@cliphub/tokenizer';
 import { hasOracle, oracleVocabPath, runPython, tempDir } from '#test-support';
 // The Hub is this test's fixture; the CLI under test only talks HTTP to it.
-import { createHubServer, type HubServer } from '@cliphub/hub-server';
+import { startTestHub, TOKENS, type TestHub } from '#test-support/hub.js';
 import { runMain, type MainResult } from '../apps/cli/src/test-utils/run-main.js';
 import { exportModelDir, tinyModels } from '#test-support/model-export.js';
 
@@ -16,7 +16,6 @@ from open_clip.tokenizer import default_bpe
 lines = gzip.open(default_bpe()).read().decode('utf-8').split('\\n')
 open(sys.argv[1], 'w', encoding='utf-8').write('#version: 0.2\\n' + '\\n'.join(lines[1:49152 - 256 - 2 + 1]) + '\\n')
 `;
-const TOKEN = 'hf_vocab_e2e_0123456789abcdef';
 const TEXTS = [
   'a photo of a cat',
   'Ünïcödé “quotes” &amp; ﬁne',
@@ -43,8 +42,7 @@ describe.skipIf(!hasOracle || !oracleVocabPath || systemOpenClip !== null)(
   () => {
     const model = path.join(tmp.dir, 'bare-model');
     const cache = path.join(tmp.dir, 'hf-cache');
-    const serverLog: string[] = [];
-    let hub: HubServer;
+    let hub: TestHub;
     let env: Record<string, string>;
     const cli = (...argv: string[]): Promise<MainResult> => runMain(argv, { env, cwd: tmp.dir });
     const npyRows = (file: string): Float32Array => {
@@ -59,16 +57,9 @@ describe.skipIf(!hasOracle || !oracleVocabPath || systemOpenClip !== null)(
       writeFileSync(path.join(repo, 'pytorch_model.bin'), Buffer.alloc(1 << 20, 3)); // weights the fetch must leave alone
       await exportModelDir(tinyModels('tiny-vit-quickgelu'), model, { withVocab: false });
       writeFileSync(path.join(tmp.dir, 'texts.txt'), `${TEXTS.join('\n')}\n`);
-      mkdirSync(path.join(tmp.dir, 'data'));
-      writeFileSync(path.join(tmp.dir, 'tokens.txt'), `${TOKEN} alice write acme\n`);
-      hub = await createHubServer({
-        dataDir: path.join(tmp.dir, 'data'),
-        tokensFile: path.join(tmp.dir, 'tokens.txt'),
-        port: 0,
-        log: (l) => serverLog.push(l),
-      });
-      await pushFolder({ repo: 'acme/clip-vit-bpe', folder: repo, hubUrl: hub.url, token: TOKEN });
-      serverLog.length = 0;
+      hub = await startTestHub();
+      await pushFolder({ repo: 'acme/clip-vit-bpe', folder: repo, hubUrl: hub.url, token: TOKENS.alice });
+      hub.logLines.length = 0;
       env = {
         HOME: process.env.HOME!,
         HF_ENDPOINT: hub.url,
@@ -77,7 +68,7 @@ describe.skipIf(!hasOracle || !oracleVocabPath || systemOpenClip !== null)(
       };
     });
     afterAll(async () => {
-      await hub?.close();
+      await hub?.cleanup();
       for (const [k, v] of Object.entries(saved))
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
@@ -108,7 +99,7 @@ describe.skipIf(!hasOracle || !oracleVocabPath || systemOpenClip !== null)(
         Buffer.compare(readFileSync(path.join(tmp.dir, 'hub.npy')), readFileSync(path.join(tmp.dir, 'gz.npy'))),
       ).toBe(0);
       expect(npyRows('hub.npy').length).toBe(TEXTS.length * 16);
-      const downloads = serverLog.filter((l) => /\/resolve\//.test(l));
+      const downloads = hub.logLines.filter((l) => /\/resolve\//.test(l));
       expect(downloads).toHaveLength(1);
       expect(downloads[0]).toMatch(/GET \/acme\/clip-vit-bpe\/resolve\/[0-9a-f]{40}\/merges\.txt/);
 

@@ -3,3 +3,4 @@ export * from './paths.js';
 export * from './random.js';
 export * from './npm.js';
 export * from './workspaces.js';
+export * from './sink.js';

@@ -1,4 +1,6 @@
 import { openSafetensors } from '@cliphub/safetensors';
+import { compareRows } from '@cliphub/core';
+import type { Reference } from './reference.js';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -10,44 +12,15 @@ import {
   type ModelCfg,
 } from '@cliphub/onnx-export';
 
-export interface Reference {
-  pixels: { data: Float32Array; dims: number[] };
-  ids: { data: BigInt64Array; dims: number[] };
-  image: { data: Float32Array; dims: number[] };
-  text: { data: Float32Array; dims: number[] };
-  logitScale: number;
-  logitBias: number | null;
-}
+export { loadReference, type Reference } from './reference.js';
 
-export async function loadReference(file: string): Promise<Reference> {
-  const f = await openSafetensors(file);
-  try {
-    const get = async (name: string) => {
-      const t = f.header.tensors.get(name);
-      if (!t) throw new Error(`${file} has no ${name}`);
-      const b = await f.readTensor(name);
-      return { bytes: b, dims: t.shape };
-    };
-    const f32 = async (name: string) => {
-      const { bytes, dims } = await get(name);
-      return { data: new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4), dims };
-    };
-    const ids = await get('inputs.input_ids');
-    return {
-      pixels: await f32('inputs.pixel_values'),
-      ids: {
-        data: new BigInt64Array(ids.bytes.buffer, ids.bytes.byteOffset, ids.bytes.byteLength / 8),
-        dims: ids.dims,
-      },
-      image: await f32('cpu_fp32.image_embeds'),
-      text: await f32('cpu_fp32.text_embeds'),
-      logitScale: (await f32('logit_scale')).data[0] as number,
-      logitBias: f.header.tensors.has('logit_bias') ? ((await f32('logit_bias')).data[0] as number) : null,
-    };
-  } finally {
-    await f.close();
-  }
-}
+/** The export modes the fidelity tests run: fp32 with onnxruntime's fused contrib ops, fp32 in plain ONNX ops, fp16, int8. */
+export const EXPORT_MODES: ReadonlyArray<readonly [name: string, options: ExportOptions]> = [
+  ['fused', {}],
+  ['plain', { contribOps: false }],
+  ['fp16', { dtype: 'fp16' }],
+  ['int8', { dtype: 'int8' }],
+];
 
 export function modelCfgOf(dir: string): ModelCfg {
   return (JSON.parse(readFileSync(path.join(dir, 'open_clip_config.json'), 'utf8')) as { model_cfg: ModelCfg })
@@ -97,24 +70,6 @@ export async function embedTexts(model: string, ref: Reference): Promise<Float32
 /** Row-wise min cosine and max |Δ| relative to max |ref|. */
 export function compare(got: Float32Array, want: Float32Array, rows: number): { minCos: number; maxRel: number } {
   if (got.length !== want.length) throw new Error(`length ${got.length} != ${want.length}`);
-  const d = want.length / rows;
-  let minCos = 1;
-  let maxAbs = 0;
-  let maxRef = 0;
-  for (let r = 0; r < rows; r++) {
-    let dot = 0;
-    let na = 0;
-    let nb = 0;
-    for (let i = r * d; i < (r + 1) * d; i++) {
-      const a = got[i] as number;
-      const b = want[i] as number;
-      dot += a * b;
-      na += a * a;
-      nb += b * b;
-      maxAbs = Math.max(maxAbs, Math.abs(a - b));
-      maxRef = Math.max(maxRef, Math.abs(b));
-    }
-    minCos = Math.min(minCos, dot / Math.sqrt(na * nb));
-  }
+  const { minCos, maxAbs, maxRef } = compareRows(got, want, want.length / rows);
   return { minCos, maxRel: maxAbs / maxRef };
 }

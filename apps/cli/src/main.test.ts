@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cliBin, repoRoot, tempDir } from '#test-support';
+import { cliBin, repoRoot, sink, tempDir } from '#test-support';
 import { EXIT_INTERNAL, reportError, VERSION } from './main.js';
-import { runMain, sink } from './test-utils/run-main.js';
+import { runMain } from './test-utils/run-main.js';
 
 const cliPackage = JSON.parse(readFileSync(path.join(repoRoot, 'apps/cli/package.json'), 'utf8')) as {
   version: string;

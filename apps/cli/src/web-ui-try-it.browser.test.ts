@@ -6,7 +6,8 @@ import type { Browser } from 'playwright-core';
 import sharp from 'sharp';
 import { generatedFixtures, hasOracle, tempDir } from '#test-support';
 import { runMain } from './test-utils/run-main.js';
-import { hasChromium, launchChromium, startServe, type ServeProcess } from './test-utils/web-ui.js';
+import { hasChromium, launchChromium } from '#test-support/chromium.js';
+import { startServe, stopAll, type ServeProcess } from './test-utils/web-ui.js';
 
 if (!hasChromium)
   console.warn('SKIPPED (try-it in a browser): /usr/bin/chromium is absent; apt-get install -y chromium');
@@ -51,11 +52,7 @@ describe.skipIf(!hasChromium || !hasOracle)('try-it panel: zero-shot in the brow
     browser = await launchChromium();
   }, 300_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await serve?.stop();
-    tmp.cleanup();
-  });
+  afterAll(() => stopAll(browser, serve, tmp));
 
   it('refuses the private repo signed out; signed in, the browser probabilities equal Node transformers.js within 1e-4', async () => {
     const { env, pipeline } = await import('@huggingface/transformers');

@@ -3,9 +3,10 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { generatedFixtures, hasOracle, repoRoot, tempDir } from '#test-support';
+import { generatedFixtures, hasOracle, pythonJsonAsync, repoRoot, tempDir } from '#test-support';
 import { runMain } from './test-utils/run-main.js';
-import { hasChromium, launchChromium, pythonJsonAsync, startServe, type ServeProcess } from './test-utils/web-ui.js';
+import { hasChromium, launchChromium } from '#test-support/chromium.js';
+import { startServe, stopAll, type ServeProcess } from './test-utils/web-ui.js';
 
 if (!hasChromium)
   console.warn('SKIPPED (web UI in a browser): /usr/bin/chromium is absent; apt-get install -y chromium');
@@ -158,11 +159,7 @@ describe.skipIf(!hasChromium || !hasOracle)(
       browser = await launchChromium();
     }, 300_000);
 
-    afterAll(async () => {
-      await browser?.close();
-      await serve?.stop();
-      tmp.cleanup();
-    });
+    afterAll(() => stopAll(browser, serve, tmp));
 
     it('lists every public repo and no private one; search and filters narrow the list', async () => {
       const page = await browser.newPage();

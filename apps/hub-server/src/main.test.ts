@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { tempDir } from '#test-support';
+import { sink, tempDir } from '#test-support';
 import { createHubServer } from '@cliphub/hub-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from './main.js';
@@ -12,14 +11,10 @@ const TOKEN = 'hf_binTest_0123456789abcdef';
 const builtBin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/bin.js');
 
 async function run(argv: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (d: Buffer) => (stdout += d.toString()));
-  err.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await main(argv, { stdout: out, stderr: err, cwd });
-  return { code, stdout, stderr };
+  const stdout = sink();
+  const stderr = sink();
+  const code = await main(argv, { stdout, stderr, cwd });
+  return { code, stdout: stdout.text(), stderr: stderr.text() };
 }
 
 describe('cliphub-hub-server', () => {

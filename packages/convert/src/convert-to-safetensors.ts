@@ -6,7 +6,7 @@ import { castChunks, openSafetensors, writeSafetensors, type DType } from '@clip
 import { onExit } from 'signal-exit';
 import type { ActivationFlag, ConfigChoice } from './choose-config.js';
 import { ConvertError } from './errors.js';
-import type { WeightsFormat, WeightTensor } from './open-weights.js';
+import { toTensorSource, type WeightsFormat, type WeightTensor } from './open-weights.js';
 import { openSource } from './open-source.js';
 
 export type OutputDtype = 'fp32' | 'fp16' | 'bf16';
@@ -70,17 +70,10 @@ export async function convertToSafetensors(options: ConvertOptions): Promise<Con
   try {
     mkdirSync(options.outDir, { recursive: true });
     const castTo = options.dtype ? CAST[options.dtype] : undefined;
-    const result = await writeSafetensors(
-      stPath,
-      weights.tensors.map((t) => ({
-        name: t.name,
-        dtype: t.dtype,
-        shape: t.shape,
-        chunks: () => t.chunks(),
-        copyFrom: t.fileSpan,
-      })),
-      { castTo, onProgress: options.onProgress },
-    );
+    const result = await writeSafetensors(stPath, weights.tensors.map(toTensorSource), {
+      castTo,
+      onProgress: options.onProgress,
+    });
     placed = true;
     try {
       await writeFileAtomic(

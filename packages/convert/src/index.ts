@@ -7,7 +7,13 @@ export {
   type ShapeInfo,
 } from './infer-model-cfg.js';
 export { locateCheckpoint, type LocatedCheckpoint } from './locate-checkpoint.js';
-export { openWeights, type OpenedWeights, type WeightTensor, type WeightsFormat } from './open-weights.js';
+export {
+  openWeights,
+  toTensorSource,
+  type OpenedWeights,
+  type WeightTensor,
+  type WeightsFormat,
+} from './open-weights.js';
 export { chooseConfig, type ActivationFlag, type ConfigChoice, type OpenClipPreprocessCfg } from './choose-config.js';
 export {
   convertToSafetensors,

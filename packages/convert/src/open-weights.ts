@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { openSafetensors, DTYPE_BYTES, type DType } from '@cliphub/safetensors';
+import { openSafetensors, DTYPE_BYTES, type DType, type TensorSource } from '@cliphub/safetensors';
 import { openCheckpoint } from '@cliphub/torch-reader';
 import { ConvertError } from './errors.js';
 
@@ -16,6 +16,17 @@ export interface WeightTensor {
   fileSpan: { path: string; offset: number } | null;
   /** Reads bytes [offset, offset + target.length) into a caller's buffer; null where fileSpan is. */
   readInto: ((offset: number, target: Uint8Array) => Promise<void>) | null;
+}
+
+/** A tensor as the safetensors writer takes it: streamed, or copied file to file where its bytes lie contiguous. */
+export function toTensorSource(tensor: WeightTensor): TensorSource {
+  return {
+    name: tensor.name,
+    dtype: tensor.dtype,
+    shape: tensor.shape,
+    chunks: () => tensor.chunks(),
+    copyFrom: tensor.fileSpan,
+  };
 }
 
 export interface OpenedWeights {

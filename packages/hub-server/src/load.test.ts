@@ -1,8 +1,7 @@
 import { commit, createRepo, downloadFile, listFiles } from '@huggingface/hub';
-import { hasOracle } from '#test-support';
+import { hasOracle, pythonJsonAsync } from '#test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOKENS, bytes, startTestHub, type TestHub } from './test-utils/server.js';
-import { pythonJsonAsync } from './test-utils/python.js';
 
 // 10 JS clients + 10 Python threads at once, half to their own repo, half to one shared branch.
 describe.skipIf(!hasOracle)('hub server under parallel JS and Python clients', () => {

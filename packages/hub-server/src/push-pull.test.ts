@@ -2,8 +2,7 @@ import { copyFileSync, mkdirSync, readFileSync, readdirSync, readlinkSync, write
 import path from 'node:path';
 import { pullRepo, pushFolder } from '@cliphub/hub';
 import { createHash } from 'node:crypto';
-import { generatedFixtures, hasOracle, tempDir } from '#test-support';
-import { pythonJsonAsync } from './test-utils/python.js';
+import { generatedFixtures, hasOracle, pythonJsonAsync, tempDir } from '#test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOKENS, bytes, startTestHub, type TestHub } from './test-utils/server.js';
 
@@ -45,6 +44,13 @@ describe('pushFolder / pullRepo against the hub server', () => {
     await hub.cleanup();
     tmp.cleanup();
   });
+  /** pullRepo into a fresh cache lands `commit`, with every file of `folder` byte-identical. */
+  const expectPulledCopy = async (repo: string, cache: string, commit: string | null, folder: string) => {
+    const pulled = await pullRepo({ repo, hubUrl: hub.url, token: TOKENS.alice, cacheDir: path.join(tmp.dir, cache) });
+    expect(pulled.commit).toBe(commit);
+    for (const [p, b] of readTree(folder))
+      expect(readFileSync(path.join(pulled.snapshotDir, p)).equals(b), p).toBe(true);
+  };
 
   it('pushes in one commit, pulls byte-identical into the HF cache layout, and re-pushing is a no-op', async () => {
     const card = '---\nlibrary_name: open_clip\n---\n# tiny\n';
@@ -128,15 +134,7 @@ describe('pushFolder / pullRepo against the hub server', () => {
     expect(uploads).toHaveLength(3); // one object survived the interruption
     const commits = hub.logLines.filter((l) => / POST \/api\/models\/alice\/interrupted\/commit\/\S+ 200/.test(l));
     expect(commits).toHaveLength(1);
-    const pulled = await pullRepo({
-      repo: 'alice/interrupted',
-      hubUrl: hub.url,
-      token: TOKENS.alice,
-      cacheDir: path.join(tmp.dir, 'c2'),
-    });
-    expect(pulled.commit).toBe(r.commit);
-    for (const [p, b] of readTree(folder))
-      expect(readFileSync(path.join(pulled.snapshotDir, p)).equals(b), p).toBe(true);
+    await expectPulledCopy('alice/interrupted', 'c2', r.commit, folder);
   });
 
   describe.skipIf(!hasOracle)('with Python huggingface_hub and open_clip', () => {
@@ -193,15 +191,7 @@ print(json.dumps({'oid': info.oid}))
         [src],
         env(),
       );
-      const pulled = await pullRepo({
-        repo: 'acme/from-python',
-        hubUrl: hub.url,
-        token: TOKENS.alice,
-        cacheDir: path.join(tmp.dir, 'c3'),
-      });
-      expect(pulled.commit).toBe(out.oid);
-      for (const [p, b] of readTree(src))
-        expect(readFileSync(path.join(pulled.snapshotDir, p)).equals(b), p).toBe(true);
+      await expectPulledCopy('acme/from-python', 'c3', out.oid, src);
     });
   });
 });

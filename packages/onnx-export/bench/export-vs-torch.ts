@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { benchFamilies } from './families.js';
 import { benchInput } from './inputs.js';
+import { throughputByTurns } from './throughput.js';
 // source import: the benchmark runs without a prior build
 import { openSafetensors } from '@cliphub/safetensors';
 import { exportOnnx, weightSourceFromSafetensors, type ExportOptions, type ModelCfg } from '../src/index.js';
@@ -133,26 +134,9 @@ async function throughputs(
     ),
   );
   const input = benchInput(tower, batch, fullText);
-  const fastest = models.map(() => Infinity);
   const feeds = sessions.map((s) => ({ [s.inputNames[0] as string]: input }));
-  for (const [i, s] of sessions.entries()) await s.run(feeds[i] as Record<string, ort.Tensor>); // warm-up
-  const start = performance.now();
   // a batch-16 run takes ~0.3 s: give it more time, so each graph's fastest run comes from as many runs as at batch 1
-  const budget = batch > 1 ? 30_000 : 12_000;
-  for (let round = 0; round < 2 || performance.now() - start < budget; round++) {
-    for (const [i, s] of sessions.entries()) {
-      const feed = feeds[i] as Record<string, ort.Tensor>;
-      await s.run(feed); // shares the cores with the previous session's spinning workers
-      const until = performance.now() + 300;
-      for (let n = 0; n < 3 || performance.now() < until; n++) {
-        const t = performance.now();
-        await s.run(feed);
-        fastest[i] = Math.min(fastest[i] as number, performance.now() - t);
-      }
-    }
-  }
-  await Promise.all(sessions.map((s) => s.release()));
-  return fastest.map((ms) => (batch * 1000) / ms);
+  return throughputByTurns(sessions, feeds, batch, batch > 1 ? 30_000 : 12_000, 3);
 }
 
 /** Peak RSS (MiB) and output of bench/export-child.ts under /usr/bin/time -v. */

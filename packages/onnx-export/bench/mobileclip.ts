@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
+import { throughputByTurns } from './throughput.js';
 // source import: the benchmark runs without a prior build
 import { openSafetensors } from '@cliphub/safetensors';
 import { exportOnnx, weightSourceFromSafetensors, type ModelCfg } from '../src/index.js';
@@ -62,23 +63,7 @@ async function throughputs(models: string[], batch: number): Promise<number[]> {
   const data = Float32Array.from({ length: batch * 3 * SIZE * SIZE }, (_, i) => Math.sin(i));
   const input = new ort.Tensor('float32', data, [batch, 3, SIZE, SIZE]);
   const feeds = sessions.map(() => ({ pixel_values: input }));
-  for (const [i, s] of sessions.entries()) await s.run(feeds[i] as Record<string, ort.Tensor>);
-  const fastest = models.map(() => Infinity);
-  const start = performance.now();
-  for (let round = 0; round < 2 || performance.now() - start < secs * 1000 * (batch > 1 ? 2 : 1); round++) {
-    for (const [i, s] of sessions.entries()) {
-      const feed = feeds[i] as Record<string, ort.Tensor>;
-      await s.run(feed);
-      const until = performance.now() + 300;
-      for (let n = 0; n < 2 || performance.now() < until; n++) {
-        const t = performance.now();
-        await s.run(feed);
-        fastest[i] = Math.min(fastest[i] as number, performance.now() - t);
-      }
-    }
-  }
-  await Promise.all(sessions.map((s) => s.release()));
-  return fastest.map((ms) => (batch * 1000) / ms);
+  return throughputByTurns(sessions, feeds, batch, secs * 1000 * (batch > 1 ? 2 : 1), 2);
 }
 
 async function main(): Promise<void> {

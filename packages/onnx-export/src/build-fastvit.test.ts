@@ -7,7 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatedFixtures, hasOracle, oraclePython, repoRoot, tempDir } from '#test-support';
 import { exportOnnx, weightSourceFromSafetensors, type WeightSource } from './index.js';
 import { ModelProto } from './proto.js';
-import { compare, embedImages, exportFixture, loadReference, modelCfgOf } from '#test-support/onnx-fidelity.js';
+import {
+  compare,
+  embedImages,
+  EXPORT_MODES,
+  exportFixture,
+  loadReference,
+  modelCfgOf,
+} from '#test-support/onnx-fidelity.js';
 
 const zooDir = path.join(generatedFixtures, 'export-zoo');
 const FP32 = { minCos: 0.99999, maxRel: 1e-4 };
@@ -141,12 +148,7 @@ describe.skipIf(!hasOracle || !hasZoo)('FastViT MCi checkpoints in either branch
   it('no unused initializers or dead nodes in any dtype (onnxruntime warns about them on every load)', async () => {
     const dead: string[] = [];
     for (const arch of ['MobileCLIP2-S0', 'MobileCLIP2-S3', 'MobileCLIP-B', 'MobileCLIP2-L-14']) {
-      for (const [variant, options] of [
-        ['fp32', {}],
-        ['plain', { contribOps: false }],
-        ['fp16', { dtype: 'fp16' }],
-        ['int8', { dtype: 'int8' }],
-      ] as const) {
+      for (const [variant, options] of EXPORT_MODES) {
         const out = path.join(scratch.dir, `${arch}-dead-${variant}`);
         await exportFixture(path.join(zooDir, arch), out, { towers: ['vision'], ...options });
         const model = ModelProto.toObject(ModelProto.decode(readFileSync(path.join(out, 'vision.onnx')))) as {

@@ -1,28 +1,15 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '#test-support';
 import { exportOnnx, OnnxExportError, type ExportOptions, type ModelCfg } from './index.js';
+import { exportFailure } from './test-utils/export-failure.js';
 import { memorySource, syntheticWeights, TINY_CFG } from './test-utils/memory-source.js';
-
-async function failure(cfg: ModelCfg, tensors = syntheticWeights(cfg), options: ExportOptions = {}, failOn?: string) {
-  const { dir, cleanup } = tempDir();
-  try {
-    const out = path.join(dir, 'out');
-    const err = await exportOnnx(cfg, memorySource(tensors, failOn), out, options).then(
-      () => null,
-      (e: unknown) => e,
-    );
-    return { err, files: existsSync(out) ? readdirSync(out) : [] };
-  } finally {
-    cleanup();
-  }
-}
 
 describe('exportOnnx bad input: typed errors (exit 2) and no files', () => {
   it('refuses a tower it cannot build, naming the tower and the architecture', async () => {
     const cfg: ModelCfg = { ...TINY_CFG, vision_cfg: { timm_model_name: 'resnet50d', image_size: 224 } };
-    const { err, files } = await failure(cfg);
+    const { err, files } = await exportFailure(cfg);
     expect(err).toBeInstanceOf(OnnxExportError);
     expect((err as OnnxExportError).code).toBe('UNSUPPORTED_TOWER');
     expect((err as OnnxExportError).exitCode).toBe(2);
@@ -36,7 +23,7 @@ describe('exportOnnx bad input: typed errors (exit 2) and no files', () => {
     t.delete('transformer.resblocks.0.mlp.c_fc.bias');
     t.set('visual.surprise', { dtype: 'F32', shape: [1], data: new Uint8Array(4) });
     t.set('visual.proj', { dtype: 'F32', shape: [32, 8], data: new Uint8Array(32 * 8 * 4) });
-    const { err, files } = await failure(TINY_CFG, t);
+    const { err, files } = await exportFailure(TINY_CFG, t);
     expect((err as OnnxExportError).code).toBe('WEIGHTS_MISMATCH');
     const msg = (err as Error).message;
     expect(msg).toContain('missing visual.ln_pre.bias, transformer.resblocks.0.mlp.c_fc.bias');
@@ -47,7 +34,7 @@ describe('exportOnnx bad input: typed errors (exit 2) and no files', () => {
   });
 
   it('rejects weights of another model (text keys where custom_text expects text.*)', async () => {
-    const { err } = await failure({ ...TINY_CFG, custom_text: true }, syntheticWeights(TINY_CFG));
+    const { err } = await exportFailure({ ...TINY_CFG, custom_text: true }, syntheticWeights(TINY_CFG));
     expect((err as OnnxExportError).code).toBe('WEIGHTS_MISMATCH');
     expect((err as Error).message).toMatch(/missing text\.token_embedding\.weight.*unexpected token_embedding\.weight/);
   });
@@ -60,7 +47,7 @@ describe('exportOnnx bad input: typed errors (exit 2) and no files', () => {
       [{ towers: [] }, 'BAD_OPTION'],
       [{ activation: { text: 'swish' } }, 'BAD_OPTION'],
     ] as const) {
-      const { err, files } = await failure(TINY_CFG, undefined, options as unknown as ExportOptions);
+      const { err, files } = await exportFailure(TINY_CFG, undefined, options as unknown as ExportOptions);
       expect(err, JSON.stringify(options)).toBeInstanceOf(OnnxExportError);
       expect((err as OnnxExportError).code).toBe(code);
       expect(files).toEqual([]);

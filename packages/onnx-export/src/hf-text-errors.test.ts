@@ -1,11 +1,9 @@
-import { existsSync, readdirSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '#test-support';
 import { hfTextWeights } from './expected-weights.js';
-import { exportOnnx, OnnxExportError, type ExportOptions, type ModelCfg } from './index.js';
+import { OnnxExportError, type ExportOptions, type ModelCfg } from './index.js';
 import { resolveHfText } from './resolve-hf-text.js';
-import { memorySource, type MemTensor, TINY_CFG } from './test-utils/memory-source.js';
+import { exportFailure } from './test-utils/export-failure.js';
+import { type MemTensor, TINY_CFG } from './test-utils/memory-source.js';
 
 const HF: Record<string, unknown> = {
   model_type: 'xlm-roberta',
@@ -32,19 +30,8 @@ function hfWeights(): Map<string, MemTensor> {
   return out;
 }
 
-async function run(tensors: Map<string, MemTensor>, options: ExportOptions) {
-  const { dir, cleanup } = tempDir();
-  try {
-    const out = path.join(dir, 'out');
-    const err = await exportOnnx(CFG, memorySource(tensors), out, { towers: ['text'], ...options }).then(
-      () => null,
-      (e: unknown) => e,
-    );
-    return { err, files: existsSync(out) ? readdirSync(out) : [] };
-  } finally {
-    cleanup();
-  }
-}
+const run = (tensors: Map<string, MemTensor>, options: ExportOptions) =>
+  exportFailure(CFG, tensors, { towers: ['text'], ...options });
 
 describe('Hugging Face text towers: bad input', () => {
   it('an HF tower whose config is unknown: exit 2 with the fix, no files', async () => {

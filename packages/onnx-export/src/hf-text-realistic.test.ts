@@ -2,7 +2,14 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hasOracle, repoRoot, runPython, tempDir } from '#test-support';
-import { compare, embedImages, embedTexts, exportFixture, loadReference } from '#test-support/onnx-fidelity.js';
+import {
+  compare,
+  embedImages,
+  embedTexts,
+  EXPORT_MODES,
+  exportFixture,
+  loadReference,
+} from '#test-support/onnx-fidelity.js';
 import { pyCheck, pyJob } from './test-utils/py-check.js';
 
 // Text towers at their real widths and depths (vocabularies cut to 8000 rows, NLLB and mT5 to 4 of their 12 layers,
@@ -112,12 +119,7 @@ describe.skipIf(!hasOracle)('HF and CoCa text towers at realistic size match ope
       try {
         const got: Record<string, { minCos: number; maxRel: number; ms: number }> = {};
         let plainText: Float32Array | null = null;
-        for (const [variant, options] of [
-          ['fused', {}],
-          ['plain', { contribOps: false }],
-          ['fp16', { dtype: 'fp16' }],
-          ['int8', { dtype: 'int8' }],
-        ] as const) {
+        for (const [variant, options] of EXPORT_MODES) {
           const out = path.join(scratch.dir, variant);
           const t0 = performance.now();
           await exportFixture(dir, out, { towers: ['text'], ...options });

@@ -6,10 +6,10 @@ import { CLIP_MERGE_COUNT, SimpleTokenizer } from '@cliphub/tokenizer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { oracleVocabPath, sharedUpstream, tempDir } from '#test-support';
 // the server is this test's fixture; the fetcher under test only talks HTTP to it
-import { createHubServer, type HubServer } from '@cliphub/hub-server';
+import { startTestHub, TOKENS, type TestHub } from '#test-support/hub.js';
 import { fetchBpeVocab, isOffline, VocabFetchError, type FetchVocabOptions } from './index.js';
 
-const TOKEN = 'hf_vocabtest_0123456789abcdef';
+const TOKEN = TOKENS.alice;
 const sharedGz = sharedUpstream ? path.join(sharedUpstream, 'bpe_simple_vocab_16e6.txt.gz') : null;
 const gzPath = sharedGz && existsSync(sharedGz) ? sharedGz : oracleVocabPath;
 
@@ -27,7 +27,7 @@ function countingFetch(): { fetch: typeof fetch; calls: () => number } {
 
 describe.skipIf(!gzPath)('fetchBpeVocab against the project Hub server', () => {
   const tmp = tempDir('cliphub-vocab-');
-  let hub: HubServer;
+  let hub: TestHub;
   let merges: Buffer;
   const env = (cache: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
     HF_ENDPOINT: hub.url,
@@ -38,14 +38,7 @@ describe.skipIf(!gzPath)('fetchBpeVocab against the project Hub server', () => {
   });
 
   beforeAll(async () => {
-    mkdirSync(path.join(tmp.dir, 'data'));
-    writeFileSync(path.join(tmp.dir, 'tokens.txt'), `${TOKEN} alice write acme\n`);
-    hub = await createHubServer({
-      dataDir: path.join(tmp.dir, 'data'),
-      tokensFile: path.join(tmp.dir, 'tokens.txt'),
-      port: 0,
-      host: '127.0.0.1',
-    });
+    hub = await startTestHub();
     // An HF CLIP repo's shape: merges.txt beside weights the fetcher must not download.
     const text = gunzipSync(readFileSync(gzPath!)).toString('utf8').split('\n');
     merges = Buffer.from(`#version: 0.2\n${text.slice(1, CLIP_MERGE_COUNT + 1).join('\n')}\n`);
@@ -60,7 +53,7 @@ describe.skipIf(!gzPath)('fetchBpeVocab against the project Hub server', () => {
     await pushFolder({ repo: 'acme/not-clip', folder: noMerges, hubUrl: hub.url, token: TOKEN });
   });
   afterAll(async () => {
-    await hub.close();
+    await hub.cleanup();
     tmp.cleanup();
   });
 

@@ -1,7 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hasOracle, runPython, tempDir } from '#test-support';
+import { hasOracle, pythonJsonFiles } from '#test-support';
 import { canonicalizeText, cleanText, fixEncoding, htmlUnescape, type CleanMode } from '@cliphub/tokenizer';
 import { generateTexts } from './test-utils/gen-texts.js';
 
@@ -30,32 +28,26 @@ json.dump(out, open(sys.argv[2], 'w', encoding='utf-8'), ensure_ascii=False)
 describe.skipIf(!hasOracle)('cleanText vs open_clip get_clean_fn (real ftfy)', () => {
   it('matches every clean mode on 1,500 seeded texts', () => {
     const texts = generateTexts(1500, 99);
-    const { dir, cleanup } = tempDir();
-    try {
-      const inFile = path.join(dir, 'in.json');
-      const outFile = path.join(dir, 'out.json');
-      writeFileSync(inFile, JSON.stringify(texts.map((t) => [t, fixEncoding(t)])));
-      runPython(PY, [inFile, outFile]);
-      const expected = JSON.parse(readFileSync(outFile, 'utf8')) as [string, string][][];
-      const bad: unknown[] = [];
-      let declined = 0;
-      texts.forEach((t, i) => {
-        MODES.forEach((mode, m) => {
-          const ours = cleanText(t, mode);
-          const [theirs, theirsAfterRepair] = expected[i]?.[m] ?? ['', ''];
-          if (ours === theirs) return;
-          // the documented exception: mojibake ftfy's heuristic leaves that we repair
-          if (ours === theirsAfterRepair) declined++;
-          else bad.push({ mode, t, ours, theirs });
-        });
+    const expected = pythonJsonFiles<[string, string][][]>(
+      PY,
+      texts.map((t) => [t, fixEncoding(t)]),
+    );
+    const bad: unknown[] = [];
+    let declined = 0;
+    texts.forEach((t, i) => {
+      MODES.forEach((mode, m) => {
+        const ours = cleanText(t, mode);
+        const [theirs, theirsAfterRepair] = expected[i]?.[m] ?? ['', ''];
+        if (ours === theirs) return;
+        // the documented exception: mojibake ftfy's heuristic leaves that we repair
+        if (ours === theirsAfterRepair) declined++;
+        else bad.push({ mode, t, ours, theirs });
       });
-      console.log(
-        `clean parity: ${texts.length * MODES.length - declined - bad.length}/${texts.length * MODES.length} identical, ${declined} declined mojibake`,
-      );
-      if (bad.length) console.log(JSON.stringify(bad));
-      expect(bad.slice(0, 5)).toEqual([]);
-    } finally {
-      cleanup();
-    }
+    });
+    console.log(
+      `clean parity: ${texts.length * MODES.length - declined - bad.length}/${texts.length * MODES.length} identical, ${declined} declined mojibake`,
+    );
+    if (bad.length) console.log(JSON.stringify(bad));
+    expect(bad.slice(0, 5)).toEqual([]);
   });
 });

@@ -1,7 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hasOracle, runPython, tempDir } from '#test-support';
+import { hasOracle, pythonJsonFiles } from '#test-support';
 import { fixEncoding, SimpleTokenizer } from '@cliphub/tokenizer';
 import { generateTexts } from './test-utils/gen-texts.js';
 import { testVocabPath } from './test-utils/vocab.js';
@@ -40,37 +38,31 @@ json.dump(out, open(sys.argv[2], 'w'))
 describe.skipIf(!hasOracle || !testVocabPath)('SimpleTokenizer parity with open_clip 3.3.0 (real ftfy)', () => {
   it('matches on 10,000 seeded varied texts', async () => {
     const texts = generateTexts(10_000, 20240605);
-    const { dir, cleanup } = tempDir();
-    try {
-      const inFile = path.join(dir, 'texts.json');
-      const outFile = path.join(dir, 'ids.json');
-      writeFileSync(inFile, JSON.stringify(texts.map((t) => [t, fixEncoding(t)])));
-      runPython(PY, [inFile, outFile]);
-      const expected = JSON.parse(readFileSync(outFile, 'utf8')) as [number[], number[] | null][];
-      const tok = await SimpleTokenizer.load({ vocabPath: testVocabPath as string });
-      const mismatched: { text: string; ours: number[]; theirs: number[] }[] = [];
-      let declined = 0;
-      let listed = 0;
-      texts.forEach((text, i) => {
-        const ours = Array.from(tok.tokenize(text).ids, Number);
-        while (ours.length && ours[ours.length - 1] === 0) ours.pop();
-        const [theirs, theirsAfterRepair] = expected[i] ?? [[], null];
-        if (JSON.stringify(ours) === JSON.stringify(theirs)) return;
-        if (theirsAfterRepair && JSON.stringify(ours) === JSON.stringify(theirsAfterRepair)) declined++;
-        else if (LISTED.has(text)) listed++;
-        else mismatched.push({ text, ours, theirs });
-      });
-      const same = texts.length - declined - listed - mismatched.length;
-      console.log(
-        `tokenizer parity: ${same}/${texts.length} identical, ${declined} mojibake that ftfy declines to fix, ${listed} listed, ${mismatched.length} other`,
-      );
-      if (mismatched.length) console.log(JSON.stringify(mismatched.slice(0, 10)));
-      expect(mismatched.slice(0, 10)).toEqual([]);
-      // the exception stays an exception: a few percent of texts, all of them with injected mojibake
-      expect(declined).toBeLessThan(texts.length * 0.05);
-      expect(listed).toBe(LISTED.size);
-    } finally {
-      cleanup();
-    }
+    const expected = pythonJsonFiles<[number[], number[] | null][]>(
+      PY,
+      texts.map((t) => [t, fixEncoding(t)]),
+    );
+    const tok = await SimpleTokenizer.load({ vocabPath: testVocabPath as string });
+    const mismatched: { text: string; ours: number[]; theirs: number[] }[] = [];
+    let declined = 0;
+    let listed = 0;
+    texts.forEach((text, i) => {
+      const ours = Array.from(tok.tokenize(text).ids, Number);
+      while (ours.length && ours[ours.length - 1] === 0) ours.pop();
+      const [theirs, theirsAfterRepair] = expected[i] ?? [[], null];
+      if (JSON.stringify(ours) === JSON.stringify(theirs)) return;
+      if (theirsAfterRepair && JSON.stringify(ours) === JSON.stringify(theirsAfterRepair)) declined++;
+      else if (LISTED.has(text)) listed++;
+      else mismatched.push({ text, ours, theirs });
+    });
+    const same = texts.length - declined - listed - mismatched.length;
+    console.log(
+      `tokenizer parity: ${same}/${texts.length} identical, ${declined} mojibake that ftfy declines to fix, ${listed} listed, ${mismatched.length} other`,
+    );
+    if (mismatched.length) console.log(JSON.stringify(mismatched.slice(0, 10)));
+    expect(mismatched.slice(0, 10)).toEqual([]);
+    // the exception stays an exception: a few percent of texts, all of them with injected mojibake
+    expect(declined).toBeLessThan(texts.length * 0.05);
+    expect(listed).toBe(LISTED.size);
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { memorySource } from './byte-source.js';
 import { TorchReaderError } from './errors.js';
 import type { PyTensor } from './pyvalue.js';
+import { floatStorage } from './test-utils/pickles.js';
 import { gather, makeTorchTensor, overlaps, swapBytes } from './torch-tensor.js';
 
 describe('gather', () => {
@@ -39,7 +40,7 @@ describe('swapBytes', () => {
 describe('tensor views that would write more than their storage (T1)', () => {
   const view = (shape: number[], strides: number[], numel: number, storageOffset = 0): PyTensor => ({
     kind: 'tensor',
-    storage: { kind: 'storage', key: '0', storageType: 'FloatStorage', location: 'cpu', numel, elementOffset: 0 },
+    storage: floatStorage(numel),
     dtypeName: null,
     storageOffset,
     shape,

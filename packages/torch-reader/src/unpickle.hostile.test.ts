@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { hasOracle, pythonJson } from '#test-support';
 import { TorchReaderError } from './errors.js';
 import type { PyValue } from './pyvalue.js';
-import { bytes, u32 } from './test-utils/pickles.js';
+import { bytes, floatStorage, u32 } from './test-utils/pickles.js';
 import { unpickle } from './unpickle.js';
 import { unwrapStateDict } from './unwrap.js';
 
@@ -129,14 +129,7 @@ describe('T4: every container copy counts against the allocation budget', () => 
       [0x65, 0x30],
     );
     const p = bytes(ints, [0x5d], ...Array.from({ length: 100 }, () => bytes(rebuild(), [0x61])), [0x2e]);
-    const persistentLoad = (): PyValue => ({
-      kind: 'storage',
-      key: '0',
-      storageType: 'FloatStorage',
-      location: 'cpu',
-      numel: 1,
-      elementOffset: 0,
-    });
+    const persistentLoad = (): PyValue => floatStorage();
     expect((unpickle(p, { persistentLoad }) as PyValue[]).length).toBe(100);
     expect(refused(p, { persistentLoad, maxAllocBytes: 1_000_000 }).code).toBe('LIMIT_EXCEEDED');
   });

@@ -3,17 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { generatedFixtures, hasOracle } from '#test-support';
 import { TorchReaderError } from './errors.js';
 import { loadPickleTree } from './open-checkpoint.js';
-import { isObject, type PyStorage, type PyTensor, type PyValue } from './pyvalue.js';
+import { isObject, type PyTensor, type PyValue } from './pyvalue.js';
+import { floatStorage } from './test-utils/pickles.js';
 import { unwrapStateDict } from './unwrap.js';
 
-const storage: PyStorage = {
-  kind: 'storage',
-  key: '0',
-  storageType: 'FloatStorage',
-  location: 'cpu',
-  numel: 1,
-  elementOffset: 0,
-};
+const storage = floatStorage();
 const t: PyTensor = {
   kind: 'tensor',
   storage,

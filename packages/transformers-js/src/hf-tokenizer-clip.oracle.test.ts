@@ -2,11 +2,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AutoTokenizer, CLIPTextModelWithProjection, env, type Tensor } from '@huggingface/transformers';
-import { generatedFixtures, hasOracle, tempDir } from '#test-support';
+import { generatedFixtures, hasOracle, pythonScriptJsonAsync, tempDir } from '#test-support';
 import { convertToTransformersJs } from './index.js';
 import { ordinaryTexts } from './test-utils/ordinary-texts.js';
-import { pythonJsonAsync } from './test-utils/python-async.js';
-import { compareRows } from './test-utils/reference.js';
+import { compareRows } from '@cliphub/core';
 
 const UTILS = path.join(import.meta.dirname, 'test-utils');
 // MetaCLIP 2 worldwide (tiny, made by open_clip): a causal text tower pooling the end token (eos_id 1), an mT5
@@ -24,14 +23,14 @@ describe.skipIf(!hasOracle)(
     beforeAll(async () => {
       env.allowRemoteModels = false;
       env.localModelPath = `${tmp.dir}/`;
-      await pythonJsonAsync<null>([path.join(UTILS, 'make_hf_tokenizers.py'), path.join(tmp.dir, 'tokenizers')]);
+      await pythonScriptJsonAsync<null>(path.join(UTILS, 'make_hf_tokenizers.py'), [path.join(tmp.dir, 'tokenizers')]);
       await convertToTransformersJs({ input: FIXTURE, outDir: path.join(tmp.dir, NAME), hfTokenizer: tokenizerDir });
       const job = path.join(tmp.dir, 'job.json');
       writeFileSync(job, JSON.stringify({ dir: FIXTURE, tokenizer: tokenizerDir, texts }));
-      const oracle = await pythonJsonAsync<{ text_embeds: number[][] }>([
+      const oracle = await pythonScriptJsonAsync<{ text_embeds: number[][] }>(
         path.join(UTILS, 'text_tower_oracle.py'),
-        job,
-      ]);
+        [job],
+      );
       want = Float32Array.from(oracle.text_embeds.flat());
     }, 300_000);
     afterAll(() => tmp.cleanup());

@@ -2,11 +2,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AutoTokenizer, env, type Tensor } from '@huggingface/transformers';
-import { hasOracle, tempDir } from '#test-support';
+import { hasOracle, pythonScriptJsonAsync, tempDir } from '#test-support';
 import { hfTokenizerFiles, type HfCleanMode } from './hf-tokenizer-files.js';
 import { readHfTokenizer } from './read-hf-tokenizer.js';
 import { ordinaryTexts } from './test-utils/ordinary-texts.js';
-import { pythonJsonAsync } from './test-utils/python-async.js';
 
 const UTILS = path.join(import.meta.dirname, 'test-utils');
 // tiny real tokenizers of the kinds open_clip's HF-tokenizer models use, with the clean and context they use
@@ -35,7 +34,7 @@ describe.skipIf(!hasOracle)("transformers.js's AutoTokenizer gives open_clip's H
   beforeAll(async () => {
     env.allowRemoteModels = false;
     env.localModelPath = `${tmp.dir}/`;
-    await pythonJsonAsync<null>([path.join(UTILS, 'make_hf_tokenizers.py'), path.join(tmp.dir, 'src')]);
+    await pythonScriptJsonAsync<null>(path.join(UTILS, 'make_hf_tokenizers.py'), [path.join(tmp.dir, 'src')]);
   }, 120_000);
   afterAll(() => tmp.cleanup());
 
@@ -49,7 +48,8 @@ describe.skipIf(!hasOracle)("transformers.js's AutoTokenizer gives open_clip's H
         writeFileSync(path.join(tmp.dir, outName, file), JSON.stringify(content));
       const job = path.join(tmp.dir, `${outName}.json`);
       writeFileSync(job, JSON.stringify({ dir: srcDir, texts, context_length: contextLength, clean }));
-      const want = (await pythonJsonAsync<{ ids: number[][] }>([path.join(UTILS, 'hf_tokenizer_oracle.py'), job])).ids;
+      const want = (await pythonScriptJsonAsync<{ ids: number[][] }>(path.join(UTILS, 'hf_tokenizer_oracle.py'), [job]))
+        .ids;
       const tokenizer = await AutoTokenizer.from_pretrained(outName);
       const got = (
         tokenizer(texts, { padding: 'max_length', truncation: true }).input_ids as Tensor

@@ -11,11 +11,11 @@ import {
   env,
   pipeline,
 } from '@huggingface/transformers';
-import { generatedFixtures, hasOracle, tempDir } from '#test-support';
+import { generatedFixtures, hasOracle, pythonScriptJsonAsync, tempDir } from '#test-support';
 import { convertToTransformersJs, readTransformersJsLayout, TRANSFORMERS_JS_DTYPE, type LayoutDtype } from './index.js';
 import { ordinaryTexts } from './test-utils/ordinary-texts.js';
-import { pythonJsonAsync } from './test-utils/python-async.js';
-import { compareRows, loadReference } from './test-utils/reference.js';
+import { compareRows } from '@cliphub/core';
+import { loadReference } from '#test-support/reference.js';
 
 const UTILS = path.join(import.meta.dirname, 'test-utils');
 // tiny SigLIP (timm MAP-head trunk, bidirectional text tower pooling the last token, logit_bias) made by open_clip
@@ -37,7 +37,7 @@ describe.skipIf(!hasOracle)('transformers.js runs a SigLIP-style model as open_c
   beforeAll(async () => {
     env.allowRemoteModels = false;
     env.localModelPath = `${tmp.dir}/`;
-    await pythonJsonAsync<null>([path.join(UTILS, 'make_hf_tokenizers.py'), path.join(tmp.dir, 'tokenizers')]);
+    await pythonScriptJsonAsync<null>(path.join(UTILS, 'make_hf_tokenizers.py'), [path.join(tmp.dir, 'tokenizers')]);
     await convertToTransformersJs({
       input: FIXTURE,
       outDir: path.join(tmp.dir, NAME),
@@ -46,7 +46,7 @@ describe.skipIf(!hasOracle)('transformers.js runs a SigLIP-style model as open_c
     });
     const job = path.join(tmp.dir, 'job.json');
     writeFileSync(job, JSON.stringify({ dir: FIXTURE, tokenizer: tokenizerDir, texts }));
-    oracle = await pythonJsonAsync<TextOracle>([path.join(UTILS, 'text_tower_oracle.py'), job]);
+    oracle = await pythonScriptJsonAsync<TextOracle>(path.join(UTILS, 'text_tower_oracle.py'), [job]);
   }, 300_000);
   afterAll(() => tmp.cleanup());
 
@@ -79,7 +79,7 @@ describe.skipIf(!hasOracle)('transformers.js runs a SigLIP-style model as open_c
       const d = text_embeds.dims[1] as number;
       for (const [got, want] of [
         [text_embeds.data as Float32Array, Float32Array.from(oracle.text_embeds.flat())],
-        [image_embeds.data as Float32Array, ref.image],
+        [image_embeds.data as Float32Array, ref.image.data],
       ] as const) {
         const c = compareRows(got, want, d);
         expect(c.minCos).toBeGreaterThanOrEqual(MIN_COS[dtype]);
@@ -109,7 +109,7 @@ describe.skipIf(!hasOracle)('transformers.js runs a SigLIP-style model as open_c
     await convertToTransformersJs({ input: fixture, outDir: path.join(tmp.dir, 'siglip2'), hfTokenizer: gemma });
     const job = path.join(tmp.dir, 'job2.json');
     writeFileSync(job, JSON.stringify({ dir: fixture, tokenizer: gemma, texts }));
-    const want = await pythonJsonAsync<TextOracle>([path.join(UTILS, 'text_tower_oracle.py'), job]);
+    const want = await pythonScriptJsonAsync<TextOracle>(path.join(UTILS, 'text_tower_oracle.py'), [job]);
     const ref = await loadReference(path.join(fixture, 'reference.safetensors'));
     const tokenizer = await AutoTokenizer.from_pretrained('siglip2');
     const text = await SiglipTextModel.from_pretrained('siglip2', { dtype: 'fp32' });
@@ -123,7 +123,7 @@ describe.skipIf(!hasOracle)('transformers.js runs a SigLIP-style model as open_c
     const d = text_embeds.dims[1] as number;
     for (const [got, expected] of [
       [text_embeds.data as Float32Array, Float32Array.from(want.text_embeds.flat())],
-      [image_embeds.data as Float32Array, ref.image],
+      [image_embeds.data as Float32Array, ref.image.data],
     ] as const) {
       const c = compareRows(got, expected, d);
       expect(c.minCos).toBeGreaterThanOrEqual(0.99999);

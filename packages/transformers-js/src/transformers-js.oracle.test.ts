@@ -11,11 +11,11 @@ import {
   env,
   pipeline,
 } from '@huggingface/transformers';
-import { generatedFixtures, hasOracle, tempDir } from '#test-support';
+import { generatedFixtures, hasOracle, pythonScriptJsonAsync, tempDir } from '#test-support';
 import { convertToTransformersJs, TRANSFORMERS_JS_DTYPE, type LayoutDtype } from './index.js';
 import { ordinaryTexts } from './test-utils/ordinary-texts.js';
-import { pythonJsonAsync } from './test-utils/python-async.js';
-import { compareRows, loadReference } from './test-utils/reference.js';
+import { compareRows } from '@cliphub/core';
+import { loadReference } from '#test-support/reference.js';
 
 const ORACLE = path.join(import.meta.dirname, 'test-utils/open_clip_oracle.py');
 // ViT (QuickGELU and GELU) and ModifiedResNet fixtures made by the real open_clip
@@ -31,7 +31,7 @@ interface OracleOut {
 function openClip(dir: string, texts: string[], embed: boolean, work: string): Promise<OracleOut> {
   const job = path.join(work, `oracle-${Math.random().toString(36).slice(2)}.json`);
   writeFileSync(job, JSON.stringify({ dir, texts, embed }));
-  return pythonJsonAsync<OracleOut>([ORACLE, job]);
+  return pythonScriptJsonAsync<OracleOut>(ORACLE, [job]);
 }
 
 describe.skipIf(!hasOracle)('transformers.js loads cliphub convert --to transformers.js (Node, offline)', () => {
@@ -64,8 +64,8 @@ describe.skipIf(!hasOracle)('transformers.js loads cliphub convert --to transfor
         })) as { image_embeds: Tensor };
         const d = text_embeds.dims[1] as number;
         for (const [got, want] of [
-          [text_embeds.data as Float32Array, ref.text],
-          [image_embeds.data as Float32Array, ref.image],
+          [text_embeds.data as Float32Array, ref.text.data],
+          [image_embeds.data as Float32Array, ref.image.data],
         ] as const) {
           const c = compareRows(got, want, d);
           expect(c.minCos).toBeGreaterThanOrEqual(MIN_COS[dtype]);

@@ -48,20 +48,26 @@ describe.skipIf(!models.length)('checkpoint dirs exported on the fly by cliphub'
     ]);
   });
 
-  it('an fp16 export passes its own profile (auto) and fails fp32', async () => {
-    const ref = path.join(dir('tiny-vit-gelu'), 'reference.safetensors');
-    const opts = {
-      artifact: dir('tiny-vit-gelu'),
-      reference: ref,
-      exportCheckpoint: checkpointExporter({ dtype: 'fp16' }),
-    };
-    const auto = await validateArtifact({ ...opts, workDir: path.join(tmp.dir, 'fp16a') });
-    expect(auto.profile.name).toBe('fp16');
-    expect(auto.checks.filter((c) => !c.pass)).toEqual([]);
-    const strict = await validateArtifact({ ...opts, profile: 'fp32', workDir: path.join(tmp.dir, 'fp16b') });
-    expect(strict.verdict).toBe('fail');
-    expect(strict.diagnosis.every((d) => d.kind === 'reduced-precision')).toBe(true);
-  });
+  // a reduced-precision export meets its own profile, picked from the export, and misses the next stricter one
+  it.each([
+    { dtype: 'fp16', model: 'tiny-vit-gelu', stricter: 'fp32', diagnosis: 'reduced-precision' },
+    { dtype: 'int8', model: 'tiny-vit-attnpool', stricter: 'fp16', diagnosis: null },
+  ] as const)(
+    'an $dtype export passes its own profile (auto) and fails $stricter',
+    async ({ dtype, model, stricter, diagnosis }) => {
+      const opts = {
+        artifact: dir(model),
+        reference: path.join(dir(model), 'reference.safetensors'),
+        exportCheckpoint: checkpointExporter({ dtype }),
+      };
+      const auto = await validateArtifact({ ...opts, workDir: path.join(tmp.dir, `${dtype}a`) });
+      expect(auto.profile.name).toBe(dtype);
+      expect(auto.checks.filter((c) => !c.pass)).toEqual([]);
+      const strict = await validateArtifact({ ...opts, profile: stricter, workDir: path.join(tmp.dir, `${dtype}b`) });
+      expect(strict.verdict).toBe('fail');
+      if (diagnosis) expect(strict.diagnosis.every((d) => d.kind === diagnosis)).toBe(true);
+    },
+  );
 
   it('without an exporter a checkpoint dir is bad input that says what to do', async () => {
     await expect(
@@ -73,20 +79,5 @@ describe.skipIf(!models.length)('checkpoint dirs exported on the fly by cliphub'
       code: 'EXPORT_UNAVAILABLE',
       exitCode: 2,
     });
-  });
-
-  it('an int8 export passes its own profile (auto) and fails fp16', async () => {
-    const ref = path.join(dir('tiny-vit-attnpool'), 'reference.safetensors');
-    const opts = {
-      artifact: dir('tiny-vit-attnpool'),
-      reference: ref,
-      exportCheckpoint: checkpointExporter({ dtype: 'int8' }),
-    };
-    const auto = await validateArtifact({ ...opts, workDir: path.join(tmp.dir, 'int8a') });
-    expect(auto.profile.name).toBe('int8');
-    expect(auto.checks.filter((c) => !c.pass)).toEqual([]);
-    expect((await validateArtifact({ ...opts, profile: 'fp16', workDir: path.join(tmp.dir, 'int8b') })).verdict).toBe(
-      'fail',
-    );
   });
 });

@@ -1,14 +1,13 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { generatedFixtures, repoRoot, tempDir } from '#test-support';
+import { CHROMIUM, hasChromium, launchChromium } from '#test-support/chromium.js';
 import { toHtmlReport } from './html-report.js';
 import { writeNoisyCandidate } from './test-utils/synthetic.js';
 import { validateArtifact, type ValidationResult } from './validate.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium)
   console.warn(
     `SKIPPED (HTML report in a browser): ${CHROMIUM} is absent; install it with: apt-get install -y chromium`,
@@ -40,18 +39,7 @@ describe.skipIf(!hasChromium || !existsSync(ref('tiny-vit-gelu')))('HTML report 
         profile: 'fp32',
       }),
     ];
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

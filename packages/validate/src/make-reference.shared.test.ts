@@ -2,7 +2,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hasOracle, needsShared, sharedFixtures, tempDir } from '#test-support';
 import { readReference } from './reference.js';
-import { makeReference } from './test-utils/make-reference.js';
+import { makeReference, remakeReference } from './test-utils/make-reference.js';
 import { expectSameCpuFp32 } from './test-utils/same-reference.js';
 
 const tmp = tempDir('cliphub-makeref-shared-');
@@ -20,13 +20,7 @@ describe.skipIf(!hasOracle || !needsShared('generator vs the H100-made shared re
       async (model) => {
         const dir = path.join(sharedFixtures as string, 'tiny', model);
         const out = path.join(tmp.dir, `${model}.safetensors`);
-        const r = await makeReference([
-          `local-dir:${dir}`,
-          '--out',
-          out,
-          '--inputs-from',
-          path.join(dir, 'reference.safetensors'),
-        ]);
+        const r = await remakeReference(dir, out);
         expect(r.status, r.stderr).toBe(0);
         expectSameCpuFp32(await readReference(out), await readReference(path.join(dir, 'reference.safetensors')), 1e-6);
       },

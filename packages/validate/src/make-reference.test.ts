@@ -2,7 +2,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generatedFixtures, hasOracle, tempDir } from '#test-support';
 import { readReference } from './reference.js';
-import { makeReference } from './test-utils/make-reference.js';
+import { makeReference, remakeReference } from './test-utils/make-reference.js';
 import { expectSameCpuFp32 } from './test-utils/same-reference.js';
 
 const tmp = tempDir('cliphub-makeref-');
@@ -15,13 +15,7 @@ describe.skipIf(!hasOracle)('make_reference.py (CPU, oracle venv)', { concurrent
   it.each(models)('reproduces %s cpu_fp32 given its inputs (--inputs-from)', async (model) => {
     const dir = path.join(generatedFixtures, 'models', model);
     const out = path.join(tmp.dir, `${model}.safetensors`);
-    const r = await makeReference([
-      `local-dir:${dir}`,
-      '--out',
-      out,
-      '--inputs-from',
-      path.join(dir, 'reference.safetensors'),
-    ]);
+    const r = await remakeReference(dir, out);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const got = await readReference(out);
@@ -40,23 +34,12 @@ describe.skipIf(!hasOracle)('make_reference.py (CPU, oracle venv)', { concurrent
 
   it('refuses CUDA modes without a GPU and bad specs with exit 2 and a message', async () => {
     const dir = path.join(generatedFixtures, 'models', 'tiny-vit-gelu');
-    const cuda = await makeReference([
-      `local-dir:${dir}`,
-      '--out',
-      path.join(tmp.dir, 'x.safetensors'),
-      '--modes',
-      'cpu_fp32,cuda_fp16-autocast',
-      '--cpu-only',
-    ]);
+    const withModes = (...modes: string[]) =>
+      makeReference([`local-dir:${dir}`, '--out', path.join(tmp.dir, 'x.safetensors'), '--modes', ...modes]);
+    const cuda = await withModes('cpu_fp32,cuda_fp16-autocast', '--cpu-only');
     expect(cuda.status).toBe(2);
     expect(cuda.stderr).toMatch(/cuda_fp16-autocast needs a CUDA GPU/);
-    const mode = await makeReference([
-      `local-dir:${dir}`,
-      '--out',
-      path.join(tmp.dir, 'x.safetensors'),
-      '--modes',
-      'cpu_fp64',
-    ]);
+    const mode = await withModes('cpu_fp64');
     expect(mode.status).toBe(2);
     expect(mode.stderr).toMatch(/unknown mode 'cpu_fp64'/);
     const missing = await makeReference([`local-dir:${tmp.dir}`, '--out', path.join(tmp.dir, 'y.safetensors')]);

@@ -1,3 +1,4 @@
+import { rowDeviation } from '@cliphub/core';
 import type { Tower } from './reference.js';
 
 export interface SampleMetrics {
@@ -32,28 +33,9 @@ export function compareTower(
   const samples: SampleMetrics[] = [];
   let refMax = 0;
   for (let i = 0; i < n; i++) {
-    // f64 sums: f32 accumulation would add ~1e-7 noise, the size of the fp32 differences measured.
-    let dot = 0;
-    let rr = 0;
-    let cc = 0;
-    let dd = 0;
-    let maxAbs = 0;
-    let nonFinite = 0;
-    for (let j = i * dim; j < (i + 1) * dim; j++) {
-      const r = ref[j] as number;
-      const c = cand[j] as number;
-      if (!Number.isFinite(c)) nonFinite++;
-      dot += r * c;
-      rr += r * r;
-      cc += c * c;
-      dd += (c - r) * (c - r);
-      const a = Math.abs(c - r);
-      if (Number.isNaN(a) || a > maxAbs) maxAbs = Number.isNaN(maxAbs) ? maxAbs : a; // NaN sticks, so it is never hidden
-      refMax = Math.max(refMax, Math.abs(r));
-    }
-    const cosine = rr === 0 && cc === 0 ? 1 : dot / Math.sqrt(rr * cc);
-    const relL2 = rr === 0 ? (dd === 0 ? 0 : Infinity) : Math.sqrt(dd / rr);
+    const { cosine, maxAbs, maxRef, relL2, nonFinite } = rowDeviation(cand, ref, i * dim, (i + 1) * dim);
     samples.push({ cosine, maxAbs, relL2, nonFinite });
+    refMax = Math.max(refMax, maxRef);
   }
   const worst = (f: (s: SampleMetrics) => number, min: boolean): number =>
     samples.reduce(

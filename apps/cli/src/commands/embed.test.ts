@@ -1,11 +1,11 @@
 import { existsSync, mkdirSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasOracle, pythonJson, tempDir } from '#test-support';
+import { hasOracle, pythonJson, sink, tempDir } from '#test-support';
 import { exportModelDir, tinyModels } from '#test-support/model-export.js';
 import { writeTestImages } from '#test-support/test-images.js';
 import { main } from '../main.js';
-import { runMain, sink, type MainResult } from '../test-utils/run-main.js';
+import { runMain, type MainResult } from '../test-utils/run-main.js';
 
 const tmp = tempDir();
 function cli(...argv: string[]): Promise<MainResult> {
@@ -312,32 +312,14 @@ describe.skipIf(!hasOracle)('cliphub embed / zeroshot vs open_clip', () => {
       const bad = path.join(tmp.dir, 'broken.png');
       copyFileSync(images[0]!, bad);
       writeFileSync(bad, readFileSync(bad).subarray(0, 40));
-      const stop = await cli(
-        'embed',
-        '--model',
-        models.vit,
-        '--images',
-        images[0]!,
-        bad,
-        images[1]!,
-        '--out',
-        'stop.npy',
-      );
+      // the broken file sits between two good ones
+      const embedAround = (...out: string[]) =>
+        cli('embed', '--model', models.vit, '--images', images[0]!, bad, images[1]!, '--out', ...out);
+      const stop = await embedAround('stop.npy');
       expect(stop.code).toBe(2);
       expect(stop.err).toContain(bad);
       expect(existsSync(path.join(tmp.dir, 'stop.npy'))).toBe(false);
-      const go = await cli(
-        'embed',
-        '--model',
-        models.vit,
-        '--images',
-        images[0]!,
-        bad,
-        images[1]!,
-        '--out',
-        'go.jsonl',
-        '--keep-going',
-      );
+      const go = await embedAround('go.jsonl', '--keep-going');
       expect(go.code).toBe(2);
       expect(go.err).toContain(`skipped ${bad}`);
       const rows = readFileSync(path.join(tmp.dir, 'go.jsonl'), 'utf8')

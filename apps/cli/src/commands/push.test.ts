@@ -1,46 +1,17 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { resolve } from '@cliphub/registry';
-import { generatedFixtures, hasOracle, oraclePython, repoRoot, tempDir } from '#test-support';
+import { generatedFixtures, hasOracle, pythonJsonAsync, sink, tempDir } from '#test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // the server is this test's fixture; the command under test only talks HTTP to it
 import { createHubServer, type HubServer } from '@cliphub/hub-server';
+import { DEFAULT_PROFILES } from '@cliphub/validate';
 import { main } from '../main.js';
 
 const TOKEN = 'hf_clitest_0123456789abcdef';
 const fixture = (model: string, f: string): string => path.join(generatedFixtures, 'models', model, f);
 const sha256 = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
-
-function io(env: Record<string, string>, cwd: string) {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (d: Buffer) => (stdout += d.toString()));
-  err.on('data', (d: Buffer) => (stderr += d.toString()));
-  return { io: { stdout: out, stderr: err, env: { HOME: cwd, ...env }, cwd }, text: () => ({ stdout, stderr }) };
-}
-
-/** Oracle Python without blocking the event loop: the server under test lives in this process. */
-function pythonJsonAsync<T>(code: string, args: string[], env: Record<string, string>): Promise<T> {
-  return new Promise((done, fail) => {
-    const p = spawn(oraclePython, ['-W', 'ignore', '-c', code, ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, ...env },
-    });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    p.on('close', (status) => {
-      if (status !== 0) return fail(new Error(`oracle python failed (exit ${status}):\n${err.slice(-4000)}`));
-      done(JSON.parse(out.trim().split('\n').pop() ?? 'null') as T);
-    });
-  });
-}
 
 // The shape `cliphub validate --json` writes (packages/validate toJson), for a passing fp32 check.
 const validationReport = {
@@ -65,16 +36,7 @@ const validationReport = {
         n: 4,
         embedDim: 16,
       },
-      profile: {
-        name: 'fp32',
-        precision: 'fp32',
-        minCosine: 0.99999,
-        maxRelL2: 1e-4,
-        maxAbsRel: 1e-4,
-        minArgmaxAgreement: 1,
-        minSpearman: 0.999,
-        maxCosSimDiff: 1e-5,
-      },
+      profile: DEFAULT_PROFILES.fp32,
       towers: [
         {
           tower: 'image',
@@ -117,10 +79,12 @@ describe('cliphub push / pull', () => {
   const log: string[] = [];
   const outputs: Array<() => { stdout: string; stderr: string }> = [];
   const run = async (argv: string[], env: Record<string, string> = { HF_TOKEN: TOKEN }) => {
-    const t = io(env, tmp.dir);
-    outputs.push(t.text);
-    const code = await main(argv, t.io);
-    return { code, ...t.text() };
+    const stdout = sink();
+    const stderr = sink();
+    const text = () => ({ stdout: stdout.text(), stderr: stderr.text() });
+    outputs.push(text);
+    const code = await main(argv, { stdout, stderr, env: { HOME: tmp.dir, ...env }, cwd: tmp.dir });
+    return { code, ...text() };
   };
   beforeAll(async () => {
     tmp = tempDir('cliphub-cli-push-');
@@ -154,33 +118,15 @@ describe('cliphub push / pull', () => {
   });
 
   it('dry-runs, pushes with a card and ONNX, pulls byte-identical, and never prints the token', async () => {
-    const dry = await run([
-      'push',
-      'model',
-      '--repo',
-      'team/tiny',
-      '--hub-url',
-      hub.url,
-      '--with-onnx',
-      'onnx',
-      '--dry-run',
-    ]);
+    const pushModel = (...flags: string[]) =>
+      run(['push', 'model', '--repo', 'team/tiny', '--hub-url', hub.url, '--with-onnx', 'onnx', ...flags]);
+    const dry = await pushModel('--dry-run');
     expect(dry.code).toBe(0);
     expect(dry.stdout).toMatch(/upload lfs .*open_clip_model\.safetensors/);
     expect(dry.stdout).toMatch(/dry run: would upload/);
     expect(log.some((l) => / POST /.test(l))).toBe(false); // nothing created or uploaded
 
-    const push = await run([
-      'push',
-      'model',
-      '--repo',
-      'team/tiny',
-      '--hub-url',
-      hub.url,
-      '--with-onnx',
-      'onnx',
-      '--json',
-    ]);
+    const push = await pushModel('--json');
     expect(push.code).toBe(0);
     const res = JSON.parse(push.stdout) as {
       commit: string;
@@ -196,7 +142,7 @@ describe('cliphub push / pull', () => {
       'open_clip_model.safetensors',
     ]);
 
-    const again = await run(['push', 'model', '--repo', 'team/tiny', '--hub-url', hub.url, '--with-onnx', 'onnx']);
+    const again = await pushModel();
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/already up to date; no commit made/);
     expect(again.stdout).toMatch(/README\.md \(existing card kept\)/);
@@ -261,20 +207,18 @@ describe('cliphub push / pull', () => {
     ]);
     expect(r1.card).toEqual({ baseModel: null, architecture: null, pretrained: null, validation: 'pass' });
 
-    const epoch = await run(
-      [
-        'push',
-        'train/epoch_1.pt',
-        '--repo',
-        'team/epoch',
-        '--hub-url',
-        hub.url,
-        '--also-bin',
-        '--model',
-        'local-dir:cfg',
-      ],
-      { HF_TOKEN: TOKEN, TMPDIR: staging },
-    );
+    const epochArgv = [
+      'push',
+      'train/epoch_1.pt',
+      '--repo',
+      'team/epoch',
+      '--hub-url',
+      hub.url,
+      '--also-bin',
+      '--model',
+      'local-dir:cfg',
+    ];
+    const epoch = await run(epochArgv, { HF_TOKEN: TOKEN, TMPDIR: staging });
     expect(epoch.code).toBe(0);
     expect(epoch.stderr).toMatch(
       /converted epoch_1\.pt \(torch\.save\): \d+ tensors, .* verified; config from registry \(local-dir:.*cfg\), activation quickgelu/,
@@ -291,17 +235,7 @@ describe('cliphub push / pull', () => {
     expect(noTmp.code).toBe(2);
     expect(noTmp.stderr).toMatch(/no-such-dir/);
 
-    const again = await run([
-      'push',
-      'train/epoch_1.pt',
-      '--repo',
-      'team/epoch',
-      '--hub-url',
-      hub.url,
-      '--also-bin',
-      '--model',
-      'local-dir:cfg',
-    ]);
+    const again = await run(epochArgv);
     expect(again.stdout).toMatch(/already up to date; no commit made/); // conversion is deterministic
 
     if (!hasOracle) return;

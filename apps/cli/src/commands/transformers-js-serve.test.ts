@@ -4,6 +4,8 @@ import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { cliBin, generatedFixtures, tempDir } from '#test-support';
+import { hasChromium, launchChromium } from '#test-support/chromium.js';
+import { compareRows } from '@cliphub/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AutoTokenizer,
@@ -12,10 +14,8 @@ import {
   Tensor,
   env,
 } from '@huggingface/transformers';
-import { chromium } from 'playwright-core';
 import { runMain } from '../test-utils/run-main.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'hf_tjs_0123456789abcdef';
 const REPO = 'alice/tiny-tjs';
 const FIXTURE = path.join(generatedFixtures, 'models', 'tiny-vit-quickgelu');
@@ -23,23 +23,6 @@ const TEXTS = ['a dog', 'a photo of an astronaut riding a horse', 'Caf√©, 123 ‚Ä
 const require = createRequire(import.meta.url);
 const tjsDist = path.dirname(require.resolve('@huggingface/transformers'));
 const ortDist = path.dirname(require.resolve('onnxruntime-web'));
-
-/** Worst row cosine between [n, d] row-major arrays. */
-function minCos(a: ArrayLike<number>, b: ArrayLike<number>, d: number): number {
-  let worst = 1;
-  for (let r = 0; r < a.length / d; r++) {
-    let dot = 0;
-    let na = 0;
-    let nb = 0;
-    for (let k = r * d; k < (r + 1) * d; k++) {
-      dot += (a[k] as number) * (b[k] as number);
-      na += (a[k] as number) ** 2;
-      nb += (b[k] as number) ** 2;
-    }
-    worst = Math.min(worst, dot / Math.sqrt(na * nb));
-  }
-  return worst;
-}
 
 /** The page: transformers.js's web build from this origin, models from the hub on another origin, WASM only. */
 const PAGE_SCRIPT = `
@@ -181,12 +164,12 @@ describe.skipIf(!existsSync(cliBin))('a transformers.js layout pushed to cliphub
     Object.assign(node, remote, { pixels });
   }, 120_000);
 
-  it.skipIf(!existsSync(CHROMIUM))(
+  it.skipIf(!hasChromium)(
     'a page on another origin runs it in Chromium (onnxruntime-web WASM) and matches Node',
     async () => {
       expect(node.text, 'the Node test runs first').toBeDefined();
       const page = await startPageServer();
-      const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+      const browser = await launchChromium();
       try {
         const tab = await browser.newPage();
         const logs: string[] = [];
@@ -205,10 +188,13 @@ describe.skipIf(!existsSync(cliBin))('a transformers.js layout pushed to cliphub
           pixels: Array.from(node.pixels?.data as Float32Array),
         });
         expect(new URL(got.origin).host).not.toBe(new URL(hub.url).host);
-        expect(minCos(got.text, node.text as Float32Array, node.dim as number), logs.join('\n')).toBeGreaterThanOrEqual(
+        expect(
+          compareRows(got.text, node.text as Float32Array, node.dim as number).minCos,
+          logs.join('\n'),
+        ).toBeGreaterThanOrEqual(0.9999);
+        expect(compareRows(got.image, node.image as Float32Array, node.dim as number).minCos).toBeGreaterThanOrEqual(
           0.9999,
         );
-        expect(minCos(got.image, node.image as Float32Array, node.dim as number)).toBeGreaterThanOrEqual(0.9999);
       } finally {
         await browser.close();
         page.server.close();

@@ -1,11 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
-import { oraclePython, repoRoot } from '#test-support';
-
-export const CHROMIUM = '/usr/bin/chromium';
-export const hasChromium = existsSync(CHROMIUM);
+import type { Browser } from 'playwright-core';
+import { repoRoot } from '#test-support';
 
 export interface ServeProcess {
   url: string;
@@ -62,36 +58,13 @@ export function startServe(args: string[], cwd: string): Promise<ServeProcess> {
   });
 }
 
-/** Debian's Chromium, headless, through playwright-core (no browser download). */
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
-}
-
-/** Oracle Python without blocking the event loop; resolves with its last stdout line as JSON. */
-export function pythonJsonAsync<T>(code: string, args: string[], env: Record<string, string>): Promise<T> {
-  return new Promise((done, fail) => {
-    const p = spawn(oraclePython, ['-W', 'ignore', '-c', code, ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, ...env },
-    });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    p.on('close', (status) => {
-      if (status !== 0) return fail(new Error(`oracle python failed (exit ${status}):\n${err.slice(-4000)}`));
-      done(JSON.parse(out.trim().split('\n').pop() ?? 'null') as T);
-    });
-  });
+/** Ends a browser test's fixtures, last started first: the browser, the server, the scratch folder. */
+export async function stopAll(
+  browser: Browser | undefined,
+  serve: ServeProcess | undefined,
+  tmp: { cleanup(): void },
+): Promise<void> {
+  await browser?.close();
+  await serve?.stop();
+  tmp.cleanup();
 }

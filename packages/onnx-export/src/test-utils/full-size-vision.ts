@@ -2,7 +2,8 @@ import { openSafetensors } from '@cliphub/safetensors';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { repoRoot, runPythonAsync } from '#test-support';
+import { repoRoot, runPythonAsync, tempDir } from '#test-support';
+import { expect } from 'vitest';
 import type { ExportOptions } from '../types.js';
 import { compare, exportFixture, runOrt } from '#test-support/onnx-fidelity.js';
 
@@ -71,5 +72,31 @@ export async function visionFidelity(
     return { ...compare(got, want.data, want.dims[0] as number), exportMs };
   } finally {
     await f.close();
+  }
+}
+
+/**
+ * Exports the full-size `arch` vision tower in every mode (fp32 fused and plain, fp16, int8) and holds each to
+ * its fidelity bar against open_clip: fp32 cos >= 0.99999 and max |Δ|/max|ref| <= 1e-4, fp16 cos >= 0.999,
+ * int8 cos >= 0.99.
+ */
+export async function expectEveryModeFaithful(arch: string): Promise<void> {
+  const dir = await fullSizeVision(arch);
+  const { dir: scratch, cleanup } = tempDir();
+  try {
+    const run = (name: string, o: object) => visionFidelity(dir, path.join(scratch, name), o);
+    const fused = await run('fused', {});
+    const plain = await run('plain', { contribOps: false });
+    const fp16 = await run('fp16', { dtype: 'fp16' });
+    const int8 = await run('int8', { dtype: 'int8' });
+    console.log(`${arch} ${JSON.stringify({ fused, plain, fp16, int8 })}`);
+    for (const r of [fused, plain]) {
+      expect(r.minCos).toBeGreaterThanOrEqual(0.99999);
+      expect(r.maxRel).toBeLessThanOrEqual(1e-4);
+    }
+    expect(fp16.minCos).toBeGreaterThanOrEqual(0.999);
+    expect(int8.minCos).toBeGreaterThanOrEqual(0.99);
+  } finally {
+    cleanup();
   }
 }

@@ -1,6 +1,7 @@
 // Test helper: one oracle Python process computes open_clip's embeddings (PIL preprocess, its own tokenizer) and
 // the README zero-shot recipe with the model's logit_scale.exp(), for several model dirs at once.
 import { pythonJson } from '#test-support';
+import { compareRows as compareRowsFlat } from '@cliphub/core';
 
 export interface OracleCase {
   key: string;
@@ -53,23 +54,9 @@ export function oracleEmbed(casesFile: string): Record<string, OracleOut> {
   return pythonJson<Record<string, OracleOut>>(SCRIPT, [casesFile]);
 }
 
-/** min cosine and max |Δ| between row-major [n, d] embeddings and the oracle's rows. */
+/** min cosine and max |Δ| between row-major [n, d] embeddings and the oracle's rows; -1 when the shapes differ. */
 export function compareRows(got: Float32Array, want: number[][], d: number): { minCos: number; maxAbs: number } {
-  let minCos = 1;
-  let maxAbs = 0;
-  want.forEach((row, i) => {
-    let dot = 0;
-    let na = 0;
-    let nb = 0;
-    row.forEach((w, j) => {
-      const g = got[i * d + j]!;
-      dot += g * w;
-      na += g * g;
-      nb += w * w;
-      maxAbs = Math.max(maxAbs, Math.abs(g - w));
-    });
-    minCos = Math.min(minCos, dot / Math.sqrt(na * nb));
-  });
-  if (got.length !== want.length * d) minCos = -1;
-  return { minCos, maxAbs };
+  const { minCos, maxAbs } = compareRowsFlat(got, Float64Array.from(want.flat()), d);
+  const sameShape = got.length === want.length * d && want.every((row) => row.length === d);
+  return { minCos: sameShape ? minCos : -1, maxAbs };
 }

@@ -31,15 +31,22 @@ export const WORDPIECE_VOCAB = [
   '.',
 ];
 
-export function writeWordPiece(dir: string, config: Record<string, unknown> = {}): string {
+/** Writes dir/tokenizer.json (no truncation or padding, as the Hub's files have it) and dir/tokenizer_config.json. */
+function writeHfTokenizer(dir: string, tokenizer: Record<string, unknown>, config: Record<string, unknown>): string {
   mkdirSync(dir, { recursive: true });
-  const tpl = (id: string) => ({ SpecialToken: { id, type_id: 0 } });
   writeFileSync(
     path.join(dir, 'tokenizer.json'),
-    JSON.stringify({
-      version: '1.0',
-      truncation: null,
-      padding: null,
+    JSON.stringify({ version: '1.0', truncation: null, padding: null, ...tokenizer }),
+  );
+  writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify(config));
+  return dir;
+}
+
+export function writeWordPiece(dir: string, config: Record<string, unknown> = {}): string {
+  const tpl = (id: string) => ({ SpecialToken: { id, type_id: 0 } });
+  return writeHfTokenizer(
+    dir,
+    {
       added_tokens: [special(0, '[PAD]'), special(1, '[UNK]'), special(2, '[CLS]'), special(3, '[SEP]')],
       normalizer: {
         type: 'BertNormalizer',
@@ -72,20 +79,16 @@ export function writeWordPiece(dir: string, config: Record<string, unknown> = {}
         max_input_chars_per_word: 100,
         vocab: Object.fromEntries(WORDPIECE_VOCAB.map((t, i) => [t, i])),
       },
-    }),
-  );
-  writeFileSync(
-    path.join(dir, 'tokenizer_config.json'),
-    JSON.stringify({
+    },
+    {
       tokenizer_class: 'BertTokenizer',
       pad_token: '[PAD]',
       sep_token: '[SEP]',
       cls_token: '[CLS]',
       unk_token: '[UNK]',
       ...config,
-    }),
+    },
   );
-  return dir;
 }
 
 export const UNIGRAM_VOCAB: [string, number][] = [
@@ -109,13 +112,9 @@ export const UNIGRAM_VOCAB: [string, number][] = [
 ];
 
 export function writeUnigram(dir: string): string {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    path.join(dir, 'tokenizer.json'),
-    JSON.stringify({
-      version: '1.0',
-      truncation: null,
-      padding: null,
+  return writeHfTokenizer(
+    dir,
+    {
       added_tokens: [special(0, '<pad>'), special(1, '</s>'), special(2, '<unk>')],
       normalizer: null,
       pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
@@ -132,11 +131,7 @@ export function writeUnigram(dir: string): string {
       },
       decoder: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
       model: { type: 'Unigram', unk_id: 2, vocab: UNIGRAM_VOCAB, byte_fallback: false },
-    }),
+    },
+    { pad_token: '<pad>', eos_token: '</s>', unk_token: '<unk>' },
   );
-  writeFileSync(
-    path.join(dir, 'tokenizer_config.json'),
-    JSON.stringify({ pad_token: '<pad>', eos_token: '</s>', unk_token: '<unk>' }),
-  );
-  return dir;
 }

@@ -84,6 +84,15 @@ export interface Op {
   lines?: string[];
 }
 
+/** The fixed-width integer arguments: their width in bytes and how to read one (little-endian). */
+const INT_ARGS: Record<'u1' | 'u2' | 'u4' | 'i4' | 'u8', readonly [number, (dv: DataView, p: number) => bigint]> = {
+  u1: [1, (dv, p) => BigInt(dv.getUint8(p))],
+  u2: [2, (dv, p) => BigInt(dv.getUint16(p, true))],
+  u4: [4, (dv, p) => BigInt(dv.getUint32(p, true))],
+  i4: [4, (dv, p) => BigInt(dv.getInt32(p, true))],
+  u8: [8, (dv, p) => dv.getBigUint64(p, true)],
+};
+
 /** Splits a well-formed pickle into ops up to and including STOP; throws on anything else. */
 export function disassemble(b: Uint8Array): Op[] {
   const ops: Op[] = [];
@@ -104,25 +113,15 @@ export function disassemble(b: Uint8Array): Op[] {
     const op: Op = { code };
     switch (info.arg) {
       case 'u1':
-        op.num = BigInt(dv.getUint8(p));
-        p += 1;
-        break;
       case 'u2':
-        op.num = BigInt(dv.getUint16(p, true));
-        p += 2;
-        break;
       case 'u4':
-        op.num = BigInt(dv.getUint32(p, true));
-        p += 4;
-        break;
       case 'i4':
-        op.num = BigInt(dv.getInt32(p, true));
-        p += 4;
+      case 'u8': {
+        const [width, read] = INT_ARGS[info.arg];
+        op.num = read(dv, p);
+        p += width;
         break;
-      case 'u8':
-        op.num = dv.getBigUint64(p, true);
-        p += 8;
-        break;
+      }
       case 'f8':
         op.data = b.slice(p, p + 8);
         p += 8;

@@ -1,5 +1,5 @@
 // Hand-assembled pickle byte strings for tests (no Python needed), and a canonical JSON view of PyValue.
-import { isTuple, type PyValue } from '../pyvalue.js';
+import { isTuple, type PyStorage, type PyValue } from '../pyvalue.js';
 
 export function bytes(...parts: Array<string | number[] | Uint8Array>): Uint8Array {
   const chunks = parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : Uint8Array.from(p)));
@@ -12,6 +12,11 @@ export const shortUnicode = (s: string): number[] => {
   const b = Buffer.from(s, 'utf8');
   return [0x8c, b.length, ...b];
 };
+
+/** Storage '0' of float32 elements on the CPU, as a persistent_load would describe it. */
+export function floatStorage(numel = 1): PyStorage {
+  return { kind: 'storage', key: '0', storageType: 'FloatStorage', location: 'cpu', numel, elementOffset: 0 };
+}
 
 /** A canonical JSON form shared with the Python side of the tests (integral floats read as ints). */
 export function canon(v: PyValue): unknown {

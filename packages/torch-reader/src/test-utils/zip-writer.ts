@@ -26,13 +26,7 @@ export function writeZip(path: string, items: ZipItem[], opts: { zip64?: boolean
     const crc = it.data ? crc32(it.data) >>> 0 : 0;
     const z64 = opts.zip64 || size >= 0xffffffff || pos >= 0xffffffff;
     const off = pos;
-    const x = Buffer.alloc(z64 ? 20 : 0);
-    if (z64) {
-      x.writeUInt16LE(1, 0);
-      x.writeUInt16LE(16, 2);
-      x.writeBigUInt64LE(BigInt(size), 4);
-      x.writeBigUInt64LE(BigInt(size), 12);
-    }
+    const x = z64 ? zip64Extra(size) : Buffer.alloc(0);
     const pad = (64 - ((off + 30 + name.length + x.length + 4) % 64)) % 64;
     const padField = Buffer.alloc(4 + pad, 0x5a);
     padField.writeUInt16LE(0x4246, 0);
@@ -48,14 +42,7 @@ export function writeZip(path: string, items: ZipItem[], opts: { zip64?: boolean
     put(Buffer.concat([h, name, x, padField]));
     if (it.data) put(it.data);
     else pos += size;
-    const cx = Buffer.alloc(z64 ? 28 : 0);
-    if (z64) {
-      cx.writeUInt16LE(1, 0);
-      cx.writeUInt16LE(24, 2);
-      cx.writeBigUInt64LE(BigInt(size), 4);
-      cx.writeBigUInt64LE(BigInt(size), 12);
-      cx.writeBigUInt64LE(BigInt(off), 20);
-    }
+    const cx = z64 ? zip64Extra(size, off) : Buffer.alloc(0);
     const c = Buffer.alloc(46);
     c.writeUInt32LE(0x02014b50, 0);
     c.writeUInt16LE(45, 4);
@@ -107,4 +94,15 @@ export async function readZipItems(file: RandomAccessFile): Promise<ZipItem[]> {
     out.push({ name: e.name, data: await file.read(await entryDataOffset(file, e), e.size) });
   }
   return out;
+}
+
+/** The ZIP64 extra field (id 1): both sizes, and in the central directory also the local header's offset. */
+function zip64Extra(size: number, localHeaderOffset?: number): Buffer {
+  const x = Buffer.alloc(localHeaderOffset === undefined ? 20 : 28);
+  x.writeUInt16LE(1, 0);
+  x.writeUInt16LE(x.length - 4, 2);
+  x.writeBigUInt64LE(BigInt(size), 4);
+  x.writeBigUInt64LE(BigInt(size), 12);
+  if (localHeaderOffset !== undefined) x.writeBigUInt64LE(BigInt(localHeaderOffset), 20);
+  return x;
 }
