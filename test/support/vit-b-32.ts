@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { pythonJsonAsync, runPython } from './oracle.js';
+import { pythonJsonAsync, runPythonAsync } from './oracle.js';
 import { repoRoot, sharedFixtures } from './paths.js';
 
 // The exporter's, runtime's and transformers.js's full-size tests share one copy of the seeded weights (605 MB);
@@ -23,12 +23,16 @@ os.replace(tmp, out)
 `;
 
 /** The full-size ViT-B-32 weights of ../shared's reference, made once (needs the oracle and ../shared). */
-export function fullVitB32Weights(): string {
+export async function fullVitB32Weights(): Promise<string> {
   const hit = WEIGHTS.find((f) => existsSync(f));
   if (hit) return hit;
   const file = WEIGHTS[0] as string;
   mkdirSync(path.dirname(file), { recursive: true });
-  runPython(MAKE_WEIGHTS, [path.resolve(sharedFixtures as string, '../../oracle/make_full_checkpoint.py'), file]);
+  // async: a minute of Python in a sync call would starve the vitest worker's RPC
+  await runPythonAsync(MAKE_WEIGHTS, [
+    path.resolve(sharedFixtures as string, '../../oracle/make_full_checkpoint.py'),
+    file,
+  ]);
   return file;
 }
 

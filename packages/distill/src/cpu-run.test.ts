@@ -1,9 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { generatedFixtures, hasOracle, oraclePython, pythonJson, tempDir } from '#test-support';
+import { generatedFixtures, hasOracle, oraclePython, pythonJson, runCommand, tempDir } from '#test-support';
 // the Hub server is this test's fixture; finalize only talks HTTP to it
 import { createHubServer } from '@cliphub/hub-server';
 import { emitLaunch } from './emit-launch.js';
@@ -49,10 +48,11 @@ describe.skipIf(!ready)('a real open_clip_train distillation on CPU', () => {
     emitLaunch(plan, { launcher: 'torchrun' });
 
     const torchrun = path.join(path.dirname(oraclePython), 'torchrun');
-    const run = spawnSync('bash', [path.join(plan.outDir, 'launch.sh')], {
-      encoding: 'utf8',
+    // async: the training run takes tens of seconds, which a sync spawn would keep from vitest's worker RPC
+    const run = await runCommand('bash', [path.join(plan.outDir, 'launch.sh')], {
+      cwd: tmp.dir,
       env: { ...process.env, TORCHRUN: torchrun },
-      timeout: 120_000,
+      timeoutMs: 120_000,
     });
     expect(run.status, run.stderr.slice(-2000)).toBe(0);
 

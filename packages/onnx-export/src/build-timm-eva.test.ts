@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generatedFixtures, hasOracle, repoRoot, runPython, tempDir } from '#test-support';
+import { generatedFixtures, hasOracle, repoRoot, runPythonAsync, tempDir } from '#test-support';
 import { exportOnnx } from './export-onnx.js';
 import { compare, embedImages, embedTexts, exportFixture, loadReference } from '#test-support/onnx-fidelity.js';
 import { memorySource, syntheticWeights } from './test-utils/memory-source.js';
@@ -137,7 +137,7 @@ describe.skipIf(!hasOracle)('timm Eva towers at full size', () => {
         const dir = path.join(repoRoot, '.cache', 'onnx-export', arch);
         if (!existsSync(path.join(dir, 'reference.safetensors'))) {
           mkdirSync(dir, { recursive: true });
-          runPython(MAKE, [dir, arch]);
+          await runPythonAsync(MAKE, [dir, arch]);
         }
         const ref = await loadReference(path.join(dir, 'reference.safetensors'));
         const { dir: out, cleanup } = tempDir();

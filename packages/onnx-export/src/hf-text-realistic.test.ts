@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hasOracle, repoRoot, runPython, tempDir } from '#test-support';
+import { hasOracle, repoRoot, runPythonAsync, tempDir } from '#test-support';
 import {
   compare,
   embedImages,
@@ -92,11 +92,11 @@ save_file({"inputs.pixel_values": pixels, "inputs.input_ids": ids.contiguous(), 
           os.path.join(out, "reference.safetensors"))
 `;
 
-function ensure(name: string): string {
+async function ensure(name: string): Promise<string> {
   const dir = path.join(repoRoot, '.cache', 'onnx-export', 'hf-realistic-v2', name);
   if (!existsSync(path.join(dir, 'reference.safetensors'))) {
     mkdirSync(dir, { recursive: true });
-    runPython(MAKE, [name, dir]);
+    await runPythonAsync(MAKE, [name, dir]);
   }
   return dir;
 }
@@ -112,7 +112,7 @@ describe.skipIf(!hasOracle)('HF and CoCa text towers at realistic size match ope
     'coca_ViT-B-32',
   ]) {
     it(`${name}: fp32 fused and plain, fp16, int8`, { timeout: 600_000 }, async () => {
-      const dir = ensure(name);
+      const dir = await ensure(name);
       const ref = await loadReference(path.join(dir, 'reference.safetensors'));
       const n = ref.ids.dims[0] as number;
       const scratch = tempDir('cliphub-hf-real-');

@@ -8,7 +8,7 @@ const fixture = sharedFixtures ? path.join(sharedFixtures, 'full', 'ViT-B-32') :
 
 describe.skipIf(!hasOracle || !needsShared('full-size ViT-B-32 reference'))('full-size ViT-B-32', () => {
   it('fp32 export of both towers reproduces the open_clip cpu_fp32 reference', { timeout: 120_000 }, async () => {
-    const weights = fullVitB32Weights();
+    const weights = await fullVitB32Weights();
     const { dir: out, cleanup } = tempDir();
     try {
       const t0 = performance.now();

@@ -15,7 +15,7 @@ describe.skipIf(!hasOracle || !needsShared('full-size ViT-B-32 through the runti
       'image embeddings of the shared images (sharp preprocessing) reach cosine >= 0.999 against open_clip fed by PIL',
       { timeout: 240_000 },
       async () => {
-        const weights = fullVitB32Weights();
+        const weights = await fullVitB32Weights();
         const { dir, cleanup } = tempDir();
         try {
           await exportModelDir(fixture, dir, { weights, towers: ['vision'] }); // text is covered on the tiny models

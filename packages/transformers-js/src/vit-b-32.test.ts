@@ -27,7 +27,7 @@ describe.skipIf(!hasOracle || !needsShared('transformers.js ViT-B-32'))('transfo
   const tmp = tempDir('cliphub-tjs-b32-');
   let file = '';
   beforeAll(async () => {
-    file = fullVitB32Weights();
+    file = await fullVitB32Weights();
     env.allowRemoteModels = false;
     env.localModelPath = `${tmp.dir}/`;
     await convertToTransformersJs({
