@@ -12,7 +12,7 @@ import { ModelProto } from './proto.js';
 import { memorySource, type MemTensor } from './test-utils/memory-source.js';
 import { towerSupport } from './tower-support.js';
 import type { DType, ModelCfg } from './types.js';
-import { fullSizeVision, visionFidelity } from './test-utils/full-size-vision.js';
+import { expectEveryModeFaithful } from './test-utils/full-size-vision.js';
 import { pyCheck, pyJob } from './test-utils/py-check.js';
 
 // timm's own index arithmetic for one block: which grid position lands at each window slot after
@@ -171,26 +171,9 @@ describe.skipIf(!hasOracle)('mid-size swin_base geometry at 224 px against open_
 // The full swin_base (87M-parameter trunk) takes about two minutes here (the open_clip reference ~15 s per
 // image pair on a shared CPU, each export ~350 MB); opt in with CLIPHUB_FULL_SWIN=1.
 describe.skipIf(!hasOracle || process.env.CLIPHUB_FULL_SWIN !== '1')('full-size swin_base against open_clip', () => {
-  it('fp32 (fused, plain), fp16 and int8 stay within the fidelity bars', { timeout: 1_200_000 }, async () => {
-    const dir = await fullSizeVision('swin_base_patch4_window7_224');
-    const { dir: scratch, cleanup } = tempDir();
-    try {
-      const run = (name: string, o: object) => visionFidelity(dir, path.join(scratch, name), o);
-      const fused = await run('fused', {});
-      const plain = await run('plain', { contribOps: false });
-      const fp16 = await run('fp16', { dtype: 'fp16' });
-      const int8 = await run('int8', { dtype: 'int8' });
-      console.log(`swin_base ${JSON.stringify({ fused, plain, fp16, int8 })}`);
-      for (const r of [fused, plain]) {
-        expect(r.minCos).toBeGreaterThanOrEqual(0.99999);
-        expect(r.maxRel).toBeLessThanOrEqual(1e-4);
-      }
-      expect(fp16.minCos).toBeGreaterThanOrEqual(0.999);
-      expect(int8.minCos).toBeGreaterThanOrEqual(0.99);
-    } finally {
-      cleanup();
-    }
-  });
+  it('fp32 (fused, plain), fp16 and int8 stay within the fidelity bars', { timeout: 1_200_000 }, () =>
+    expectEveryModeFaithful('swin_base_patch4_window7_224'),
+  );
 });
 
 const zooSwin = path.join(generatedFixtures, 'export-zoo', 'swin_base_patch4_window7_224');

@@ -67,7 +67,8 @@ export function fixEncoding(text: string): string {
   }
 }
 
-const LIGATURES: Readonly<Record<string, string>> = {
+/** ftfy's fix_latin_ligatures table (chardata.LIGATURES); transformers.js layouts write it as normalizers. */
+export const LIGATURES: Readonly<Record<string, string>> = {
   '\u0132': 'IJ',
   '\u0133': 'ij',
   '\u0149': '\u02bcn',

@@ -15,7 +15,7 @@ export {
   type BpeMerges,
   type MergesFormat,
 } from './merges-file.js';
-export { fixEncoding, fixText } from './fix-text.js';
+export { fixEncoding, fixText, LIGATURES } from './fix-text.js';
 export { htmlUnescape, ftfyUnescapeHtml } from './html-unescape.js';
 export { basicClean, canonicalizeText, cleanText, type CleanMode } from './clean.js';
 export { SimpleTokenizer, type SimpleTokenizerOptions, type TokenizedBatch } from './simple-tokenizer.js';

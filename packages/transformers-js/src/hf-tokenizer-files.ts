@@ -1,3 +1,4 @@
+import { LIGATURES } from '@cliphub/tokenizer';
 import { PY_SPACE } from './clip-tokenizer-files.js';
 import { TransformersJsError } from './errors.js';
 import type { HfTokenizerSource, JsonObject } from './read-hf-tokenizer.js';
@@ -11,32 +12,6 @@ const PY_PUNCTUATION = '[\\x21-\\x2f\\x3a-\\x40\\x5b-\\x60\\x7b-\\x7e]';
 
 const replace = (regex: string, content: string) => ({ type: 'Replace', pattern: { Regex: regex }, content });
 const replaceString = (from: string, content: string) => ({ type: 'Replace', pattern: { String: from }, content });
-
-// ftfy's fix_latin_ligatures table (chardata.LIGATURES)
-const LIGATURES: Record<string, string> = {
-  '\u0132': 'IJ',
-  '\u0133': 'ij',
-  '\u0149': '\u02bcn',
-  '\u01f1': 'DZ',
-  '\u01f2': 'Dz',
-  '\u01f3': 'dz',
-  '\u01c4': 'D\u017d',
-  '\u01c5': 'D\u017e',
-  '\u01c6': 'd\u017e',
-  '\u01c7': 'LJ',
-  '\u01c8': 'Lj',
-  '\u01c9': 'lj',
-  '\u01ca': 'NJ',
-  '\u01cb': 'Nj',
-  '\u01cc': 'nj',
-  '\ufb00': 'ff',
-  '\ufb01': 'fi',
-  '\ufb02': 'fl',
-  '\ufb03': 'ffi',
-  '\ufb04': 'ffl',
-  '\ufb05': '\u017ft',
-  '\ufb06': 'st',
-};
 
 /**
  * ftfy's fix_character_width: the ideographic space and the halfwidth / fullwidth forms U+FF01..U+FFEE become
