@@ -1,9 +1,9 @@
 import { openSafetensors } from '@cliphub/safetensors';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { generatedFixtures, hasOracle, pythonJson, repoRoot, runPythonAsync, tempDir } from '#test-support';
+import { generatedFixtures, hasOracle, pythonJson, tempDir } from '#test-support';
 import { compare, embedImages, exportFixture, loadReference, modelCfgOf, runOrt } from '#test-support/onnx-fidelity.js';
 import { relativeBias, shiftMask, windowOrder } from './build-timm-swin.js';
 import { OnnxExportError } from './errors.js';
@@ -12,7 +12,7 @@ import { ModelProto } from './proto.js';
 import { memorySource, type MemTensor } from './test-utils/memory-source.js';
 import { towerSupport } from './tower-support.js';
 import type { DType, ModelCfg } from './types.js';
-import { expectEveryModeFaithful } from './test-utils/full-size-vision.js';
+import { expectEveryModeFaithful, fullSizeVision, readVisionReference } from './test-utils/full-size-vision.js';
 import { pyCheck, pyJob } from './test-utils/py-check.js';
 
 // timm's own index arithmetic for one block: which grid position lands at each window slot after
@@ -39,60 +39,7 @@ print(json.dumps(out))
 // A mid-size Swin with swin_base's geometry at 224 px (56/28/14/7 grids, 7x7 windows, shift 3, a last stage
 // of one unshifted window) and swin-base depths, at a quarter of its widths (head_dim 32): the full model
 // takes ~15 s per image pair in the oracle on this shared CPU. Every parameter is perturbed (seeded).
-const MAKE_MID = `
-import json, os, sys
-import torch, open_clip, open_clip.timm_model
-from safetensors.torch import save_file
-out, seed, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-arch = 'swin_base_patch4_window7_224'
-timm = open_clip.timm_model.timm
-create = timm.create_model
-timm.create_model = lambda name, *a, **k: create(name, *a, **{**k, 'embed_dim': 32, 'num_heads': (1, 2, 4, 8)})
-torch.manual_seed(seed)
-model = open_clip.create_model(arch, pretrained=None).eval()
-g = torch.Generator().manual_seed(seed)
-with torch.no_grad():
-    for name, p in model.visual.state_dict().items():
-        if p.is_floating_point():
-            p.add_(torch.randn(p.shape, generator=g) * 0.02)
-pixels = torch.randn(n, 3, 224, 224, generator=g)
-with torch.no_grad():
-    img = model.encode_image(pixels).float()
-sd = {'visual.' + k: v.detach().contiguous() for k, v in model.visual.state_dict().items()}
-sd['logit_scale'] = model.logit_scale.detach().clone()
-tmp = os.path.join(out, 'weights.' + str(os.getpid()) + '.tmp')  # this process's own temp name
-save_file(sd, tmp)
-save_file({'inputs.pixel_values': pixels.contiguous(), 'cpu_fp32.image_embeds': img.contiguous()},
-          os.path.join(out, 'reference.safetensors'))
-with open(os.path.join(out, 'open_clip_config.json'), 'w') as f:
-    json.dump({'model_cfg': open_clip.get_model_config(arch)}, f)
-os.replace(tmp, os.path.join(out, 'open_clip_model.safetensors'))
-`;
-
-async function midSwin(): Promise<string> {
-  const dir = path.join(repoRoot, '.cache', 'onnx-export', 'mid-swin_base_patch4_window7_224');
-  if (!existsSync(path.join(dir, 'open_clip_model.safetensors'))) {
-    mkdirSync(dir, { recursive: true });
-    await runPythonAsync(MAKE_MID, [dir, '0', '2']);
-  }
-  return dir;
-}
-
-async function readRef(dir: string) {
-  const f = await openSafetensors(path.join(dir, 'reference.safetensors'));
-  try {
-    const read = async (name: string) => {
-      const b = await f.readTensor(name);
-      return {
-        data: new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4),
-        dims: f.header.tensors.get(name)?.shape ?? [],
-      };
-    };
-    return { pixels: await read('inputs.pixel_values'), image: await read('cpu_fp32.image_embeds') };
-  } finally {
-    await f.close();
-  }
-}
+const MID_SWIN = { name: 'mid', timmKwargs: { embed_dim: 32, num_heads: [1, 2, 4, 8] } };
 
 describe.skipIf(!hasOracle)('timm Swin window arithmetic against timm', () => {
   it('window order, shift mask and relative position bias match timm for shifted, unshifted and clamped blocks', () => {
@@ -122,8 +69,8 @@ describe.skipIf(!hasOracle)('mid-size swin_base geometry at 224 px against open_
     'fp32 (fused, plain), fp16 and int8 stay within the bars in onnxruntime-node and Python',
     { timeout: 600_000 },
     async () => {
-      const dir = await midSwin();
-      const ref = await readRef(dir);
+      const dir = await fullSizeVision('swin_base_patch4_window7_224', 2, 0, MID_SWIN);
+      const ref = await readVisionReference(dir);
       const { dir: scratch, cleanup } = tempDir();
       try {
         const n = ref.image.dims[0] as number;

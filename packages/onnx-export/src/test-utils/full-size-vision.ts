@@ -8,12 +8,18 @@ import type { ExportOptions } from '../types.js';
 import { compare, exportFixture, runOrt } from '#test-support/onnx-fidelity.js';
 
 // The real open_clip model of `arch` at full size, every vision parameter perturbed (seeded), and its
-// encode_image of seeded random pixels. Only the vision tower's weights (and logit_scale) are saved.
+// encode_image of seeded random pixels. Only the vision tower's weights (and logit_scale) are saved. A JSON
+// object of timm keyword arguments, when given, overrides the timm trunk's (a narrower model of the same
+// geometry, where the full one is too slow for CI).
 const MAKE = `
 import json, os, sys
-import torch, open_clip
+import torch, open_clip, open_clip.timm_model
 from safetensors.torch import save_file
-arch, out, seed, n = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+arch, out, seed, n, overrides = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), json.loads(sys.argv[5])
+if overrides:
+    timm = open_clip.timm_model.timm
+    create = timm.create_model
+    timm.create_model = lambda name, *a, **k: create(name, *a, **{**k, **overrides})
 torch.manual_seed(seed)
 model = open_clip.create_model(arch, pretrained=None).eval()
 g = torch.Generator().manual_seed(seed)
@@ -28,30 +34,37 @@ with torch.no_grad():
     img = model.encode_image(pixels).float()
 sd = {'visual.' + k: v.detach().contiguous() for k, v in model.visual.state_dict().items()}
 sd['logit_scale'] = model.logit_scale.detach().clone()
-save_file(sd, os.path.join(out, 'weights.tmp'))
+tmp = os.path.join(out, 'weights.' + str(os.getpid()) + '.tmp')  # this process's own: test files run side by side
+save_file(sd, tmp)
 save_file({'inputs.pixel_values': pixels.contiguous(), 'cpu_fp32.image_embeds': img.contiguous()},
           os.path.join(out, 'reference.safetensors'))
 with open(os.path.join(out, 'open_clip_config.json'), 'w') as f:
     json.dump({'model_cfg': cfg}, f)
-os.replace(os.path.join(out, 'weights.tmp'), os.path.join(out, 'open_clip_model.safetensors'))
+os.replace(tmp, os.path.join(out, 'open_clip_model.safetensors'))
 `;
 
-/** Makes (once, cached under .cache/onnx-export/full-<arch>) the full-size vision fixture; returns its dir. */
-export async function fullSizeVision(arch: string, images = 2, seed = 0): Promise<string> {
-  const dir = path.join(repoRoot, '.cache', 'onnx-export', `full-${arch}`);
+/** A narrower model of the same geometry: its cache name and the timm keyword arguments it overrides. */
+export interface TimmVariant {
+  name: string;
+  timmKwargs: Record<string, unknown>;
+}
+
+/**
+ * Makes (once, cached under .cache/onnx-export/full-<arch>, or <variant.name>-<arch>) the full-size vision
+ * fixture, or that of a timm variant; returns its dir.
+ */
+export async function fullSizeVision(arch: string, images = 2, seed = 0, variant?: TimmVariant): Promise<string> {
+  const dir = path.join(repoRoot, '.cache', 'onnx-export', `${variant?.name ?? 'full'}-${arch}`);
   if (!existsSync(path.join(dir, 'open_clip_model.safetensors'))) {
     mkdirSync(dir, { recursive: true });
-    await runPythonAsync(MAKE, [arch, dir, String(seed), String(images)]);
+    const overrides = JSON.stringify(variant?.timmKwargs ?? {});
+    await runPythonAsync(MAKE, [arch, dir, String(seed), String(images), overrides]);
   }
   return dir;
 }
 
-/** Exports the vision tower of a fullSizeVision fixture and compares with open_clip's embeddings. */
-export async function visionFidelity(
-  dir: string,
-  out: string,
-  options: ExportOptions,
-): Promise<{ minCos: number; maxRel: number; exportMs: number }> {
+/** A fullSizeVision fixture's reference: the pixels and open_clip's image embeddings of them. */
+export async function readVisionReference(dir: string) {
   const f = await openSafetensors(path.join(dir, 'reference.safetensors'));
   try {
     const read = async (name: string) => {
@@ -61,18 +74,26 @@ export async function visionFidelity(
         dims: f.header.tensors.get(name)?.shape ?? [],
       };
     };
-    const pixels = await read('inputs.pixel_values');
-    const want = await read('cpu_fp32.image_embeds');
-    const t0 = performance.now();
-    await exportFixture(dir, out, { ...options, towers: ['vision'] });
-    const exportMs = performance.now() - t0;
-    const got = await runOrt(path.join(out, 'vision.onnx'), {
-      pixel_values: new ort.Tensor('float32', pixels.data, pixels.dims),
-    });
-    return { ...compare(got, want.data, want.dims[0] as number), exportMs };
+    return { pixels: await read('inputs.pixel_values'), image: await read('cpu_fp32.image_embeds') };
   } finally {
     await f.close();
   }
+}
+
+/** Exports the vision tower of a fullSizeVision fixture and compares with open_clip's embeddings. */
+export async function visionFidelity(
+  dir: string,
+  out: string,
+  options: ExportOptions,
+): Promise<{ minCos: number; maxRel: number; exportMs: number }> {
+  const { pixels, image: want } = await readVisionReference(dir);
+  const t0 = performance.now();
+  await exportFixture(dir, out, { ...options, towers: ['vision'] });
+  const exportMs = performance.now() - t0;
+  const got = await runOrt(path.join(out, 'vision.onnx'), {
+    pixel_values: new ort.Tensor('float32', pixels.data, pixels.dims),
+  });
+  return { ...compare(got, want.data, want.dims[0] as number), exportMs };
 }
 
 /**
