@@ -1,6 +1,7 @@
 // Child process of the benchmark (not a test): exports one checkpoint, so that /usr/bin/time -v in the
 // parent measures the peak RSS of this export alone. Usage: vite-node bench/export-child.ts CFG WEIGHTS OUT
-// [--baseline] (--baseline opens the checkpoint and stops: the process's own footprint).
+// [--baseline] [--plain] (--baseline opens the checkpoint and stops: the process's own footprint; --plain
+// writes standard ONNX only, for onnx.checker).
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 // source imports: the benchmark runs without a prior build
@@ -15,7 +16,9 @@ try {
     console.log(JSON.stringify({ tensors: file.header.tensors.size }));
   } else {
     const t = performance.now();
-    const r = await exportOnnx(cfg, weightSourceFromSafetensors(file), out);
+    const r = await exportOnnx(cfg, weightSourceFromSafetensors(file), out, {
+      contribOps: !process.argv.includes('--plain'),
+    });
     const seconds = (performance.now() - t) / 1000;
     const bytes = readdirSync(out).reduce((a, f) => a + statSync(path.join(out, f)).size, 0);
     console.log(

@@ -1,14 +1,16 @@
 // Benchmark (not a test): ViT-B-32 export time and onnxruntime-node throughput of cliphub's graphs versus
 // torch.onnx.export of the same model by the oracle, and versus PyTorch eager; then the peak RSS of
-// exporting a 5.5 GB ViT-g-14 checkpoint (synthetic weights) with external data; then one model per newer
-// tower family (bench/families.ts). Every ratio comes from numbers measured in this one run.
+// exporting checkpoints over 4 GB with external data (bench/big-export.ts); then one model per newer tower
+// family (bench/families.ts). Every ratio comes from numbers measured in this one run.
 // Usage: npm run bench -w @cliphub/onnx-export [-- --threads 2] [--no-rss] [--no-families | --only-families]
+//   [--big ARCH[:f16],...] [--check-big] [--keep-big]
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
+import { benchBigExports } from './big-export.js';
 import { benchFamilies } from './families.js';
 import { benchInput } from './inputs.js';
 import { throughputByTurns } from './throughput.js';
@@ -21,7 +23,6 @@ const python = path.join(root, '.oracle/venv/bin/python');
 const shared = path.resolve(root, '../shared');
 const threads = Number(process.argv[process.argv.indexOf('--threads') + 1] ?? 2) || 2;
 const weights = path.join(root, '.cache/onnx-export/ViT-B-32/open_clip_model.safetensors');
-const bigDir = path.join(root, 'bench-out/onnx-export/ViT-g-14'); // gitignored cache
 const cfg = (
   JSON.parse(
     readFileSync(path.join(shared, 'fixtures/openclip-3.3.0/full/ViT-B-32/open_clip_config.json'), 'utf8'),
@@ -40,29 +41,6 @@ import os, runpy, sys, open_clip
 from safetensors.torch import save_file
 sd = runpy.run_path(sys.argv[1])['make_weights'](open_clip.create_model('ViT-B-32').state_dict(), seed=0)
 save_file({k: v.contiguous() for k, v in sd.items()}, sys.argv[2] + '.tmp'); os.replace(sys.argv[2] + '.tmp', sys.argv[2])
-`;
-
-// ViT-g-14 (1.37 B parameters, 5.5 GB in float32) with seeded random weights, written tensor by tensor
-// (the model is built on the meta device, so this never holds more than one tensor).
-const PY_BIG = `
-import json, os, struct, sys, torch, open_clip
-out = sys.argv[1]
-model = open_clip.create_model('ViT-g-14', device='meta')
-sd = model.state_dict()
-header, offset = {}, 0
-for k, v in sd.items():
-    n = v.numel() * 4
-    header[k] = {'dtype': 'F32', 'shape': list(v.shape), 'data_offsets': [offset, offset + n]}
-    offset += n
-h = json.dumps(header).encode(); h += b' ' * (-len(h) % 8)
-g = torch.Generator().manual_seed(0)
-with open(out + '/open_clip_model.safetensors.tmp', 'wb') as f:
-    f.write(struct.pack('<Q', len(h)) + h)
-    for k, v in sd.items():
-        t = torch.full(v.shape, 2.6592) if k == 'logit_scale' else torch.randn(v.shape, generator=g) * 0.02
-        f.write(t.numpy().tobytes())
-json.dump(open_clip.get_model_config('ViT-g-14'), open(out + '/model_cfg.json', 'w'))
-os.replace(out + '/open_clip_model.safetensors.tmp', out + '/open_clip_model.safetensors')
 `;
 
 // torch.onnx.export (legacy and dynamo) of the same model and PyTorch eager throughput.
@@ -139,41 +117,6 @@ async function throughputs(
   return throughputByTurns(sessions, feeds, batch, batch > 1 ? 30_000 : 12_000, 3);
 }
 
-/** Peak RSS (MiB) and output of bench/export-child.ts under /usr/bin/time -v. */
-function childRss(args: string[]): { rssMiB: number; out: Record<string, unknown> } {
-  const viteNode = path.join(root, 'node_modules/.bin/vite-node');
-  const child = path.join(path.dirname(fileURLToPath(import.meta.url)), 'export-child.ts');
-  const r = spawnSync('/usr/bin/time', ['-v', viteNode, child, ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
-  const kb = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1];
-  if (r.status !== 0 || !kb) throw new Error(`export child failed: ${r.stderr.slice(-2000)}`);
-  return {
-    rssMiB: Number(kb) / 1024,
-    out: JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>,
-  };
-}
-
-function bigExportRss(): void {
-  const big = path.join(bigDir, 'open_clip_model.safetensors');
-  if (!existsSync(big)) {
-    mkdirSync(bigDir, { recursive: true });
-    console.log(`generating ViT-g-14 synthetic weights in ${bigDir} (once) ...`);
-    py(PY_BIG, [bigDir]);
-  }
-  const out = path.join(bigDir, 'onnx');
-  const cfgFile = path.join(bigDir, 'model_cfg.json');
-  try {
-    const base = childRss([cfgFile, big, out, '--baseline']);
-    const r = childRss([cfgFile, big, out]);
-    const gb = (n: number) => (n / 1e9).toFixed(2);
-    console.log(
-      `export ViT-g-14 (checkpoint ${gb(statSync(big).size)} GB, fp32, external data for ${String(r.out.external)}): ${Number(r.out.seconds).toFixed(1)} s, ` +
-        `${gb(Number(r.out.bytes))} GB written; peak RSS ${r.rssMiB.toFixed(0)} MiB (target <= 512 MB), same process without exporting ${base.rssMiB.toFixed(0)} MiB`,
-    );
-  } finally {
-    rmSync(out, { recursive: true, force: true });
-  }
-}
-
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
 
 async function main(): Promise<void> {
@@ -228,7 +171,7 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  if (!process.argv.includes('--no-rss')) bigExportRss();
+  if (!process.argv.includes('--no-rss')) benchBigExports(process.argv);
 }
 
 if (!process.argv.includes('--only-families')) await main();
