@@ -73,3 +73,15 @@ export function compare(got: Float32Array, want: Float32Array, rows: number): { 
   const { minCos, maxAbs, maxRef } = compareRows(got, want, want.length / rows);
   return { minCos, maxRel: maxAbs / maxRef };
 }
+
+/**
+ * Exports a fixture's two towers and runs them on the reference's inputs: node's embeddings and how far
+ * each tower is from the reference.
+ */
+export async function exportAndEmbed(dir: string, out: string, ref: Reference, options: ExportOptions = {}) {
+  const result = await exportFixture(dir, out, options);
+  const n = ref.pixels.dims[0] as number;
+  const image = await embedImages(path.join(out, 'vision.onnx'), ref);
+  const text = await embedTexts(path.join(out, 'text.onnx'), ref);
+  return { result, image, text, n, img: compare(image, ref.image.data, n), txt: compare(text, ref.text.data, n) };
+}

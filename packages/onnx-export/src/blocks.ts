@@ -343,6 +343,36 @@ export function openClipBlock(p: string, layerScale: boolean): BlockNames {
   };
 }
 
+/** The sizes of an open_clip Transformer (a text tower's or a native VisionTransformer's). */
+export interface OpenClipStack {
+  width: number;
+  heads: number;
+  mlpWidth: number;
+  layers: number;
+  eps: number;
+  layerScale: boolean;
+}
+
+/**
+ * open_clip's Transformer (`${prefix}transformer.resblocks.i.`) on x [N·L, width] with the tower's sizes;
+ * `options` holds what the towers set differently (causal mask, pooled row, run-time length).
+ */
+export function openClipTransformer(
+  ctx: BuildCtx,
+  x: string,
+  prefix: string,
+  tower: OpenClipStack,
+  seq: number,
+  act: Activation,
+  options: Pick<StackOptions, 'causal' | 'onlyRow' | 'runtimeSeq'>,
+): string {
+  const blocks = Array.from({ length: tower.layers }, (_, i) =>
+    openClipBlock(`${prefix}transformer.resblocks.${i}.`, tower.layerScale),
+  );
+  const { width, heads, mlpWidth, eps } = tower;
+  return transformer(ctx, x, blocks, { width, heads, mlp: mlpWidth, seq, eps, act, ...options });
+}
+
 /** Shape and activation of a stack of pre-LN transformer blocks. */
 export interface StackOptions {
   width: number;

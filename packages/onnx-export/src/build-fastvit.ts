@@ -1,5 +1,12 @@
 import { activation, type BuildCtx, i64, layerNorm, linear, MS, softmax } from './blocks.js';
-import { fastvitDims, isReparam, mobileOneBlocks, type MobileOneShape, TRUNK } from './fastvit-layout.js';
+import {
+  fastvitDims,
+  fastvitStages,
+  isReparam,
+  mobileOneBlocks,
+  type MobileOneShape,
+  TRUNK,
+} from './fastvit-layout.js';
 import type { FastVitSpec } from './mobileclip-arch.js';
 import { DataType } from './proto.js';
 import type { Activation } from './types.js';
@@ -342,10 +349,7 @@ export function buildFastVit(ctx: BuildCtx, spec: FastVitSpec, pixels: string, a
     if (m.stride === 2) [H, W] = [down(H), down(W)];
   }
   let prev = d.stem;
-  d.stages.forEach((st, i) => {
-    const arch = spec.stages[i];
-    if (!arch) return;
-    const sp = `${t}stages.${i}.`;
+  for (const { arch, dims: st, prefix: sp } of fastvitStages(spec, d)) {
     const C = st.dim;
     if (arch.downsample) {
       const p = `${sp}downsample.proj.0`;
@@ -373,7 +377,7 @@ export function buildFastVit(ctx: BuildCtx, spec: FastVitSpec, pixels: string, a
       x = graph.node('Add', [x, convMlp(ctx, x, `${b}mlp`, { C, hidden: st.hidden, H, W }, act, gamma)]);
     }
     prev = C;
-  });
+  }
   x = mobileOne(ctx, x, `${t}final_conv`, block(`${t}final_conv`), act);
   const pooled = graph.node('Flatten', [graph.node('GlobalAveragePool', [x])], { axis: 1 });
   return linear(

@@ -1,4 +1,4 @@
-import { type BuildCtx, i64, layerNorm, linear, openClipBlock, transformer } from './blocks.js';
+import { type BiasRef, type BuildCtx, i64, layerNorm, linear, openClipTransformer, type WeightRef } from './blocks.js';
 import { DataType } from './proto.js';
 import type { TextSpec } from './resolve-config.js';
 import type { Activation } from './types.js';
@@ -31,56 +31,23 @@ export function buildText(ctx: BuildCtx, spec: TextSpec, ids: string, act: Activ
   });
   // The transformer runs on [N·L, W] rows so every linear layer is a single Gemm.
   const x = graph.node('Reshape', [graph.node('Add', [tok, pos]), i64(ctx, [-1, W])]);
-  const blocks = Array.from({ length: spec.layers }, (_, i) =>
-    openClipBlock(`${p}transformer.resblocks.${i}.`, spec.layerScale),
-  );
   // Only the pooled token's output is used, so the last block computes attention and MLP for that row alone.
   const onlyRow = idx ?? (spec.pool === 'last' ? L - 1 : 0);
-  const stack = {
-    width: W,
-    heads: spec.heads,
-    mlp: spec.mlpWidth,
-    seq: L,
-    eps: spec.eps,
-    act,
-    causal: spec.causal,
-    onlyRow,
-  };
+  const stack = { causal: spec.causal, onlyRow, ...(seq ? { runtimeSeq: seq } : {}) };
   // ln_final is per token: normalizing the pooled token alone gives the same vector
-  const pooled = layerNorm(
-    ctx,
-    transformer(ctx, x, blocks, seq ? { ...stack, runtimeSeq: seq } : stack),
-    `${p}ln_final`,
-    spec.eps,
-  );
+  const pooled = layerNorm(ctx, openClipTransformer(ctx, x, p, spec, L, act, stack), `${p}ln_final`, spec.eps);
   return textProjection(ctx, spec, pooled);
 }
 
 /** open_clip's text_projection of the pooled token: a [W, out] matrix, a biased nn.Linear, or none. */
 export function textProjection(ctx: BuildCtx, spec: TextSpec, pooled: string): string {
-  const p = spec.prefix;
-  if (spec.proj === 'matrix')
-    return linear(
-      ctx,
-      pooled,
-      `${p}text_projection`,
-      spec.width,
-      spec.outputDim,
-      { name: `${p}text_projection`, layout: 'matrix' },
-      null,
-    );
-  if (spec.proj === 'linear') {
-    return linear(
-      ctx,
-      pooled,
-      `${p}text_projection`,
-      spec.width,
-      spec.outputDim,
-      { name: `${p}text_projection.weight`, layout: 'torch' },
-      { name: `${p}text_projection.bias` },
-    );
-  }
-  return pooled;
+  if (spec.proj === 'none') return pooled;
+  const name = `${spec.prefix}text_projection`;
+  const [weight, bias]: [WeightRef, BiasRef | null] =
+    spec.proj === 'matrix'
+      ? [{ name, layout: 'matrix' }, null]
+      : [{ name: `${name}.weight`, layout: 'torch' }, { name: `${name}.bias` }];
+  return linear(ctx, pooled, name, spec.width, spec.outputDim, weight, bias);
 }
 
 /** Position of the pooled token per row, [N, 1] int64: the highest id ('argmax', EOT) or the first eos_id ('eos'). */

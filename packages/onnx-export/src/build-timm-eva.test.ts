@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generatedFixtures, hasOracle, repoRoot, runPythonAsync, tempDir } from '#test-support';
@@ -18,19 +18,17 @@ const cfgFor = (name: string, pool: string): ModelCfg => ({
 
 describe('timm Eva towers: support and weight layout', () => {
   it('supports every Eva and PE-Core tower open_clip 3.3.0 names, with its config pooling only', () => {
-    const names: Array<[string, string]> = [
-      ['eva_giant_patch14_224', 'token'],
-      ['eva02_base_patch16_clip_224', 'token'],
-      ['eva02_large_patch14_clip_224', 'token'],
-      ['eva02_large_patch14_clip_336', 'token'],
-      ['eva02_enormous_patch14_clip_224', 'token'],
-      ['vit_pe_core_tiny_patch16_384', 'map'],
-      ['vit_pe_core_small_patch16_384', 'map'],
-      ['vit_pe_core_base_patch16_224', 'map'],
-      ['vit_pe_core_large_patch14_336', 'map'],
-      ['vit_pe_core_gigantic_patch14_448', 'map'],
-    ];
-    for (const [name, pool] of names) {
+    // each trunk and pool as open_clip 3.3.0's own configs name them (registry/architectures.json)
+    const registry = JSON.parse(readFileSync(path.join(repoRoot, 'registry/architectures.json'), 'utf8')) as {
+      architectures: Record<string, { config: { vision_cfg: { timm_model_name?: string; timm_pool?: string } } }>;
+    };
+    const towers = new Map<string, string>();
+    for (const { config } of Object.values(registry.architectures)) {
+      const { timm_model_name: name, timm_pool: pool } = config.vision_cfg;
+      if (name && /^(eva|vit_pe_core)/.test(name)) towers.set(name, String(pool));
+    }
+    expect(towers.size).toBe(10);
+    for (const [name, pool] of towers) {
       expect(towerSupport(cfgFor(name, pool)).vision, name).toEqual({ supported: true });
       expect(towerSupport(cfgFor(name, pool === 'map' ? 'token' : 'map')).vision.reason).toMatch(/timm_pool=/);
     }

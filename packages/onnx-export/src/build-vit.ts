@@ -4,10 +4,9 @@ import {
   i64,
   layerNorm,
   linear,
-  openClipBlock,
+  openClipTransformer,
   packedQkv,
   reduce,
-  transformer,
   type WeightRef,
 } from './blocks.js';
 import { DataType } from './proto.js';
@@ -36,21 +35,9 @@ export function buildVit(ctx: BuildCtx, spec: VitSpec, pixels: string, act: Acti
   // The transformer runs on [N·L, W] rows so every linear layer is a single Gemm.
   let x = graph.node('Reshape', [graph.node('Add', [padded, embed]), i64(ctx, [-1, W])]);
   if (spec.lnPre) x = layerNorm(ctx, x, 'visual.ln_pre', spec.eps);
-  const blocks = Array.from({ length: spec.layers }, (_, i) =>
-    openClipBlock(`visual.transformer.resblocks.${i}.`, spec.layerScale),
-  );
   // Class-token pooling uses one row of the last block's output.
   const tok = !spec.attnPool && spec.pool === 'tok';
-  x = transformer(ctx, x, blocks, {
-    width: W,
-    heads: spec.heads,
-    mlp: spec.mlpWidth,
-    seq: L,
-    eps: spec.eps,
-    act,
-    causal: false,
-    ...(tok ? { onlyRow: 0 } : {}),
-  });
+  x = openClipTransformer(ctx, x, 'visual.', spec, L, act, { causal: false, ...(tok ? { onlyRow: 0 } : {}) });
 
   let pooled: string;
   let poolDim = W;

@@ -2,14 +2,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generatedFixtures, hasOracle, needsShared, sharedFixtures, tempDir } from '#test-support';
-import {
-  compare,
-  embedImages,
-  embedTexts,
-  exportFixture,
-  loadReference,
-  modelCfgOf,
-} from '#test-support/onnx-fidelity.js';
+import { compare, exportAndEmbed, exportFixture, loadReference, modelCfgOf } from '#test-support/onnx-fidelity.js';
 import { pyCheck, pyJob, type PyJob } from './test-utils/py-check.js';
 
 const GENERATED = [
@@ -31,22 +24,9 @@ const shared =
 
 /** Exports one fixture and returns node's and the reference's embeddings for both towers. */
 async function exportAndRun(dir: string, out: string, options: Parameters<typeof exportFixture>[2] = {}) {
-  const result = await exportFixture(dir, out, options);
   const refFile = path.join(dir, 'reference.safetensors');
   const ref = await loadReference(refFile);
-  const n = ref.pixels.dims[0] as number;
-  const image = await embedImages(path.join(out, 'vision.onnx'), ref);
-  const text = await embedTexts(path.join(out, 'text.onnx'), ref);
-  return {
-    result,
-    ref,
-    refFile,
-    image,
-    text,
-    n,
-    img: compare(image, ref.image.data, n),
-    txt: compare(text, ref.text.data, n),
-  };
+  return { ref, refFile, ...(await exportAndEmbed(dir, out, ref, options)) };
 }
 
 function fp32Faithful(s: { minCos: number; maxRel: number }): boolean {

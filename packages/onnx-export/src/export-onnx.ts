@@ -5,56 +5,20 @@ import type { BuildCtx } from './blocks.js';
 import { l2Normalize } from './blocks.js';
 import { buildCocaText } from './build-coca-text.js';
 import { buildHfText } from './build-hf-text.js';
-import { buildFastVit } from './build-fastvit.js';
-import { buildMciVit } from './build-mci-vit.js';
-import { buildConvNext } from './build-convnext.js';
-import { buildResNet } from './build-resnet.js';
 import { buildText } from './build-text.js';
-import { buildTimmEva } from './build-timm-eva.js';
-import { buildTimmSwin } from './build-timm-swin.js';
-import { buildTimmVit } from './build-timm-vit.js';
-import { buildViTamin } from './build-vitamin.js';
-import { buildVit } from './build-vit.js';
 import { OnnxExportError } from './errors.js';
-import {
-  convNextWeights,
-  hfTextOptional,
-  resnetWeights,
-  swinWeights,
-  textWeights,
-  timmEvaWeights,
-  timmVitWeights,
-  viTaminWeights,
-  vitWeights,
-  type WeightShapes,
-} from './expected-weights.js';
+import { hfTextOptional, textWeights, type WeightShapes } from './expected-weights.js';
 import { GraphBuilder } from './graph.js';
-import { fastvitWeights } from './fastvit-layout.js';
-import { mciVitWeights } from './mci-vit-layout.js';
-import type { FastVitSpec, MciVitSpec } from './mobileclip-arch.js';
 import { DataType, dataTypeName } from './proto.js';
 import { restoreEndToken, restoreEot } from './restore-eot.js';
-import {
-  hfConfigUnknown,
-  resolveText,
-  resolveVision,
-  type ResNetSpec,
-  type TextSpec,
-  type TimmEvaSpec,
-  type TimmVitSpec,
-  type VitSpec,
-} from './resolve-config.js';
+import { hfConfigUnknown, resolveText, resolveVision, type TextSpec, type VisionSpec } from './resolve-config.js';
 import type { HfTextSpec } from './resolve-hf-text.js';
 import { knownHfConfig } from './hf-configs.js';
 import { toFloat32 } from './tensor-math.js';
-import { timmVitFromWeights } from './timm-siglip.js';
-import { fitEvaToWeights } from './timm-eva.js';
-import { convNextFromWeights, type ConvNextSpec } from './timm-convnext.js';
-import { viTaminFromWeights, type ViTaminSpec } from './timm-vitamin.js';
-import { swinFromWeights, type SwinSpec } from './timm-swin.js';
 import { towerSupport } from './tower-support.js';
 import type { Activation, ExportOptions, ExportResult, ModelCfg, Tower, TowerExport, WeightSource } from './types.js';
 import { validateWeights } from './validate-weights.js';
+import { buildVision, fitVision, visionWeights } from './vision-towers.js';
 import { WeightLoader } from './weight-loader.js';
 import { externalDataName, writeModel } from './write-model.js';
 
@@ -113,13 +77,10 @@ function plan(
   tower: Tower,
   spec: VisionSpec | TextSpec | HfTextSpec,
   source: WeightSource,
-  options: {
-    dtype: 'fp32' | 'fp16' | 'int8';
-    opset: number;
-    normalize: boolean;
+  options: Required<Pick<ExportOptions, 'dtype' | 'opset' | 'normalize'>> & {
     contrib: boolean;
     hfText: boolean;
-    endToken?: { end: number; pad: number };
+    endToken?: ExportOptions['textEndToken'];
     act?: Activation;
   },
   sharedGraph?: GraphBuilder,
@@ -150,24 +111,7 @@ function plan(
         `ModifiedResNet vision towers only use ReLU; drop the vision activation override '${activation}'`,
       );
     }
-    out =
-      s.kind === 'vit'
-        ? buildVit(ctx, s, x, activation)
-        : s.kind === 'timm-vit'
-          ? buildTimmVit(ctx, s, x, activation)
-          : s.kind === 'convnext'
-            ? buildConvNext(ctx, s, x, activation)
-            : s.kind === 'vitamin'
-              ? buildViTamin(ctx, s, x, activation)
-              : s.kind === 'timm-eva'
-                ? buildTimmEva(ctx, s, x, activation)
-                : s.kind === 'fastvit'
-                  ? buildFastVit(ctx, s, x, activation)
-                  : s.kind === 'mci-vit'
-                    ? buildMciVit(ctx, s, x, activation)
-                    : s.kind === 'swin'
-                      ? buildTimmSwin(ctx, s, x, activation)
-                      : buildResNet(ctx, s, x);
+    out = buildVision(ctx, s, x, activation);
     dim = s.outputDim;
     inputs = [{ name: 'pixel_values', dtype: 'float32', shape: ['batch', 3, h, w] }];
   } else {
@@ -214,20 +158,6 @@ function plan(
   };
 }
 
-type VisionSpec =
-  VitSpec | ResNetSpec | TimmVitSpec | ConvNextSpec | ViTaminSpec | TimmEvaSpec | FastVitSpec | MciVitSpec | SwinSpec;
-
-/** timm trunks come at any size (timm.create_model overrides): their depths and widths are read from the weights. */
-function fitVision(spec: VisionSpec, weights: WeightSource): VisionSpec {
-  if (spec.kind === 'convnext') return convNextFromWeights(spec, weights);
-  if (spec.kind === 'vitamin') return viTaminFromWeights(spec, weights);
-  if (spec.kind === 'swin') return swinFromWeights(spec, weights);
-  if (spec.kind === 'timm-vit') return timmVitFromWeights(spec, weights);
-  if (spec.kind !== 'timm-eva') return spec;
-  const fitted = fitEvaToWeights(spec, weights);
-  return { ...fitted, outputDim: fitted.proj === 'none' ? fitted.width : fitted.outputDim };
-}
-
 async function scalar(source: WeightSource, name: string): Promise<number | null> {
   const info = source.info(name);
   if (!info) return null;
@@ -262,27 +192,7 @@ export async function exportOnnx(
   const vision = support.vision.supported ? fitVision(resolveVision(modelCfg), weights) : null;
   const text = support.text.supported ? resolveText(modelCfg, options.hfConfig) : null;
   const shapes = (t: Tower): WeightShapes =>
-    t === 'vision' && vision
-      ? vision.kind === 'vit'
-        ? vitWeights(vision)
-        : vision.kind === 'timm-vit'
-          ? timmVitWeights(vision)
-          : vision.kind === 'convnext'
-            ? convNextWeights(vision)
-            : vision.kind === 'vitamin'
-              ? viTaminWeights(vision)
-              : vision.kind === 'timm-eva'
-                ? timmEvaWeights(vision)
-                : vision.kind === 'fastvit'
-                  ? fastvitWeights(vision, weights)
-                  : vision.kind === 'mci-vit'
-                    ? mciVitWeights(vision, weights)
-                    : vision.kind === 'swin'
-                      ? swinWeights(vision)
-                      : resnetWeights(vision)
-      : t === 'text' && text
-        ? textWeights(text)
-        : new Map();
+    t === 'vision' && vision ? visionWeights(vision, weights) : t === 'text' && text ? textWeights(text) : new Map();
 
   const required: WeightShapes = new Map();
   for (const t of towers) for (const [k, v] of shapes(t)) required.set(k, v);

@@ -3,14 +3,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generatedFixtures, hasOracle, tempDir } from '#test-support';
 import { towerSupport } from './tower-support.js';
-import {
-  compare,
-  embedImages,
-  embedTexts,
-  exportFixture,
-  loadReference,
-  modelCfgOf,
-} from '#test-support/onnx-fidelity.js';
+import { exportAndEmbed, loadReference, modelCfgOf } from '#test-support/onnx-fidelity.js';
 import { pyCheck, pyJob, type PyJob } from './test-utils/py-check.js';
 
 // A tiny variant of every open_clip 3.3.0 architecture, made by the real open_clip
@@ -56,17 +49,13 @@ describe.skipIf(!hasOracle || rows.length === 0)('every open_clip architecture e
       const dir = path.join(zooDir, row.dir as string);
       expect(towerSupport(modelCfgOf(dir))).toEqual({ vision: { supported: true }, text: { supported: true } });
       const ref = await loadReference(path.join(dir, 'reference.safetensors'));
-      const n = ref.image.dims[0] as number;
       for (const [variant, options] of [
         ['fused', {}],
         ['plain', { contribOps: false }],
         ['fp16', { dtype: 'fp16' }],
       ] as const) {
         const out = path.join(scratch.dir, row.arch, variant);
-        await exportFixture(dir, out, options);
-        const image = await embedImages(path.join(out, 'vision.onnx'), ref);
-        const text = await embedTexts(path.join(out, 'text.onnx'), ref);
-        const [img, txt] = [compare(image, ref.image.data, n), compare(text, ref.text.data, n)];
+        const { image, text, img, txt } = await exportAndEmbed(dir, out, ref, options);
         if (variant === 'fp16') {
           expect(Math.min(img.minCos, txt.minCos), variant).toBeGreaterThanOrEqual(FP16_MIN_COS);
           continue;

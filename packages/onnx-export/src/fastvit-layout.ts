@@ -1,5 +1,5 @@
 import type { WeightShapes } from './expected-weights.js';
-import type { FastVitSpec } from './mobileclip-arch.js';
+import type { FastVitSpec, FastVitStageArch } from './mobileclip-arch.js';
 import type { WeightSource } from './types.js';
 
 export const TRUNK = 'visual.trunk.';
@@ -68,6 +68,21 @@ export function fastvitDims(spec: FastVitSpec, source: WeightSource): FastVitDim
   });
   const final = dim0(source, `${t}final_conv.reparam_conv.weight`, `${t}final_conv.conv_kxk.0.conv.weight`);
   return { stem, stages, final, finalSeRd: makeDivisible(final / 16, 1), embed: spec.outputDim };
+}
+
+/** One stage of a FastViT trunk: what the config says of it, its sizes from the checkpoint, its timm prefix. */
+export interface FastVitStage {
+  arch: FastVitStageArch;
+  dims: FastVitDims['stages'][number];
+  prefix: string;
+}
+
+/** The stages of a FastViT trunk that both the config and the checkpoint have, in order. */
+export function fastvitStages(spec: FastVitSpec, d: FastVitDims): FastVitStage[] {
+  return d.stages.flatMap((dims, i) => {
+    const arch = spec.stages[i];
+    return arch ? [{ arch, dims, prefix: `${TRUNK}stages.${i}.` }] : [];
+  });
 }
 
 /** The MobileOneBlocks of a FastViT trunk, by prefix, with their shapes. */
@@ -141,10 +156,7 @@ export function fastvitWeights(spec: FastVitSpec, source: WeightSource): WeightS
   const t = TRUNK;
   const d = fastvitDims(spec, source);
   for (const [p, m] of mobileOneBlocks(spec, d)) mobileOneWeights(out, source, p, m);
-  d.stages.forEach((st, i) => {
-    const arch = spec.stages[i];
-    if (!arch) return;
-    const sp = `${t}stages.${i}.`;
+  for (const { arch, dims: st, prefix: sp } of fastvitStages(spec, d)) {
     const C = st.dim;
     if (arch.downsample) {
       const p = `${sp}downsample.proj.0`;
@@ -185,7 +197,7 @@ export function fastvitWeights(spec: FastVitSpec, source: WeightSource): WeightS
       out.set(`${b}mlp.fc1.weight`, [st.hidden, C, 1, 1]).set(`${b}mlp.fc1.bias`, [st.hidden]);
       out.set(`${b}mlp.fc2.weight`, [C, st.hidden, 1, 1]).set(`${b}mlp.fc2.bias`, [C]);
     }
-  });
+  }
   out.set(`${t}head.fc.weight`, [d.embed, d.final]).set(`${t}head.fc.bias`, [d.embed]);
   return out;
 }

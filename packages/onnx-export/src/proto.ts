@@ -1,8 +1,8 @@
 import protobuf from 'protobufjs';
-import { onnxSchema } from './generated/onnx-schema.js';
+import onnxSchema from './generated/onnx-schema.json' with { type: 'json' };
 
-// The ONNX IR schema, loaded once from the descriptor generated from onnx.proto.
-const root = protobuf.Root.fromJSON(onnxSchema as unknown as protobuf.INamespace);
+// The ONNX IR schema, loaded once from the protobufjs descriptor generated from onnx.proto (scripts/gen-onnx-schema.mjs).
+const root = protobuf.Root.fromJSON(onnxSchema as protobuf.INamespace);
 
 export const ModelProto = root.lookupType('onnx.ModelProto');
 export const GraphProto = root.lookupType('onnx.GraphProto');

@@ -95,6 +95,10 @@ export interface TextSpec {
   cls?: { padId: number; correctClsMask: boolean };
 }
 
+/** Every kind of vision tower the exporter builds (vision-towers.ts maps each kind to its builder). */
+export type VisionSpec =
+  VitSpec | ResNetSpec | TimmVitSpec | ConvNextSpec | ViTaminSpec | TimmEvaSpec | FastVitSpec | MciVitSpec | SwinSpec;
+
 /** A reason string when the config uses something the exporter does not build. */
 export class Unsupported extends Error {}
 
@@ -242,29 +246,30 @@ function timmAvgPoolHead(
   return { image: h, proj, projBias: v.timm_proj_bias === true, outputDim: model.embed_dim };
 }
 
+type AvgPoolHead = ReturnType<typeof timmAvgPoolHead>;
+
+/** A timm trunk's table entry (the caller has checked the name is in it) and open_clip's head over its avg pool. */
+function timmTrunk<A>(
+  model: ModelCfg,
+  v: Record<string, unknown>,
+  archOf: (name: string) => A | null,
+): { arch: A; head: AvgPoolHead } {
+  const name = String(v.timm_model_name);
+  return { arch: archOf(name) as A, head: timmAvgPoolHead(model, v, name) };
+}
+
 /** open_clip TimmModel over timm's ConvNeXt: the trunk's own avg pool and head norm, then head.proj or head.mlp. */
 function resolveConvNext(model: ModelCfg, v: Record<string, unknown>): ConvNextSpec {
-  const name = String(v.timm_model_name);
-  const arch = timmConvNextArch(name) as NonNullable<ReturnType<typeof timmConvNextArch>>;
-  return {
-    kind: 'convnext',
-    ...arch,
-    ...timmAvgPoolHead(model, v, name),
-    activation: 'gelu', // timm's ConvNeXt MLPs and open_clip's head Mlp use nn.GELU; quick_gelu does not apply
-  };
+  const { arch, head } = timmTrunk(model, v, timmConvNextArch);
+  // timm's ConvNeXt MLPs and open_clip's head Mlp use nn.GELU; quick_gelu does not apply
+  return { kind: 'convnext', ...arch, ...head, activation: 'gelu' };
 }
 
 /** open_clip TimmModel over timm's ViTamin (its own token avg pool and fc_norm), then head.proj or head.mlp. */
 function resolveViTamin(model: ModelCfg, v: Record<string, unknown>): ViTaminSpec {
-  const name = String(v.timm_model_name);
-  const arch = timmViTaminArch(name) as NonNullable<ReturnType<typeof timmViTaminArch>>;
-  return {
-    kind: 'vitamin',
-    ...arch,
-    mlpWidth: 2 * arch.width,
-    ...timmAvgPoolHead(model, v, name),
-    activation: 'gelu', // timm's GELU everywhere (MbConv, GeGLU, head Mlp); quick_gelu does not apply
-  };
+  const { arch, head } = timmTrunk(model, v, timmViTaminArch);
+  // timm's GELU everywhere (MbConv, GeGLU, head Mlp); quick_gelu does not apply
+  return { kind: 'vitamin', ...arch, mlpWidth: 2 * arch.width, ...head, activation: 'gelu' };
 }
 
 /**
@@ -273,20 +278,12 @@ function resolveViTamin(model: ModelCfg, v: Record<string, unknown>): ViTaminSpe
  * entry points are built at other window sizes.
  */
 function resolveSwin(model: ModelCfg, v: Record<string, unknown>): SwinSpec {
-  const name = String(v.timm_model_name);
-  const arch = timmSwinArch(name) as NonNullable<ReturnType<typeof timmSwinArch>>;
-  const head = timmAvgPoolHead(model, v, name);
-  return {
-    kind: 'swin',
-    ...swinStages(arch, head.image),
-    ...head,
-    activation: 'gelu', // timm's Swin MLPs and open_clip's head Mlp use nn.GELU; quick_gelu does not apply
-  };
+  const { arch, head } = timmTrunk(model, v, timmSwinArch);
+  // timm's Swin MLPs and open_clip's head Mlp use nn.GELU; quick_gelu does not apply
+  return { kind: 'swin', ...swinStages(arch, head.image), ...head, activation: 'gelu' };
 }
 
-export function resolveVision(
-  model: ModelCfg,
-): VitSpec | ResNetSpec | TimmVitSpec | ConvNextSpec | ViTaminSpec | TimmEvaSpec | FastVitSpec | MciVitSpec | SwinSpec {
+export function resolveVision(model: ModelCfg): VisionSpec {
   checkModel(model);
   const v = obj(model.vision_cfg);
   if (v.timm_model_name && timmSwinArch(String(v.timm_model_name))) return resolveSwin(model, v);

@@ -1,3 +1,4 @@
+import fastvitMci from './fastvit-mci.json' with { type: 'json' };
 import type { ModelCfg } from './types.js';
 
 type Cfg = Record<string, unknown>;
@@ -79,41 +80,7 @@ function timmVitTrunk(name: string): { params: number; width: number } | null {
 const FASTVIT_MCI: Record<
   string,
   { layers: number[]; dims: number[]; mlp: number; attention: number; se: number[]; stemScale: boolean }
-> = {
-  fastvit_mci0: { layers: [2, 6, 10, 2], dims: [64, 128, 256, 512], mlp: 3, attention: 3, se: [2, 3], stemScale: true },
-  fastvit_mci1: {
-    layers: [4, 12, 20, 4],
-    dims: [64, 128, 256, 512],
-    mlp: 3,
-    attention: 3,
-    se: [2, 3],
-    stemScale: true,
-  },
-  fastvit_mci2: {
-    layers: [4, 12, 24, 4],
-    dims: [80, 160, 320, 640],
-    mlp: 3,
-    attention: 3,
-    se: [2, 3],
-    stemScale: true,
-  },
-  fastvit_mci3: {
-    layers: [2, 12, 24, 4, 2],
-    dims: [96, 192, 384, 768, 1536],
-    mlp: 4,
-    attention: 3,
-    se: [],
-    stemScale: false,
-  },
-  fastvit_mci4: {
-    layers: [2, 12, 24, 4, 4],
-    dims: [128, 256, 512, 1024, 2048],
-    mlp: 4,
-    attention: 3,
-    se: [],
-    stemScale: false,
-  },
-};
+> = fastvitMci;
 
 /** timm's make_divisible with round_limit 0 (squeeze-excite widths). */
 const divisible = (v: number, divisor: number) => Math.max(divisor, Math.floor((v + divisor / 2) / divisor) * divisor);

@@ -143,6 +143,25 @@ export function parseStrictJson(text: string): JsonValue {
     return fail('unexpected token');
   };
 
+  /** Reads comma-separated members with `member` up to the `close` bracket (the opening one already read). */
+  const members = (close: number, member: () => void): void => {
+    skipWs();
+    if (text.charCodeAt(i) === close) {
+      i++;
+      return;
+    }
+    for (;;) {
+      member();
+      skipWs();
+      const sep = text.charCodeAt(i);
+      i++;
+      if (sep === close) return;
+      if (sep !== 0x2c) {
+        i--;
+        fail(`expected ',' or '${String.fromCharCode(close)}'`);
+      }
+    }
+  };
   const parseValue = (depth: number): JsonValue => {
     if (depth > MAX_JSON_DEPTH) {
       throw new SafetensorsError(
@@ -156,12 +175,7 @@ export function parseStrictJson(text: string): JsonValue {
     if (c === 0x7b) {
       i++;
       const obj: JsonObject = new Map();
-      skipWs();
-      if (text.charCodeAt(i) === 0x7d) {
-        i++;
-        return obj;
-      }
-      for (;;) {
+      members(0x7d, () => {
         skipWs();
         if (text.charCodeAt(i) !== 0x22) fail('expected a string key');
         const keyAt = i;
@@ -176,35 +190,14 @@ export function parseStrictJson(text: string): JsonValue {
         if (text.charCodeAt(i) !== 0x3a) fail("expected ':'");
         i++;
         obj.set(key, parseValue(depth + 1));
-        skipWs();
-        const sep = text.charCodeAt(i);
-        i++;
-        if (sep === 0x7d) return obj;
-        if (sep !== 0x2c) {
-          i--;
-          fail("expected ',' or '}'");
-        }
-      }
+      });
+      return obj;
     }
     if (c === 0x5b) {
       i++;
       const arr: JsonValue[] = [];
-      skipWs();
-      if (text.charCodeAt(i) === 0x5d) {
-        i++;
-        return arr;
-      }
-      for (;;) {
-        arr.push(parseValue(depth + 1));
-        skipWs();
-        const sep = text.charCodeAt(i);
-        i++;
-        if (sep === 0x5d) return arr;
-        if (sep !== 0x2c) {
-          i--;
-          fail("expected ',' or ']'");
-        }
-      }
+      members(0x5d, () => arr.push(parseValue(depth + 1)));
+      return arr;
     }
     if (c === 0x22) return parseString();
     if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return parseNumber();

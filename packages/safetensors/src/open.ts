@@ -1,8 +1,7 @@
-import { open as openFile, type FileHandle } from 'node:fs/promises';
 import { DTYPE_BYTES } from './dtype.js';
-import { SafetensorsError, ioError } from './errors.js';
+import { SafetensorsError } from './errors.js';
 import type { SafetensorsHeader, TensorInfo } from './header.js';
-import { readExactly, readExactlyInto, readHeaderFrom } from './read-header.js';
+import { openWithHeader, readExactly, readExactlyInto } from './read-header.js';
 
 export const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
 
@@ -23,19 +22,7 @@ export interface SafetensorsFile {
 
 /** Opens and validates a safetensors file; tensors are read lazily, on demand. */
 export async function openSafetensors(path: string): Promise<SafetensorsFile> {
-  let handle: FileHandle;
-  try {
-    handle = await openFile(path, 'r');
-  } catch (err) {
-    throw ioError(err, path, 'opening');
-  }
-  let header: SafetensorsHeader;
-  try {
-    header = await readHeaderFrom(handle, path);
-  } catch (err) {
-    await handle.close();
-    throw err;
-  }
+  const { handle, header } = await openWithHeader(path);
   let closed = false;
 
   const info = (name: string): TensorInfo => {

@@ -46,7 +46,7 @@ export async function readExactlyInto(
 }
 
 /** Reads and validates the header of an open file; allocates at most the header's size (bounded by the file). */
-export async function readHeaderFrom(handle: FileHandle, path: string): Promise<SafetensorsHeader> {
+async function readHeaderFrom(handle: FileHandle, path: string): Promise<SafetensorsHeader> {
   let fileSize: number;
   try {
     fileSize = (await handle.stat()).size;
@@ -68,8 +68,8 @@ export async function readHeaderFrom(handle: FileHandle, path: string): Promise<
   }
 }
 
-/** Validates a safetensors file's header, reading only the header bytes. */
-export async function readSafetensorsHeader(path: string): Promise<SafetensorsHeader> {
+/** Opens a safetensors file and validates its header; the handle is closed again when the header is bad. */
+export async function openWithHeader(path: string): Promise<{ handle: FileHandle; header: SafetensorsHeader }> {
   let handle: FileHandle;
   try {
     handle = await open(path, 'r');
@@ -77,8 +77,16 @@ export async function readSafetensorsHeader(path: string): Promise<SafetensorsHe
     throw ioError(err, path, 'opening');
   }
   try {
-    return await readHeaderFrom(handle, path);
-  } finally {
+    return { handle, header: await readHeaderFrom(handle, path) };
+  } catch (err) {
     await handle.close();
+    throw err;
   }
+}
+
+/** Validates a safetensors file's header, reading only the header bytes. */
+export async function readSafetensorsHeader(path: string): Promise<SafetensorsHeader> {
+  const { handle, header } = await openWithHeader(path);
+  await handle.close();
+  return header;
 }

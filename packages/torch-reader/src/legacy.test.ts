@@ -5,7 +5,7 @@ import { generatedFixtures, hasOracle, tempDir } from '#test-support';
 import { dtypeSize } from './dtypes.js';
 import { readLegacyCheckpoint } from './legacy.js';
 import { openCheckpoint } from './open-checkpoint.js';
-import { RandomAccessFile } from './random-access-file.js';
+import { withFile } from './random-access-file.js';
 import { checkpointDigests } from './test-utils/oracle.js';
 import { swapBytes } from './torch-tensor.js';
 
@@ -15,9 +15,10 @@ afterAll(() => tmp.cleanup());
 
 describe.skipIf(!hasOracle)('legacy checkpoints', () => {
   it('locates every storage by its header without reading data', async () => {
-    const f = await RandomAccessFile.open(zoo);
-    const { storages } = await readLegacyCheckpoint(f, 1 << 20);
-    await f.close();
+    const { storages, size } = await withFile(zoo, async (f) => ({
+      storages: (await readLegacyCheckpoint(f, 1 << 20)).storages,
+      size: f.size,
+    }));
     const spans = [...storages.values()].sort((a, b) => a.fileOffset - b.fileOffset);
     // storages are back to back after 8-byte headers and end exactly at the end of the file
     for (let i = 1; i < spans.length; i++) {
@@ -25,7 +26,7 @@ describe.skipIf(!hasOracle)('legacy checkpoints', () => {
       expect((spans[i] as (typeof spans)[0]).fileOffset).toBe(prev.fileOffset + prev.byteLength + 8);
     }
     const last = spans[spans.length - 1] as (typeof spans)[0];
-    expect(last.fileOffset + last.byteLength).toBe(f.size);
+    expect(last.fileOffset + last.byteLength).toBe(size);
   });
 
   it('byte-swaps storages of a file whose sys_info says big-endian', async () => {
@@ -34,9 +35,7 @@ describe.skipIf(!hasOracle)('legacy checkpoints', () => {
     const flag = raw.indexOf(0x88, key); // NEWTRUE right after the key (and its memo PUT)
     expect(flag - key).toBeLessThan(20);
     raw[flag] = 0x89; // NEWFALSE
-    const f = await RandomAccessFile.open(zoo);
-    const { storages } = await readLegacyCheckpoint(f, 1 << 20);
-    await f.close();
+    const { storages } = await withFile(zoo, (f) => readLegacyCheckpoint(f, 1 << 20));
     const ck = await openCheckpoint(zoo);
     await ck.close();
     const swapped = new Set<string>();

@@ -5,7 +5,7 @@ import { generatedFixtures, hasOracle, tempDir } from '#test-support';
 import { TorchReaderError } from './errors.js';
 import { readLegacyCheckpoint } from './legacy.js';
 import { loadPickleTree, openCheckpoint } from './open-checkpoint.js';
-import { RandomAccessFile } from './random-access-file.js';
+import { withFile } from './random-access-file.js';
 import { bytes } from './test-utils/pickles.js';
 import { readZipItems, writeZip, type ZipItem } from './test-utils/zip-writer.js';
 
@@ -37,9 +37,7 @@ function variant(name: string, data: Uint8Array): string {
 describe.skipIf(!hasOracle)('bad checkpoints give one-line TorchReaderErrors', () => {
   let items: ZipItem[];
   beforeAll(async () => {
-    const f = await RandomAccessFile.open(zoo);
-    items = await readZipItems(f);
-    await f.close();
+    items = await withFile(zoo, readZipItems);
   });
   const withPickle = (name: string, pkl: Uint8Array): string => {
     const p = path.join(tmp.dir, name);
@@ -76,11 +74,8 @@ describe.skipIf(!hasOracle)('bad checkpoints give one-line TorchReaderErrors', (
     expect(e1.code).toBe('TRUNCATED');
     expect(e1.message).toContain('past the end');
     // legacy: an element count far beyond the file in the first storage header
-    const f = await RandomAccessFile.open(zooLegacy);
-    const first = [...(await readLegacyCheckpoint(f, 1 << 20)).storages.values()].sort(
-      (a, b) => a.fileOffset - b.fileOffset,
-    )[0];
-    await f.close();
+    const { storages } = await withFile(zooLegacy, (f) => readLegacyCheckpoint(f, 1 << 20));
+    const first = [...storages.values()].sort((a, b) => a.fileOffset - b.fileOffset)[0];
     const patched = Buffer.from(legacy);
     patched.writeBigUInt64LE(1n << 40n, (first?.fileOffset ?? 0) - 8);
     const e3 = await failure(variant('legacy-count.pt', patched));

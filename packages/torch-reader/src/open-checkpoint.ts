@@ -3,7 +3,7 @@ import { TorchReaderError } from './errors.js';
 import { readLegacyCheckpoint } from './legacy.js';
 import type { PyTensor, PyValue } from './pyvalue.js';
 import type { ByteSource } from './byte-source.js';
-import { RandomAccessFile } from './random-access-file.js';
+import { RandomAccessFile, withFile } from './random-access-file.js';
 import { makeTorchTensor, type StorageLocation, type TorchTensor } from './torch-tensor.js';
 import { parseModuleLists, splitExtraBuffers, torchscriptState } from './torchscript.js';
 import { unwrapStateDict } from './unwrap.js';
@@ -211,15 +211,8 @@ export async function loadPickleTree(
   path: string,
   options: { maxPickleBytes?: number; maxAllocBytes?: number } = {},
 ): Promise<PyValue> {
-  const file = await RandomAccessFile.open(path);
-  try {
-    return (
-      await parse(file, {
-        maxPickleBytes: options.maxPickleBytes ?? DEFAULT_MAX_PICKLE,
-        maxAllocBytes: options.maxAllocBytes,
-      })
-    ).root;
-  } finally {
-    await file.close();
-  }
+  const parsed = await withFile(path, (file) =>
+    parse(file, { maxPickleBytes: options.maxPickleBytes ?? DEFAULT_MAX_PICKLE, maxAllocBytes: options.maxAllocBytes }),
+  );
+  return parsed.root;
 }

@@ -54,3 +54,13 @@ export class RandomAccessFile implements ByteSource {
     await this.handle.close();
   }
 }
+
+/** Opens `path`, runs `use` on it and closes it, also when `use` throws. */
+export async function withFile<T>(path: string, use: (file: RandomAccessFile) => Promise<T>): Promise<T> {
+  const file = await RandomAccessFile.open(path);
+  try {
+    return await use(file);
+  } finally {
+    await file.close();
+  }
+}

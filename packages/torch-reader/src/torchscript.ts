@@ -49,8 +49,8 @@ export interface TorchScriptState {
 const MAX_DEPTH = 1000;
 
 const CLASS_LINE = /^class (\w+)\([^)]*\):$/;
-const PARAMETERS_LINE = /^[ \t]+__parameters__ = \[(.*)\]/;
-const BUFFERS_LINE = /^[ \t]+__buffers__ = \[(.*)\]/;
+/** A class's `__parameters__ = [...]` or `__buffers__ = [...]` line. */
+const LIST_LINE = /^[ \t]+__(parameters|buffers)__ = \[(.*)\]/;
 const FINAL_LINE = /^[ \t]+(\w+) : Final\[.*?\] = (.*)$/;
 
 /**
@@ -69,8 +69,8 @@ export function parseModuleLists(code: Map<string, string>): Map<string, ModuleL
       .split('/')
       .join('.');
     let current: ModuleLists | null = null;
-    let sawParameters = false;
-    let sawBuffers = false;
+    // only a class's first __parameters__ and first __buffers__ line count
+    let seen = { parameters: false, buffers: false };
     for (let start = 0; start <= src.length;) {
       let end = src.indexOf('\n', start);
       if (end < 0) end = src.length;
@@ -79,21 +79,12 @@ export function parseModuleLists(code: Map<string, string>): Map<string, ModuleL
       if (line === '' || line[0] === ' ' || line[0] === '\t') {
         // a class body goes on while lines are blank or indented
         if (!current || line === '') continue;
-        if (!sawParameters) {
-          const m = PARAMETERS_LINE.exec(line);
-          if (m) {
-            current.parameters = list(m[1]);
-            sawParameters = true;
-            continue;
-          }
-        }
-        if (!sawBuffers) {
-          const m = BUFFERS_LINE.exec(line);
-          if (m) {
-            current.buffers = list(m[1]);
-            sawBuffers = true;
-            continue;
-          }
+        const lists = LIST_LINE.exec(line);
+        const which = lists?.[1] as 'parameters' | 'buffers' | undefined;
+        if (which && !seen[which]) {
+          current[which] = list(lists?.[2]);
+          seen[which] = true;
+          continue;
         }
         const c = FINAL_LINE.exec(line);
         if (c) {
@@ -106,8 +97,7 @@ export function parseModuleLists(code: Map<string, string>): Map<string, ModuleL
       const header = CLASS_LINE.exec(line);
       if (header) {
         current = { parameters: [], buffers: [], constants: {} };
-        sawParameters = false;
-        sawBuffers = false;
+        seen = { parameters: false, buffers: false };
         out.set(`${module}.${header[1]}`, current);
       }
     }

@@ -12,7 +12,7 @@ import { storageItemSize } from './dtypes.js';
 import { TorchReaderError } from './errors.js';
 import { storageFromPersistentId } from './persistent-id.js';
 import { describeValue, isDict, isObject, type PyTensor } from './pyvalue.js';
-import { RandomAccessFile } from './random-access-file.js';
+import { withFile } from './random-access-file.js';
 import { assemble, disassemble, OPCODES, type Op } from './test-utils/pickle-ops.js';
 import { bytes } from './test-utils/pickles.js';
 import { makeTorchTensor } from './torch-tensor.js';
@@ -29,14 +29,11 @@ interface Seed {
 
 /** The data.pkl of a torch zip archive. */
 async function dataPkl(file: string): Promise<Uint8Array> {
-  const f = await RandomAccessFile.open(file);
-  try {
+  return withFile(file, async (f) => {
     const e = (await readZipDirectory(f)).find((x) => x.name.endsWith('/data.pkl'));
     if (!e) throw new Error(`${file} has no data.pkl`);
-    return await f.read(await entryDataOffset(f, e), e.size);
-  } finally {
-    await f.close();
-  }
+    return f.read(await entryDataOffset(f, e), e.size);
+  });
 }
 
 // Hand-made seeds that reach the opcodes torch files never use (protocol 0 text ops, sets, frames).

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generatedFixtures, hasOracle, tempDir } from '#test-support';
-import { RandomAccessFile } from './random-access-file.js';
+import { withFile } from './random-access-file.js';
 import { checkpointDigests, oracleDigests } from './test-utils/oracle.js';
 import { readZipItems, writeZip } from './test-utils/zip-writer.js';
 import { memorySource } from './byte-source.js';
@@ -13,17 +13,16 @@ afterAll(() => tmp.cleanup());
 
 describe.skipIf(!hasOracle)('ZIP64', () => {
   it('reads an archive whose entries lie above 4 GiB (sparse file), as torch.load does', async () => {
-    const f = await RandomAccessFile.open(source);
-    const items = await readZipItems(f);
-    await f.close();
+    const items = await withFile(source, readZipItems);
     const prefix = (items[0]?.name ?? '').split('/')[0] as string;
     const big = path.join(tmp.dir, 'above-4gib.pt');
     // a sparse padding entry first, so every real entry and the central directory sit past 4 GiB
     writeZip(big, [{ name: `${prefix}/.data/padding`, sparse: 2 ** 32 + 4096 }, ...items]);
-    const check = await RandomAccessFile.open(big);
-    const entries = await readZipDirectory(check);
-    await check.close();
-    expect(check.size).toBeGreaterThan(2 ** 32);
+    const { entries, size } = await withFile(big, async (check) => ({
+      entries: await readZipDirectory(check),
+      size: check.size,
+    }));
+    expect(size).toBeGreaterThan(2 ** 32);
     expect(entries.filter((e) => e.name.includes('/data/')).every((e) => e.headerOffset > 2 ** 32)).toBe(true);
 
     const want = oracleDigests([{ mode: 'load', path: big }]).get(`${big}|load`);
@@ -35,14 +34,10 @@ describe.skipIf(!hasOracle)('ZIP64', () => {
 
 describe('zip directory', () => {
   it('parses ZIP64 extra fields and the ZIP64 end record when every field is saturated', async () => {
-    const f = await RandomAccessFile.open(source);
-    const items = await readZipItems(f);
-    await f.close();
+    const items = await withFile(source, readZipItems);
     const p = path.join(tmp.dir, 'z64.pt');
     writeZip(p, items, { zip64: true });
-    const g = await RandomAccessFile.open(p);
-    const entries = await readZipDirectory(g);
-    await g.close();
+    const entries = await withFile(p, readZipDirectory);
     expect(entries.map((e) => [e.name, e.size])).toEqual(items.map((i) => [i.name, i.data?.length]));
     expect(await checkpointDigests(p)).toEqual(await checkpointDigests(source));
   });

@@ -1,14 +1,7 @@
-import {
-  convNextWeights,
-  resnetWeights,
-  timmEvaWeights,
-  viTaminWeights,
-  textWeights,
-  timmVitWeights,
-  vitWeights,
-} from '../expected-weights.js';
-import { resolveText, resolveVision } from '../resolve-config.js';
+import { textWeights } from '../expected-weights.js';
+import { resolveText, resolveVision, type VisionSpec } from '../resolve-config.js';
 import type { DType, ModelCfg, WeightSource } from '../types.js';
+import { visionWeights } from '../vision-towers.js';
 
 export interface MemTensor {
   dtype: DType;
@@ -50,6 +43,8 @@ export function memorySource(
   };
 }
 
+const FROM_CHECKPOINT = new Set<VisionSpec['kind']>(['fastvit', 'mci-vit', 'swin']);
+
 /** Deterministic small random weights with every shape the config implies (towers that resolve). */
 export function syntheticWeights(cfg: ModelCfg, seed = 1): Map<string, MemTensor> {
   let s = seed;
@@ -61,21 +56,9 @@ export function syntheticWeights(cfg: ModelCfg, seed = 1): Map<string, MemTensor
   const shapes = new Map<string, number[] | null>();
   try {
     const v = resolveVision(cfg);
-    for (const [k, sh] of v.kind === 'vit'
-      ? vitWeights(v)
-      : v.kind === 'timm-vit'
-        ? timmVitWeights(v)
-        : v.kind === 'convnext'
-          ? convNextWeights(v)
-          : v.kind === 'vitamin'
-            ? viTaminWeights(v)
-            : v.kind === 'timm-eva'
-              ? timmEvaWeights(v)
-              : v.kind === 'resnet'
-                ? resnetWeights(v)
-                : [])
-      // MobileCLIP towers take their sizes from a checkpoint, which there is none of here
-      shapes.set(k, sh);
+    // MobileCLIP and Swin towers take their sizes from a checkpoint, which there is none of here
+    if (!FROM_CHECKPOINT.has(v.kind))
+      for (const [k, sh] of visionWeights(v, memorySource(new Map()))) shapes.set(k, sh);
   } catch {
     /* unsupported vision: no weights */
   }

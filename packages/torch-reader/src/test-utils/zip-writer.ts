@@ -12,6 +12,24 @@ export interface ZipItem {
   sparse?: number;
 }
 
+/**
+ * The run of fields a local header (from byte 4) and a central directory header (from byte 6) share: version
+ * needed, flags, method, time, date (0: stored, no flags, no date), CRC-32, both sizes (saturated for ZIP64),
+ * name and extra-field lengths.
+ */
+function headerFields(
+  header: Buffer,
+  at: number,
+  f: { z64: boolean; crc: number; size: number; nameLength: number; extraLength: number },
+): void {
+  header.writeUInt16LE(f.z64 ? 45 : 20, at);
+  header.writeUInt32LE(f.crc, at + 10);
+  header.writeUInt32LE(f.z64 ? 0xffffffff : f.size, at + 14);
+  header.writeUInt32LE(f.z64 ? 0xffffffff : f.size, at + 18);
+  header.writeUInt16LE(f.nameLength, at + 22);
+  header.writeUInt16LE(f.extraLength, at + 24);
+}
+
 export function writeZip(path: string, items: ZipItem[], opts: { zip64?: boolean } = {}): void {
   const fd = openSync(path, 'w');
   let pos = 0;
@@ -33,12 +51,7 @@ export function writeZip(path: string, items: ZipItem[], opts: { zip64?: boolean
     padField.writeUInt16LE(pad, 2);
     const h = Buffer.alloc(30);
     h.writeUInt32LE(0x04034b50, 0);
-    h.writeUInt16LE(z64 ? 45 : 20, 4);
-    h.writeUInt32LE(crc, 14);
-    h.writeUInt32LE(z64 ? 0xffffffff : size, 18);
-    h.writeUInt32LE(z64 ? 0xffffffff : size, 22);
-    h.writeUInt16LE(name.length, 26);
-    h.writeUInt16LE(x.length + padField.length, 28);
+    headerFields(h, 4, { z64, crc, size, nameLength: name.length, extraLength: x.length + padField.length });
     put(Buffer.concat([h, name, x, padField]));
     if (it.data) put(it.data);
     else pos += size;
@@ -46,12 +59,7 @@ export function writeZip(path: string, items: ZipItem[], opts: { zip64?: boolean
     const c = Buffer.alloc(46);
     c.writeUInt32LE(0x02014b50, 0);
     c.writeUInt16LE(45, 4);
-    c.writeUInt16LE(z64 ? 45 : 20, 6);
-    c.writeUInt32LE(crc, 16);
-    c.writeUInt32LE(z64 ? 0xffffffff : size, 20);
-    c.writeUInt32LE(z64 ? 0xffffffff : size, 24);
-    c.writeUInt16LE(name.length, 28);
-    c.writeUInt16LE(cx.length, 30);
+    headerFields(c, 6, { z64, crc, size, nameLength: name.length, extraLength: cx.length });
     c.writeUInt32LE(z64 ? 0xffffffff : off, 42);
     central.push(Buffer.concat([c, name, cx]));
   }
