@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tempDir } from '#test-support';
+import { refusalOf, tempDir, writeOversizeJson } from '#test-support';
+import { MAX_CONFIG_FILE_BYTES } from '@cliphub/core';
 import { chooseConfig } from './choose-config.js';
 import type { ShapeInfo } from './infer-model-cfg.js';
 
@@ -97,5 +98,14 @@ describe('chooseConfig', () => {
     await expect(chooseConfig({ ...base, configPath: f })).rejects.toThrow(/no model_cfg/);
     writeFileSync(f, '{not json');
     await expect(chooseConfig({ ...base, configPath: f })).rejects.toThrow(/not valid JSON/);
+  });
+
+  it('refuses a huge --config with one exit-2 line, without reading it all', async () => {
+    const f = writeOversizeJson(path.join(tmp.dir, 'huge.json'), MAX_CONFIG_FILE_BYTES);
+    expect(await refusalOf(() => chooseConfig({ ...base, configPath: f }))).toMatchObject({
+      code: 'BAD_CONFIG',
+      exitCode: 2,
+      message: expect.stringMatching(/is over 8 MiB.*; fix or remove it, or pass --model ARCH$/),
+    });
   });
 });

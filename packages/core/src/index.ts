@@ -7,3 +7,4 @@ export { gitBlobOid } from './git-blob-oid.js';
 export { fileSha256 } from './file-sha256.js';
 export { compareRows, rowDeviation, type RowDeviation, type RowsComparison } from './compare-rows.js';
 export { MAX_CONFIG_FILE_BYTES, readSmallTextFile, type SmallFileErrorCode } from './read-small-file.js';
+export { readSmallJsonFile } from './read-small-json.js';
