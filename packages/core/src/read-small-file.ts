@@ -21,6 +21,7 @@ export function readSmallTextFile(file: string, maxBytes: number, what = 'file')
     throw new CliphubError<SmallFileErrorCode>(
       'UNREADABLE',
       `cannot read ${what} ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check the path`,
+      { cause: e },
     );
   }
   try {

@@ -1,11 +1,14 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { MAX_CONFIG_FILE_BYTES, readSmallTextFile, type CliphubError, type SmallFileErrorCode } from '@cliphub/core';
 import * as hf from '@huggingface/tokenizers';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { cleanText, type CleanMode } from './clean.js';
 import { TokenizerError } from './errors.js';
 import { checkContextLength, type TokenizedBatch } from './simple-tokenizer.js';
 import { UnigramModel } from './unigram-model.js';
+
+/** tokenizer.json above this is refused: the largest open_clip tokenizer (XLM-V, 0.9 M pieces) is far below it. */
+const MAX_TOKENIZER_JSON_BYTES = 256 * 1024 * 1024;
 
 export interface HfTokenizerOptions {
   contextLength?: number;
@@ -140,8 +143,17 @@ export class HfTokenizer {
       const file = path.join(dir, name);
       let text: string;
       try {
-        text = await readFile(file, 'utf8');
-      } catch {
+        text = readSmallTextFile(
+          file,
+          name === 'tokenizer.json' ? MAX_TOKENIZER_JSON_BYTES : MAX_CONFIG_FILE_BYTES,
+          name,
+        );
+      } catch (e) {
+        if ((e as CliphubError<SmallFileErrorCode>).code !== 'UNREADABLE')
+          throw new TokenizerError(
+            'HF_TOKENIZER_INVALID',
+            `${(e as Error).message.replace(/; [^;]*$/, '')}; re-download it`,
+          );
         if (!required) return {};
         throw new TokenizerError(
           'HF_TOKENIZER_INVALID',
