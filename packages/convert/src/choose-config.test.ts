@@ -5,6 +5,7 @@ import { refusalOf, tempDir, writeOversizeJson } from '#test-support';
 import { MAX_CONFIG_FILE_BYTES } from '@cliphub/core';
 import { chooseConfig } from './choose-config.js';
 import type { ShapeInfo } from './infer-model-cfg.js';
+import { textTowerShapes } from './test-utils/text-tower-shapes.js';
 
 const tmp = tempDir();
 afterAll(tmp.cleanup);
@@ -23,11 +24,7 @@ const shapes: ShapeInfo[] = [
   { name: 'visual.ln_pre.weight', shape: [32] },
   { name: 'visual.proj', shape: [32, 16] },
   { name: 'visual.transformer.resblocks.0.attn.in_proj_weight', shape: [96, 32] },
-  { name: 'token_embedding.weight', shape: [49408, 16] },
-  { name: 'positional_embedding', shape: [77, 16] },
-  { name: 'ln_final.weight', shape: [16] },
-  { name: 'text_projection', shape: [16, 16] },
-  { name: 'transformer.resblocks.0.attn.in_proj_weight', shape: [48, 16] },
+  ...textTowerShapes({ width: 16, layers: 1, embed: 16 }),
 ];
 const configFile = (model: object, name: string): string => {
   const f = path.join(tmp.dir, `${name}.json`);
