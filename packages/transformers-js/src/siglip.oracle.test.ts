@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AutoProcessor,
   AutoTokenizer,
-  RawImage,
   SiglipTextModel,
   SiglipVisionModel,
   Tensor,
@@ -14,7 +13,8 @@ import {
 import { generatedFixtures, hasOracle, pythonScriptJsonAsync, tempDir } from '#test-support';
 import { convertToTransformersJs, readTransformersJsLayout, TRANSFORMERS_JS_DTYPE, type LayoutDtype } from './index.js';
 import { ordinaryTexts } from './test-utils/ordinary-texts.js';
-import { compareRows } from '@cliphub/core';
+import { compareTowers } from './test-utils/compare-towers.js';
+import { ownCosines, zeroShotImages } from './test-utils/zero-shot.js';
 import { loadReference } from '#test-support/reference.js';
 
 const UTILS = path.join(import.meta.dirname, 'test-utils');
@@ -71,17 +71,12 @@ describe.skipIf(!hasOracle)('transformers.js runs a SigLIP-style model as open_c
       const text = await SiglipTextModel.from_pretrained(NAME, opts);
       const tokenizer = await AutoTokenizer.from_pretrained(NAME);
       // the padding the zero-shot pipeline uses for model_type siglip; the text graph takes exactly 64 ids
-      const inputs = tokenizer(texts, { padding: 'max_length', truncation: true });
-      const { text_embeds } = (await text(inputs)) as { text_embeds: Tensor };
-      const { image_embeds } = (await vision({
-        pixel_values: new Tensor('float32', ref.pixels.data, ref.pixels.dims),
-      })) as { image_embeds: Tensor };
-      const d = text_embeds.dims[1] as number;
-      for (const [got, want] of [
-        [text_embeds.data as Float32Array, Float32Array.from(oracle.text_embeds.flat())],
-        [image_embeds.data as Float32Array, ref.image.data],
-      ] as const) {
-        const c = compareRows(got, want, d);
+      const tokenize = (t: string[]) => tokenizer(t, { padding: 'max_length', truncation: true });
+      const comparisons = await compareTowers({ tokenize, text, vision }, texts, ref.pixels, {
+        text: oracle.text_embeds,
+        image: ref.image.data,
+      });
+      for (const c of comparisons) {
         expect(c.minCos).toBeGreaterThanOrEqual(MIN_COS[dtype]);
         if (dtype === 'fp32') expect(c.maxAbs).toBeLessThanOrEqual(1e-4 * c.maxRef);
       }
@@ -114,18 +109,12 @@ describe.skipIf(!hasOracle)('transformers.js runs a SigLIP-style model as open_c
     const tokenizer = await AutoTokenizer.from_pretrained('siglip2');
     const text = await SiglipTextModel.from_pretrained('siglip2', { dtype: 'fp32' });
     const vision = await SiglipVisionModel.from_pretrained('siglip2', { dtype: 'fp32' });
-    const { text_embeds } = (await text(tokenizer(texts, { padding: 'max_length', truncation: true }))) as {
-      text_embeds: Tensor;
-    };
-    const { image_embeds } = (await vision({
-      pixel_values: new Tensor('float32', ref.pixels.data, ref.pixels.dims),
-    })) as { image_embeds: Tensor };
-    const d = text_embeds.dims[1] as number;
-    for (const [got, expected] of [
-      [text_embeds.data as Float32Array, Float32Array.from(want.text_embeds.flat())],
-      [image_embeds.data as Float32Array, ref.image.data],
-    ] as const) {
-      const c = compareRows(got, expected, d);
+    const tokenize = (t: string[]) => tokenizer(t, { padding: 'max_length', truncation: true });
+    const comparisons = await compareTowers({ tokenize, text, vision }, texts, ref.pixels, {
+      text: want.text_embeds,
+      image: ref.image.data,
+    });
+    for (const c of comparisons) {
       expect(c.minCos).toBeGreaterThanOrEqual(0.99999);
       expect(c.maxAbs).toBeLessThanOrEqual(1e-4 * c.maxRef);
     }
@@ -142,37 +131,20 @@ describe.skipIf(!hasOracle)('transformers.js runs a SigLIP-style model as open_c
     const scale = Math.exp(ref.logitScale);
     const labels = ['dog', 'cat', 'an astronaut riding a horse on the moon '.repeat(8), 'car'];
     const template = 'This is a photo of {}';
-    const images = [
-      [40, 30],
-      [64, 64],
-      [23, 71],
-    ].map(([w, h], i) => {
-      const data = new Uint8ClampedArray((w as number) * (h as number) * 3).map((_, k) => (k * (i + 7) * 31) % 251);
-      return new RawImage(data, w as number, h as number, 3);
-    });
+    const images = zeroShotImages();
     const results = (await classify(images, labels, { hypothesis_template: template })) as Array<
       Array<{ label: string; score: number }>
     >;
-    const t = (await text(
-      tokenizer(
-        labels.map((l) => template.replace('{}', l)),
-        { padding: 'max_length', truncation: true },
-      ),
-    )) as { text_embeds: Tensor };
-    const d = t.text_embeds.dims[1] as number;
-    const unit = (v: Float32Array, r: number) => {
-      const row = v.subarray(r * d, (r + 1) * d);
-      const n = Math.hypot(...row);
-      return Array.from(row, (x) => x / n);
-    };
+    const cosines = await ownCosines(
+      { processor, vision, text, tokenize: (texts) => tokenizer(texts, { padding: 'max_length', truncation: true }) },
+      images,
+      labels.map((l) => template.replace('{}', l)),
+    );
     let checked = 0;
-    for (const [i, image] of images.entries()) {
-      const { image_embeds } = (await vision(await processor(image))) as { image_embeds: Tensor };
-      const img = unit(image_embeds.data as Float32Array, 0);
+    for (const [i, cos] of cosines.entries()) {
       for (const [j, label] of labels.entries()) {
-        const cos = unit(t.text_embeds.data as Float32Array, j).reduce((a, x, k) => a + x * (img[k] as number), 0);
         const got = results[i]?.find((r) => r.label === label)?.score as number;
-        expect(Math.abs(got - sigmoid(scale * cos - 10))).toBeLessThanOrEqual(1e-4);
+        expect(Math.abs(got - sigmoid(scale * (cos[j] as number) - 10))).toBeLessThanOrEqual(1e-4);
         checked++;
       }
     }
