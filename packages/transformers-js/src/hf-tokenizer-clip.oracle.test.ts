@@ -1,13 +1,13 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AutoTokenizer, CLIPTextModelWithProjection, env, type Tensor } from '@huggingface/transformers';
-import { generatedFixtures, hasOracle, pythonScriptJsonAsync, tempDir } from '#test-support';
+import { AutoTokenizer, CLIPTextModelWithProjection, type Tensor } from '@huggingface/transformers';
+import { generatedFixtures, hasOracle, tempDir } from '#test-support';
 import { convertToTransformersJs } from './index.js';
+import { loadLocalModelsFrom, makeTestTokenizers, textTowerOracle } from './test-utils/layout-oracle.js';
 import { ordinaryTexts } from './test-utils/ordinary-texts.js';
 import { compareRows } from '@cliphub/core';
 
-const UTILS = path.join(import.meta.dirname, 'test-utils');
 // MetaCLIP 2 worldwide (tiny, made by open_clip): a causal text tower pooling the end token (eos_id 1), an mT5
 // tokenizer with clean 'canonicalize'; the T5-like test tokenizer also ends texts with </s> = 1.
 const FIXTURE = path.join(generatedFixtures, 'export-zoo', 'ViT-L-14-worldwide');
@@ -21,16 +21,14 @@ describe.skipIf(!hasOracle)(
     const texts = [...ordinaryTexts(60, 3), 'a dog', 'x', ''];
     let want: Float32Array;
     beforeAll(async () => {
-      env.allowRemoteModels = false;
-      env.localModelPath = `${tmp.dir}/`;
-      await pythonScriptJsonAsync<null>(path.join(UTILS, 'make_hf_tokenizers.py'), [path.join(tmp.dir, 'tokenizers')]);
+      loadLocalModelsFrom(tmp.dir);
+      await makeTestTokenizers(path.join(tmp.dir, 'tokenizers'));
       await convertToTransformersJs({ input: FIXTURE, outDir: path.join(tmp.dir, NAME), hfTokenizer: tokenizerDir });
-      const job = path.join(tmp.dir, 'job.json');
-      writeFileSync(job, JSON.stringify({ dir: FIXTURE, tokenizer: tokenizerDir, texts }));
-      const oracle = await pythonScriptJsonAsync<{ text_embeds: number[][] }>(
-        path.join(UTILS, 'text_tower_oracle.py'),
-        [job],
-      );
+      const oracle = await textTowerOracle(path.join(tmp.dir, 'job.json'), {
+        dir: FIXTURE,
+        tokenizer: tokenizerDir,
+        texts,
+      });
       want = Float32Array.from(oracle.text_embeds.flat());
     }, 300_000);
     afterAll(() => tmp.cleanup());

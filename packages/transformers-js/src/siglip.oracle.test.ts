@@ -1,52 +1,42 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  AutoProcessor,
-  AutoTokenizer,
-  SiglipTextModel,
-  SiglipVisionModel,
-  Tensor,
-  env,
-  pipeline,
-} from '@huggingface/transformers';
-import { generatedFixtures, hasOracle, pythonScriptJsonAsync, tempDir } from '#test-support';
+import { AutoProcessor, AutoTokenizer, SiglipTextModel, SiglipVisionModel, pipeline } from '@huggingface/transformers';
+import { generatedFixtures, hasOracle, tempDir } from '#test-support';
 import { convertToTransformersJs, readTransformersJsLayout, TRANSFORMERS_JS_DTYPE, type LayoutDtype } from './index.js';
+import {
+  loadLocalModelsFrom,
+  makeTestTokenizers,
+  maxLengthIds,
+  textTowerOracle,
+  type TextTowerOracle,
+} from './test-utils/layout-oracle.js';
 import { ordinaryTexts } from './test-utils/ordinary-texts.js';
 import { compareTowers } from './test-utils/compare-towers.js';
 import { ownCosines, zeroShotImages } from './test-utils/zero-shot.js';
 import { loadReference } from '#test-support/reference.js';
 
-const UTILS = path.join(import.meta.dirname, 'test-utils');
 // tiny SigLIP (timm MAP-head trunk, bidirectional text tower pooling the last token, logit_bias) made by open_clip
 const FIXTURE = path.join(generatedFixtures, 'export-zoo', 'ViT-B-16-SigLIP');
 const NAME = 'siglip';
 const MIN_COS: Record<LayoutDtype, number> = { fp32: 0.99999, fp16: 0.999, int8: 0.99 };
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
-interface TextOracle {
-  ids: number[][];
-  text_embeds: number[][];
-}
-
 describe.skipIf(!hasOracle)('transformers.js runs a SigLIP-style model as open_clip does (Node, offline)', () => {
   const tmp = tempDir('cliphub-tjs-siglip-');
   const tokenizerDir = path.join(tmp.dir, 'tokenizers', 'unigram-t5');
   const texts = [...ordinaryTexts(40, 5), 'a dog', 'x', ''];
-  let oracle: TextOracle;
+  let oracle: TextTowerOracle;
   beforeAll(async () => {
-    env.allowRemoteModels = false;
-    env.localModelPath = `${tmp.dir}/`;
-    await pythonScriptJsonAsync<null>(path.join(UTILS, 'make_hf_tokenizers.py'), [path.join(tmp.dir, 'tokenizers')]);
+    loadLocalModelsFrom(tmp.dir);
+    await makeTestTokenizers(path.join(tmp.dir, 'tokenizers'));
     await convertToTransformersJs({
       input: FIXTURE,
       outDir: path.join(tmp.dir, NAME),
       dtypes: ['fp32', 'fp16', 'int8'],
       hfTokenizer: tokenizerDir,
     });
-    const job = path.join(tmp.dir, 'job.json');
-    writeFileSync(job, JSON.stringify({ dir: FIXTURE, tokenizer: tokenizerDir, texts }));
-    oracle = await pythonScriptJsonAsync<TextOracle>(path.join(UTILS, 'text_tower_oracle.py'), [job]);
+    oracle = await textTowerOracle(path.join(tmp.dir, 'job.json'), { dir: FIXTURE, tokenizer: tokenizerDir, texts });
   }, 300_000);
   afterAll(() => tmp.cleanup());
 
@@ -85,26 +75,21 @@ describe.skipIf(!hasOracle)('transformers.js runs a SigLIP-style model as open_c
   }
 
   it('over-long texts lose their end token in transformers.js and the text graph puts it back', async () => {
-    const tokenizer = await AutoTokenizer.from_pretrained(NAME);
-    const ids = (
-      tokenizer(texts, { padding: 'max_length', truncation: true }).input_ids as Tensor
-    ).tolist() as bigint[][];
-    const cut = ids.filter((row, i) => Number(row[row.length - 1]) !== oracle.ids[i]?.at(-1)).length;
+    const ids = await maxLengthIds(NAME, texts);
+    const cut = ids.filter((row, i) => row[row.length - 1] !== oracle.ids[i]?.at(-1)).length;
     // every 10th ordinary text is over-long: open_clip ends it with </s> (1), transformers.js with a word piece;
     // only rows that fill the context can differ there
     const full = oracle.ids.filter((row) => row.at(-1) !== 0).length;
     expect(cut).toBeGreaterThanOrEqual(4);
     expect(cut).toBeLessThanOrEqual(full);
-    for (const [i, row] of ids.entries()) expect(row.slice(0, -1).map(Number)).toEqual(oracle.ids[i]?.slice(0, -1));
+    for (const [i, row] of ids.entries()) expect(row.slice(0, -1)).toEqual(oracle.ids[i]?.slice(0, -1));
   });
 
   it('SigLIP2 (Gemma-like byte-fallback BPE tokenizer, tanh GELU): fp32 towers reproduce open_clip', async () => {
     const fixture = path.join(generatedFixtures, 'export-zoo', 'ViT-B-16-SigLIP2');
     const gemma = path.join(tmp.dir, 'tokenizers', 'bpe-gemma');
     await convertToTransformersJs({ input: fixture, outDir: path.join(tmp.dir, 'siglip2'), hfTokenizer: gemma });
-    const job = path.join(tmp.dir, 'job2.json');
-    writeFileSync(job, JSON.stringify({ dir: fixture, tokenizer: gemma, texts }));
-    const want = await pythonScriptJsonAsync<TextOracle>(path.join(UTILS, 'text_tower_oracle.py'), [job]);
+    const want = await textTowerOracle(path.join(tmp.dir, 'job2.json'), { dir: fixture, tokenizer: gemma, texts });
     const ref = await loadReference(path.join(fixture, 'reference.safetensors'));
     const tokenizer = await AutoTokenizer.from_pretrained('siglip2');
     const text = await SiglipTextModel.from_pretrained('siglip2', { dtype: 'fp32' });

@@ -13,6 +13,7 @@ import {
 import { generatedFixtures, hasOracle, pythonScriptJsonAsync, tempDir } from '#test-support';
 import { convertToTransformersJs, TRANSFORMERS_JS_DTYPE, type LayoutDtype } from './index.js';
 import { ordinaryTexts } from './test-utils/ordinary-texts.js';
+import { maxLengthIds } from './test-utils/layout-oracle.js';
 import { ownCosines, zeroShotImages } from './test-utils/zero-shot.js';
 import { compareRows } from '@cliphub/core';
 import { loadReference } from '#test-support/reference.js';
@@ -80,13 +81,9 @@ describe.skipIf(!hasOracle)('transformers.js loads cliphub convert --to transfor
     const texts = ordinaryTexts(1000);
     const want = (await openClip(path.join(generatedFixtures, 'models', FIXTURES[0] as string), texts, false, tmp.dir))
       .ids;
-    const tokenizer = await AutoTokenizer.from_pretrained(FIXTURES[0] as string);
-    const got = (
-      tokenizer(texts, { padding: 'max_length', truncation: true }).input_ids as Tensor
-    ).tolist() as bigint[][];
+    const got = await maxLengthIds(FIXTURES[0] as string, texts);
     let overLong = 0;
-    for (const [i, row] of got.entries()) {
-      const ids = row.map(Number);
+    for (const [i, ids] of got.entries()) {
       // transformers.js truncates by cutting, so an over-long text loses the EOT open_clip puts last; the text
       // graph puts it back (restore-eot), so those rows must equal open_clip's up to that one id.
       if (!ids.includes(EOT)) {
