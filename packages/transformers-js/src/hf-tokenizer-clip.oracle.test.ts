@@ -3,8 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AutoTokenizer, CLIPTextModelWithProjection, type Tensor } from '@huggingface/transformers';
 import { generatedFixtures, hasOracle, tempDir } from '#test-support';
-import { convertToTransformersJs } from './index.js';
-import { loadLocalModelsFrom, makeTestTokenizers, textTowerOracle } from './test-utils/layout-oracle.js';
+import { convertWithTestTokenizer } from './test-utils/layout-oracle.js';
 import { ordinaryTexts } from './test-utils/ordinary-texts.js';
 import { compareRows } from '@cliphub/core';
 
@@ -17,16 +16,13 @@ describe.skipIf(!hasOracle)(
   'a CLIP-style model with a Hugging Face tokenizer in transformers.js (Node, offline)',
   () => {
     const tmp = tempDir('cliphub-tjs-hfclip-');
-    const tokenizerDir = path.join(tmp.dir, 'tokenizers', 'unigram-t5');
     const texts = [...ordinaryTexts(60, 3), 'a dog', 'x', ''];
     let want: Float32Array;
     beforeAll(async () => {
-      loadLocalModelsFrom(tmp.dir);
-      await makeTestTokenizers(path.join(tmp.dir, 'tokenizers'));
-      await convertToTransformersJs({ input: FIXTURE, outDir: path.join(tmp.dir, NAME), hfTokenizer: tokenizerDir });
-      const oracle = await textTowerOracle(path.join(tmp.dir, 'job.json'), {
-        dir: FIXTURE,
-        tokenizer: tokenizerDir,
+      const oracle = await convertWithTestTokenizer(tmp.dir, {
+        fixture: FIXTURE,
+        name: NAME,
+        tokenizer: 'unigram-t5',
         texts,
       });
       want = Float32Array.from(oracle.text_embeds.flat());

@@ -5,8 +5,7 @@ import { AutoProcessor, AutoTokenizer, SiglipTextModel, SiglipVisionModel, pipel
 import { generatedFixtures, hasOracle, tempDir } from '#test-support';
 import { convertToTransformersJs, readTransformersJsLayout, TRANSFORMERS_JS_DTYPE, type LayoutDtype } from './index.js';
 import {
-  loadLocalModelsFrom,
-  makeTestTokenizers,
+  convertWithTestTokenizer,
   maxLengthIds,
   textTowerOracle,
   type TextTowerOracle,
@@ -24,19 +23,16 @@ const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 describe.skipIf(!hasOracle)('transformers.js runs a SigLIP-style model as open_clip does (Node, offline)', () => {
   const tmp = tempDir('cliphub-tjs-siglip-');
-  const tokenizerDir = path.join(tmp.dir, 'tokenizers', 'unigram-t5');
   const texts = [...ordinaryTexts(40, 5), 'a dog', 'x', ''];
   let oracle: TextTowerOracle;
   beforeAll(async () => {
-    loadLocalModelsFrom(tmp.dir);
-    await makeTestTokenizers(path.join(tmp.dir, 'tokenizers'));
-    await convertToTransformersJs({
-      input: FIXTURE,
-      outDir: path.join(tmp.dir, NAME),
+    oracle = await convertWithTestTokenizer(tmp.dir, {
+      fixture: FIXTURE,
+      name: NAME,
+      tokenizer: 'unigram-t5',
+      texts,
       dtypes: ['fp32', 'fp16', 'int8'],
-      hfTokenizer: tokenizerDir,
     });
-    oracle = await textTowerOracle(path.join(tmp.dir, 'job.json'), { dir: FIXTURE, tokenizer: tokenizerDir, texts });
   }, 300_000);
   afterAll(() => tmp.cleanup());
 
