@@ -5,3 +5,4 @@ export * from './npm.js';
 export * from './workspaces.js';
 export * from './sink.js';
 export * from './hostile-files.js';
+export * from './local-model.js';
