@@ -1,9 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tempDir } from '#test-support';
+import { refusalOf, tempDir, writeOversizeJson } from '#test-support';
+import { MAX_CONFIG_FILE_BYTES } from '@cliphub/core';
 import { chooseConfig } from './choose-config.js';
 import type { ShapeInfo } from './infer-model-cfg.js';
+import { textTowerShapes } from './test-utils/text-tower-shapes.js';
 
 const tmp = tempDir();
 afterAll(tmp.cleanup);
@@ -22,11 +24,7 @@ const shapes: ShapeInfo[] = [
   { name: 'visual.ln_pre.weight', shape: [32] },
   { name: 'visual.proj', shape: [32, 16] },
   { name: 'visual.transformer.resblocks.0.attn.in_proj_weight', shape: [96, 32] },
-  { name: 'token_embedding.weight', shape: [49408, 16] },
-  { name: 'positional_embedding', shape: [77, 16] },
-  { name: 'ln_final.weight', shape: [16] },
-  { name: 'text_projection', shape: [16, 16] },
-  { name: 'transformer.resblocks.0.attn.in_proj_weight', shape: [48, 16] },
+  ...textTowerShapes({ width: 16, layers: 1, embed: 16 }),
 ];
 const configFile = (model: object, name: string): string => {
   const f = path.join(tmp.dir, `${name}.json`);
@@ -97,5 +95,14 @@ describe('chooseConfig', () => {
     await expect(chooseConfig({ ...base, configPath: f })).rejects.toThrow(/no model_cfg/);
     writeFileSync(f, '{not json');
     await expect(chooseConfig({ ...base, configPath: f })).rejects.toThrow(/not valid JSON/);
+  });
+
+  it('refuses a huge --config with one exit-2 line, without reading it all', async () => {
+    const f = writeOversizeJson(path.join(tmp.dir, 'huge.json'), MAX_CONFIG_FILE_BYTES);
+    expect(await refusalOf(() => chooseConfig({ ...base, configPath: f }))).toMatchObject({
+      code: 'BAD_CONFIG',
+      exitCode: 2,
+      message: expect.stringMatching(/is over 8 MiB.*; fix or remove it, or pass --model ARCH$/),
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readSmallJsonFile } from '@cliphub/core';
 import { preprocessCfgFor, resolve, type ModelCfg, type PreprocessCfg } from '@cliphub/registry';
 import { ConvertError } from './errors.js';
 import {
@@ -128,15 +128,12 @@ interface OpenClipConfigFile {
 }
 
 function readConfigFile(file: string): OpenClipConfigFile {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new ConvertError(
-      'BAD_CONFIG',
-      `${file} is not valid JSON (${(e as Error).message}); fix or remove it, or pass --model ARCH`,
-    );
-  }
+  const parsed = readSmallJsonFile(
+    file,
+    'config',
+    (reason) =>
+      new ConvertError('BAD_CONFIG', `${file} is not valid JSON (${reason}); fix or remove it, or pass --model ARCH`),
+  );
   const obj = parsed as Partial<OpenClipConfigFile> | null;
   if (
     !obj ||

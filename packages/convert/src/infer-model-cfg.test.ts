@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { inferModelCfg, type ShapeInfo } from './infer-model-cfg.js';
 import { ConvertError } from './errors.js';
+import { textTowerShapes } from './test-utils/text-tower-shapes.js';
 
 /** State-dict shapes of an open_clip ViT CLIP, as build_model_from_openai_state_dict sees them. */
 function vitShapes(o: {
@@ -13,25 +14,19 @@ function vitShapes(o: {
   embed: number;
   prefix?: string;
 }): ShapeInfo[] {
-  const t = o.prefix ?? '';
   const s: ShapeInfo[] = [
     { name: 'visual.conv1.weight', shape: [o.width, 3, o.patch, o.patch] },
     { name: 'visual.class_embedding', shape: [o.width] },
     { name: 'visual.positional_embedding', shape: [o.grid * o.grid + 1, o.width] },
     { name: 'visual.ln_pre.weight', shape: [o.width] },
     { name: 'visual.proj', shape: [o.width, o.embed] },
-    { name: `${t}token_embedding.weight`, shape: [49408, o.textWidth] },
-    { name: `${t}positional_embedding`, shape: [77, o.textWidth] },
-    { name: `${t}ln_final.weight`, shape: [o.textWidth] },
-    { name: `${t}text_projection`, shape: [o.textWidth, o.embed] },
+    ...textTowerShapes({ width: o.textWidth, layers: o.textLayers, embed: o.embed, prefix: o.prefix }),
     { name: 'logit_scale', shape: [] },
   ];
   for (let i = 0; i < o.layers; i++) {
     s.push({ name: `visual.transformer.resblocks.${i}.attn.in_proj_weight`, shape: [3 * o.width, o.width] });
     s.push({ name: `visual.transformer.resblocks.${i}.mlp.c_fc.weight`, shape: [4 * o.width, o.width] });
   }
-  for (let i = 0; i < o.textLayers; i++)
-    s.push({ name: `${t}transformer.resblocks.${i}.attn.in_proj_weight`, shape: [3 * o.textWidth, o.textWidth] });
   return s;
 }
 
@@ -98,11 +93,7 @@ describe('inferModelCfg', () => {
       ...[0, 1, 2, 3, 4, 5].map((i) => ({ name: `visual.layer3.${i}.conv1.weight`, shape: [256, 512, 1, 1] })),
       ...[0, 1, 2].map((i) => ({ name: `visual.layer4.${i}.conv1.weight`, shape: [512, 1024, 1, 1] })),
       { name: 'visual.attnpool.positional_embedding', shape: [50, 2048] },
-      { name: 'token_embedding.weight', shape: [49408, 512] },
-      { name: 'positional_embedding', shape: [77, 512] },
-      { name: 'ln_final.weight', shape: [512] },
-      { name: 'text_projection', shape: [512, 1024] },
-      { name: 'transformer.resblocks.0.attn.in_proj_weight', shape: [1536, 512] },
+      ...textTowerShapes({ width: 512, layers: 1, embed: 1024 }),
     ];
     const { modelCfg } = inferModelCfg(shapes);
     expect(modelCfg.vision_cfg).toEqual({ image_size: 224, layers: [4, 4, 6, 3], width: 64, patch_size: null });

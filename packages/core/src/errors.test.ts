@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CliphubError, isCliphubError } from './errors.js';
+import { CliphubError, CliphubFileError, isCliphubError } from './errors.js';
 
 class ThingError extends CliphubError<'BAD_THING' | 'THING_FAILED'> {
   override name = 'ThingError';
@@ -23,5 +23,15 @@ describe('CliphubError', () => {
     const cause = new Error('inner');
     const e = new ThingError('THING_FAILED', 'check failed', { exitCode: 1, cause });
     expect([e.exitCode, e.cause]).toEqual([1, cause]);
+  });
+
+  it('names the file to blame in a CliphubFileError, with exit code 2', () => {
+    class FileThingError extends CliphubFileError<'BAD_FILE'> {
+      override name = 'FileThingError';
+    }
+    const e = new FileThingError('BAD_FILE', 'x.json is bad; fix it', 'x.json');
+    expect([e.code, e.exitCode, e.name, e.file]).toEqual(['BAD_FILE', 2, 'FileThingError', 'x.json']);
+    expect(isCliphubError(e)).toBe(true);
+    expect(new FileThingError('BAD_FILE', 'no file').file).toBeUndefined();
   });
 });

@@ -20,6 +20,18 @@ export class CliphubError<Code extends string = string> extends Error {
   }
 }
 
+/** A CliphubError caused by an input (bad input, exit 2) that names the file to blame, when there is one. */
+export class CliphubFileError<Code extends string = string> extends CliphubError<Code> {
+  override name = 'CliphubFileError';
+  constructor(
+    code: Code,
+    message: string,
+    readonly file?: string,
+  ) {
+    super(code, message);
+  }
+}
+
 export function isCliphubError(value: unknown): value is CliphubError {
   return value instanceof CliphubError;
 }

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -34,9 +35,12 @@ describe('readSmallTextFile', () => {
     expect(codeOf(() => readSmallTextFile(file, 1024, 'config'))).toBe('FILE_TOO_LARGE');
   });
 
-  it('refuses a directory and a device that never ends', () => {
+  it('refuses a directory, a device that never ends and a FIFO without waiting for a writer', () => {
     expect(codeOf(() => readSmallTextFile(dir, 1024))).toBe('NOT_A_FILE');
     expect(codeOf(() => readSmallTextFile('/dev/zero', 1024))).toBe('NOT_A_FILE');
+    const fifo = path.join(dir, 'fifo.json');
+    execFileSync('mkfifo', [fifo]);
+    expect(codeOf(() => readSmallTextFile(fifo, 1024))).toBe('NOT_A_FILE');
   });
 
   it('says the path when the file is missing', () => {

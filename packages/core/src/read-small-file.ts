@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { CliphubError } from './errors.js';
 
 /** The cap for a JSON or YAML config, recipe or manifest: real ones are a few KiB. */
@@ -15,11 +15,13 @@ export type SmallFileErrorCode = 'FILE_TOO_LARGE' | 'NOT_A_FILE' | 'UNREADABLE';
 export function readSmallTextFile(file: string, maxBytes: number, what = 'file'): string {
   let fd: number;
   try {
-    fd = openSync(file, 'r');
+    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     throw new CliphubError<SmallFileErrorCode>(
       'UNREADABLE',
       `cannot read ${what} ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check the path`,
+      { cause: e },
     );
   }
   try {

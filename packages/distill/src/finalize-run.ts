@@ -1,5 +1,6 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { MAX_CONFIG_FILE_BYTES, readSmallTextFile } from '@cliphub/core';
 import {
   convertToOnnx,
   convertToSafetensors,
@@ -85,7 +86,7 @@ export function readRunParams(runDir: string): Record<string, string> {
   const file = path.join(runDir, 'params.txt');
   if (!existsSync(file)) return {};
   const out: Record<string, string> = {};
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
+  for (const line of readSmallTextFile(file, MAX_CONFIG_FILE_BYTES, 'params.txt').split('\n')) {
     const i = line.indexOf(': ');
     if (i > 0) out[line.slice(0, i)] = line.slice(i + 2);
   }

@@ -1,12 +1,6 @@
 export { createHubServer, type HubServer, type HubServerOptions } from './server.js';
-export {
-  DEFAULT_LIMITS,
-  DEFAULT_RATE_LIMITS,
-  DEFAULT_TIMEOUTS,
-  type HubServerLimits,
-  type HubServerRateLimits,
-  type HubServerTimeouts,
-} from './limits.js';
+// every limit, its type and its default is public: a deployment tunes them
+export * from './limits.js';
 export { HubError, HubConfigError } from './errors.js';
 export { parseTokens, loadTokensFile, type TokenInfo, type Role } from './tokens.js';
 export { checkRepoPath } from './repo-path.js';

@@ -1,10 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { tempDir } from '#test-support';
+import { refusalOf, tempDir, writeOversizeJson } from '#test-support';
+import { MAX_CONFIG_FILE_BYTES } from '@cliphub/core';
 import { describe, expect, it } from 'vitest';
 import { HubConfigError } from './errors.js';
 import { createHubServer } from './server.js';
-import { parseTokens } from './tokens.js';
+import { loadTokensFile, parseTokens } from './tokens.js';
 
 const SECRET = 'hf_s3cretTokenValue0123456789';
 
@@ -67,6 +68,26 @@ describe('H8: a strict tokens file that never echoes a token', () => {
       ).rejects.toThrow(/cannot read the tokens file .*none: ENOENT/);
     } finally {
       cleanup();
+    }
+  });
+});
+
+describe('loadTokensFile on a hostile file', () => {
+  it('refuses an oversized tokens file with one exit-2 line, and a missing one by its errno', async () => {
+    const tmp = tempDir('cliphub-tokens-');
+    try {
+      const huge = writeOversizeJson(path.join(tmp.dir, 'tokens'), MAX_CONFIG_FILE_BYTES);
+      expect(await refusalOf(() => loadTokensFile(huge))).toMatchObject({
+        code: 'BAD_TOKENS_FILE',
+        exitCode: 2,
+        message: expect.stringMatching(/^cannot read the tokens file .*: tokens file .* is over 8 MiB/),
+      });
+      expect(await refusalOf(() => loadTokensFile(path.join(tmp.dir, 'missing')))).toMatchObject({
+        code: 'BAD_TOKENS_FILE',
+        message: expect.stringMatching(/missing: ENOENT$/),
+      });
+    } finally {
+      tmp.cleanup();
     }
   });
 });

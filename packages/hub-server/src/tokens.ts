@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { MAX_CONFIG_FILE_BYTES, readSmallTextFile, type CliphubError, type SmallFileErrorCode } from '@cliphub/core';
 import { HubConfigError } from './errors.js';
 
 export type Role = 'read' | 'write';
@@ -52,12 +52,15 @@ export function parseTokens(text: string): Map<string, TokenInfo> {
 export async function loadTokensFile(file: string): Promise<Map<string, TokenInfo>> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = readSmallTextFile(file, MAX_CONFIG_FILE_BYTES, 'tokens file');
   } catch (e) {
-    throw new HubConfigError(
-      'BAD_TOKENS_FILE',
-      `cannot read the tokens file ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
-    );
+    const error = e as CliphubError<SmallFileErrorCode>;
+    // a missing file says only its errno, as before; an oversized or special one says why in full
+    const reason =
+      error.code === 'UNREADABLE'
+        ? ((error.cause as NodeJS.ErrnoException | undefined)?.code ?? 'error')
+        : error.message;
+    throw new HubConfigError('BAD_TOKENS_FILE', `cannot read the tokens file ${file}: ${reason}`);
   }
   return parseTokens(text);
 }

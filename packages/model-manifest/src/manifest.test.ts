@@ -1,7 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tempDir } from '#test-support';
+import { refusalOf, tempDir, writeOversizeJson } from '#test-support';
+import { MAX_CONFIG_FILE_BYTES } from '@cliphub/core';
 import {
   manifestFromExport,
   readManifest,
@@ -138,6 +140,24 @@ describe('cliphub.json', () => {
     expect(e).toBeInstanceOf(ManifestError);
     expect(e).toMatchObject({ code: 'MANIFEST_MISSING', exitCode: 2, file: path.join(dir, 'cliphub.json') });
     expect((e as Error).message).toContain(`${path.join(dir, 'cliphub.json')} not found`);
+  });
+
+  it('an oversized cliphub.json is MANIFEST_INVALID and a FIFO MANIFEST_MISSING, each one exit-2 line', async () => {
+    const huge = dirWith('huge', '');
+    writeOversizeJson(path.join(huge, 'cliphub.json'), MAX_CONFIG_FILE_BYTES);
+    expect(await refusalOf(() => readManifest(huge))).toMatchObject({
+      code: 'MANIFEST_INVALID',
+      exitCode: 2,
+      message: expect.stringMatching(/cliphub\.json is over 8 MiB.*; re-create it with/),
+    });
+    const fifo = path.join(tmp.dir, 'fifo');
+    mkdirSync(fifo);
+    execFileSync('mkfifo', [path.join(fifo, 'cliphub.json')]);
+    expect(await refusalOf(() => readManifest(fifo))).toMatchObject({
+      code: 'MANIFEST_MISSING',
+      exitCode: 2,
+      message: expect.stringMatching(/cliphub\.json \(not a regular file\)/),
+    });
   });
 
   it('broken JSON and a missing tower file are MANIFEST_INVALID', async () => {

@@ -1,7 +1,12 @@
-import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '@cliphub/core';
+import {
+  MAX_CONFIG_FILE_BYTES,
+  readSmallTextFile,
+  writeFileAtomic,
+  type CliphubError,
+  type SmallFileErrorCode,
+} from '@cliphub/core';
 import { z } from 'zod';
 import { ManifestError } from './errors.js';
 
@@ -174,26 +179,36 @@ export function validateManifest(value: Json, file = MANIFEST_FILE): CliphubMani
   );
 }
 
+/** Why cliphub.json could not be read, as the ManifestError a caller shows. */
+function unreadableManifest(e: CliphubError<SmallFileErrorCode>, file: string): ManifestError {
+  if (e.code === 'FILE_TOO_LARGE')
+    return new ManifestError(
+      'MANIFEST_INVALID',
+      `${e.message.replace(/; [^;]*$/, '')}; re-create it with \`cliphub convert --to onnx\``,
+      file,
+    );
+  const code = (e.cause as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT' || code === 'ENOTDIR')
+    return new ManifestError(
+      'MANIFEST_MISSING',
+      `${file} not found; point --model at a dir made by \`cliphub convert --to onnx\``,
+      file,
+    );
+  return new ManifestError(
+    'MANIFEST_MISSING',
+    `cannot read ${file} (${e.code === 'NOT_A_FILE' ? 'not a regular file' : (code ?? e.message)}); check its permissions`,
+    file,
+  );
+}
+
 /** Reads and validates `<dir>/cliphub.json`, and checks that every tower file it lists exists. */
 export async function readManifest(dir: string): Promise<CliphubManifest> {
   const file = path.join(dir, MANIFEST_FILE);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = readSmallTextFile(file, MAX_CONFIG_FILE_BYTES, 'manifest');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new ManifestError(
-        'MANIFEST_MISSING',
-        `${file} not found; point --model at a dir made by \`cliphub convert --to onnx\``,
-        file,
-      );
-    }
-    throw new ManifestError(
-      'MANIFEST_MISSING',
-      `cannot read ${file} (${code ?? (e as Error).message}); check its permissions`,
-      file,
-    );
+    throw unreadableManifest(e as CliphubError<SmallFileErrorCode>, file);
   }
   let parsed: Json;
   try {

@@ -1,15 +1,8 @@
-import { CliphubError } from '@cliphub/core';
+import { CliphubFileError } from '@cliphub/core';
 
 export type PreprocessErrorCode = 'IMAGE_UNREADABLE' | 'BAD_CONFIG';
 
 /** A preprocessing failure caused by its input (an unreadable image, a bad config): exit code 2. */
-export class PreprocessError extends CliphubError<PreprocessErrorCode> {
+export class PreprocessError extends CliphubFileError<PreprocessErrorCode> {
   override name = 'PreprocessError';
-  constructor(
-    code: PreprocessErrorCode,
-    message: string,
-    readonly file?: string,
-  ) {
-    super(code, message);
-  }
 }

@@ -1,6 +1,8 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { refusalOf, tempDir, writeOversizeJson } from '#test-support';
+import { MAX_CONFIG_FILE_BYTES } from '@cliphub/core';
 import { loadRegistryData, registryDataDir } from './data.js';
 import { architecturesFileSchema, pretrainedFileSchema, towersFileSchema } from './schema.js';
 
@@ -50,5 +52,29 @@ describe('committed registry data', () => {
   it('is found from the repo registry/ folder (src and dist are at the same depth)', () => {
     expect(existsSync(path.join(dir, 'pretrained.json'))).toBe(true);
     expect(registryDataDir({ CLIPHUB_REGISTRY_DIR: dir })).toBe(dir);
+  });
+});
+
+describe('registry data from $CLIPHUB_REGISTRY_DIR', () => {
+  const tmp = tempDir('cliphub-registry-data-');
+  afterAll(() => {
+    vi.unstubAllEnvs();
+    tmp.cleanup();
+  });
+
+  it('refuses an oversized data file with one exit-2 line', async () => {
+    for (const f of ['architectures.json', 'towers.json'])
+      copyFileSync(path.join(registryDataDir(), f), path.join(tmp.dir, f));
+    writeOversizeJson(path.join(tmp.dir, 'pretrained.json'), MAX_CONFIG_FILE_BYTES);
+    vi.stubEnv('CLIPHUB_REGISTRY_DIR', tmp.dir);
+    vi.resetModules(); // loadRegistryData caches per module instance
+    const fresh = await import('./data.js');
+    expect(await refusalOf(() => fresh.loadRegistryData())).toMatchObject({
+      code: 'BAD_DATA',
+      exitCode: 2,
+      message: expect.stringMatching(
+        /^registry data .*pretrained\.json is not readable JSON \(.*is over 8 MiB.*; regenerate it/,
+      ),
+    });
   });
 });

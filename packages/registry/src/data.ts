@@ -1,11 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 import { RegistryError } from './errors.js';
+import { readValidatedJson } from './read-validated-json.js';
 import {
   architecturesFileSchema,
-  describeIssues,
   pretrainedFileSchema,
   towersFileSchema,
   type ArchitecturesFile,
@@ -38,24 +38,14 @@ export function registryDataDir(env: NodeJS.ProcessEnv = process.env): string {
   );
 }
 
+const REGENERATE = 'regenerate it with tools/registry/generate.mjs';
+
 function readValidated<T>(file: string, schema: z.ZodType<T>): T {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new RegistryError(
-      'BAD_DATA',
-      `registry data ${file} is not readable JSON (${(e as Error).message}); regenerate it with tools/registry/generate.mjs`,
-    );
-  }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    throw new RegistryError(
-      'BAD_DATA',
-      `registry data ${file} fails its schema: ${describeIssues(parsed.error)}; regenerate it with tools/registry/generate.mjs`,
-    );
-  }
-  return parsed.data;
+  return readValidatedJson(file, schema, {
+    code: 'BAD_DATA',
+    badJson: (reason) => `registry data ${file} is not readable JSON (${reason}); ${REGENERATE}`,
+    badSchema: (issues) => `registry data ${file} fails its schema: ${issues}; ${REGENERATE}`,
+  });
 }
 
 let cached: RegistryData | undefined;

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { tempDir } from '#test-support';
+import { refusalOf, tempDir, writeOversizeJson } from '#test-support';
+import { MAX_CONFIG_FILE_BYTES } from '@cliphub/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RegistryError } from './errors.js';
 import { hfHubCacheDir, makeDefaultHubConfigLoader } from './hub-loader.js';
@@ -53,5 +54,42 @@ describe('default hf-hub config loader', () => {
     )('org/other').catch((x: unknown) => x);
     expect(e).toBeInstanceOf(RegistryError);
     expect(e).toMatchObject({ code: 'HUB_UNREACHABLE', exitCode: 1 });
+  });
+
+  it('refuses an oversized cached config, and an endpoint that sends without end, with one exit-2 line', async () => {
+    const hugeDir = path.join(tmp.dir, 'hub', 'models--org--huge', 'snapshots', commit);
+    mkdirSync(hugeDir, { recursive: true });
+    writeOversizeJson(path.join(hugeDir, 'open_clip_config.json'), MAX_CONFIG_FILE_BYTES);
+    const fetchNever = (async () => {
+      throw new Error('no network in this test');
+    }) as typeof fetch;
+    expect(
+      await refusalOf(() => makeDefaultHubConfigLoader({ HF_HOME: tmp.dir }, fetchNever)('org/huge', commit)),
+    ).toMatchObject({
+      code: 'BAD_CONFIG',
+      exitCode: 2,
+      message: expect.stringMatching(
+        /open_clip_config\.json is not valid JSON \(cached config .* is over 8 MiB.*; delete it/,
+      ),
+    });
+    let sent = 0;
+    const endless = (async () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          pull(controller) {
+            sent += 1 << 20;
+            controller.enqueue(new Uint8Array(1 << 20).fill(0x20));
+          },
+        }),
+        { status: 200 },
+      )) as unknown as typeof fetch;
+    expect(
+      await refusalOf(() => makeDefaultHubConfigLoader({ HF_HOME: tmp.dir }, endless)('org/endless')),
+    ).toMatchObject({
+      code: 'BAD_CONFIG',
+      exitCode: 2,
+      message: expect.stringMatching(/open_clip_config\.json sends more than 8 MiB/),
+    });
+    expect(sent).toBeLessThan(16 << 20);
   });
 });

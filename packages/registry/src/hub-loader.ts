@@ -1,8 +1,13 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
+import { MAX_CONFIG_FILE_BYTES, readSmallJsonFile, readSmallTextFile } from '@cliphub/core';
 import { OPEN_CLIP_CONFIG } from './config-file.js';
 import { RegistryError } from './errors.js';
+import { readCappedBody } from './read-capped-body.js';
+
+/** A refs/REV file holds one 40-hex commit id. */
+const MAX_REF_BYTES = 1024;
 
 export type HubConfigLoader = (repo: string, revision?: string) => Promise<unknown>;
 
@@ -24,7 +29,8 @@ export function cachedHubFile(
   let commit = revision;
   const ref = path.join(repoDir, 'refs', revision);
   if (!/^[0-9a-f]{40}$/.test(revision)) {
-    if (existsSync(ref) && statSync(ref).isFile()) commit = readFileSync(ref, 'utf8').trim();
+    if (existsSync(ref) && statSync(ref).isFile())
+      commit = readSmallTextFile(ref, MAX_REF_BYTES, 'Hugging Face cache ref').trim();
     else return null;
   }
   const candidate = path.join(repoDir, 'snapshots', commit, file);
@@ -47,7 +53,16 @@ export function makeDefaultHubConfigLoader(
 ): HubConfigLoader {
   return async (repo, revision = 'main') => {
     const cached = cachedHubFile(repo, revision, OPEN_CLIP_CONFIG, env);
-    if (cached) return JSON.parse(readFileSync(cached, 'utf8')) as unknown;
+    if (cached)
+      return readSmallJsonFile(
+        cached,
+        'cached config',
+        (reason) =>
+          new RegistryError(
+            'BAD_CONFIG',
+            `${cached} is not valid JSON (${reason}); delete it from the Hugging Face cache to download it again.`,
+          ),
+      );
     const endpoint = (env.HF_ENDPOINT || 'https://huggingface.co').replace(/\/+$/, '');
     const url = `${endpoint}/${repo}/resolve/${encodeURIComponent(revision)}/${OPEN_CLIP_CONFIG}`;
     let res: Response;
@@ -75,8 +90,14 @@ export function makeDefaultHubConfigLoader(
         [],
         1,
       );
+    const text = await readCappedBody(res, MAX_CONFIG_FILE_BYTES);
+    if (text === null)
+      throw new RegistryError(
+        'BAD_CONFIG',
+        `${url} sends more than ${MAX_CONFIG_FILE_BYTES >> 20} MiB, more than any ${OPEN_CLIP_CONFIG} holds; check the repo name and HF_ENDPOINT.`,
+      );
     try {
-      return (await res.json()) as unknown;
+      return JSON.parse(text) as unknown;
     } catch (e) {
       throw new RegistryError(
         'BAD_CONFIG',

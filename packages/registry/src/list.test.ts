@@ -1,6 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { tempDir } from '#test-support';
+import { tempDir, writeOpenClipConfig } from '#test-support';
 import { describe, expect, it } from 'vitest';
 import { listPretrained } from './list.js';
 import { searchModels } from './search.js';
@@ -48,18 +47,11 @@ describe('listPretrained', () => {
     try {
       const file = path.join(tmp.dir, 'models.json');
       expect(listPretrained({}, { registryFile: file })).toHaveLength(196);
-      const dir = path.join(tmp.dir, 'my-model');
-      mkdirSync(dir);
-      writeFileSync(
-        path.join(dir, 'open_clip_config.json'),
-        JSON.stringify({
-          model_cfg: {
-            embed_dim: 8,
-            vision_cfg: { image_size: 32, layers: 1, width: 16, patch_size: 8 },
-            text_cfg: {},
-          },
-        }),
-      );
+      const dir = writeOpenClipConfig(path.join(tmp.dir, 'my-model'), {
+        embed_dim: 8,
+        vision_cfg: { image_size: 32, layers: 1, width: 16, patch_size: 8 },
+        text_cfg: {},
+      });
       addLocalModel(dir, { registryFile: file });
       addLocalModel(dir, { registryFile: file }); // re-adding replaces
       expect(readUserRegistry(file)).toHaveLength(1);

@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { catalog } from './catalog.js';
 import { readOpenClipConfigDir } from './config-file.js';
 import { RegistryError } from './errors.js';
-import { describeIssues, userRegistrySchema, type UserRegistryFile } from './schema.js';
+import { readValidatedJson } from './read-validated-json.js';
+import { userRegistrySchema, type UserRegistryFile } from './schema.js';
 
 export type UserModel = UserRegistryFile['models'][number];
 
@@ -16,22 +17,13 @@ export function userRegistryFile(env: NodeJS.ProcessEnv = process.env): string {
 /** The user's registered models; none when the file does not exist. */
 export function readUserRegistry(file: string = userRegistryFile()): UserModel[] {
   if (!existsSync(file)) return [];
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new RegistryError(
-      'BAD_CONFIG',
-      `user registry ${file} is not valid JSON (${(e as Error).message}); fix it or delete it to start over.`,
-    );
-  }
-  const parsed = userRegistrySchema.safeParse(raw);
-  if (!parsed.success)
-    throw new RegistryError(
-      'BAD_CONFIG',
-      `user registry ${file} fails its schema (${describeIssues(parsed.error)}); fix it or delete it to start over.`,
-    );
-  return parsed.data.models;
+  const advice = 'fix it or delete it to start over.';
+  const parsed = readValidatedJson(file, userRegistrySchema, {
+    code: 'BAD_CONFIG',
+    badJson: (reason) => `user registry ${file} is not valid JSON (${reason}); ${advice}`,
+    badSchema: (issues) => `user registry ${file} fails its schema (${issues}); ${advice}`,
+  });
+  return parsed.models;
 }
 
 export interface AddLocalModelOptions {

@@ -1,4 +1,4 @@
-import { CliphubError } from '@cliphub/core';
+import { CliphubFileError } from '@cliphub/core';
 
 export type RuntimeErrorCode =
   | 'MANIFEST_MISSING'
@@ -11,13 +11,6 @@ export type RuntimeErrorCode =
   | 'SESSION_FAILED';
 
 /** A runtime failure caused by its input (a model dir, a tensor, an option): exit code 2, with the file when one is to blame. */
-export class RuntimeError extends CliphubError<RuntimeErrorCode> {
+export class RuntimeError extends CliphubFileError<RuntimeErrorCode> {
   override name = 'RuntimeError';
-  constructor(
-    code: RuntimeErrorCode,
-    message: string,
-    readonly file?: string,
-  ) {
-    super(code, message);
-  }
 }

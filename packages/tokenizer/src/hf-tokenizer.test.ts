@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tempDir } from '#test-support';
+import { refusalOf, tempDir, writeOversizeJson } from '#test-support';
+import { MAX_CONFIG_FILE_BYTES } from '@cliphub/core';
 import { HfTokenizer } from '@cliphub/tokenizer';
 import { writeUnigram, writeWordPiece } from './test-utils/hf-fixtures.js';
 
@@ -68,5 +69,15 @@ describe('HfTokenizer (open_clip HFTokenizer semantics over tokenizer.json)', ()
     await expect(HfTokenizer.fromDir(broken)).rejects.toThrow(/not valid JSON/);
     const nopad = writeWordPiece(path.join(dir, 'nopad'), { pad_token: null });
     await expect(HfTokenizer.fromDir(nopad)).rejects.toThrow(/pad_token/);
+  });
+
+  it('refuses an oversized tokenizer_config.json with one exit-2 line', async () => {
+    const huge = writeWordPiece(path.join(dir, 'huge'));
+    writeOversizeJson(path.join(huge, 'tokenizer_config.json'), MAX_CONFIG_FILE_BYTES);
+    expect(await refusalOf(() => HfTokenizer.fromDir(huge))).toMatchObject({
+      code: 'HF_TOKENIZER_INVALID',
+      exitCode: 2,
+      message: expect.stringMatching(/tokenizer_config\.json is over 8 MiB.*; re-download it$/),
+    });
   });
 });

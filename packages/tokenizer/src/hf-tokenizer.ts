@@ -1,11 +1,14 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { MAX_CONFIG_FILE_BYTES, readSmallTextFile, type CliphubError, type SmallFileErrorCode } from '@cliphub/core';
 import * as hf from '@huggingface/tokenizers';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { cleanText, type CleanMode } from './clean.js';
 import { TokenizerError } from './errors.js';
-import { checkContextLength, type TokenizedBatch } from './simple-tokenizer.js';
+import { checkContextLength, tokenizeBatch, type TokenizedBatch } from './simple-tokenizer.js';
 import { UnigramModel } from './unigram-model.js';
+
+/** tokenizer.json above this is refused: the largest open_clip tokenizer (XLM-V, 0.9 M pieces) is far below it. */
+const MAX_TOKENIZER_JSON_BYTES = 256 * 1024 * 1024;
 
 export interface HfTokenizerOptions {
   contextLength?: number;
@@ -140,8 +143,17 @@ export class HfTokenizer {
       const file = path.join(dir, name);
       let text: string;
       try {
-        text = await readFile(file, 'utf8');
-      } catch {
+        text = readSmallTextFile(
+          file,
+          name === 'tokenizer.json' ? MAX_TOKENIZER_JSON_BYTES : MAX_CONFIG_FILE_BYTES,
+          name,
+        );
+      } catch (e) {
+        if ((e as CliphubError<SmallFileErrorCode>).code !== 'UNREADABLE')
+          throw new TokenizerError(
+            'HF_TOKENIZER_INVALID',
+            `${(e as Error).message.replace(/; [^;]*$/, '')}; re-download it`,
+          );
         if (!required) return {};
         throw new TokenizerError(
           'HF_TOKENIZER_INVALID',
@@ -202,21 +214,16 @@ export class HfTokenizer {
 
   /** [count, contextLength] ids, padded with the pad token, like open_clip's HFTokenizer.__call__. */
   tokenize(texts: string | readonly string[], contextLength = this.contextLength): TokenizedBatch {
-    checkContextLength(contextLength);
-    const list = typeof texts === 'string' ? [texts] : texts;
-    const out = new BigInt64Array(list.length * contextLength);
-    let truncated = 0;
-    list.forEach((text, row) => {
+    return tokenizeBatch(texts, contextLength, (text) => {
       const r = this.encodeTruncated(text, contextLength);
-      if (r.truncated) truncated++;
       const pad = contextLength - r.ids.length;
       const ids = this.padLeft
         ? [...new Array<number>(pad).fill(this.padTokenId), ...r.ids]
         : [...r.ids, ...new Array<number>(pad).fill(this.padTokenId)];
-      ids.forEach((id, i) => {
-        out[row * contextLength + i] = BigInt(this.stripSepToken && id === this.sepTokenId ? 0 : id);
-      });
+      return {
+        ids: ids.map((id) => (this.stripSepToken && id === this.sepTokenId ? 0 : id)),
+        truncated: r.truncated,
+      };
     });
-    return { ids: out, count: list.length, contextLength, truncated };
   }
 }

@@ -43,6 +43,29 @@ export function checkContextLength(n: number): number {
   return n;
 }
 
+/**
+ * The [count, contextLength] int64 batch open_clip returns: row i holds encodeRow(texts[i]).ids (at most
+ * contextLength of them) and zeros after; `truncated` counts the rows encodeRow says it cut.
+ */
+export function tokenizeBatch(
+  texts: string | readonly string[],
+  contextLength: number,
+  encodeRow: (text: string) => { ids: readonly number[]; truncated: boolean },
+): TokenizedBatch {
+  checkContextLength(contextLength);
+  const list = typeof texts === 'string' ? [texts] : texts;
+  const ids = new BigInt64Array(list.length * contextLength);
+  let truncated = 0;
+  list.forEach((text, row) => {
+    const encoded = encodeRow(text);
+    if (encoded.truncated) truncated++;
+    encoded.ids.forEach((id, i) => {
+      ids[row * contextLength + i] = BigInt(id);
+    });
+  });
+  return { ids, count: list.length, contextLength, truncated };
+}
+
 /** open_clip's SimpleTokenizer (CLIP byte-level BPE), id for id. */
 export class SimpleTokenizer {
   readonly sotTokenId: number;
@@ -150,20 +173,12 @@ export class SimpleTokenizer {
 
   /** SOT + ids + EOT per text, cut to the context with EOT kept last, zero padded. */
   tokenize(texts: string | readonly string[], contextLength = this.contextLength): TokenizedBatch {
-    checkContextLength(contextLength);
-    const list = typeof texts === 'string' ? [texts] : texts;
-    const ids = new BigInt64Array(list.length * contextLength);
-    let truncated = 0;
-    list.forEach((text, row) => {
+    return tokenizeBatch(texts, contextLength, (text) => {
       const tokens = [this.sotTokenId, ...this.encode(text), this.eotTokenId];
-      if (tokens.length > contextLength) {
-        tokens.length = contextLength;
-        tokens[contextLength - 1] = this.eotTokenId;
-        truncated++;
-      }
-      const base = row * contextLength;
-      for (let i = 0; i < tokens.length; i++) ids[base + i] = BigInt(tokens[i] as number);
+      if (tokens.length <= contextLength) return { ids: tokens, truncated: false };
+      tokens.length = contextLength;
+      tokens[contextLength - 1] = this.eotTokenId;
+      return { ids: tokens, truncated: true };
     });
-    return { ids, count: list.length, contextLength, truncated };
   }
 }

@@ -1,13 +1,12 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AutoTokenizer, CLIPTextModelWithProjection, env, type Tensor } from '@huggingface/transformers';
-import { generatedFixtures, hasOracle, pythonScriptJsonAsync, tempDir } from '#test-support';
-import { convertToTransformersJs } from './index.js';
+import { AutoTokenizer, CLIPTextModelWithProjection, type Tensor } from '@huggingface/transformers';
+import { generatedFixtures, hasOracle, tempDir } from '#test-support';
+import { convertWithTestTokenizer } from './test-utils/layout-oracle.js';
 import { ordinaryTexts } from './test-utils/ordinary-texts.js';
 import { compareRows } from '@cliphub/core';
 
-const UTILS = path.join(import.meta.dirname, 'test-utils');
 // MetaCLIP 2 worldwide (tiny, made by open_clip): a causal text tower pooling the end token (eos_id 1), an mT5
 // tokenizer with clean 'canonicalize'; the T5-like test tokenizer also ends texts with </s> = 1.
 const FIXTURE = path.join(generatedFixtures, 'export-zoo', 'ViT-L-14-worldwide');
@@ -17,20 +16,15 @@ describe.skipIf(!hasOracle)(
   'a CLIP-style model with a Hugging Face tokenizer in transformers.js (Node, offline)',
   () => {
     const tmp = tempDir('cliphub-tjs-hfclip-');
-    const tokenizerDir = path.join(tmp.dir, 'tokenizers', 'unigram-t5');
     const texts = [...ordinaryTexts(60, 3), 'a dog', 'x', ''];
     let want: Float32Array;
     beforeAll(async () => {
-      env.allowRemoteModels = false;
-      env.localModelPath = `${tmp.dir}/`;
-      await pythonScriptJsonAsync<null>(path.join(UTILS, 'make_hf_tokenizers.py'), [path.join(tmp.dir, 'tokenizers')]);
-      await convertToTransformersJs({ input: FIXTURE, outDir: path.join(tmp.dir, NAME), hfTokenizer: tokenizerDir });
-      const job = path.join(tmp.dir, 'job.json');
-      writeFileSync(job, JSON.stringify({ dir: FIXTURE, tokenizer: tokenizerDir, texts }));
-      const oracle = await pythonScriptJsonAsync<{ text_embeds: number[][] }>(
-        path.join(UTILS, 'text_tower_oracle.py'),
-        [job],
-      );
+      const oracle = await convertWithTestTokenizer(tmp.dir, {
+        fixture: FIXTURE,
+        name: NAME,
+        tokenizer: 'unigram-t5',
+        texts,
+      });
       want = Float32Array.from(oracle.text_embeds.flat());
     }, 300_000);
     afterAll(() => tmp.cleanup());

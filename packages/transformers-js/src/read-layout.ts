@@ -1,7 +1,9 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { readSmallTextFile } from '@cliphub/core';
 import { DTYPE_SUFFIX, LAYOUT_DTYPES, type LayoutDtype } from './convert-to-transformers-js.js';
 
+const MAX_LAYOUT_CONFIG_BYTES = 1024 * 1024;
 const REQUIRED = ['config.json', 'preprocessor_config.json', 'tokenizer.json', 'open_clip_config.json'];
 
 /**
@@ -11,11 +13,11 @@ const REQUIRED = ['config.json', 'preprocessor_config.json', 'tokenizer.json', '
 export function readTransformersJsLayout(dir: string): { dtypes: LayoutDtype[]; modelType: 'clip' | 'siglip' } | null {
   if (!REQUIRED.every((f) => existsSync(path.join(dir, f)))) return null;
   const configFile = path.join(dir, 'config.json');
-  // a config.json this converter writes is a few KB; a larger one is not its layout
-  if (statSync(configFile).size > 1024 * 1024) return null;
   let modelType: unknown;
   try {
-    modelType = (JSON.parse(readFileSync(configFile, 'utf8')) as { model_type?: unknown }).model_type;
+    // a config.json this converter writes is a few KB; a larger one (or a FIFO) is not its layout
+    const text = readSmallTextFile(configFile, MAX_LAYOUT_CONFIG_BYTES, 'config.json');
+    modelType = (JSON.parse(text) as { model_type?: unknown }).model_type;
   } catch {
     return null;
   }

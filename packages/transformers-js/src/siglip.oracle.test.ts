@@ -1,52 +1,38 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  AutoProcessor,
-  AutoTokenizer,
-  RawImage,
-  SiglipTextModel,
-  SiglipVisionModel,
-  Tensor,
-  env,
-  pipeline,
-} from '@huggingface/transformers';
-import { generatedFixtures, hasOracle, pythonScriptJsonAsync, tempDir } from '#test-support';
+import { AutoProcessor, AutoTokenizer, SiglipTextModel, SiglipVisionModel, pipeline } from '@huggingface/transformers';
+import { generatedFixtures, hasOracle, tempDir } from '#test-support';
 import { convertToTransformersJs, readTransformersJsLayout, TRANSFORMERS_JS_DTYPE, type LayoutDtype } from './index.js';
+import {
+  convertWithTestTokenizer,
+  maxLengthIds,
+  textTowerOracle,
+  type TextTowerOracle,
+} from './test-utils/layout-oracle.js';
 import { ordinaryTexts } from './test-utils/ordinary-texts.js';
-import { compareRows } from '@cliphub/core';
+import { compareTowers } from './test-utils/compare-towers.js';
+import { ownCosines, zeroShotImages } from './test-utils/zero-shot.js';
 import { loadReference } from '#test-support/reference.js';
 
-const UTILS = path.join(import.meta.dirname, 'test-utils');
 // tiny SigLIP (timm MAP-head trunk, bidirectional text tower pooling the last token, logit_bias) made by open_clip
 const FIXTURE = path.join(generatedFixtures, 'export-zoo', 'ViT-B-16-SigLIP');
 const NAME = 'siglip';
 const MIN_COS: Record<LayoutDtype, number> = { fp32: 0.99999, fp16: 0.999, int8: 0.99 };
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
-interface TextOracle {
-  ids: number[][];
-  text_embeds: number[][];
-}
-
 describe.skipIf(!hasOracle)('transformers.js runs a SigLIP-style model as open_clip does (Node, offline)', () => {
   const tmp = tempDir('cliphub-tjs-siglip-');
-  const tokenizerDir = path.join(tmp.dir, 'tokenizers', 'unigram-t5');
   const texts = [...ordinaryTexts(40, 5), 'a dog', 'x', ''];
-  let oracle: TextOracle;
+  let oracle: TextTowerOracle;
   beforeAll(async () => {
-    env.allowRemoteModels = false;
-    env.localModelPath = `${tmp.dir}/`;
-    await pythonScriptJsonAsync<null>(path.join(UTILS, 'make_hf_tokenizers.py'), [path.join(tmp.dir, 'tokenizers')]);
-    await convertToTransformersJs({
-      input: FIXTURE,
-      outDir: path.join(tmp.dir, NAME),
+    oracle = await convertWithTestTokenizer(tmp.dir, {
+      fixture: FIXTURE,
+      name: NAME,
+      tokenizer: 'unigram-t5',
+      texts,
       dtypes: ['fp32', 'fp16', 'int8'],
-      hfTokenizer: tokenizerDir,
     });
-    const job = path.join(tmp.dir, 'job.json');
-    writeFileSync(job, JSON.stringify({ dir: FIXTURE, tokenizer: tokenizerDir, texts }));
-    oracle = await pythonScriptJsonAsync<TextOracle>(path.join(UTILS, 'text_tower_oracle.py'), [job]);
   }, 300_000);
   afterAll(() => tmp.cleanup());
 
@@ -71,17 +57,12 @@ describe.skipIf(!hasOracle)('transformers.js runs a SigLIP-style model as open_c
       const text = await SiglipTextModel.from_pretrained(NAME, opts);
       const tokenizer = await AutoTokenizer.from_pretrained(NAME);
       // the padding the zero-shot pipeline uses for model_type siglip; the text graph takes exactly 64 ids
-      const inputs = tokenizer(texts, { padding: 'max_length', truncation: true });
-      const { text_embeds } = (await text(inputs)) as { text_embeds: Tensor };
-      const { image_embeds } = (await vision({
-        pixel_values: new Tensor('float32', ref.pixels.data, ref.pixels.dims),
-      })) as { image_embeds: Tensor };
-      const d = text_embeds.dims[1] as number;
-      for (const [got, want] of [
-        [text_embeds.data as Float32Array, Float32Array.from(oracle.text_embeds.flat())],
-        [image_embeds.data as Float32Array, ref.image.data],
-      ] as const) {
-        const c = compareRows(got, want, d);
+      const tokenize = (t: string[]) => tokenizer(t, { padding: 'max_length', truncation: true });
+      const comparisons = await compareTowers({ tokenize, text, vision }, texts, ref.pixels, {
+        text: oracle.text_embeds,
+        image: ref.image.data,
+      });
+      for (const c of comparisons) {
         expect(c.minCos).toBeGreaterThanOrEqual(MIN_COS[dtype]);
         if (dtype === 'fp32') expect(c.maxAbs).toBeLessThanOrEqual(1e-4 * c.maxRef);
       }
@@ -90,42 +71,31 @@ describe.skipIf(!hasOracle)('transformers.js runs a SigLIP-style model as open_c
   }
 
   it('over-long texts lose their end token in transformers.js and the text graph puts it back', async () => {
-    const tokenizer = await AutoTokenizer.from_pretrained(NAME);
-    const ids = (
-      tokenizer(texts, { padding: 'max_length', truncation: true }).input_ids as Tensor
-    ).tolist() as bigint[][];
-    const cut = ids.filter((row, i) => Number(row[row.length - 1]) !== oracle.ids[i]?.at(-1)).length;
+    const ids = await maxLengthIds(NAME, texts);
+    const cut = ids.filter((row, i) => row[row.length - 1] !== oracle.ids[i]?.at(-1)).length;
     // every 10th ordinary text is over-long: open_clip ends it with </s> (1), transformers.js with a word piece;
     // only rows that fill the context can differ there
     const full = oracle.ids.filter((row) => row.at(-1) !== 0).length;
     expect(cut).toBeGreaterThanOrEqual(4);
     expect(cut).toBeLessThanOrEqual(full);
-    for (const [i, row] of ids.entries()) expect(row.slice(0, -1).map(Number)).toEqual(oracle.ids[i]?.slice(0, -1));
+    for (const [i, row] of ids.entries()) expect(row.slice(0, -1)).toEqual(oracle.ids[i]?.slice(0, -1));
   });
 
   it('SigLIP2 (Gemma-like byte-fallback BPE tokenizer, tanh GELU): fp32 towers reproduce open_clip', async () => {
     const fixture = path.join(generatedFixtures, 'export-zoo', 'ViT-B-16-SigLIP2');
     const gemma = path.join(tmp.dir, 'tokenizers', 'bpe-gemma');
     await convertToTransformersJs({ input: fixture, outDir: path.join(tmp.dir, 'siglip2'), hfTokenizer: gemma });
-    const job = path.join(tmp.dir, 'job2.json');
-    writeFileSync(job, JSON.stringify({ dir: fixture, tokenizer: gemma, texts }));
-    const want = await pythonScriptJsonAsync<TextOracle>(path.join(UTILS, 'text_tower_oracle.py'), [job]);
+    const want = await textTowerOracle(path.join(tmp.dir, 'job2.json'), { dir: fixture, tokenizer: gemma, texts });
     const ref = await loadReference(path.join(fixture, 'reference.safetensors'));
     const tokenizer = await AutoTokenizer.from_pretrained('siglip2');
     const text = await SiglipTextModel.from_pretrained('siglip2', { dtype: 'fp32' });
     const vision = await SiglipVisionModel.from_pretrained('siglip2', { dtype: 'fp32' });
-    const { text_embeds } = (await text(tokenizer(texts, { padding: 'max_length', truncation: true }))) as {
-      text_embeds: Tensor;
-    };
-    const { image_embeds } = (await vision({
-      pixel_values: new Tensor('float32', ref.pixels.data, ref.pixels.dims),
-    })) as { image_embeds: Tensor };
-    const d = text_embeds.dims[1] as number;
-    for (const [got, expected] of [
-      [text_embeds.data as Float32Array, Float32Array.from(want.text_embeds.flat())],
-      [image_embeds.data as Float32Array, ref.image.data],
-    ] as const) {
-      const c = compareRows(got, expected, d);
+    const tokenize = (t: string[]) => tokenizer(t, { padding: 'max_length', truncation: true });
+    const comparisons = await compareTowers({ tokenize, text, vision }, texts, ref.pixels, {
+      text: want.text_embeds,
+      image: ref.image.data,
+    });
+    for (const c of comparisons) {
       expect(c.minCos).toBeGreaterThanOrEqual(0.99999);
       expect(c.maxAbs).toBeLessThanOrEqual(1e-4 * c.maxRef);
     }
@@ -142,37 +112,20 @@ describe.skipIf(!hasOracle)('transformers.js runs a SigLIP-style model as open_c
     const scale = Math.exp(ref.logitScale);
     const labels = ['dog', 'cat', 'an astronaut riding a horse on the moon '.repeat(8), 'car'];
     const template = 'This is a photo of {}';
-    const images = [
-      [40, 30],
-      [64, 64],
-      [23, 71],
-    ].map(([w, h], i) => {
-      const data = new Uint8ClampedArray((w as number) * (h as number) * 3).map((_, k) => (k * (i + 7) * 31) % 251);
-      return new RawImage(data, w as number, h as number, 3);
-    });
+    const images = zeroShotImages();
     const results = (await classify(images, labels, { hypothesis_template: template })) as Array<
       Array<{ label: string; score: number }>
     >;
-    const t = (await text(
-      tokenizer(
-        labels.map((l) => template.replace('{}', l)),
-        { padding: 'max_length', truncation: true },
-      ),
-    )) as { text_embeds: Tensor };
-    const d = t.text_embeds.dims[1] as number;
-    const unit = (v: Float32Array, r: number) => {
-      const row = v.subarray(r * d, (r + 1) * d);
-      const n = Math.hypot(...row);
-      return Array.from(row, (x) => x / n);
-    };
+    const cosines = await ownCosines(
+      { processor, vision, text, tokenize: (texts) => tokenizer(texts, { padding: 'max_length', truncation: true }) },
+      images,
+      labels.map((l) => template.replace('{}', l)),
+    );
     let checked = 0;
-    for (const [i, image] of images.entries()) {
-      const { image_embeds } = (await vision(await processor(image))) as { image_embeds: Tensor };
-      const img = unit(image_embeds.data as Float32Array, 0);
+    for (const [i, cos] of cosines.entries()) {
       for (const [j, label] of labels.entries()) {
-        const cos = unit(t.text_embeds.data as Float32Array, j).reduce((a, x, k) => a + x * (img[k] as number), 0);
         const got = results[i]?.find((r) => r.label === label)?.score as number;
-        expect(Math.abs(got - sigmoid(scale * cos - 10))).toBeLessThanOrEqual(1e-4);
+        expect(Math.abs(got - sigmoid(scale * (cos[j] as number) - 10))).toBeLessThanOrEqual(1e-4);
         checked++;
       }
     }

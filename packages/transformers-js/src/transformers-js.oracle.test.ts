@@ -6,7 +6,6 @@ import {
   AutoTokenizer,
   CLIPTextModelWithProjection,
   CLIPVisionModelWithProjection,
-  RawImage,
   Tensor,
   env,
   pipeline,
@@ -14,6 +13,8 @@ import {
 import { generatedFixtures, hasOracle, pythonScriptJsonAsync, tempDir } from '#test-support';
 import { convertToTransformersJs, TRANSFORMERS_JS_DTYPE, type LayoutDtype } from './index.js';
 import { ordinaryTexts } from './test-utils/ordinary-texts.js';
+import { maxLengthIds } from './test-utils/layout-oracle.js';
+import { ownCosines, zeroShotImages } from './test-utils/zero-shot.js';
 import { compareRows } from '@cliphub/core';
 import { loadReference } from '#test-support/reference.js';
 
@@ -80,13 +81,9 @@ describe.skipIf(!hasOracle)('transformers.js loads cliphub convert --to transfor
     const texts = ordinaryTexts(1000);
     const want = (await openClip(path.join(generatedFixtures, 'models', FIXTURES[0] as string), texts, false, tmp.dir))
       .ids;
-    const tokenizer = await AutoTokenizer.from_pretrained(FIXTURES[0] as string);
-    const got = (
-      tokenizer(texts, { padding: 'max_length', truncation: true }).input_ids as Tensor
-    ).tolist() as bigint[][];
+    const got = await maxLengthIds(FIXTURES[0] as string, texts);
     let overLong = 0;
-    for (const [i, row] of got.entries()) {
-      const ids = row.map(Number);
+    for (const [i, ids] of got.entries()) {
       // transformers.js truncates by cutting, so an over-long text loses the EOT open_clip puts last; the text
       // graph puts it back (restore-eot), so those rows must equal open_clip's up to that one id.
       if (!ids.includes(EOT)) {
@@ -128,38 +125,17 @@ describe.skipIf(!hasOracle)('transformers.js loads cliphub convert --to transfor
       const scale = Math.exp(ref.logitScale);
       const labels = ['dog', 'cat', 'a very long label about an astronaut riding a horse on the moon', 'car'];
       const template = 'This is a photo of {}';
-      const images = [
-        [40, 30],
-        [64, 64],
-        [23, 71],
-      ].map(([w, h], i) => {
-        const data = new Uint8ClampedArray((w as number) * (h as number) * 3).map((_, k) => (k * (i + 7) * 31) % 251);
-        return new RawImage(data, w as number, h as number, 3);
-      });
+      const images = zeroShotImages();
       const results = (await classify(images, labels, { hypothesis_template: template })) as Array<
         Array<{ label: string; score: number }>
       >;
-      const t = (await text(
-        tokenizer(
-          labels.map((l) => template.replace('{}', l)),
-          { padding: true, truncation: true },
-        ),
-      )) as {
-        text_embeds: Tensor;
-      };
-      const d = t.text_embeds.dims[1] as number;
-      const unit = (v: Float32Array, r: number) => {
-        const row = v.subarray(r * d, (r + 1) * d);
-        const n = Math.hypot(...row);
-        return Array.from(row, (x) => x / n);
-      };
-      for (const [i, image] of images.entries()) {
-        const { image_embeds } = (await vision(await processor(image))) as { image_embeds: Tensor };
-        const img = unit(image_embeds.data as Float32Array, 0);
-        const logits = labels.map(
-          (_, j) =>
-            scale * unit(t.text_embeds.data as Float32Array, j).reduce((a, x, k) => a + x * (img[k] as number), 0),
-        );
+      const cosines = await ownCosines(
+        { processor, vision, text, tokenize: (texts) => tokenizer(texts, { padding: true, truncation: true }) },
+        images,
+        labels.map((l) => template.replace('{}', l)),
+      );
+      for (const [i, cos] of cosines.entries()) {
+        const logits = cos.map((c) => scale * c);
         const top = Math.max(...logits);
         const exps = logits.map((l) => Math.exp(l - top));
         const sum = exps.reduce((a, b) => a + b, 0);

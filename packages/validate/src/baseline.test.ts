@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { refusalOf, writeOversizeJson } from '#test-support';
+import { MAX_CONFIG_FILE_BYTES } from '@cliphub/core';
 import { compareToBaseline, readBaseline, toBaseline, writeBaseline } from './baseline.js';
 import { DEFAULT_PROFILES } from './profiles.js';
 import type { ValidationResult } from './validate.js';
@@ -47,7 +49,7 @@ describe('compareToBaseline', () => {
 });
 
 describe('baseline files', () => {
-  it('concurrent writes each land whole, leaving no temp file; a malformed row is refused naming it', async () => {
+  it('concurrent writes each land whole, leaving no temp file; a malformed row or an oversized file is refused', async () => {
     const { mkdtempSync, readdirSync, rmSync, writeFileSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const path = await import('node:path');
@@ -60,6 +62,14 @@ describe('baseline files', () => {
       expect(baselines).toContainEqual(await readBaseline(file));
       writeFileSync(file, JSON.stringify({ version: 1, created: 'x', rows: { r: { verdict: 'maybe', metrics: {} } } }));
       await expect(readBaseline(file)).rejects.toThrow(/rows\.r\.verdict/);
+      writeOversizeJson(file, MAX_CONFIG_FILE_BYTES);
+      expect(await refusalOf(() => readBaseline(file))).toMatchObject({
+        code: 'BAD_SUITE',
+        exitCode: 2,
+        message: expect.stringMatching(
+          /^baseline .* is not valid JSON \(baseline .* is over 8 MiB.*; delete it to start a new baseline$/,
+        ),
+      });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

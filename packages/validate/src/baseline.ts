@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '@cliphub/core';
+import { readSmallJsonFile, writeFileAtomic } from '@cliphub/core';
 import { z } from 'zod';
 import { ValidateError } from './errors.js';
 import type { ValidationResult } from './validate.js';
@@ -112,15 +111,15 @@ const fmt = (v: number | null): string => (v === null ? 'NaN/Inf' : v.toPrecisio
 
 export async function readBaseline(path: string): Promise<Baseline | null> {
   if (!existsSync(path)) return null;
-  let value: unknown;
-  try {
-    value = JSON.parse(await readFile(path, 'utf8'));
-  } catch (err) {
-    throw new ValidateError(
-      'BAD_SUITE',
-      `baseline ${path} is not valid JSON (${(err as Error).message}); delete it to start a new baseline`,
-    );
-  }
+  const value = readSmallJsonFile(
+    path,
+    'baseline',
+    (reason) =>
+      new ValidateError(
+        'BAD_SUITE',
+        `baseline ${path} is not valid JSON (${reason}); delete it to start a new baseline`,
+      ),
+  );
   const parsed = baselineSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -1,8 +1,9 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { towerSupport, type ModelCfg } from '@cliphub/onnx-export';
-import { generatedFixtures, tempDir } from '#test-support';
+import { generatedFixtures, refusalOf, tempDir, writeOversizeJson } from '#test-support';
+import { MAX_CONFIG_FILE_BYTES } from '@cliphub/core';
 import { checkpointExporter } from './checkpoint-export.js';
 import { readReference } from './reference.js';
 import { validateArtifact } from './validate.js';
@@ -78,6 +79,19 @@ describe.skipIf(!models.length)('checkpoint dirs exported on the fly by cliphub'
     ).rejects.toMatchObject({
       code: 'EXPORT_UNAVAILABLE',
       exitCode: 2,
+    });
+  });
+});
+
+describe('checkpoint dirs with a hostile config', () => {
+  it('refuses an oversized open_clip_config.json with one exit-2 line', async () => {
+    const hostile = path.join(tmp.dir, 'huge-config');
+    mkdirSync(hostile, { recursive: true });
+    writeOversizeJson(path.join(hostile, 'open_clip_config.json'), MAX_CONFIG_FILE_BYTES);
+    expect(await refusalOf(() => checkpointExporter()(hostile, path.join(tmp.dir, 'huge-out')))).toMatchObject({
+      code: 'BAD_ARTIFACT',
+      exitCode: 2,
+      message: expect.stringMatching(/^cannot read .*open_clip_config\.json: config .* is over 8 MiB/),
     });
   });
 });

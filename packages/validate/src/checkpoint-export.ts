@@ -1,5 +1,4 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   exportOnnx,
@@ -9,6 +8,7 @@ import {
   type ModelCfg,
 } from '@cliphub/onnx-export';
 import { openSafetensors } from '@cliphub/safetensors';
+import { readSmallJsonFile } from '@cliphub/core';
 import type { CheckpointExporter } from './artifact.js';
 import { asValidateError, ValidateError } from './errors.js';
 
@@ -34,13 +34,14 @@ function weightsFile(dir: string): string {
 /** A CheckpointExporter over @cliphub/onnx-export: open_clip_config.json + safetensors weights -> ONNX dir. */
 export function checkpointExporter(options: CheckpointExportOptions = {}): CheckpointExporter {
   return async (dir, outDir) => {
-    let cfg: ModelCfg;
-    try {
-      cfg = (JSON.parse(await readFile(path.join(dir, 'open_clip_config.json'), 'utf8')) as { model_cfg: ModelCfg })
-        .model_cfg;
-    } catch (err) {
-      throw asValidateError(err, 'BAD_ARTIFACT', `cannot read ${path.join(dir, 'open_clip_config.json')}`);
-    }
+    const configFile = path.join(dir, 'open_clip_config.json');
+    const cfg = (
+      readSmallJsonFile(
+        configFile,
+        'config',
+        (reason) => new ValidateError('BAD_ARTIFACT', `cannot read ${configFile}: ${reason}`),
+      ) as { model_cfg?: ModelCfg } | null
+    )?.model_cfg;
     if (!cfg || typeof cfg !== 'object')
       throw new ValidateError('BAD_ARTIFACT', `${dir}/open_clip_config.json has no model_cfg`);
     const file = await openSafetensors(weightsFile(dir)).catch((err: unknown) => {

@@ -27,10 +27,11 @@ export class ValidateError extends CliphubError<ValidateErrorCode> {
 /** Wraps errors from lower layers (safetensors, fs) so every bad-input failure carries exit code 2. */
 export function asValidateError(err: unknown, code: ValidateErrorCode, context: string): ValidateError {
   if (err instanceof ValidateError) return err;
-  const e = err as { message?: unknown; code?: unknown } | null;
+  const e = err as { message?: unknown; code?: unknown; cause?: { code?: unknown } } | null;
   const msg = typeof e?.message === 'string' ? e.message : String(err);
   const fsCode = typeof e?.code === 'string' ? e.code : '';
-  if (fsCode === 'ENOENT' || fsCode === 'NOT_FOUND')
+  // readSmallTextFile's UNREADABLE keeps the fs error as its cause
+  if (fsCode === 'ENOENT' || fsCode === 'NOT_FOUND' || e?.cause?.code === 'ENOENT')
     return new ValidateError('NOT_FOUND', `${context}: no such file or directory; check the path`, { cause: err });
   return new ValidateError(code, `${context}: ${msg}`, { cause: err });
 }

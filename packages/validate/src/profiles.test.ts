@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tempDir } from '#test-support';
+import { refusalOf, tempDir, writeOversizeJson } from '#test-support';
+import { MAX_CONFIG_FILE_BYTES } from '@cliphub/core';
 import { DEFAULT_PROFILES, loadProfileOverrides, resolveProfile } from './profiles.js';
 
 const tmp = tempDir('cliphub-prof-');
@@ -44,7 +45,7 @@ describe('profiles', () => {
     expect(resolveProfile('auto', 'int8', await loadProfileOverrides(j)).minSpearman).toBe(0.5);
   });
 
-  it('names bad keys, bad values and unknown profiles (exit 2)', async () => {
+  it('names bad keys, bad values, unknown profiles, an oversized and a missing file (exit 2)', async () => {
     const f = path.join(tmp.dir, 'bad.json');
     writeFileSync(f, JSON.stringify({ fp16: { minCosin: 0.9 } }));
     await expect(loadProfileOverrides(f)).rejects.toMatchObject({
@@ -59,6 +60,15 @@ describe('profiles', () => {
     writeFileSync(f, JSON.stringify({ mine: { minCosine: 0.9 } }));
     await expect(loadProfileOverrides(f)).rejects.toMatchObject({
       message: expect.stringMatching(/new profile 'mine' needs a precision/),
+    });
+    writeOversizeJson(f, MAX_CONFIG_FILE_BYTES);
+    expect(await refusalOf(() => loadProfileOverrides(f))).toMatchObject({
+      code: 'BAD_PROFILE',
+      exitCode: 2,
+      message: expect.stringMatching(/^cannot read profile file .*: profile .* is over 8 MiB/),
+    });
+    expect(await refusalOf(() => loadProfileOverrides(path.join(tmp.dir, 'missing.json')))).toMatchObject({
+      code: 'NOT_FOUND',
     });
     expect(() => resolveProfile('fp8', 'fp32')).toThrow(
       /unknown profile 'fp8'; use auto or one of fp32, fp16, bf16, int8/,

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { MAX_CONFIG_FILE_BYTES, readSmallTextFile } from '@cliphub/core';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { asValidateError, ValidateError } from './errors.js';
@@ -153,7 +153,7 @@ export function parseProfileOverrides(value: unknown, where: string): ProfileOve
 export async function loadProfileOverrides(path: string): Promise<ProfileOverrides> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = readSmallTextFile(path, MAX_CONFIG_FILE_BYTES, 'profile');
   } catch (err) {
     throw asValidateError(err, 'BAD_PROFILE', `cannot read profile file ${path}`);
   }

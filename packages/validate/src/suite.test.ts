@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generatedFixtures, tempDir } from '#test-support';
+import { generatedFixtures, refusalOf, tempDir, writeOversizeJson } from '#test-support';
+import { MAX_CONFIG_FILE_BYTES } from '@cliphub/core';
 import { loadSuite, mapBounded, runSuite } from './suite.js';
 import { writeNoisyCandidate } from './test-utils/synthetic.js';
 import { writeReports } from './write-reports.js';
@@ -156,5 +157,19 @@ describe('mapBounded', () => {
     });
     expect(out).toEqual([50, 10, 40, 20, 30, 0]);
     expect(peak).toBe(2);
+  });
+});
+
+describe('loadSuite on a hostile file', () => {
+  const own = tempDir('cliphub-suite-hostile-');
+  afterAll(own.cleanup);
+  it('refuses an oversized suite with one exit-2 line, and a missing one as NOT_FOUND', async () => {
+    const huge = writeOversizeJson(path.join(own.dir, 'huge-suite.yaml'), MAX_CONFIG_FILE_BYTES);
+    expect(await refusalOf(() => loadSuite(huge))).toMatchObject({
+      code: 'BAD_SUITE',
+      exitCode: 2,
+      message: expect.stringMatching(/^cannot read suite .*: suite .* is over 8 MiB/),
+    });
+    expect(await refusalOf(() => loadSuite(path.join(own.dir, 'missing.yaml')))).toMatchObject({ code: 'NOT_FOUND' });
   });
 });

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { MAX_CONFIG_FILE_BYTES, readSmallTextFile } from '@cliphub/core';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { LoadArtifactOptions } from './artifact.js';
@@ -38,7 +38,7 @@ const ROW_KEYS = ['name', 'artifact', 'reference', 'against', 'profile'];
 export async function loadSuite(file: string): Promise<Suite> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = readSmallTextFile(file, MAX_CONFIG_FILE_BYTES, 'suite');
   } catch (err) {
     throw asValidateError(err, 'BAD_SUITE', `cannot read suite ${file}`);
   }

@@ -55,13 +55,31 @@ export function errorBarChart(towers: TowerMetrics[], limit: number): string {
   return `<svg class="chart errorbars" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="relative L2 error per tower">${parts.join('')}<text x="8" y="12" class="axis">relative L2 error per sample (log)</text></svg>`;
 }
 
+/** A 200-px-high histogram's plot area: bars stand on y = h - bottom and reach up to y = top. */
+interface HistogramFrame {
+  w: number;
+  h: number;
+  left: number;
+  bottom: number;
+  top: number;
+}
+
+const histogramFrame = (w: number, left: number): HistogramFrame => ({ w, h: 200, left, bottom: 36, top: 20 });
+
+/** The count axis of a histogram: the peak count at the top, 0 at the base. */
+function countAxis(f: HistogramFrame, peak: number): string {
+  return `<text x="${f.left - 6}" y="${f.top + 4}" text-anchor="end" class="tick">${countLabel(peak)}</text><text x="${f.left - 6}" y="${f.h - f.bottom}" text-anchor="end" class="tick">0</text>`;
+}
+
+/** A profile limit drawn across a histogram at x. */
+function limitLine(f: HistogramFrame, x: number, title: string): string {
+  return `<line x1="${x}" x2="${x}" y1="${f.top}" y2="${f.h - f.bottom}" class="limit"><title>${title}</title></line>`;
+}
+
 /** Histogram of per-sample cosine similarity, binned by its number of nines: log10(1 - cosine). */
 export function cosineHistogram(t: TowerMetrics, minCosine: number): string {
-  const w = 320;
-  const h = 200;
-  const left = 36;
-  const bottom = 36;
-  const top = 20;
+  const frame = histogramFrame(320, 36);
+  const { w, h, left, bottom, top } = frame;
   const bins = new Array<number>(10).fill(0);
   let nonFinite = 0;
   for (const s of t.samples) {
@@ -89,15 +107,11 @@ export function cosineHistogram(t: TowerMetrics, minCosine: number): string {
       );
   });
   const limitBin = Math.min(10, -log(1 - minCosine));
-  parts.push(
-    `<line x1="${left + limitBin * bw}" x2="${left + limitBin * bw}" y1="${top}" y2="${h - bottom}" class="limit"><title>min cosine ${minCosine}</title></line>`,
-  );
+  parts.push(limitLine(frame, left + limitBin * bw, `min cosine ${minCosine}`));
   parts.push(
     `<text x="${left}" y="${h - 8}" class="axis">cosine (bins by nines)${nonFinite ? `, ${nonFinite} NaN` : ''}</text>`,
   );
-  parts.push(
-    `<text x="${left - 6}" y="${top + 4}" text-anchor="end" class="tick">${countLabel(peak)}</text><text x="${left - 6}" y="${h - bottom}" text-anchor="end" class="tick">0</text>`,
-  );
+  parts.push(countAxis(frame, peak));
   return `<svg class="chart histogram" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="${t.tower} cosine histogram"><text x="8" y="12" class="axis">${t.tower}: per-sample cosine</text>${parts.join('')}</svg>`;
 }
 
@@ -142,11 +156,8 @@ export function heatmap(title: string, m: number[][], range: [number, number], d
  * profile's limit: how a large similarity matrix changed, without drawing n x n cells.
  */
 export function differenceHistogram(hist: DifferenceHistogram, limit: number): string {
-  const w = 420;
-  const h = 200;
-  const left = 44;
-  const bottom = 36;
-  const top = 20;
+  const frame = histogramFrame(420, 44);
+  const { w, h, left, bottom, top } = frame;
   // Bins that hold anything, plus one each side, so the picture zooms to the populated decades.
   const used = hist.counts.flatMap((c, k) => (c > 0 ? [k] : []));
   const first = used.length ? Math.max(0, (used[0] as number) - 1) : 0;
@@ -170,10 +181,7 @@ export function differenceHistogram(hist: DifferenceHistogram, limit: number): s
   });
   if (limit > 0) {
     const at = left + (Math.log2(limit) - hist.log2Min - first) * bw;
-    if (at >= left && at <= w - 8)
-      parts.push(
-        `<line x1="${at}" x2="${at}" y1="${top}" y2="${h - bottom}" class="limit"><title>max Δcos-sim ${num(limit)}</title></line>`,
-      );
+    if (at >= left && at <= w - 8) parts.push(limitLine(frame, at, `max Δcos-sim ${num(limit)}`));
   }
   const extra = [hist.zero ? `${hist.zero} exact` : '', hist.nonFinite ? `${hist.nonFinite} NaN` : '']
     .filter(Boolean)
@@ -181,8 +189,6 @@ export function differenceHistogram(hist: DifferenceHistogram, limit: number): s
   parts.push(
     `<text x="${left}" y="${h - 8}" class="axis">|Δ cos-sim| per pair (log2 bins, log count)${extra ? `; ${extra}` : ''}</text>`,
   );
-  parts.push(
-    `<text x="${left - 6}" y="${top + 4}" text-anchor="end" class="tick">${countLabel(peak)}</text><text x="${left - 6}" y="${h - bottom}" text-anchor="end" class="tick">0</text>`,
-  );
+  parts.push(countAxis(frame, peak));
   return `<svg class="chart histogram similarity" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="similarity difference histogram"><text x="8" y="12" class="axis">image-text similarity: |Δ| over all pairs</text>${parts.join('')}</svg>`;
 }

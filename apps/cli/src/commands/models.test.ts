@@ -1,6 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { tempDir } from '#test-support';
+import { tempDir, writeOpenClipConfig } from '#test-support';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runMain, type MainResult } from '../test-utils/run-main.js';
 
@@ -94,19 +94,13 @@ describe('cliphub models', () => {
     const dir = path.join(home.dir, 'tiny-model');
     mkdirSync(dir);
     expect((await cli('models', 'add', dir)).err).toMatch(/has no open_clip_config\.json/);
-    writeFileSync(
-      path.join(dir, 'open_clip_config.json'),
-      JSON.stringify({
-        model_cfg: {
-          embed_dim: 16,
-          vision_cfg: { image_size: 32, layers: 2, width: 32, patch_size: 8 },
-          text_cfg: { width: 16, heads: 2, layers: 2 },
-        },
-      }),
-    );
+    writeOpenClipConfig(dir, {
+      embed_dim: 16,
+      vision_cfg: { image_size: 32, layers: 2, width: 32, patch_size: 8 },
+      text_cfg: { width: 16, heads: 2, layers: 2 },
+    });
     const bad = path.join(home.dir, 'bad-model');
-    mkdirSync(bad);
-    writeFileSync(path.join(bad, 'open_clip_config.json'), JSON.stringify({ model_cfg: { vision_cfg: {} } }));
+    writeOpenClipConfig(bad, { vision_cfg: {} });
     const rb = await cli('models', 'add', bad);
     expect(rb.code).toBe(2);
     expect(rb.err).toMatch(/not a valid open_clip config/);

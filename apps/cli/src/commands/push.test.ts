@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { resolve } from '@cliphub/registry';
-import { generatedFixtures, hasOracle, pythonJsonAsync, sink, tempDir } from '#test-support';
+import { generatedFixtures, hasOracle, pythonJsonAsync, sink, tempDir, writeOversizeJson } from '#test-support';
+import { MAX_CONFIG_FILE_BYTES } from '@cliphub/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // the server is this test's fixture; the command under test only talks HTTP to it
 import { createHubServer, type HubServer } from '@cliphub/hub-server';
@@ -412,6 +413,13 @@ print(json.dumps(out))
     expect(ro.code).toBe(1);
     expect(ro.stderr).toMatch(/read-only/);
     expect(ro.stderr).not.toContain('hf_readonly_0123456789');
+    writeOversizeJson(path.join(tmp.dir, 'huge.json'), MAX_CONFIG_FILE_BYTES);
+    mkdirSync(path.join(tmp.dir, 'huge-config'));
+    copyFileSync(
+      path.join(tmp.dir, 'model/open_clip_model.safetensors'),
+      path.join(tmp.dir, 'huge-config/open_clip_model.safetensors'),
+    );
+    writeOversizeJson(path.join(tmp.dir, 'huge-config/open_clip_config.json'), MAX_CONFIG_FILE_BYTES);
     const cases: Array<[string[], RegExp]> = [
       [['onnx'], /no checkpoint in '.*onnx'/],
       [['nowhere'], /'nowhere' is neither a file, a folder nor a model spec/],
@@ -420,6 +428,8 @@ print(json.dumps(out))
         /--also-bin: .* holds no open_clip_pytorch_model\.bin, and cliphub does not write pickles/,
       ],
       [['model', '--validation', 'tokens'], /cannot read tokens as JSON/],
+      [['model', '--validation', 'huge.json'], /cannot read huge\.json as JSON \(validation report .* is over 8 MiB/],
+      [['huge-config'], /huge-config\/open_clip_config\.json is not valid JSON \(config .* is over 8 MiB/],
       [
         ['model', '--validation', 'model/open_clip_config.json'],
         /model\/open_clip_config\.json is not a 'cliphub validate --json' report/,

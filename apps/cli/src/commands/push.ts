@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -39,7 +39,7 @@ import {
 import { readTransformersJsLayout, type LayoutDtype } from '@cliphub/transformers-js';
 import { parseCommandArgs, UsageError, writeJson, type Command, type CommandIO } from '../command.js';
 import { createProgress, formatBytes, lazyProgress } from '../progress.js';
-import { MAX_CONFIG_FILE_BYTES, readSmallTextFile } from '@cliphub/core';
+import { readSmallJsonFile } from '@cliphub/core';
 
 const usage = `Usage: cliphub push <dir|checkpoint|spec> --repo ORG/NAME [options]
 
@@ -188,16 +188,17 @@ async function registryFacts(
   env: NodeJS.ProcessEnv,
 ): Promise<Partial<ModelCardFacts>> {
   const cfgFile = path.join(src.folder, 'open_clip_config.json');
-  let modelCfg: unknown;
-  try {
-    modelCfg = (JSON.parse(readSmallTextFile(cfgFile, MAX_CONFIG_FILE_BYTES, 'config')) as { model_cfg?: unknown })
-      .model_cfg;
-  } catch (e) {
-    throw new HubClientError(
-      'BAD_CONFIG',
-      `${cfgFile} is not valid JSON (${(e as Error).message}); regenerate it with 'cliphub convert'`,
-    );
-  }
+  const modelCfg = (
+    readSmallJsonFile(
+      cfgFile,
+      'config',
+      (reason) =>
+        new HubClientError(
+          'BAD_CONFIG',
+          `${cfgFile} is not valid JSON (${reason}); regenerate it with 'cliphub convert'`,
+        ),
+    ) as { model_cfg?: unknown } | null
+  )?.model_cfg;
   const pairs = (): PretrainedEntry[] => listPretrained({}, { registryFile: false });
   const named = model ?? (src.spec && !src.spec.startsWith('hf-hub:') ? src.spec : undefined);
   if (named) {
@@ -223,15 +224,15 @@ async function registryFacts(
 }
 
 async function readValidation(file: string, shown: string): Promise<ValidationSummary> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(file, 'utf8'));
-  } catch (e) {
-    throw new HubClientError(
-      'BAD_VALIDATION_REPORT',
-      `cannot read ${shown} as JSON (${(e as Error).message.split('\n')[0]}); pass the file 'cliphub validate --json' wrote`,
-    );
-  }
+  const raw = readSmallJsonFile(
+    file,
+    'validation report',
+    (reason) =>
+      new HubClientError(
+        'BAD_VALIDATION_REPORT',
+        `cannot read ${shown} as JSON (${reason}); pass the file 'cliphub validate --json' wrote`,
+      ),
+  );
   return summarizeValidation(raw, shown);
 }
 

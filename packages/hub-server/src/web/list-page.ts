@@ -12,6 +12,17 @@ function options(values: Iterable<string>, selected: string | undefined, anyLabe
     ${sorted.map((v) => html`<option value="${v}" ${v === selected ? html` selected` : ''}>${v}</option>`)}`;
 }
 
+/** The filter for one card fact: a <select> of the values it takes among `models`, 'any FACT' first. */
+function factSelect(fact: 'family' | 'activation', models: ModelSummary[], selected: string | undefined): SafeHtml {
+  const values = models.flatMap((m) => {
+    const value = m.facts[fact];
+    return value ? [value] : [];
+  });
+  return html`<select name="${fact}" id="${fact}">
+    ${options(values, selected, `any ${fact}`)}
+  </select>`;
+}
+
 /** One list entry, as a concatenated string with each value escaped (a list may hold thousands). */
 function row(m: ModelSummary): string {
   const f = m.facts;
@@ -37,20 +48,7 @@ export async function listPage(c: RouteContext): Promise<void> {
   const body = html`<h1>Models</h1>
     <form method="get" action="/" class="filters" id="filters">
       <input type="search" name="search" id="search" placeholder="Search models" value="${query.search ?? ''}" />
-      <select name="family" id="family">
-        ${options(
-          all.flatMap((m) => (m.facts.family ? [m.facts.family] : [])),
-          query.family,
-          'any family',
-        )}
-      </select>
-      <select name="activation" id="activation">
-        ${options(
-          all.flatMap((m) => (m.facts.activation ? [m.facts.activation] : [])),
-          query.activation,
-          'any activation',
-        )}
-      </select>
+      ${factSelect('family', all, query.family)} ${factSelect('activation', all, query.activation)}
       <select name="params" id="params">
         <option value="">any size</option>
         ${PARAM_BUCKETS.map(

@@ -55,6 +55,21 @@ function figure(x: number | undefined): SafeHtml {
   return html`<td data-value="${String(x)}">${shown}</td>`;
 }
 
+/** A table with one header row over `rows` (its <tr> elements); nothing when there are no rows. */
+function resultTable(attributes: SafeHtml, headers: string[], rows: SafeHtml[]): SafeHtml | '' {
+  if (rows.length === 0) return '';
+  return html`<table ${attributes}>
+    <thead>
+      <tr>
+        ${headers.map((h) => html`<th>${h}</th>`)}
+      </tr>
+    </thead>
+    <tbody>
+      ${rows}
+    </tbody>
+  </table>`;
+}
+
 export function validationSection(c: RouteContext, commit: Commit, v: ShownValidation): SafeHtml {
   const named = v.rows.some((r) => r.artifact);
   const verdict =
@@ -70,57 +85,31 @@ export function validationSection(c: RouteContext, commit: Commit, v: ShownValid
     <h2>Validation</h2>
     ${v.problem ? html`<p class="error">${v.problem}</p>` : ''}${verdict}
     ${context.length ? html`<p>Compared with ${context.join(', under ')}.</p>` : ''}
-    ${
-      v.rows.length
-        ? html`<table class="validation-rows" id="validation-rows">
-            <thead>
-              <tr>
-                ${named ? html`<th>Artifact</th>` : ''}
-                <th>Tower</th>
-                <th>Min cosine</th>
-                <th>Mean cosine</th>
-                <th>Max abs diff</th>
-                <th>Max rel L2</th>
-                <th>Result</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${v.rows.map(
-                (r) =>
-                  html`<tr data-tower="${r.tower}">
-                    ${named ? html`<td>${r.artifact ?? ''}</td>` : ''}
-                    <td>${r.tower}</td>
-                    ${figure(r.minCosine)}${figure(r.meanCosine)}${figure(r.maxAbsDiff)}${figure(r.maxRelL2)}
-                    <td>${r.passed === undefined ? '' : r.passed ? 'pass' : 'fail'}</td>
-                  </tr>`,
-              )}
-            </tbody>
-          </table>`
-        : ''
-    }
-    ${
-      v.checks.length
-        ? html`<table class="validation-checks">
-            <thead>
-              <tr>
-                <th>Check</th>
-                <th>Result</th>
-                <th>Detail</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${v.checks.map(
-                (k) =>
-                  html`<tr>
-                    <td>${k.name}</td>
-                    <td>${k.passed ? 'pass' : 'fail'}</td>
-                    <td>${k.detail ?? ''}</td>
-                  </tr>`,
-              )}
-            </tbody>
-          </table>`
-        : ''
-    }
+    ${resultTable(
+      html`class="validation-rows" id="validation-rows"`,
+      [...(named ? ['Artifact'] : []), 'Tower', 'Min cosine', 'Mean cosine', 'Max abs diff', 'Max rel L2', 'Result'],
+      v.rows.map(
+        (r) =>
+          html`<tr data-tower="${r.tower}">
+            ${named ? html`<td>${r.artifact ?? ''}</td>` : ''}
+            <td>${r.tower}</td>
+            ${figure(r.minCosine)}${figure(r.meanCosine)}${figure(r.maxAbsDiff)}${figure(r.maxRelL2)}
+            <td>${r.passed === undefined ? '' : r.passed ? 'pass' : 'fail'}</td>
+          </tr>`,
+      ),
+    )}
+    ${resultTable(
+      html`class="validation-checks"`,
+      ['Check', 'Result', 'Detail'],
+      v.checks.map(
+        (k) =>
+          html`<tr>
+            <td>${k.name}</td>
+            <td>${k.passed ? 'pass' : 'fail'}</td>
+            <td>${k.detail ?? ''}</td>
+          </tr>`,
+      ),
+    )}
     ${
       v.hasReport
         ? html`<p><a href="/${c.repo}/report/${commit.id}" id="report-link">Open the full HTML report</a></p>
