@@ -126,9 +126,21 @@ export function linear(
   }
   const dims = w.layout === 'torch' ? [outDim, inDim] : [inDim, outDim];
   const plain = w.scale === undefined && !w.gamma;
+  const scaledSpan = () =>
+    ctx.computeType === DataType.FLOAT
+      ? ctx.weights.scaledSpan(
+          graph,
+          `${hint}.weight`,
+          w.name,
+          w.rows,
+          w.layout === 'torch' ? 0 : 1,
+          async () => (await outScale(ctx, w, outDim)) as Float32Array,
+        )
+      : null;
   const weight = plain
     ? ctx.weights.direct(graph, w.name, ctx.computeType, w.rows, `${hint}.weight`)
-    : ctx.weights.computed(graph, `${hint}.weight`, dims, ctx.computeType, () => weightValues(ctx, w, inDim, outDim));
+    : (scaledSpan() ??
+      ctx.weights.computed(graph, `${hint}.weight`, dims, ctx.computeType, () => weightValues(ctx, w, inDim, outDim)));
   const inputs = [x, weight, ...(b ? [biasInit(ctx, hint, b, outDim, ctx.computeType)] : [])];
   return graph.node('Gemm', inputs, w.layout === 'torch' ? { transB: 1 } : {});
 }
