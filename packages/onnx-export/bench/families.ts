@@ -5,6 +5,7 @@
 // count, at batch 1 and 16; and the export time of cliphub versus torch.onnx.export. Every ratio comes from
 // numbers measured in this one run, the two sides taking turns (TorchTurns). Run by bench/export-vs-torch.ts (npm run bench:onnx); only these with
 // npm run bench -w @cliphub/onnx-export -- --only-families [--family convnext_base --family CoCa] [--secs 6]
+// [--keep DIR]
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -162,10 +163,11 @@ class TorchTurns {
 
 const ratio = (a: number, b: number) => (Number.isFinite(b) ? `${(a / b).toFixed(2)}x` : 'n/a');
 
-async function benchFamily(f: Family, threads: number, secs: number): Promise<void> {
+async function benchFamily(f: Family, threads: number, secs: number, keep: string | null): Promise<void> {
   const cache = path.join(cacheDir, f.arch);
   mkdirSync(cache, { recursive: true });
-  const out = mkdtempSync(path.join(tmpdir(), 'cliphub-bench-family-'));
+  const out = keep ? path.join(keep, f.arch) : mkdtempSync(path.join(tmpdir(), 'cliphub-bench-family-'));
+  mkdirSync(out, { recursive: true });
   let closeTorch = () => {};
   try {
     const torch = new TorchTurns([f.arch, f.tower, cache, out, String(threads), hfConfigs]);
@@ -214,7 +216,7 @@ async function benchFamily(f: Family, threads: number, secs: number): Promise<vo
     }
   } finally {
     closeTorch();
-    rmSync(out, { recursive: true, force: true });
+    if (!keep) rmSync(out, { recursive: true, force: true });
   }
 }
 
@@ -223,6 +225,8 @@ export async function benchFamilies(argv: string[], threads: number): Promise<vo
   const named = argv.flatMap((a, i) => (argv[i - 1] === '--family' ? [a] : []));
   const secsAt = argv.indexOf('--secs');
   const secs = secsAt >= 0 ? Number(argv[secsAt + 1]) : 6;
+  const keepAt = argv.indexOf('--keep'); // keeps both graphs under DIR/ARCH, for profiling
+  const keep = keepAt >= 0 ? path.resolve(argv[keepAt + 1] ?? '.') : null;
   if (!existsSync(python) || !existsSync(hfConfigs))
     throw new Error('needs the oracle venv (.oracle/venv) and ../shared');
   console.log(
@@ -230,7 +234,7 @@ export async function benchFamilies(argv: string[], threads: number): Promise<vo
   );
   for (const f of FAMILIES.filter((x) => named.length === 0 || named.includes(x.arch) || named.includes(x.family))) {
     try {
-      await benchFamily(f, threads, secs);
+      await benchFamily(f, threads, secs, keep);
     } catch (e) {
       console.log(`${f.family} ${f.arch} ${f.tower}: failed: ${(e as Error).message.split('\n').slice(-3).join(' ')}`);
     }
