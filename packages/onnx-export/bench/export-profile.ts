@@ -1,6 +1,6 @@
 // Export-time profile (not a test): exportOnnx of one cached bench checkpoint (bench/families.ts caches them
 // under bench-out/onnx-export/families/ARCH), best of --runs. Run under `node --cpu-prof` to see where the time
-// goes. Usage: vite-node bench/export-profile.ts -- ARCH [--tower vision] [--runs 3]
+// goes. Usage: vite-node bench/export-profile.ts -- ARCH [--tower vision] [--runs 3] [--out DIR (kept)]
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -21,7 +21,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 const cache = path.join(root, 'bench-out/onnx-export/families', arch);
 const cfg = (JSON.parse(readFileSync(path.join(cache, 'open_clip_config.json'), 'utf8')) as { model_cfg: ModelCfg })
   .model_cfg;
-const out = mkdtempSync(path.join(tmpdir(), 'cliphub-export-profile-'));
+const keep = arg('--out', '');
+const out = keep || mkdtempSync(path.join(tmpdir(), 'cliphub-export-profile-'));
 try {
   let best = Infinity;
   for (let i = 0; i < Number(arg('--runs', '3')); i++) {
@@ -35,5 +36,5 @@ try {
   }
   console.log(`${arch} ${tower}: best ${best.toFixed(3)} s`);
 } finally {
-  rmSync(out, { recursive: true, force: true });
+  if (!keep) rmSync(out, { recursive: true, force: true });
 }

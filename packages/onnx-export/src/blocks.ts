@@ -355,6 +355,32 @@ export function openClipBlock(p: string, layerScale: boolean): BlockNames {
   };
 }
 
+/**
+ * timm Block names under prefix `p` (…blocks.i.): norm1, attn.qkv, attn.proj, norm2 and the MLP's two
+ * linears (`fc1`/`fc2` by default; ViTamin's GeGLU names them w0/w2).
+ */
+export function timmBlock(
+  p: string,
+  o: { fc1?: string; fc2?: string; qkvBias?: boolean; layerScale?: boolean } = {},
+): BlockNames {
+  return {
+    ln1: `${p}norm1`,
+    qkvWeight: `${p}attn.qkv.weight`,
+    ...(o.qkvBias === false ? {} : { qkvBias: `${p}attn.qkv.bias` }),
+    outWeight: `${p}attn.proj.weight`,
+    outBias: `${p}attn.proj.bias`,
+    ln2: `${p}norm2`,
+    fc1: `${p}${o.fc1 ?? 'mlp.fc1'}`,
+    fc2: `${p}${o.fc2 ?? 'mlp.fc2'}`,
+    ...(o.layerScale ? { ls1: `${p}ls1.gamma`, ls2: `${p}ls2.gamma` } : {}),
+  };
+}
+
+/** An nn.Linear `name` (`name.weight` [out, in], `name.bias`) on rows [N, inDim]. */
+export function torchLinear(ctx: BuildCtx, x: string, name: string, inDim: number, outDim: number): string {
+  return linear(ctx, x, name, inDim, outDim, { name: `${name}.weight`, layout: 'torch' }, { name: `${name}.bias` });
+}
+
 /** Shape and activation of a stack of pre-LN transformer blocks. */
 export interface StackOptions {
   width: number;

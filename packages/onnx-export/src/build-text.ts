@@ -1,4 +1,4 @@
-import { type BuildCtx, i64, layerNorm, linear, openClipBlock, transformer } from './blocks.js';
+import { type BuildCtx, i64, layerNorm, linear, openClipBlock, torchLinear, transformer } from './blocks.js';
 import { DataType } from './proto.js';
 import type { TextSpec } from './resolve-config.js';
 import type { Activation } from './types.js';
@@ -69,17 +69,7 @@ export function textProjection(ctx: BuildCtx, spec: TextSpec, pooled: string): s
       { name: `${p}text_projection`, layout: 'matrix' },
       null,
     );
-  if (spec.proj === 'linear') {
-    return linear(
-      ctx,
-      pooled,
-      `${p}text_projection`,
-      spec.width,
-      spec.outputDim,
-      { name: `${p}text_projection.weight`, layout: 'torch' },
-      { name: `${p}text_projection.bias` },
-    );
-  }
+  if (spec.proj === 'linear') return torchLinear(ctx, pooled, `${p}text_projection`, spec.width, spec.outputDim);
   return pooled;
 }
 

@@ -1,4 +1,15 @@
-import { type BiasRef, type BuildCtx, i64, layerNorm, linear, mlp, MS, softmax, type WeightRef } from './blocks.js';
+import {
+  type BiasRef,
+  type BuildCtx,
+  i64,
+  layerNorm,
+  linear,
+  mlp,
+  MS,
+  softmax,
+  torchLinear,
+  type WeightRef,
+} from './blocks.js';
 import { evaRopeTables } from './eva-rope.js';
 import type { TimmEvaSpec } from './resolve-config.js';
 import { timmAttentionPoolLatent, timmHeadProj } from './timm-attention-pool.js';
@@ -69,16 +80,7 @@ export function buildTimmEva(givenCtx: BuildCtx, spec: TimmEvaSpec, pixels: stri
           eps: spec.eps,
         });
   if (spec.proj === 'none') return pooled;
-  if (spec.proj === 'head')
-    return linear(
-      ctx,
-      pooled,
-      `${T}head`,
-      W,
-      spec.outputDim,
-      { name: `${T}head.weight`, layout: 'torch' },
-      { name: `${T}head.bias` },
-    );
+  if (spec.proj === 'head') return torchLinear(ctx, pooled, `${T}head`, W, spec.outputDim);
   return timmHeadProj(ctx, spec, pooled);
 }
 
