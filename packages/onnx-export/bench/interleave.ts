@@ -8,6 +8,12 @@ export interface InterleaveOptions {
   blockMs?: number;
   /** Idle workers of one session's pool sleep instead of spinning while another session runs. */
   noSpin?: boolean;
+  /**
+   * Turns measured outside this process (PyTorch eager in a Python child): each is called with the block
+   * length and resolves to the fastest run (ms) of a block it ran the same way, taking its turn after the
+   * graphs in every round. Their results follow the graphs' in the returned list.
+   */
+  outsideTurns?: Array<(blockMs: number) => Promise<number>>;
 }
 
 /**
@@ -30,7 +36,8 @@ export async function interleavedFastestMs(
   const sessions = await Promise.all(models.map((m) => ort.InferenceSession.create(m, opts)));
   const feeds = sessions.map((s) => ({ [s.inputNames[0] as string]: input }));
   for (const [i, s] of sessions.entries()) await s.run(feeds[i] as Record<string, ort.Tensor>); // warm-up
-  const fastest = models.map(() => Infinity);
+  const outside = options.outsideTurns ?? [];
+  const fastest = [...models, ...outside].map(() => Infinity);
   const blockMs = options.blockMs ?? 300;
   const start = performance.now();
   for (let round = 0; round < 2 || performance.now() - start < options.secs * 1000; round++) {
@@ -43,6 +50,10 @@ export async function interleavedFastestMs(
         await s.run(feed);
         fastest[i] = Math.min(fastest[i] as number, performance.now() - t);
       }
+    }
+    for (const [j, turn] of outside.entries()) {
+      const i = models.length + j;
+      fastest[i] = Math.min(fastest[i] as number, await turn(blockMs));
     }
   }
   await Promise.all(sessions.map((s) => s.release()));

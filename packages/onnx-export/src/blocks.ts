@@ -126,9 +126,21 @@ export function linear(
   }
   const dims = w.layout === 'torch' ? [outDim, inDim] : [inDim, outDim];
   const plain = w.scale === undefined && !w.gamma;
+  const scaledSpan = () =>
+    ctx.computeType === DataType.FLOAT
+      ? ctx.weights.scaledSpan(
+          graph,
+          `${hint}.weight`,
+          w.name,
+          w.rows,
+          w.layout === 'torch' ? 0 : 1,
+          async () => (await outScale(ctx, w, outDim)) as Float32Array,
+        )
+      : null;
   const weight = plain
     ? ctx.weights.direct(graph, w.name, ctx.computeType, w.rows, `${hint}.weight`)
-    : ctx.weights.computed(graph, `${hint}.weight`, dims, ctx.computeType, () => weightValues(ctx, w, inDim, outDim));
+    : (scaledSpan() ??
+      ctx.weights.computed(graph, `${hint}.weight`, dims, ctx.computeType, () => weightValues(ctx, w, inDim, outDim)));
   const inputs = [x, weight, ...(b ? [biasInit(ctx, hint, b, outDim, ctx.computeType)] : [])];
   return graph.node('Gemm', inputs, w.layout === 'torch' ? { transB: 1 } : {});
 }
@@ -371,6 +383,32 @@ export function openClipTransformer(
   );
   const { width, heads, mlpWidth, eps } = tower;
   return transformer(ctx, x, blocks, { width, heads, mlp: mlpWidth, seq, eps, act, ...options });
+}
+
+/**
+ * timm Block names under `prefix` (…blocks.i.): norm1, attn.qkv, attn.proj, norm2 and the MLP's two
+ * linears (`fc1`/`fc2` by default; ViTamin's GeGLU names them w0/w2).
+ */
+export function timmBlock(
+  prefix: string,
+  options: { fc1?: string; fc2?: string; qkvBias?: boolean; layerScale?: boolean } = {},
+): BlockNames {
+  return {
+    ln1: `${prefix}norm1`,
+    qkvWeight: `${prefix}attn.qkv.weight`,
+    ...(options.qkvBias === false ? {} : { qkvBias: `${prefix}attn.qkv.bias` }),
+    outWeight: `${prefix}attn.proj.weight`,
+    outBias: `${prefix}attn.proj.bias`,
+    ln2: `${prefix}norm2`,
+    fc1: `${prefix}${options.fc1 ?? 'mlp.fc1'}`,
+    fc2: `${prefix}${options.fc2 ?? 'mlp.fc2'}`,
+    ...(options.layerScale ? { ls1: `${prefix}ls1.gamma`, ls2: `${prefix}ls2.gamma` } : {}),
+  };
+}
+
+/** An nn.Linear `name` (`name.weight` [out, in], `name.bias`) on rows [N, inDim]. */
+export function torchLinear(ctx: BuildCtx, x: string, name: string, inDim: number, outDim: number): string {
+  return linear(ctx, x, name, inDim, outDim, { name: `${name}.weight`, layout: 'torch' }, { name: `${name}.bias` });
 }
 
 /** Shape and activation of a stack of pre-LN transformer blocks. */

@@ -1,4 +1,4 @@
-import { activation, type BuildCtx, i64, layerNorm, linear, transformer } from './blocks.js';
+import { activation, type BuildCtx, i64, layerNorm, timmBlock, torchLinear, transformer } from './blocks.js';
 import { mciVitDims } from './mci-vit-layout.js';
 import type { MciVitSpec } from './mobileclip-arch.js';
 import type { Activation } from './types.js';
@@ -82,19 +82,7 @@ export function buildMciVit(ctx: BuildCtx, spec: MciVitSpec, pixels: string, act
   });
   let x = graph.node('Reshape', [graph.node('Add', [padded, embed]), i64(ctx, [-1, W])]);
   if (spec.preNorm) x = layerNorm(ctx, x, `${T}norm_pre`, spec.eps);
-  const blocks = Array.from({ length: d.depth }, (_, i) => {
-    const b = `${T}blocks.${i}.`;
-    return {
-      ln1: `${b}norm1`,
-      qkvWeight: `${b}attn.qkv.weight`,
-      qkvBias: `${b}attn.qkv.bias`,
-      outWeight: `${b}attn.proj.weight`,
-      outBias: `${b}attn.proj.bias`,
-      ln2: `${b}norm2`,
-      fc1: `${b}mlp.fc1`,
-      fc2: `${b}mlp.fc2`,
-    };
-  });
+  const blocks = Array.from({ length: d.depth }, (_, i) => timmBlock(`${T}blocks.${i}.`));
   // Token pooling keeps the class token alone: the last block computes it only, and the final norm is per token.
   x = transformer(ctx, x, blocks, {
     width: W,
@@ -107,13 +95,5 @@ export function buildMciVit(ctx: BuildCtx, spec: MciVitSpec, pixels: string, act
     onlyRow: 0,
   });
   x = layerNorm(ctx, x, `${T}norm`, spec.eps);
-  return linear(
-    ctx,
-    x,
-    `${T}head`,
-    W,
-    d.embed,
-    { name: `${T}head.weight`, layout: 'torch' },
-    { name: `${T}head.bias` },
-  );
+  return torchLinear(ctx, x, `${T}head`, W, d.embed);
 }

@@ -1,4 +1,4 @@
-import { type BuildCtx, i64, layerNorm, reduce, transformer } from './blocks.js';
+import { type BuildCtx, i64, layerNorm, reduce, timmBlock, transformer } from './blocks.js';
 import type { TimmVitSpec } from './resolve-config.js';
 import { timmAttentionPoolLatent, timmHeadProj } from './timm-attention-pool.js';
 import type { Activation } from './types.js';
@@ -36,20 +36,9 @@ export function buildTimmVit(ctx: BuildCtx, spec: TimmVitSpec, pixels: string, a
     ),
     i64(ctx, [-1, W]),
   ]);
-  const blocks = Array.from({ length: spec.layers }, (_, i) => {
-    const b = `${t}blocks.${i}.`;
-    return {
-      ln1: `${b}norm1`,
-      qkvWeight: `${b}attn.qkv.weight`,
-      ...(spec.noQkvBias ? {} : { qkvBias: `${b}attn.qkv.bias` }),
-      outWeight: `${b}attn.proj.weight`,
-      outBias: `${b}attn.proj.bias`,
-      ln2: `${b}norm2`,
-      fc1: `${b}mlp.fc1`,
-      fc2: `${b}mlp.fc2`,
-      ...(spec.layerScale ? { ls1: `${b}ls1.gamma`, ls2: `${b}ls2.gamma` } : {}),
-    };
-  });
+  const blocks = Array.from({ length: spec.layers }, (_, i) =>
+    timmBlock(`${t}blocks.${i}.`, { qkvBias: !spec.noQkvBias, layerScale: spec.layerScale }),
+  );
   x = transformer(ctx, x, blocks, {
     width: W,
     heads: spec.heads,

@@ -1,4 +1,4 @@
-import { activation, type BlockNames, type BuildCtx, i64, layerNorm, linear, reduce, transformer } from './blocks.js';
+import { activation, type BuildCtx, i64, layerNorm, linear, reduce, timmBlock, transformer } from './blocks.js';
 import { conv, layerNorm2d } from './build-convnext.js';
 import { timmHead } from './timm-head.js';
 import { mbConvMid, type ViTaminSpec, viTaminGrid } from './timm-vitamin.js';
@@ -53,19 +53,9 @@ export function buildViTamin(ctx: BuildCtx, spec: ViTaminSpec, pixels: string, a
   let tokens = graph.node('Transpose', [graph.node('Reshape', [x, i64(ctx, [0, W, L])])], { perm: [0, 2, 1] });
   if (spec.posEmbed)
     tokens = graph.node('Add', [tokens, ctx.weights.direct(graph, 'visual.trunk.pos_embed', ctx.computeType)]);
-  const blocks: BlockNames[] = Array.from({ length: spec.layers }, (_, i) => {
-    const p = `visual.trunk.blocks.${i}.`;
-    return {
-      ln1: `${p}norm1`,
-      qkvWeight: `${p}attn.qkv.weight`,
-      qkvBias: `${p}attn.qkv.bias`,
-      outWeight: `${p}attn.proj.weight`,
-      outBias: `${p}attn.proj.bias`,
-      ln2: `${p}norm2`,
-      fc1: `${p}mlp.w0`,
-      fc2: `${p}mlp.w2`,
-    };
-  });
+  const blocks = Array.from({ length: spec.layers }, (_, i) =>
+    timmBlock(`visual.trunk.blocks.${i}.`, { fc1: 'mlp.w0', fc2: 'mlp.w2' }),
+  );
   const y = transformer(ctx, graph.node('Reshape', [tokens, i64(ctx, [-1, W])]), blocks, {
     width: W,
     heads: spec.heads,

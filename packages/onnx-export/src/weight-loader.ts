@@ -1,7 +1,7 @@
 import type { GraphBuilder } from './graph.js';
 import { DataType, type DataTypeId } from './proto.js';
 import { asBytes, dtypeSize, float32ToFloat16, toFloat32 } from './tensor-math.js';
-import type { WeightSource } from './types.js';
+import type { SpanCopy, WeightSource } from './types.js';
 
 /**
  * Turns state_dict tensors into graph initializers. Nothing is read here: each initializer carries a
@@ -54,6 +54,47 @@ export class WeightLoader {
   }
 
   /**
+   * A float32 weight (rows [r0, r1) of it, or all) with per-output-channel multipliers folded in, when the
+   * source stores it as float32 and can copy spans: the writer reads it piece by piece into its reused
+   * buffers and each piece is scaled in place. No tensor-sized buffer is allocated, read whole or copied,
+   * which costs more than the multiply itself (page faults, garbage collection): ConvNeXt's layer-scaled fc2
+   * weights are most of its checkpoint. `channelAxis` 0: channels are rows ([out, in], torch); 1: columns
+   * ([in, out]). Null where this does not apply; the caller computes the values instead.
+   */
+  scaledSpan(
+    graph: GraphBuilder,
+    hint: string,
+    name: string,
+    rows: [number, number] | undefined,
+    channelAxis: 0 | 1,
+    scales: () => Promise<Float32Array>,
+  ): string | null {
+    const info = this.info(name);
+    const span = info.dtype === 'F32' && info.shape.length === 2 ? (this.source.span?.(name) ?? null) : null;
+    if (!span) return null;
+    const [n0, cols] = info.shape as [number, number];
+    const [r0, r1] = rows ?? [0, n0];
+    const base = r0 * cols * 4;
+    let pending: Promise<Float32Array> | null = null;
+    const copy: SpanCopy = {
+      readInto: async (offset, target) => {
+        pending ??= scales();
+        const [factors] = await Promise.all([pending, span.readInto(base + offset, target)]);
+        const aligned = target.byteOffset % 4 === 0 ? target : target.slice();
+        scaleInPlace(
+          new Float32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4),
+          offset / 4,
+          cols,
+          channelAxis,
+          factors,
+        );
+        if (aligned !== target) target.set(aligned);
+      },
+    };
+    return graph.initializer(hint, [r1 - r0, cols], DataType.FLOAT, () => copy);
+  }
+
+  /**
    * Rows [r0, r1) of a tensor (all of it by default) copied as they are: streamed in chunks, or sliced
    * from the raw bytes, when the source already has the target dtype; converted otherwise.
    */
@@ -84,6 +125,34 @@ export class WeightLoader {
     return this.computed(graph, hint, dims, dataType, async () =>
       (await this.f32(name)).subarray(r0 * rowElems, r1 * rowElems),
     );
+  }
+}
+
+/**
+ * Multiplies a piece of a row-major [rows, cols] matrix, starting at element `first`, by per-channel
+ * factors: channel = row (channelAxis 0) or column (1).
+ */
+function scaleInPlace(
+  piece: Float32Array,
+  first: number,
+  cols: number,
+  channelAxis: 0 | 1,
+  factors: Float32Array,
+): void {
+  const n = piece.length;
+  if (channelAxis === 0) {
+    for (let k = 0; k < n;) {
+      const row = Math.floor((first + k) / cols);
+      const end = Math.min(n, (row + 1) * cols - first);
+      const f = factors[row] as number;
+      for (; k < end; k++) piece[k] = (piece[k] as number) * f;
+    }
+    return;
+  }
+  let col = first % cols;
+  for (let k = 0; k < n; k++) {
+    piece[k] = (piece[k] as number) * (factors[col] as number);
+    if (++col === cols) col = 0;
   }
 }
 
