@@ -1,4 +1,5 @@
 import type { GraphBuilder } from './graph.js';
+import { scaleBlocks } from './tensor-math.js';
 import { DataType, type DataTypeId } from './proto.js';
 import { quantizePerChannel } from './quantize.js';
 import type { Activation, ExportDType } from './types.js';
@@ -97,7 +98,7 @@ function biasInit(ctx: BuildCtx, hint: string, b: BiasRef, outDim: number, dataT
     const all = await ctx.weights.f32(b.name);
     const v = b.range ? all.subarray(b.range[0], b.range[1]) : all;
     const s = (await outScale(ctx, b, outDim)) as Float32Array;
-    return Float32Array.from(v, (x, j) => x * (s[j] as number));
+    return scaleBlocks(v, s, 1);
   });
 }
 

@@ -1,4 +1,5 @@
 import { activation, type BuildCtx, i64, layerNorm, linear, MS, softmax } from './blocks.js';
+import { scaleBlocks } from './tensor-math.js';
 import {
   fastvitDims,
   fastvitStages,
@@ -180,7 +181,7 @@ function pointwise(ctx: BuildCtx, x: string, p: string, cout: number, cin: numbe
     );
   const scaled = async (name: string, per: number) => {
     const [v, s] = await Promise.all([ctx.weights.f32(name), ctx.weights.f32(gamma)]);
-    return Float32Array.from(v, (val, i) => val * (s[Math.floor(i / per)] as number));
+    return scaleBlocks(v, s, per);
   };
   const weight = weights.computed(graph, `${p}.weight`, [cout, cin, 1, 1], ctx.computeType, () =>
     scaled(`${p}.weight`, cin),

@@ -1,4 +1,5 @@
 import { activation, type BuildCtx, i64, layerNorm, timmBlock, torchLinear, transformer } from './blocks.js';
+import { scaleBlocks } from './tensor-math.js';
 import { mciVitDims } from './mci-vit-layout.js';
 import type { MciVitSpec } from './mobileclip-arch.js';
 import type { Activation } from './types.js';
@@ -16,7 +17,7 @@ function convBn(ctx: BuildCtx, x: string, p: string, cout: number, cin: number, 
   const per = cin * k * k;
   const weight = weights.computed(graph, `${p}.weight`, [cout, cin, k, k], ctx.computeType, async () => {
     const [f, src] = await Promise.all([factor(), weights.f32(`${p}.conv.weight`)]);
-    return Float32Array.from(src, (val, i) => val * (f[Math.floor(i / per)] as number));
+    return scaleBlocks(src, f, per);
   });
   const bias = weights.computed(graph, `${p}.bias`, [cout], ctx.computeType, async () => {
     const [f, beta, mean] = await Promise.all([

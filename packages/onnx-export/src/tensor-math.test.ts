@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { float32ToFloat16, toFloat32 } from './tensor-math.js';
+import { float32ToFloat16, scaleBlocks, toFloat32 } from './tensor-math.js';
 
 const half = (x: number) => float32ToFloat16(Float32Array.of(x))[0];
 
@@ -33,5 +33,16 @@ describe('toFloat32', () => {
     const buf = new Uint8Array(9);
     buf.set(new Uint8Array(Float32Array.of(1.5, 2.5).buffer), 1);
     expect(Array.from(toFloat32(buf.subarray(1), 'F32'))).toEqual([1.5, 2.5]);
+  });
+});
+
+describe('scaleBlocks', () => {
+  it('multiplies each run of `per` values by its own factor, rounding the float64 product to float32 once', () => {
+    const values = Float32Array.of(1, 2, 3, 4, 5, 6);
+    expect([...scaleBlocks(values, [2, -1, 0.5], 2)]).toEqual([2, 4, -3, -4, 2.5, 3]);
+    expect([...scaleBlocks(values, [3], 6)]).toEqual([3, 6, 9, 12, 15, 18]);
+    const third = Float64Array.of(1 / 3);
+    expect(scaleBlocks(Float32Array.of(0.1), third, 1)[0]).toBe(Math.fround(Math.fround(0.1) * (1 / 3)));
+    expect(values).toEqual(Float32Array.of(1, 2, 3, 4, 5, 6)); // the input is not touched
   });
 });

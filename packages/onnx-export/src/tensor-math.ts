@@ -33,3 +33,18 @@ export function dtypeSize(dtype: DType): number {
 export function asBytes(a: Float32Array | Uint16Array | Int8Array | Uint8Array): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
+
+/**
+ * values[i] · scale[⌊i / per⌋] as float32: each run of `per` values (a conv's output channel, a row) times
+ * its own factor. A plain loop into one preallocated array: `Float32Array.from(values, fn)` went through
+ * the iterator protocol per element and made FastViT's export several times slower.
+ */
+export function scaleBlocks(values: Float32Array, scale: ArrayLike<number>, per: number): Float32Array {
+  const out = new Float32Array(values.length);
+  for (let block = 0, i = 0; i < values.length; block++) {
+    const factor = scale[block] as number;
+    const end = Math.min(i + per, values.length);
+    for (; i < end; i++) out[i] = (values[i] as number) * factor;
+  }
+  return out;
+}
