@@ -32,7 +32,10 @@ function childRss(args: string[]): ChildRun {
   });
   const kb = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1];
   if (r.status !== 0 || !kb) throw new Error(`export child failed: ${r.stderr.slice(-2000)}`);
-  return { rssMiB: Number(kb) / 1024, out: JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as never };
+  return {
+    rssMiB: Number(kb) / 1024,
+    out: JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>,
+  };
 }
 
 function python3(script: string, args: string[]): string {

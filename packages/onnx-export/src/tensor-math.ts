@@ -35,16 +35,40 @@ export function asBytes(a: Float32Array | Uint16Array | Int8Array | Uint8Array):
 }
 
 /**
- * values[i] · scale[⌊i / per⌋] as float32: each run of `per` values (a conv's output channel, a row) times
- * its own factor. A plain loop into one preallocated array: `Float32Array.from(values, fn)` went through
- * the iterator protocol per element and made FastViT's export several times slower.
+ * Multiplies a piece of a row-major [rows, cols] matrix, starting at element `first`, by per-channel
+ * factors: channel = row (channelAxis 0) or column (1).
+ */
+export function scaleInPlace(
+  piece: Float32Array,
+  first: number,
+  cols: number,
+  channelAxis: 0 | 1,
+  factors: ArrayLike<number>,
+): void {
+  const n = piece.length;
+  if (channelAxis === 0) {
+    for (let k = 0; k < n;) {
+      const row = Math.floor((first + k) / cols);
+      const end = Math.min(n, (row + 1) * cols - first);
+      const f = factors[row] as number;
+      for (; k < end; k++) piece[k] = (piece[k] as number) * f;
+    }
+    return;
+  }
+  let col = first % cols;
+  for (let k = 0; k < n; k++) {
+    piece[k] = (piece[k] as number) * (factors[col] as number);
+    if (++col === cols) col = 0;
+  }
+}
+
+/**
+ * values[i] · scale[⌊i / per⌋] as float32, in a new array: each run of `per` values (a conv's output channel,
+ * a row) times its own factor (a plain loop: `Float32Array.from(values, fn)` went through the iterator
+ * protocol per element and made FastViT's export several times slower).
  */
 export function scaleBlocks(values: Float32Array, scale: ArrayLike<number>, per: number): Float32Array {
-  const out = new Float32Array(values.length);
-  for (let block = 0, i = 0; i < values.length; block++) {
-    const factor = scale[block] as number;
-    const end = Math.min(i + per, values.length);
-    for (; i < end; i++) out[i] = (values[i] as number) * factor;
-  }
+  const out = new Float32Array(values);
+  scaleInPlace(out, 0, per, 0, scale);
   return out;
 }

@@ -1,6 +1,6 @@
 import type { GraphBuilder } from './graph.js';
 import { DataType, type DataTypeId } from './proto.js';
-import { asBytes, dtypeSize, float32ToFloat16, toFloat32 } from './tensor-math.js';
+import { asBytes, dtypeSize, float32ToFloat16, scaleInPlace, toFloat32 } from './tensor-math.js';
 import type { SpanCopy, WeightSource } from './types.js';
 
 /**
@@ -125,34 +125,6 @@ export class WeightLoader {
     return this.computed(graph, hint, dims, dataType, async () =>
       (await this.f32(name)).subarray(r0 * rowElems, r1 * rowElems),
     );
-  }
-}
-
-/**
- * Multiplies a piece of a row-major [rows, cols] matrix, starting at element `first`, by per-channel
- * factors: channel = row (channelAxis 0) or column (1).
- */
-function scaleInPlace(
-  piece: Float32Array,
-  first: number,
-  cols: number,
-  channelAxis: 0 | 1,
-  factors: Float32Array,
-): void {
-  const n = piece.length;
-  if (channelAxis === 0) {
-    for (let k = 0; k < n;) {
-      const row = Math.floor((first + k) / cols);
-      const end = Math.min(n, (row + 1) * cols - first);
-      const f = factors[row] as number;
-      for (; k < end; k++) piece[k] = (piece[k] as number) * f;
-    }
-    return;
-  }
-  let col = first % cols;
-  for (let k = 0; k < n; k++) {
-    piece[k] = (piece[k] as number) * (factors[col] as number);
-    if (++col === cols) col = 0;
   }
 }
 
