@@ -1,5 +1,6 @@
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { CliphubError, readSmallTextFile } from '@cliphub/core';
 import { TransformersJsError } from './errors.js';
 
 /** tokenizer.json above this is refused: the largest open_clip tokenizer (XLM-V, 0.9 M pieces) is far below it. */
@@ -64,32 +65,15 @@ export function readHfTokenizer(
   };
 }
 
+/** The file's text through core's bounded reader, its refusals re-coded as this package's errors. */
 function readCapped(file: string, cap: number): string {
-  const st = statSync(file);
-  if (!st.isFile()) throw new TransformersJsError('HF_TOKENIZER_BAD', `${file} is not a file`);
-  const tooLarge = () =>
-    new TransformersJsError(
-      'HF_TOKENIZER_TOO_LARGE',
-      `${file} is over ${cap} bytes, more than any tokenizer file open_clip uses; check that it is the right file`,
-    );
-  if (st.size > cap) throw tooLarge();
-  // read at most cap + 1 bytes, whatever the size said (the file may change between stat and read)
-  const buf = Buffer.allocUnsafe(Math.min(st.size, cap) + 1);
-  const fd = openSync(file, 'r');
-  let used = 0;
   try {
-    for (;;) {
-      const n = readSync(fd, buf, used, buf.length - used, null);
-      if (n === 0) break;
-      used += n;
-      if (used === buf.length) break;
-    }
-  } finally {
-    closeSync(fd);
+    return readSmallTextFile(file, cap, 'tokenizer file');
+  } catch (e) {
+    if (!(e instanceof CliphubError)) throw e;
+    throw new TransformersJsError(
+      e.code === 'FILE_TOO_LARGE' ? 'HF_TOKENIZER_TOO_LARGE' : 'HF_TOKENIZER_BAD',
+      e.message,
+    );
   }
-  if (used === buf.length) {
-    if (used > cap) throw tooLarge();
-    throw new TransformersJsError('HF_TOKENIZER_BAD', `${file} changed while it was read; run the command again`);
-  }
-  return buf.toString('utf8', 0, used);
 }
